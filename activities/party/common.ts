@@ -1,0 +1,117 @@
+/** Helpers shared by a party's round activities: roster checks, peer pinning, envelope I/O. */
+import { openEnvelope, type Envelope, type EnvelopeHeader } from '../../src/crypto/envelope.js';
+import { encodeFields, fromHex, transcriptHash, utf8 } from '../../src/crypto/encoding.js';
+import { openJson, sealJson, type AtRestContext } from '../../src/crypto/at-rest.js';
+import { ConclaveError, CulpritError } from '../../src/errors.js';
+import type { PartyRuntime } from '../../src/party/runtime.js';
+import { PartyStore, roundDocId, type PeerEntry, type RoundDoc } from '../../src/store/party-store.js';
+
+export function selfEntry(rt: PartyRuntime, roster: PeerEntry[]): PeerEntry {
+  const me = roster.find((p) => p.partyId === rt.partyId);
+  if (!me) throw new ConclaveError('BAD_INPUT', `party ${rt.partyId} is not in this ceremony's roster`);
+  if (me.identityPublic !== rt.identityPublic || me.transportPublic !== rt.transportPublic) {
+    throw new ConclaveError('TAMPERED', `the roster carries keys for ${rt.partyId} that are not its own`);
+  }
+  return me;
+}
+
+/**
+ * Trust on first use: the first time a party sees a peer's keys it pins them in its own
+ * database; a roster that later carries other keys for that peer is refused.
+ */
+export async function checkPinnedPeers(rt: PartyRuntime, roster: PeerEntry[]): Promise<void> {
+  for (const peer of roster) {
+    if (peer.partyId === rt.partyId) continue;
+    const pinned = await PartyStore.insertOrGet(rt.store.peers, {
+      _id: peer.partyId,
+      identityPublic: peer.identityPublic,
+      transportPublic: peer.transportPublic,
+      pinnedAt: new Date(),
+    });
+    if (pinned.identityPublic !== peer.identityPublic || pinned.transportPublic !== peer.transportPublic) {
+      throw new CulpritError('TAMPERED', peer.partyId, `keys offered for ${peer.partyId} differ from its pinned keys`);
+    }
+  }
+}
+
+/** A hash of the ceremony parameters every party must agree on; carried in round-1 bodies. */
+export function paramsHash(fields: Array<string | number>, roster: PeerEntry[]): string {
+  const sorted = [...roster].sort((a, b) => (a.partyId < b.partyId ? -1 : 1));
+  return transcriptHash([
+    encodeFields(fields),
+    ...sorted.map((p) => encodeFields([p.partyId, p.identifier, p.identityPublic, p.transportPublic])),
+  ]);
+}
+
+/** Exactly one envelope from `from` in `envelopes`, opened and parsed as JSON. */
+export function openFrom<T>(
+  rt: PartyRuntime,
+  envelopes: Envelope[],
+  expect: EnvelopeHeader,
+  sender: PeerEntry,
+  direct: boolean,
+): T {
+  const mine = envelopes.filter((e) => e.from === sender.partyId && e.to === expect.to);
+  if (mine.length === 0) {
+    throw new CulpritError('BAD_INPUT', sender.partyId, `no ${expect.type} message from ${sender.partyId}`);
+  }
+  if (mine.length > 1) {
+    throw new CulpritError('TAMPERED', sender.partyId, `more than one ${expect.type} message from ${sender.partyId}`);
+  }
+  const body = openEnvelope(
+    mine[0]!,
+    expect,
+    fromHex(sender.identityPublic, 'identity key'),
+    direct ? rt.transportSecret : undefined,
+  );
+  try {
+    return JSON.parse(new TextDecoder().decode(body)) as T;
+  } catch {
+    throw new CulpritError('TAMPERED', sender.partyId, `malformed ${expect.type} message from ${sender.partyId}`);
+  }
+}
+
+export const jsonBytes = (value: unknown): Uint8Array => utf8(JSON.stringify(value));
+
+export function roundStateContext(rt: PartyRuntime, tenant: string, ceremonyId: string, step: string): AtRestContext {
+  return { purpose: 'round-state', tenant, party: rt.partyId, keyId: `${ceremonyId}/${step}`, version: 1 };
+}
+
+/**
+ * The idempotency record of one round: if this round already ran for this ceremony, return
+ * what it produced then (never draw new randomness); otherwise compute, store, return.
+ * A concurrent duplicate may compute too, but only the first stored result is ever returned.
+ */
+export async function runRoundOnce<S, O>(
+  rt: PartyRuntime,
+  tenant: string,
+  ceremonyId: string,
+  step: string,
+  compute: () => Promise<{ output: O; state?: S }> | { output: O; state?: S },
+): Promise<O> {
+  const id = roundDocId(tenant, ceremonyId, step);
+  const existing = await rt.store.rounds.findOne({ _id: id });
+  if (existing) return existing.output as O;
+  const { output, state } = await compute();
+  const doc: RoundDoc = { _id: id, tenant, ceremonyId, step, output, createdAt: new Date() };
+  if (state !== undefined) doc.sealedState = sealJson(rt.kek, state, roundStateContext(rt, tenant, ceremonyId, step));
+  const stored = await PartyStore.insertOrGet(rt.store.rounds, doc);
+  return stored.output as O;
+}
+
+export async function loadRoundState<S>(rt: PartyRuntime, tenant: string, ceremonyId: string, step: string): Promise<S> {
+  const doc = await rt.store.rounds.findOne({ _id: roundDocId(tenant, ceremonyId, step) });
+  if (!doc?.sealedState) {
+    throw new ConclaveError('BAD_INPUT', `round ${step} of ceremony ${ceremonyId} has not run on ${rt.partyId}`);
+  }
+  return openJson<S>(rt.kek, doc.sealedState, roundStateContext(rt, tenant, ceremonyId, step));
+}
+
+/** Crypto code names FROST identifiers; ceremonies name parties. */
+export function renameCulprit(err: unknown, roster: PeerEntry[]): unknown {
+  if (err instanceof CulpritError) {
+    const party = roster.find((p) => p.identifier === err.culprit);
+    if (party) return new CulpritError(err.code, party.partyId, err.message.replace(/ \(culprit: [^)]*\)$/, ''));
+  }
+  return err;
+}

@@ -1,0 +1,18 @@
+/** All activities a party worker registers on its own task queue `party.<id>`. */
+import type { PartyRuntime } from '../../src/party/runtime.js';
+import { withFailures } from '../failures.js';
+import type { PartyInfo } from '../types.js';
+import { keygenActivities } from './keygen.js';
+import { signActivities } from './sign.js';
+
+export function createPartyActivities(rt: PartyRuntime) {
+  return withFailures({
+    async describeParty(): Promise<PartyInfo> {
+      return { partyId: rt.partyId, identityPublic: rt.identityPublic, transportPublic: rt.transportPublic };
+    },
+    ...keygenActivities(rt),
+    ...signActivities(rt),
+  });
+}
+
+export type PartyActivities = ReturnType<typeof createPartyActivities>;

@@ -1,0 +1,162 @@
+/**
+ * `conclave` — the command line. Every command prints one line per fact (or one JSON object
+ * with --json); every failure is one line on stderr and a non-zero exit, never a stack trace.
+ */
+import { parseArgs } from 'node:util';
+import { ConclaveClient } from '../client/index.js';
+import { ConclaveError, CulpritError } from '../errors.js';
+import { devDown, devStatus, devUp } from '../stack/dev.js';
+import { closeAllDbs } from '../store/mongo.js';
+
+const usage = `usage:
+  conclave dev up [--parties N]        start Temporal, FerretDB, N party workers (default 5) and the coordinator
+  conclave dev down                    stop them
+  conclave dev status                  show what runs
+  conclave keygen --curve ed25519 --threshold T --parties N [--party-ids a,b,c] [--wallet ID] [--tenant ID]
+  conclave sign --wallet ID --message HEX [--signers a,b] [--request-id ID] [--tenant ID]
+  conclave wallet --wallet ID [--tenant ID]
+options: --json prints one JSON object`;
+
+const options = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  curve: { type: 'string' },
+  threshold: { type: 'string' },
+  parties: { type: 'string' },
+  'party-ids': { type: 'string' },
+  wallet: { type: 'string' },
+  tenant: { type: 'string' },
+  message: { type: 'string' },
+  signers: { type: 'string' },
+  'request-id': { type: 'string' },
+} as const;
+
+class UsageError extends Error {}
+
+function intOption(name: string, value: string | undefined): number {
+  if (value === undefined) throw new UsageError(`--${name} is required`);
+  if (!/^\d+$/.test(value)) throw new ConclaveError('BAD_INPUT', `--${name} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+function required(name: string, value: string | undefined): string {
+  if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+
+type Values = ReturnType<typeof parse>['values'];
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+}
+
+function print(json: boolean, value: Record<string, unknown>, lines: string[]): void {
+  console.log(json ? JSON.stringify(value) : lines.join('\n'));
+}
+
+async function withClient<T>(fn: (c: ConclaveClient) => Promise<T>): Promise<T> {
+  const client = await ConclaveClient.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function run(command: string[], v: Values): Promise<void> {
+  const json = Boolean(v.json);
+  const [cmd, sub] = command;
+  if (cmd === 'dev' && sub === 'up') {
+    const state = await devUp({
+      parties: v.parties === undefined ? undefined : intOption('parties', v.parties),
+      log: json ? undefined : (line) => console.error(line),
+    });
+    print(json, { status: 'up', temporalAddress: state.servers.temporalAddress, mongoUri: state.servers.mongoUri, parties: state.parties }, [
+      `temporal  ${state.servers.temporalAddress}`,
+      `mongodb   ${state.servers.mongoUri}`,
+      `parties   ${state.parties.join(', ')} (+ coordinator)`,
+    ]);
+    return;
+  }
+  if (cmd === 'dev' && sub === 'down') {
+    const stopped = await devDown();
+    print(json, { status: stopped ? 'down' : 'not-running' }, [stopped ? 'stack stopped' : 'stack was not running']);
+    return;
+  }
+  if (cmd === 'dev' && sub === 'status') {
+    const s = devStatus();
+    print(json, { ...s }, s.processes.length
+      ? [`running: ${s.running}`, ...s.processes.map((p) => `${p.alive ? 'up  ' : 'DOWN'} ${p.name}${p.pid ? ` (pid ${p.pid})` : ' (external)'}`)]
+      : ['stack is not running']);
+    return;
+  }
+  if (cmd === 'keygen') {
+    const threshold = intOption('threshold', v.threshold);
+    const partyIds = list(v['party-ids']);
+    const parties = partyIds ?? intOption('parties', v.parties);
+    const r = await withClient((c) =>
+      c.createWallet({ curve: v.curve ?? 'ed25519', threshold, parties, tenant: v.tenant, walletId: v.wallet }),
+    );
+    print(json, { walletId: r.walletId, keyId: r.keyId, curve: r.curve, scheme: r.scheme, publicKey: r.publicKey, threshold: r.threshold, parties: r.parties }, [
+      `wallet     ${r.walletId}`,
+      `key id     ${r.keyId}`,
+      `scheme     ${r.scheme} (${r.threshold}-of-${r.parties.length}: ${r.parties.join(', ')})`,
+      `public key ${r.publicKey}`,
+    ]);
+    return;
+  }
+  if (cmd === 'sign') {
+    const r = await withClient((c) =>
+      c.sign({
+        walletId: required('wallet', v.wallet),
+        message: required('message', v.message),
+        tenant: v.tenant,
+        signers: list(v.signers),
+        requestId: v['request-id'],
+      }),
+    );
+    print(json, { status: r.status, walletId: r.walletId, publicKey: r.publicKey, message: r.message, signature: r.signature, scheme: r.scheme, signers: r.signers }, [
+      `signed by  ${r.signers.join(', ')}`,
+      `public key ${r.publicKey}`,
+      `signature  ${r.signature}`,
+    ]);
+    return;
+  }
+  if (cmd === 'wallet') {
+    const w = await withClient((c) => c.getWallet(required('wallet', v.wallet), v.tenant));
+    print(json, { ...w }, Object.entries(w).map(([k, val]) => `${k.padEnd(10)} ${Array.isArray(val) ? val.join(', ') : String(val)}`));
+    return;
+  }
+  throw new UsageError(command.length ? `unknown command "${command.join(' ')}"` : 'no command given');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let json = argv.includes('--json');
+  try {
+    const { values, positionals } = parse(argv);
+    json = Boolean(values.json);
+    if (values.help) {
+      console.log(usage);
+      return 0;
+    }
+    await run(positionals, values);
+    return 0;
+  } catch (err) {
+    const usageProblem = err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
+    const code = err instanceof ConclaveError ? err.code : usageProblem ? 'USAGE' : 'ERROR';
+    const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    if (json) {
+      const culprit = err instanceof CulpritError ? err.culprit : undefined;
+      console.log(JSON.stringify({ status: 'error', code, message, ...(culprit ? { culprit } : {}) }));
+    } else {
+      console.error(`conclave: ${message}`);
+      if (usageProblem) console.error(usage);
+    }
+    return usageProblem ? 2 : 1;
+  } finally {
+    await closeAllDbs();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,141 @@
+/**
+ * The typed client applications use: create wallets, sign, read wallets. It talks only to
+ * Temporal; ceremony workflow ids are idempotency keys, so a request started twice runs once.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ceremonyExecutionTimeout, coordinatorTaskQueue } from '../../temporal.config.js';
+import type { FailureDetails, KeygenRequest, KeygenResult, SignResult, WalletInfo } from '../../activities/types.js';
+import { loadConfig, type Env } from '../config.js';
+import { toHex } from '../crypto/encoding.js';
+import { getScheme } from '../crypto/schemes.js';
+import { ConclaveError, CulpritError, type ErrorCode } from '../errors.js';
+import { assertId, validateKeygenRequest, validateSignRequest } from '../validation.js';
+
+export type { KeygenResult, SignResult, WalletInfo };
+
+export interface CreateWalletOptions {
+  tenant?: string;
+  walletId?: string;
+  curve?: string;
+  threshold: number;
+  /** How many of the deployment's parties (the first N), or their ids. */
+  parties: number | string[];
+}
+
+export interface SignOptions {
+  tenant?: string;
+  walletId: string;
+  message: string | Uint8Array;
+  signers?: string[];
+  /** Idempotency key: the same id returns the same signature and never signs twice. */
+  requestId?: string;
+}
+
+export const defaultTenant = 'default';
+
+export class ConclaveClient {
+  private constructor(
+    private readonly client: Client,
+    private readonly connection: Connection,
+    private readonly knownParties: string[],
+  ) {}
+
+  static async connect(env: Env = process.env): Promise<ConclaveClient> {
+    const config = loadConfig(env);
+    const connection = await Connection.connect({ address: config.temporal.address });
+    return new ConclaveClient(new Client({ connection, namespace: config.temporal.namespace }), connection, config.parties);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  async createWallet(opts: CreateWalletOptions): Promise<KeygenResult> {
+    const parties = typeof opts.parties === 'number' ? this.pickParties(opts.parties) : opts.parties;
+    const scheme = getScheme(opts.curve ?? 'ed25519');
+    const req: KeygenRequest = {
+      tenant: opts.tenant ?? defaultTenant,
+      walletId: opts.walletId ?? `w-${randomUUID()}`,
+      curve: scheme.curve,
+      threshold: opts.threshold,
+      parties,
+    };
+    validateKeygenRequest(req);
+    const result = await this.run<KeygenResult>('keygenWorkflow', `keygen:${req.tenant}:${req.walletId}`, [req]);
+    if (result.threshold !== req.threshold || result.parties.join() !== parties.join()) {
+      throw new ConclaveError('BAD_INPUT', `wallet ${req.walletId} already exists with other parameters`);
+    }
+    return result;
+  }
+
+  async sign(opts: SignOptions): Promise<SignResult> {
+    const message = typeof opts.message === 'string' ? opts.message.toLowerCase() : toHex(opts.message);
+    const req = { tenant: opts.tenant ?? defaultTenant, walletId: opts.walletId, message, signers: opts.signers };
+    validateSignRequest(req);
+    const requestId = assertId('request id', opts.requestId ?? randomUUID());
+    const result = await this.run<SignResult>('signWorkflow', `sign:${req.tenant}:${requestId}`, [req]);
+    if (result.message !== message || result.walletId !== req.walletId) {
+      throw new ConclaveError('REPLAY', `request id ${requestId} was already used for another signing request`);
+    }
+    return result;
+  }
+
+  async getWallet(walletId: string, tenant: string = defaultTenant): Promise<WalletInfo> {
+    assertId('tenant', tenant);
+    assertId('wallet id', walletId);
+    return this.run<WalletInfo>('getWalletWorkflow', `wallet-read:${tenant}:${randomUUID()}`, [tenant, walletId]);
+  }
+
+  private pickParties(n: number): string[] {
+    if (!Number.isInteger(n) || n < 2) throw new ConclaveError('BAD_INPUT', `parties must be at least 2, got ${n}`);
+    if (n > this.knownParties.length) {
+      throw new ConclaveError('BAD_INPUT', `${n} parties asked for; this deployment has ${this.knownParties.length}`);
+    }
+    return this.knownParties.slice(0, n);
+  }
+
+  /** Starts the workflow, or attaches to the one already running or finished under this id. */
+  private async run<T>(workflow: string, workflowId: string, args: unknown[]): Promise<T> {
+    let handle: WorkflowHandle;
+    try {
+      handle = await this.client.workflow.start(workflow, {
+        taskQueue: coordinatorTaskQueue,
+        workflowId,
+        args,
+        workflowExecutionTimeout: ceremonyExecutionTimeout,
+        // A failed request may be retried under the same id; a running or finished one is joined.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      handle = this.client.workflow.getHandle(workflowId);
+    }
+    try {
+      return (await handle.result()) as T;
+    } catch (err) {
+      throw toConclaveError(err);
+    }
+  }
+}
+
+/** A failed ceremony as a typed error: its code, its one-line reason, and the culprit if any. */
+export function toConclaveError(err: unknown): unknown {
+  if (!(err instanceof WorkflowFailedError)) return err;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) {
+    const d = (cause.details?.[0] ?? {}) as Partial<FailureDetails>;
+    const code = (d.code ?? cause.type ?? 'BAD_INPUT') as ErrorCode;
+    const reason = d.reason ?? cause.message;
+    if (d.culprit) return new CulpritError(code, d.culprit, reason.replace(/ \(culprit: [^)]*\)$/, ''));
+    return new ConclaveError(code, reason);
+  }
+  return new ConclaveError('STACK', `ceremony failed: ${cause?.message ?? err.message}`);
+}

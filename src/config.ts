@@ -1,0 +1,110 @@
+/**
+ * Runtime configuration from the environment, with the local dev stack's state file as the
+ * fallback. `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `MONGODB_URI` and the per-party
+ * `CONCLAVE_PARTY_<ID>_MONGODB_URI` replace the local servers without code changes.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { resolveTemporalSettings, type TemporalSettings } from '../temporal.config.js';
+import { ConclaveError } from './errors.js';
+import { fromHex } from './crypto/encoding.js';
+import { projectRoot } from './stack/paths.js';
+
+export type Env = Record<string, string | undefined>;
+
+export interface DbLocation {
+  uri: string;
+  name: string;
+}
+
+export interface ConclaveConfig {
+  temporal: TemporalSettings;
+  mongoUri: string;
+  /** Party ids this deployment knows, in order; `--parties N` takes the first N. */
+  parties: string[];
+  coordinatorDb: DbLocation;
+  partyDb(partyId: string): DbLocation;
+}
+
+const partyIdPattern = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+export function assertPartyId(id: string): string {
+  if (!partyIdPattern.test(id)) {
+    throw new ConclaveError('BAD_INPUT', `invalid party id "${id}" (lowercase letters, digits, dashes; 1-32)`);
+  }
+  return id;
+}
+
+function envKey(partyId: string): string {
+  return partyId.toUpperCase().replace(/-/g, '_');
+}
+
+/** Local state of the dev stack: `$CONCLAVE_HOME` or `<project>/.conclave`. */
+export function conclaveHome(env: Env = process.env): string {
+  return env.CONCLAVE_HOME ? resolve(env.CONCLAVE_HOME) : join(projectRoot, '.conclave');
+}
+
+export function stackStatePath(env: Env = process.env): string {
+  return join(conclaveHome(env), 'stack.json');
+}
+
+interface StackState {
+  servers?: { temporalAddress?: string; mongoUri?: string };
+  parties?: string[];
+  dbPrefix?: string;
+}
+
+export function readStackState(env: Env = process.env): StackState | undefined {
+  const path = stackStatePath(env);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as StackState;
+}
+
+export const defaultParties = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'];
+
+export function loadConfig(env: Env = process.env): ConclaveConfig {
+  const state = readStackState(env);
+  const stackTemporal = state?.servers?.temporalAddress;
+  const temporal = resolveTemporalSettings(env, stackTemporal ? { address: stackTemporal } : undefined);
+  if (!temporal) {
+    throw new ConclaveError(
+      'CONFIG',
+      'no Temporal server: run `npx conclave dev up`, or set TEMPORAL_ADDRESS to an existing server',
+    );
+  }
+  const mongoUri = env.MONGODB_URI || state?.servers?.mongoUri;
+  if (!mongoUri) {
+    throw new ConclaveError(
+      'CONFIG',
+      'no MongoDB server: run `npx conclave dev up`, or set MONGODB_URI to an existing server',
+    );
+  }
+  const prefix = env.CONCLAVE_DB_PREFIX || state?.dbPrefix || 'conclave';
+  const parties = (env.CONCLAVE_PARTIES ? env.CONCLAVE_PARTIES.split(',') : (state?.parties ?? defaultParties)).map(
+    (p) => assertPartyId(p.trim()),
+  );
+  return {
+    temporal,
+    mongoUri,
+    parties,
+    coordinatorDb: { uri: env.CONCLAVE_COORDINATOR_MONGODB_URI || mongoUri, name: `${prefix}_coordinator` },
+    partyDb: (partyId) => ({
+      uri: env[`CONCLAVE_PARTY_${envKey(partyId)}_MONGODB_URI`] || mongoUri,
+      name: `${prefix}_party_${partyId.replace(/-/g, '_')}`,
+    }),
+  };
+}
+
+/** The party's key-encryption key (32 bytes, hex) from `CONCLAVE_PARTY_<ID>_KEK`. */
+export function partyKek(partyId: string, env: Env = process.env): Uint8Array {
+  const name = `CONCLAVE_PARTY_${envKey(partyId)}_KEK`;
+  const value = env[name];
+  if (!value) throw new ConclaveError('CONFIG', `${name} is not set: the party needs its key-encryption key`);
+  const kek = fromHex(value, name);
+  if (kek.length !== 32) throw new ConclaveError('CONFIG', `${name} must be 32 bytes (64 hex characters)`);
+  return kek;
+}
+
+export function partyKekEnvName(partyId: string): string {
+  return `CONCLAVE_PARTY_${envKey(partyId)}_KEK`;
+}

@@ -1,0 +1,182 @@
+/**
+ * Round-message envelopes. Every envelope is signed by the sender's identity key over all of its
+ * fields; point-to-point envelopes are additionally encrypted to the recipient's transport key
+ * (ephemeral X25519 + HKDF-SHA256 + AES-256-GCM), so the relay/coordinator sees only ciphertext.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 as sha256Hash } from '@noble/hashes/sha2.js';
+import { concatBytes } from '@noble/hashes/utils.js';
+import { ConclaveError, CulpritError } from '../errors.js';
+import { encodeFields, fromHex, sha256, toHex, utf8 } from './encoding.js';
+import { signBytes, verifyBytes } from './identity.js';
+
+export interface EnvelopeHeader {
+  tenant: string;
+  ceremonyId: string;
+  round: string;
+  type: string;
+  from: string;
+  /** Recipient party id, or '*' for broadcast. */
+  to: string;
+}
+
+export interface Envelope extends EnvelopeHeader {
+  /** Hex: plaintext for broadcast, ciphertext (with GCM tag) for direct. */
+  body: string;
+  /** Hex ephemeral X25519 public key, direct only. */
+  epk?: string;
+  /** Hex 12-byte AES-GCM nonce, direct only. */
+  nonce?: string;
+  /** Hex Ed25519 signature by the sender identity key over the canonical encoding of all other fields. */
+  sig: string;
+}
+
+const BROADCAST = '*';
+const KDF_INFO = 'conclave/envelope/v1';
+const HEADER_FIELDS = ['tenant', 'ceremonyId', 'round', 'type', 'from', 'to'] as const;
+const REPLAY_FIELDS = new Set<string>(['tenant', 'ceremonyId', 'round', 'type']);
+
+function headerEncoding(h: EnvelopeHeader): Uint8Array {
+  return encodeFields(['conclave/envelope/v1/header', h.tenant, h.ceremonyId, h.round, h.type, h.from, h.to]);
+}
+
+// The mode tag keeps a broadcast from ever verifying as a direct message (and vice versa).
+function signedPayload(
+  h: EnvelopeHeader,
+  body: Uint8Array,
+  direct: { epk: Uint8Array; nonce: Uint8Array } | undefined,
+): Uint8Array {
+  return encodeFields([
+    'conclave/envelope/v1/sig',
+    direct ? 'direct' : 'broadcast',
+    h.tenant,
+    h.ceremonyId,
+    h.round,
+    h.type,
+    h.from,
+    h.to,
+    body,
+    direct ? direct.epk : new Uint8Array(0),
+    direct ? direct.nonce : new Uint8Array(0),
+  ]);
+}
+
+function deriveKey(shared: Uint8Array, h: EnvelopeHeader, epk: Uint8Array, recipientPub: Uint8Array) {
+  const salt = sha256(headerEncoding(h));
+  const info = concatBytes(utf8(KDF_INFO), epk, recipientPub);
+  return hkdf(sha256Hash, shared, salt, info, 32);
+}
+
+function aad(h: EnvelopeHeader, epk: Uint8Array): Uint8Array {
+  return encodeFields([headerEncoding(h), epk]);
+}
+
+function pickHeader(h: EnvelopeHeader): EnvelopeHeader {
+  const out = {} as EnvelopeHeader;
+  for (const k of HEADER_FIELDS) {
+    if (typeof h[k] !== 'string') throw new ConclaveError('BAD_INPUT', `envelope header field ${k} must be a string`);
+    out[k] = h[k];
+  }
+  return out;
+}
+
+export function sealBroadcast(h: EnvelopeHeader, body: Uint8Array, identitySecret: Uint8Array): Envelope {
+  const header = pickHeader(h);
+  if (header.to !== BROADCAST) throw new ConclaveError('BAD_INPUT', "broadcast envelope must be addressed to '*'");
+  const sig = signBytes(identitySecret, signedPayload(header, body, undefined));
+  return { ...header, body: toHex(body), sig: toHex(sig) };
+}
+
+export function sealDirect(
+  h: EnvelopeHeader,
+  body: Uint8Array,
+  identitySecret: Uint8Array,
+  recipientTransportPublic: Uint8Array,
+): Envelope {
+  const header = pickHeader(h);
+  if (header.to === BROADCAST) throw new ConclaveError('BAD_INPUT', 'direct envelope needs a recipient party id');
+  const eph = x25519.utils.randomSecretKey();
+  const epk = x25519.getPublicKey(eph);
+  let shared: Uint8Array;
+  try {
+    shared = x25519.getSharedSecret(eph, recipientTransportPublic);
+  } catch {
+    throw new ConclaveError('BAD_INPUT', `recipient transport key for ${header.to} is invalid`);
+  }
+  const key = deriveKey(shared, header, epk, recipientTransportPublic);
+  const nonce = new Uint8Array(randomBytes(12));
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(aad(header, epk));
+  const ct = new Uint8Array(Buffer.concat([cipher.update(body), cipher.final(), cipher.getAuthTag()]));
+  shared.fill(0);
+  key.fill(0);
+  eph.fill(0);
+  const sig = signBytes(identitySecret, signedPayload(header, ct, { epk, nonce }));
+  return { ...header, body: toHex(ct), epk: toHex(epk), nonce: toHex(nonce), sig: toHex(sig) };
+}
+
+/**
+ * Checks, in order: header equals `expect` (replay/misrouting), well-formedness, sender signature,
+ * then decryption for direct messages. Every failure is a typed CulpritError.
+ */
+export function openEnvelope(
+  env: Envelope,
+  expect: EnvelopeHeader,
+  senderIdentityPublic: Uint8Array,
+  recipientTransportSecret?: Uint8Array,
+): Uint8Array {
+  const header = pickHeader(expect);
+  const culprit = header.from;
+  const malformed = () => new CulpritError('TAMPERED', culprit, 'malformed message');
+  if (typeof env !== 'object' || env === null) throw malformed();
+  for (const k of HEADER_FIELDS) {
+    if (typeof env[k] !== 'string') throw malformed();
+  }
+  for (const k of HEADER_FIELDS) {
+    if (env[k] === header[k]) continue;
+    if (REPLAY_FIELDS.has(k)) {
+      throw new CulpritError('REPLAY', env.from, `message from another ceremony or round (${k} mismatch)`);
+    }
+    throw new CulpritError('TAMPERED', culprit, `message is misaddressed (${k} mismatch)`);
+  }
+  const direct = header.to !== BROADCAST;
+  if (direct && !(recipientTransportSecret instanceof Uint8Array && recipientTransportSecret.length === 32)) {
+    throw new ConclaveError('BAD_INPUT', 'a direct message needs the 32-byte recipient transport secret key');
+  }
+  let body: Uint8Array;
+  let sig: Uint8Array;
+  let parts: { epk: Uint8Array; nonce: Uint8Array } | undefined;
+  try {
+    body = fromHex(env.body, 'body');
+    sig = fromHex(env.sig, 'sig');
+    if (direct) {
+      if (typeof env.epk !== 'string' || typeof env.nonce !== 'string') throw malformed();
+      parts = { epk: fromHex(env.epk, 'epk'), nonce: fromHex(env.nonce, 'nonce') };
+      if (parts.epk.length !== 32 || parts.nonce.length !== 12 || body.length < 16) throw malformed();
+    } else if (env.epk !== undefined || env.nonce !== undefined) {
+      throw malformed();
+    }
+  } catch {
+    throw malformed();
+  }
+  if (!verifyBytes(senderIdentityPublic, signedPayload(header, body, parts), sig)) {
+    throw new CulpritError('TAMPERED', culprit, `bad signature on ${header.type} message`);
+  }
+  if (!parts || !recipientTransportSecret) return body;
+  try {
+    const recipientPub = x25519.getPublicKey(recipientTransportSecret);
+    const shared = x25519.getSharedSecret(recipientTransportSecret, parts.epk);
+    const key = deriveKey(shared, header, parts.epk, recipientPub);
+    const decipher = createDecipheriv('aes-256-gcm', key, parts.nonce);
+    decipher.setAAD(aad(header, parts.epk));
+    decipher.setAuthTag(body.subarray(body.length - 16));
+    const pt = Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]);
+    shared.fill(0);
+    key.fill(0);
+    return new Uint8Array(pt);
+  } catch {
+    throw new CulpritError('TAMPERED', culprit, `undecryptable ${header.type} message`);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Typed errors. Every error a user can cause has a code and a one-line message; errors that
+ * come from another party's misbehaviour name that party (the culprit) so a ceremony can abort
+ * with blame. Messages never contain secret material.
+ */
+export type ErrorCode =
+  | 'BAD_INPUT'
+  | 'UNKNOWN_WALLET'
+  | 'UNKNOWN_CURVE'
+  | 'UNKNOWN_PARTY'
+  | 'WRONG_TENANT'
+  | 'TAMPERED'
+  | 'REPLAY'
+  | 'BAD_PROOF'
+  | 'BAD_SHARE'
+  | 'NONCE_REUSE'
+  | 'DISAGREEMENT'
+  | 'DECRYPT_FAILED'
+  | 'STACK'
+  | 'CONFIG';
+
+export class ConclaveError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'ConclaveError';
+    this.code = code;
+  }
+}
+
+/** A party misbehaved: its message failed a check. `culprit` is the party id (or FROST identifier in pure crypto code). */
+export class CulpritError extends ConclaveError {
+  readonly culprit: string;
+  constructor(code: ErrorCode, culprit: string, reason: string) {
+    super(code, `${reason} (culprit: ${culprit})`);
+    this.name = 'CulpritError';
+    this.culprit = culprit;
+  }
+}

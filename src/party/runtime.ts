@@ -1,0 +1,80 @@
+/**
+ * What a party worker holds in memory: its id, its store, its key-encryption key and its
+ * decrypted identity (Ed25519) and transport (X25519) keys. The keys are created on first
+ * start and stored sealed in the party's own database.
+ */
+import { sealJson, openJson, type AtRestContext } from '../crypto/at-rest.js';
+import { toHex, fromHex } from '../crypto/encoding.js';
+import { generatePartyKeys } from '../crypto/identity.js';
+import { ConclaveError } from '../errors.js';
+import { PartyStore, type PartyKeysDoc } from '../store/party-store.js';
+import { openDb } from '../store/mongo.js';
+import { loadConfig, partyKek, assertPartyId, type Env } from '../config.js';
+
+export interface PartyRuntime {
+  partyId: string;
+  store: PartyStore;
+  kek: Uint8Array;
+  identitySecret: Uint8Array;
+  identityPublic: string;
+  transportSecret: Uint8Array;
+  transportPublic: string;
+}
+
+const keysContext = (partyId: string): AtRestContext => ({
+  purpose: 'party-keys',
+  tenant: '*',
+  party: partyId,
+  keyId: 'identity',
+  version: 1,
+});
+
+interface SealedPartyKeys {
+  identitySecret: string;
+  transportSecret: string;
+}
+
+export async function loadOrCreatePartyKeys(
+  store: PartyStore,
+  partyId: string,
+  kek: Uint8Array,
+): Promise<Omit<PartyRuntime, 'store' | 'kek'>> {
+  let doc = await store.keys.findOne({ _id: 'self' });
+  if (!doc) {
+    const keys = generatePartyKeys();
+    const fresh: PartyKeysDoc = {
+      _id: 'self',
+      partyId,
+      identityPublic: toHex(keys.identityPublic),
+      transportPublic: toHex(keys.transportPublic),
+      sealed: sealJson(
+        kek,
+        { identitySecret: toHex(keys.identitySecret), transportSecret: toHex(keys.transportSecret) },
+        keysContext(partyId),
+      ),
+    };
+    // Two workers starting at once converge on whichever keys were stored first.
+    doc = await PartyStore.insertOrGet(store.keys, fresh);
+  }
+  if (doc.partyId !== partyId) {
+    throw new ConclaveError('CONFIG', `database belongs to party "${doc.partyId}", not "${partyId}"`);
+  }
+  const secrets = openJson<SealedPartyKeys>(kek, doc.sealed, keysContext(partyId));
+  return {
+    partyId,
+    identitySecret: fromHex(secrets.identitySecret, 'identity secret'),
+    identityPublic: doc.identityPublic,
+    transportSecret: fromHex(secrets.transportSecret, 'transport secret'),
+    transportPublic: doc.transportPublic,
+  };
+}
+
+export async function openPartyRuntime(partyId: string, env: Env = process.env): Promise<PartyRuntime> {
+  assertPartyId(partyId);
+  const config = loadConfig(env);
+  const kek = partyKek(partyId, env);
+  const store = new PartyStore(await openDb(config.partyDb(partyId)));
+  await store.ensureIndexes();
+  const keys = await loadOrCreatePartyKeys(store, partyId, kek);
+  return { ...keys, store, kek };
+}

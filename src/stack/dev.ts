@@ -1,0 +1,245 @@
+/**
+ * The local dev stack: servers (Temporal dev server, FerretDB) plus one worker process per
+ * party and one coordinator worker, all started in the background. Its state (addresses, pids,
+ * party ids) lives in `<CONCLAVE_HOME>/stack.json`; per-party key-encryption keys for dev live
+ * in `<CONCLAVE_HOME>/keys/<party>.kek` (mode 600). In production each party's KEK comes from
+ * its own secret store through `CONCLAVE_PARTY_<ID>_KEK`.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { coordinatorTaskQueue, partyTaskQueue } from '../../temporal.config.js';
+import {
+  conclaveHome,
+  defaultParties,
+  partyKekEnvName,
+  readStackState,
+  stackStatePath,
+  type Env,
+} from '../config.js';
+import { ConclaveError } from '../errors.js';
+import { startServers, stopServers, type ServerInfo } from './local.js';
+import { projectRoot } from './paths.js';
+import { isAlive, spawnDaemon, stopProcess } from './processes.js';
+
+export interface WorkerProcess {
+  name: string;
+  pid: number;
+  logFile: string;
+  /** Task queue whose pollers prove the worker is up. */
+  taskQueue: string;
+  kind: 'party' | 'coordinator';
+}
+
+export interface StackState {
+  servers: ServerInfo;
+  parties: string[];
+  dbPrefix: string;
+  workers: WorkerProcess[];
+}
+
+export interface DevUpOptions {
+  env?: Env;
+  parties?: number;
+  dbPrefix?: string;
+  log?: (line: string) => void;
+}
+
+const workerScript = (name: string) => join(projectRoot, 'src', 'worker', `${name}.ts`);
+
+function writeState(env: Env, state: StackState): void {
+  mkdirSync(conclaveHome(env), { recursive: true });
+  writeFileSync(stackStatePath(env), JSON.stringify(state, null, 2));
+}
+
+/** The dev KEK of a party, created on first use. */
+export function devPartyKek(env: Env, partyId: string): string {
+  const dir = join(conclaveHome(env), 'keys');
+  const file = join(dir, `${partyId}.kek`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** Environment a worker process of this stack runs with. */
+export function workerEnv(env: Env, state: Pick<StackState, 'parties' | 'dbPrefix'>, partyId?: string): Env {
+  const out: Env = {
+    CONCLAVE_HOME: conclaveHome(env),
+    CONCLAVE_PARTIES: state.parties.join(','),
+    CONCLAVE_DB_PREFIX: state.dbPrefix,
+  };
+  if (partyId) out[partyKekEnvName(partyId)] = env[partyKekEnvName(partyId)] ?? devPartyKek(env, partyId);
+  return out;
+}
+
+export function startPartyWorker(env: Env, state: StackState, partyId: string): WorkerProcess {
+  const logFile = join(conclaveHome(env), 'logs', `party-${partyId}.log`);
+  const pid = spawnDaemon({
+    name: `party ${partyId}`,
+    command: process.execPath,
+    args: ['--import', 'tsx', workerScript('party'), partyId],
+    env: workerEnv(env, state, partyId),
+    logFile,
+    cwd: projectRoot,
+  });
+  return { name: `party ${partyId}`, pid, logFile, taskQueue: partyTaskQueue(partyId), kind: 'party' };
+}
+
+export function startCoordinatorWorker(env: Env, state: StackState): WorkerProcess {
+  const logFile = join(conclaveHome(env), 'logs', 'coordinator.log');
+  const pid = spawnDaemon({
+    name: 'coordinator',
+    command: process.execPath,
+    args: ['--import', 'tsx', workerScript('coordinator')],
+    env: workerEnv(env, state),
+    logFile,
+    cwd: projectRoot,
+  });
+  return { name: 'coordinator', pid, logFile, taskQueue: coordinatorTaskQueue, kind: 'coordinator' };
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Waits until each worker polls its task queue (proof it is connected and ready). */
+export async function waitForWorkers(
+  state: StackState,
+  workers: WorkerProcess[],
+  timeoutMs = 120_000,
+  namespace = process.env.TEMPORAL_NAMESPACE || 'default',
+): Promise<void> {
+  const connection = await Connection.connect({ address: state.servers.temporalAddress });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    const pending = new Set(workers);
+    while (pending.size) {
+      for (const w of [...pending]) {
+        if (!isAlive(w.pid)) {
+          throw new ConclaveError('STACK', `${w.name} exited during start-up:\n${tail(w.logFile)}`);
+        }
+        const res = await connection.workflowService.describeTaskQueue({
+          namespace,
+          taskQueue: { name: w.taskQueue },
+          taskQueueType: w.kind === 'coordinator' ? 1 : 2, // WORKFLOW : ACTIVITY
+        });
+        if ((res.pollers ?? []).length > 0) pending.delete(w);
+      }
+      if (!pending.size) break;
+      if (Date.now() > deadline) {
+        const names = [...pending].map((w) => w.name).join(', ');
+        throw new ConclaveError('STACK', `workers not ready after ${timeoutMs / 1000}s: ${names}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function devUp(opts: DevUpOptions = {}): Promise<StackState> {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? (() => undefined);
+  const existing = readStackState(env) as StackState | undefined;
+  if (existing?.workers?.some((w) => isAlive(w.pid))) {
+    throw new ConclaveError('STACK', 'the dev stack is already running (`conclave dev down` stops it)');
+  }
+  const count = opts.parties ?? 5;
+  if (!Number.isInteger(count) || count < 2 || count > defaultParties.length) {
+    throw new ConclaveError('BAD_INPUT', `--parties must be between 2 and ${defaultParties.length}`);
+  }
+  const dataDir = join(conclaveHome(env), 'data');
+  const servers = await startServers({ dataDir, log });
+  const state: StackState = {
+    servers,
+    parties: defaultParties.slice(0, count),
+    dbPrefix: opts.dbPrefix ?? 'conclave',
+    workers: [],
+  };
+  writeState(env, state);
+  try {
+    log(`starting ${count} party workers and the coordinator`);
+    state.workers = [
+      ...state.parties.map((p) => startPartyWorker(env, state, p)),
+      startCoordinatorWorker(env, state),
+    ];
+    writeState(env, state);
+    await waitForWorkers(state, state.workers);
+  } catch (err) {
+    await devDown({ env });
+    throw err;
+  }
+  log('stack ready');
+  return state;
+}
+
+export async function devDown(opts: { env?: Env } = {}): Promise<boolean> {
+  const env = opts.env ?? process.env;
+  const state = readStackState(env) as StackState | undefined;
+  if (!state) return false;
+  await Promise.all((state.workers ?? []).map((w) => stopProcess(w.pid, { graceMs: 10_000 })));
+  if (state.servers) await stopServers(state.servers);
+  rmSync(stackStatePath(env), { force: true });
+  return true;
+}
+
+export interface StackStatus {
+  running: boolean;
+  temporalAddress?: string;
+  mongoUri?: string;
+  processes: Array<{ name: string; pid?: number; alive: boolean }>;
+}
+
+export function devStatus(env: Env = process.env): StackStatus {
+  const state = readStackState(env) as StackState | undefined;
+  if (!state) return { running: false, processes: [] };
+  const processes = [
+    {
+      name: 'temporal',
+      pid: state.servers.temporalPid,
+      alive: state.servers.temporalPid ? isAlive(state.servers.temporalPid) : true,
+    },
+    {
+      name: 'ferretdb',
+      pid: state.servers.ferretPid,
+      alive: state.servers.ferretPid ? isAlive(state.servers.ferretPid) : true,
+    },
+    ...state.workers.map((w) => ({ name: w.name, pid: w.pid, alive: isAlive(w.pid) })),
+  ];
+  return {
+    running: processes.every((p) => p.alive),
+    temporalAddress: state.servers.temporalAddress,
+    mongoUri: state.servers.mongoUri,
+    processes,
+  };
+}
+
+function partyWorkerOf(env: Env, partyId: string): { state: StackState; worker: WorkerProcess } {
+  const state = readStackState(env) as StackState | undefined;
+  const worker = state?.workers.find((w) => w.kind === 'party' && w.taskQueue === partyTaskQueue(partyId));
+  if (!state || !worker) throw new ConclaveError('STACK', `no worker for party ${partyId} in this stack`);
+  return { state, worker };
+}
+
+/** Kills one party worker with SIGKILL: no chance to finish or clean up anything. */
+export async function killPartyWorker(env: Env, partyId: string): Promise<void> {
+  const { worker } = partyWorkerOf(env, partyId);
+  if (isAlive(worker.pid)) process.kill(worker.pid, 'SIGKILL');
+  await stopProcess(worker.pid, { graceMs: 5_000 });
+}
+
+/** Starts a killed party worker again and waits until it polls its queue. */
+export async function restartPartyWorker(env: Env, partyId: string): Promise<void> {
+  const { state, worker } = partyWorkerOf(env, partyId);
+  const fresh = startPartyWorker(env, state, partyId);
+  state.workers = state.workers.map((w) => (w === worker ? fresh : w));
+  writeState(env, state);
+  await waitForWorkers(state, [fresh]);
+}

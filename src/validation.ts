@@ -1,0 +1,43 @@
+/** Validation of ceremony requests, shared by the client (fail fast) and the coordinator (trust nothing). */
+import type { KeygenRequest, SignRequest } from '../activities/types.js';
+import { assertPartyId } from './config.js';
+import { fromHex } from './crypto/encoding.js';
+import { getScheme } from './crypto/schemes.js';
+import { ConclaveError } from './errors.js';
+
+export const maxMessageBytes = 64 * 1024;
+const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function assertId(kind: string, value: unknown): string {
+  if (typeof value !== 'string' || !idPattern.test(value)) {
+    throw new ConclaveError('BAD_INPUT', `invalid ${kind} "${String(value)}" (letters, digits, . _ -; 1-128)`);
+  }
+  return value;
+}
+
+export function validateKeygenRequest(req: KeygenRequest): void {
+  assertId('tenant', req.tenant);
+  assertId('wallet id', req.walletId);
+  getScheme(req.curve);
+  const n = req.parties.length;
+  req.parties.forEach(assertPartyId);
+  if (new Set(req.parties).size !== n) throw new ConclaveError('BAD_INPUT', 'party list has duplicates');
+  if (!Number.isInteger(req.threshold) || req.threshold < 2) {
+    throw new ConclaveError('BAD_INPUT', `threshold must be at least 2, got ${req.threshold}`);
+  }
+  if (req.threshold > n) {
+    throw new ConclaveError('BAD_INPUT', `threshold ${req.threshold} is larger than the number of parties ${n}`);
+  }
+}
+
+export function validateSignRequest(req: SignRequest): void {
+  assertId('tenant', req.tenant);
+  assertId('wallet id', req.walletId);
+  const bytes = fromHex(req.message, 'message');
+  if (bytes.length === 0) throw new ConclaveError('BAD_INPUT', 'message is empty');
+  if (bytes.length > maxMessageBytes) {
+    throw new ConclaveError('BAD_INPUT', `message is ${bytes.length} bytes; at most ${maxMessageBytes} are accepted`);
+  }
+  req.signers?.forEach(assertPartyId);
+}
+

@@ -1,0 +1,35 @@
+/**
+ * Entry point of the coordinator worker: runs the ceremony workflows and the coordinator
+ * activities on `conclave.coordinator`. `node --import tsx src/worker/coordinator.ts`.
+ */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { coordinatorTaskQueue } from '../../temporal.config.js';
+import { createCoordinatorActivities } from '../../activities/coordinator.js';
+import { loadConfig } from '../config.js';
+import { closeAllDbs } from '../store/mongo.js';
+import { runUntilSignal } from './lifecycle.js';
+
+export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+
+export async function createCoordinatorWorker(): Promise<Worker> {
+  const config = loadConfig();
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: coordinatorTaskQueue,
+    workflowBundle,
+    activities: createCoordinatorActivities(),
+    maxConcurrentWorkflowTaskExecutions: 64,
+    maxConcurrentActivityTaskExecutions: 64,
+  });
+}
+
+const noop = () => undefined;
+const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runUntilSignal('coordinator', createCoordinatorWorker, closeAllDbs);
+}

@@ -1,0 +1,44 @@
+/**
+ * Temporal settings: connection, namespace, task-queue names, timeouts.
+ *
+ * This module is imported by workflow code, so it must stay deterministic and free of Node
+ * imports: environment overrides are applied by `resolveTemporalSettings`, which only entry
+ * points call (with `process.env`).
+ */
+
+export const coordinatorTaskQueue = 'conclave.coordinator';
+
+/** Each party polls its own queue; the coordinator routes round calls there. */
+export function partyTaskQueue(partyId: string): string {
+  return `party.${partyId}`;
+}
+
+/** Timeouts of one party round. A party that is down keeps the round queued until it returns. */
+export const partyRoundTimeouts = {
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '100 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+} as const;
+
+export const coordinatorActivityTimeouts = {
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '100 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+} as const;
+
+/** A ceremony that has not finished after this long fails instead of hanging forever. */
+export const ceremonyExecutionTimeout = '30 minutes';
+
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+}
+
+export function resolveTemporalSettings(
+  env: Record<string, string | undefined>,
+  localDefault?: { address: string },
+): TemporalSettings | undefined {
+  const address = env.TEMPORAL_ADDRESS || localDefault?.address;
+  if (!address) return undefined;
+  return { address, namespace: env.TEMPORAL_NAMESPACE || 'default' };
+}

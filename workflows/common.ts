@@ -1,0 +1,68 @@
+/** Orchestration helpers shared by ceremony workflows: party proxies and failure handling. */
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { CoordinatorActivities } from '../activities/coordinator.js';
+import type { PartyActivities } from '../activities/party/index.js';
+import type { FailureDetails } from '../activities/types.js';
+import { coordinatorActivityTimeouts, coordinatorTaskQueue, partyRoundTimeouts, partyTaskQueue } from '../temporal.config.js';
+
+export const coordinator = proxyActivities<CoordinatorActivities>({
+  taskQueue: coordinatorTaskQueue,
+  ...coordinatorActivityTimeouts,
+});
+
+const partyProxies = new Map<string, PartyActivities>();
+
+/** The activities of one party, run on that party's own worker. */
+export function party(partyId: string): PartyActivities {
+  let proxy = partyProxies.get(partyId);
+  if (!proxy) {
+    proxy = proxyActivities<PartyActivities>({ taskQueue: partyTaskQueue(partyId), ...partyRoundTimeouts });
+    partyProxies.set(partyId, proxy);
+  }
+  return proxy;
+}
+
+/** Cleanup calls must not hang a failed ceremony: short timeouts, few retries. */
+export function partyCleanup(partyId: string): PartyActivities {
+  return proxyActivities<PartyActivities>({
+    taskQueue: partyTaskQueue(partyId),
+    startToCloseTimeout: '10 seconds',
+    scheduleToCloseTimeout: '1 minute',
+  });
+}
+
+/** Runs one round on every party in parallel. */
+export function onEach<T>(parties: string[], round: (partyId: string) => Promise<T>): Promise<T[]> {
+  return Promise.all(parties.map(round));
+}
+
+/** The typed cause of a failed activity: its code and, when a party misbehaved, the culprit. */
+export function failureDetails(err: unknown): { message: string; details: FailureDetails } {
+  let cause: unknown = err;
+  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) {
+    const d = (cause.details?.[0] ?? {}) as Partial<FailureDetails>;
+    return { message: cause.message, details: { code: d.code ?? cause.type ?? 'FAILED', culprit: d.culprit } };
+  }
+  return { message: cause instanceof Error ? cause.message : String(cause), details: { code: 'FAILED' } };
+}
+
+export function abortWith(ceremony: string, err: unknown): ApplicationFailure {
+  const { message, details } = failureDetails(err);
+  return ApplicationFailure.create({
+    message: `${ceremony} aborted: ${message}`,
+    type: details.code,
+    nonRetryable: true,
+    details: [{ ...details, reason: message }],
+  });
+}
+
+/**
+ * The workflow id is the caller's idempotency key; a failed request may be started again under
+ * the same id, so party round records are keyed by this run as well: a new run never meets the
+ * nonces or round state of a failed one.
+ */
+export function ceremonyIdOfThisRun(): string {
+  const info = workflowInfo();
+  return `${info.workflowId}/${info.runId}`;
+}

@@ -1,0 +1,2 @@
+export { keygenWorkflow } from './keygen.js';
+export { signWorkflow, getWalletWorkflow } from './sign.js';

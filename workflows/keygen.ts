@@ -1,0 +1,37 @@
+/**
+ * Distributed key generation. The workflow only routes: every party computes its rounds on its
+ * own worker, and every message it routes is signed (and, point to point, encrypted) by a party.
+ */
+import { uuid4, workflowInfo } from '@temporalio/workflow';
+import type { Envelope, KeygenContext, KeygenRequest, KeygenResult } from '../activities/types.js';
+import { abortWith, ceremonyIdOfThisRun, coordinator, onEach, party, partyCleanup } from './common.js';
+
+export async function keygenWorkflow(req: KeygenRequest): Promise<KeygenResult> {
+  const ceremonyId = ceremonyIdOfThisRun();
+  let ctx: KeygenContext | undefined;
+  try {
+    await coordinator.validateKeygen(req);
+    const infos = await onEach(req.parties, (p) => party(p).describeParty());
+    ctx = await coordinator.planKeygen(req, ceremonyId, `key-${uuid4()}`, infos);
+    const c = ctx;
+    const round1 = await onEach(req.parties, (p) => party(p).dkgRound1(c));
+    const round2 = (await onEach(req.parties, (p) => party(p).dkgRound2(c, round1))).flat();
+    const results = await onEach(req.parties, (p) =>
+      party(p).dkgRound3(
+        c,
+        round1,
+        round2.filter((e: Envelope) => e.to === p),
+      ),
+    );
+    const confirmed = await coordinator.confirmKeygen(c, results);
+    await onEach(req.parties, (p) => party(p).dkgActivate(c, results));
+    return await coordinator.saveWallet(c, confirmed);
+  } catch (err) {
+    if (ctx) {
+      const c = ctx;
+      // Best effort: a party that is down keeps only a pending share, never an active one.
+      await Promise.allSettled(req.parties.map((p) => partyCleanup(p).dkgAbort(c)));
+    }
+    throw abortWith(`key generation ${workflowInfo().workflowId}`, err);
+  }
+}

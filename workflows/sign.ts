@@ -1,0 +1,31 @@
+/** FROST signing: two rounds on the chosen signers' workers, aggregation on the coordinator. */
+import { workflowInfo } from '@temporalio/workflow';
+import type { SignContext, SignRequest, SignResult, WalletInfo } from '../activities/types.js';
+import { abortWith, ceremonyIdOfThisRun, coordinator, onEach, party, partyCleanup } from './common.js';
+
+export async function signWorkflow(req: SignRequest): Promise<SignResult> {
+  const ceremonyId = ceremonyIdOfThisRun();
+  let ctx: SignContext | undefined;
+  try {
+    ctx = await coordinator.planSign(req, ceremonyId);
+    const c = ctx;
+    const commitments = await onEach(c.signers, (p) => party(p).signRound1(c));
+    const shares = await onEach(c.signers, (p) => party(p).signRound2(c, commitments));
+    return await coordinator.aggregateSignature(c, commitments, shares);
+  } catch (err) {
+    if (ctx) {
+      const c = ctx;
+      await Promise.allSettled(c.signers.map((p) => partyCleanup(p).signAbort(c)));
+    }
+    throw abortWith(`signing ${workflowInfo().workflowId}`, err);
+  }
+}
+
+/** Reads a wallet's public record through the coordinator (clients need only Temporal). */
+export async function getWalletWorkflow(tenant: string, walletId: string): Promise<WalletInfo> {
+  try {
+    return await coordinator.getWallet(tenant, walletId);
+  } catch (err) {
+    throw abortWith('wallet lookup', err);
+  }
+}
