@@ -13,9 +13,13 @@ export function partyTaskQueue(partyId: string): string {
   return `party.${partyId}`;
 }
 
-/** Timeouts of one party round. A party that is down keeps the round queued until it returns. */
+/**
+ * Timeouts of one party round. A party that is down keeps the round queued until it returns.
+ * A round takes milliseconds; startToClose bounds how long a task handed to a worker that was
+ * killed (or to its stale long-poll) stays lost before it is retried.
+ */
 export const partyRoundTimeouts = {
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '10 minutes',
   retry: { initialInterval: '100 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
 } as const;

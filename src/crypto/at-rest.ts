@@ -7,7 +7,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ConclaveError } from '../errors.js';
-import { encodeFields, fromHex, toHex, utf8 } from './encoding.js';
+import { encodeFields, fromHex, utf8 } from './encoding.js';
 
 export type AtRestPurpose = 'share' | 'nonce' | 'round-state' | 'party-keys';
 
@@ -43,7 +43,8 @@ function aadFor(ctx: AtRestContext): Uint8Array {
     throw new ConclaveError('BAD_INPUT', 'at-rest context has an unknown purpose');
   }
   for (const k of ['tenant', 'party', 'keyId'] as const) {
-    if (typeof ctx[k] !== 'string') throw new ConclaveError('BAD_INPUT', `at-rest context ${k} must be a string`);
+    if (typeof ctx[k] !== 'string')
+      throw new ConclaveError('BAD_INPUT', `at-rest context ${k} must be a string`);
   }
   if (!Number.isSafeInteger(ctx.version) || ctx.version < 0) {
     throw new ConclaveError('BAD_INPUT', 'at-rest context version must be a non-negative integer');
@@ -104,6 +105,9 @@ export function openJson<T>(kek: Uint8Array, box: SealedBox, ctx: AtRestContext)
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(pt)) as T;
   } catch {
-    throw new ConclaveError('DECRYPT_FAILED', `record is not valid JSON (${ctx.purpose} ${ctx.keyId} v${ctx.version})`);
+    throw new ConclaveError(
+      'DECRYPT_FAILED',
+      `record is not valid JSON (${ctx.purpose} ${ctx.keyId} v${ctx.version})`,
+    );
   }
 }

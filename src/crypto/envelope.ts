@@ -76,7 +76,8 @@ function aad(h: EnvelopeHeader, epk: Uint8Array): Uint8Array {
 function pickHeader(h: EnvelopeHeader): EnvelopeHeader {
   const out = {} as EnvelopeHeader;
   for (const k of HEADER_FIELDS) {
-    if (typeof h[k] !== 'string') throw new ConclaveError('BAD_INPUT', `envelope header field ${k} must be a string`);
+    if (typeof h[k] !== 'string')
+      throw new ConclaveError('BAD_INPUT', `envelope header field ${k} must be a string`);
     out[k] = h[k];
   }
   return out;
@@ -84,7 +85,8 @@ function pickHeader(h: EnvelopeHeader): EnvelopeHeader {
 
 export function sealBroadcast(h: EnvelopeHeader, body: Uint8Array, identitySecret: Uint8Array): Envelope {
   const header = pickHeader(h);
-  if (header.to !== BROADCAST) throw new ConclaveError('BAD_INPUT', "broadcast envelope must be addressed to '*'");
+  if (header.to !== BROADCAST)
+    throw new ConclaveError('BAD_INPUT', "broadcast envelope must be addressed to '*'");
   const sig = signBytes(identitySecret, signedPayload(header, body, undefined));
   return { ...header, body: toHex(body), sig: toHex(sig) };
 }
@@ -96,7 +98,8 @@ export function sealDirect(
   recipientTransportPublic: Uint8Array,
 ): Envelope {
   const header = pickHeader(h);
-  if (header.to === BROADCAST) throw new ConclaveError('BAD_INPUT', 'direct envelope needs a recipient party id');
+  if (header.to === BROADCAST)
+    throw new ConclaveError('BAD_INPUT', 'direct envelope needs a recipient party id');
   const eph = x25519.utils.randomSecretKey();
   const epk = x25519.getPublicKey(eph);
   let shared: Uint8Array;

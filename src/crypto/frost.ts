@@ -172,9 +172,11 @@ export function dkgStateToNoble(scheme: Scheme, state: DkgState): DKG_Secret {
   if (state.scheme !== scheme.name) throw invalid('belongs to another scheme');
   if (!isCanonicalIdentifier(scheme, state.identifier)) throw invalid('identifier');
   const sg = state.signers;
-  if (!isObject(sg) || !Number.isSafeInteger(sg.min) || !Number.isSafeInteger(sg.max)) throw invalid('signers');
+  if (!isObject(sg) || !Number.isSafeInteger(sg.min) || !Number.isSafeInteger(sg.max))
+    throw invalid('signers');
   if (!isStringArray(state.commitment)) throw invalid('commitment');
-  if (state.step !== undefined && state.step !== 1 && state.step !== 2 && state.step !== 3) throw invalid('step');
+  if (state.step !== undefined && state.step !== 1 && state.step !== 2 && state.step !== 3)
+    throw invalid('step');
   const Fn = scheme.frost.utils.Fn;
   try {
     const s: DKG_Secret = {
@@ -187,7 +189,8 @@ export function dkgStateToNoble(scheme: Scheme, state: DkgState): DKG_Secret {
       s.coefficients = state.coefficients.map((c) => Fn.fromBytes(scalarBytes(scheme, c, 'coefficient')));
     }
     if (state.round1Cache !== undefined) {
-      if (!Array.isArray(state.round1Cache) || !state.round1Cache.every(isRound1Shape)) throw invalid('round1Cache');
+      if (!Array.isArray(state.round1Cache) || !state.round1Cache.every(isRound1Shape))
+        throw invalid('round1Cache');
       s.round1Cache = state.round1Cache.map(round1ToNoble);
     }
     if (state.round2Cache !== undefined) {
@@ -216,7 +219,12 @@ export function dkgRound1(
   total: number,
 ): { pkg: Round1Pkg; state: DkgState } {
   assertIdentifier(scheme, identifier);
-  if (!Number.isSafeInteger(threshold) || !Number.isSafeInteger(total) || threshold < 2 || threshold > total) {
+  if (
+    !Number.isSafeInteger(threshold) ||
+    !Number.isSafeInteger(total) ||
+    threshold < 2 ||
+    threshold > total
+  ) {
     throw bad('threshold must be an integer with 2 <= threshold <= total');
   }
   const r = scheme.frost.DKG.round1(identifier, { min: threshold, max: total });
@@ -293,6 +301,7 @@ function checkRound1Packages(scheme: Scheme, own: DKG_Secret, others: unknown): 
   return out;
 }
 
+/** Returns the next state and one SECRET share per recipient: send each only via sealDirect. */
 export function dkgRound2(
   scheme: Scheme,
   state: DkgState,
@@ -404,7 +413,12 @@ function publicToNoble(scheme: Scheme, pub: PublicPackage): FrostPublic {
   const invalid = () => bad('invalid public key package');
   if (!isObject(pub)) throw invalid();
   const { threshold, total, commitments, verifyingShares } = pub;
-  if (!Number.isSafeInteger(threshold) || !Number.isSafeInteger(total) || threshold < 2 || threshold > total) {
+  if (
+    !Number.isSafeInteger(threshold) ||
+    !Number.isSafeInteger(total) ||
+    threshold < 2 ||
+    threshold > total
+  ) {
     throw invalid();
   }
   if (!isStringArray(commitments) || commitments.length !== threshold || !isObject(verifyingShares)) {
@@ -502,7 +516,8 @@ export function consumeNonces(nonces: SigningNonces): SigningNonces {
 
 /** Checks one signer's round-1 commitment on receipt; a bad one names its sender. */
 export function validateCommitment(scheme: Scheme, c: SigningCommitment): void {
-  if (!isObject(c) || !isCanonicalIdentifier(scheme, c.identifier)) throw bad('commitment has no valid identifier');
+  if (!isObject(c) || !isCanonicalIdentifier(scheme, c.identifier))
+    throw bad('commitment has no valid identifier');
   let ok = false;
   try {
     ok =
@@ -526,7 +541,11 @@ function commitmentsToNoble(scheme: Scheme, pub: FrostPublic, list: SigningCommi
     if (seen.has(c.identifier)) throw bad('duplicate identifier in commitment list');
     seen.add(c.identifier);
     if (!(c.identifier in pub.verifyingShares)) throw bad('commitment list names a non-participant');
-    return { identifier: c.identifier, hiding: fromHex(c.hiding, 'hiding'), binding: fromHex(c.binding, 'binding') };
+    return {
+      identifier: c.identifier,
+      hiding: fromHex(c.hiding, 'hiding'),
+      binding: fromHex(c.binding, 'binding'),
+    };
   });
 }
 
@@ -561,11 +580,16 @@ export function signShare(
   const cl = commitmentsToNoble(scheme, np, commitmentList);
   const own = cl.find((c) => c.identifier === identifier);
   if (!own) throw bad('own commitment is missing from the commitment list');
-  if (!equalBytes(own.hiding, scheme.scalarBaseMult(hiding)) || !equalBytes(own.binding, scheme.scalarBaseMult(binding))) {
+  if (
+    !equalBytes(own.hiding, scheme.scalarBaseMult(hiding)) ||
+    !equalBytes(own.binding, scheme.scalarBaseMult(binding))
+  ) {
     throw bad('own commitment in the commitment list does not match these nonces');
   }
   try {
-    return toHex(scheme.frost.signShare({ identifier, signingShare: share }, np, { hiding, binding }, cl, msg));
+    return toHex(
+      scheme.frost.signShare({ identifier, signingShare: share }, np, { hiding, binding }, cl, msg),
+    );
   } catch {
     throw bad('signature share could not be computed');
   } finally {
@@ -647,7 +671,10 @@ export function aggregateSignature(
   }
   // Every share verified, so failure here means the public package itself is inconsistent.
   if (!scheme.verify(sig, msg, np.commitments[0] as Uint8Array)) {
-    throw new ConclaveError('DISAGREEMENT', 'aggregated signature does not verify under the group public key');
+    throw new ConclaveError(
+      'DISAGREEMENT',
+      'aggregated signature does not verify under the group public key',
+    );
   }
   return toHex(sig);
 }

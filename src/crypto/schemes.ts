@@ -61,7 +61,10 @@ export function getScheme(nameOrCurve: string): Scheme {
   const s = typeof nameOrCurve === 'string' ? BY_KEY.get(nameOrCurve) : undefined;
   if (!s) {
     const known = SCHEMES.map((x) => x.curve).join(', ');
-    throw new ConclaveError('UNKNOWN_CURVE', `unknown curve or scheme "${String(nameOrCurve)}" (known: ${known})`);
+    throw new ConclaveError(
+      'UNKNOWN_CURVE',
+      `unknown curve or scheme "${String(nameOrCurve)}" (known: ${known})`,
+    );
   }
   return s;
 }

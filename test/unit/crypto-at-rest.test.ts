@@ -100,16 +100,19 @@ describe('at-rest encryption', () => {
     for (const k of [new Uint8Array(16), new Uint8Array(33)]) {
       const e = errOf(() => encryptAtRest(k, secret, ctx));
       expect((e as ConclaveError).code).toBe('CONFIG');
-      expect((errOf(() => decryptAtRest(k, encryptAtRest(kek, secret, ctx), ctx)) as ConclaveError).code).toBe(
-        'CONFIG',
-      );
+      expect(
+        (errOf(() => decryptAtRest(k, encryptAtRest(kek, secret, ctx), ctx)) as ConclaveError).code,
+      ).toBe('CONFIG');
     }
   });
 
   it('rejects invalid contexts and non-JSON values with BAD_INPUT', () => {
-    expect((errOf(() => encryptAtRest(kek, secret, { ...ctx, version: -1 })) as ConclaveError).code).toBe('BAD_INPUT');
+    expect((errOf(() => encryptAtRest(kek, secret, { ...ctx, version: -1 })) as ConclaveError).code).toBe(
+      'BAD_INPUT',
+    );
     expect(
-      (errOf(() => encryptAtRest(kek, secret, { ...ctx, purpose: 'other' as 'share' })) as ConclaveError).code,
+      (errOf(() => encryptAtRest(kek, secret, { ...ctx, purpose: 'other' as 'share' })) as ConclaveError)
+        .code,
     ).toBe('BAD_INPUT');
     expect((errOf(() => sealJson(kek, { n: 1n }, ctx)) as ConclaveError).code).toBe('BAD_INPUT');
     expect((errOf(() => sealJson(kek, undefined, ctx)) as ConclaveError).code).toBe('BAD_INPUT');

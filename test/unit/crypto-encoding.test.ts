@@ -1,7 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConclaveError } from '../../src/errors.js';
-import { encodeFields, fromHex, sha256, toHex, transcriptHash, utf8, type Field } from '../../src/crypto/encoding.js';
+import {
+  encodeFields,
+  fromHex,
+  sha256,
+  toHex,
+  transcriptHash,
+  utf8,
+  type Field,
+} from '../../src/crypto/encoding.js';
 
 // Independent decoder: if every encoding decodes back to its input, the encoding is injective.
 function decode(b: Uint8Array): Field[] {
@@ -67,7 +75,12 @@ describe('encodeFields', () => {
       for (let j = 0; j < n; j++) {
         const k = Math.floor(Math.random() * 3);
         if (k === 0) fields.push(new Uint8Array(randomBytes(Math.floor(Math.random() * 6))));
-        else if (k === 1) fields.push(randomBytes(3).toString('base64').slice(0, Math.floor(Math.random() * 4)));
+        else if (k === 1)
+          fields.push(
+            randomBytes(3)
+              .toString('base64')
+              .slice(0, Math.floor(Math.random() * 4)),
+          );
         else fields.push(Math.floor(Math.random() * 2 ** 40));
       }
       expect(decode(encodeFields(fields))).toEqual(fields);

@@ -14,7 +14,14 @@ const alice = generatePartyKeys();
 const bob = generatePartyKeys();
 const carol = generatePartyKeys();
 
-const bcast: EnvelopeHeader = { tenant: 't1', ceremonyId: 'c1', round: 'dkg-1', type: 'round1', from: 'alice', to: '*' };
+const bcast: EnvelopeHeader = {
+  tenant: 't1',
+  ceremonyId: 'c1',
+  round: 'dkg-1',
+  type: 'round1',
+  from: 'alice',
+  to: '*',
+};
 const direct: EnvelopeHeader = { ...bcast, round: 'dkg-2', type: 'round2-share', to: 'bob' };
 const body = utf8('{"secret-ish":"payload"}');
 
@@ -61,7 +68,12 @@ describe('broadcast envelopes', () => {
 
   it('rejects a signature made with another identity key', () => {
     const forged = sealBroadcast(bcast, body, carol.identitySecret);
-    expectCulprit(() => openEnvelope(forged, bcast, alice.identityPublic), 'TAMPERED', 'alice', /bad signature/);
+    expectCulprit(
+      () => openEnvelope(forged, bcast, alice.identityPublic),
+      'TAMPERED',
+      'alice',
+      /bad signature/,
+    );
   });
 
   it('rejects replay into another ceremony, round, tenant or type, naming the sender', () => {
@@ -91,8 +103,16 @@ describe('broadcast envelopes', () => {
 
   it('rejects from/to mismatches as TAMPERED by the expected sender', () => {
     const env = sealBroadcast(bcast, body, alice.identitySecret);
-    expectCulprit(() => openEnvelope({ ...env, from: 'carol' }, bcast, alice.identityPublic), 'TAMPERED', 'alice');
-    expectCulprit(() => openEnvelope({ ...env, to: 'bob' }, bcast, alice.identityPublic), 'TAMPERED', 'alice');
+    expectCulprit(
+      () => openEnvelope({ ...env, from: 'carol' }, bcast, alice.identityPublic),
+      'TAMPERED',
+      'alice',
+    );
+    expectCulprit(
+      () => openEnvelope({ ...env, to: 'bob' }, bcast, alice.identityPublic),
+      'TAMPERED',
+      'alice',
+    );
   });
 
   it('rejects malformed envelopes as TAMPERED, never with an untyped error', () => {
@@ -243,11 +263,11 @@ describe('direct envelopes', () => {
   });
 
   it('refuses to seal a direct message to "*" and to an invalid transport key', () => {
-    expect((errOf(() => sealDirect(bcast, body, alice.identitySecret, bob.transportPublic)) as ConclaveError).code).toBe(
-      'BAD_INPUT',
-    );
-    expect((errOf(() => sealDirect(direct, body, alice.identitySecret, new Uint8Array(32))) as ConclaveError).code).toBe(
-      'BAD_INPUT',
-    );
+    expect(
+      (errOf(() => sealDirect(bcast, body, alice.identitySecret, bob.transportPublic)) as ConclaveError).code,
+    ).toBe('BAD_INPUT');
+    expect(
+      (errOf(() => sealDirect(direct, body, alice.identitySecret, new Uint8Array(32))) as ConclaveError).code,
+    ).toBe('BAD_INPUT');
   });
 });

@@ -138,7 +138,9 @@ function checkKeyset(parties: Party[], pkgs: Round1Pkg[], t: number, n: number) 
   }
   // Any t shares reconstruct the group secret for commitments[0] (sanity of the whole DKG).
   const secret = S.frost.combineSecret(
-    parties.slice(0, t).map((p) => ({ identifier: p.identifier, signingShare: fromHex(p.signingShare, 's') })),
+    parties
+      .slice(0, t)
+      .map((p) => ({ identifier: p.identifier, signingShare: fromHex(p.signingShare, 's') })),
     { min: t, max: n },
   );
   expect(toHex(S.scalarBaseMult(secret))).toBe(pub.commitments[0]);
@@ -281,7 +283,9 @@ describe('DKG culprit detection', () => {
     const { ids, pkgs, states } = round1(3, 5);
     const r2 = ids.map((id, i) => rt(dkgRound2(S, states[i] as DkgState, othersOf(pkgs, id))));
     const me = ids[0] as string;
-    const received = ids.slice(1).map((from) => ({ from, share: r2[ids.indexOf(from)]?.shares[me] as string }));
+    const received = ids
+      .slice(1)
+      .map((from) => ({ from, share: r2[ids.indexOf(from)]?.shares[me] as string }));
     // Party 2 sends party 0 the share meant for party 1: a valid scalar, wrong evaluation point.
     const bad = rt(received);
     (bad[1] as { share: string }).share = r2[2]?.shares[ids[1] as string] as string;
@@ -328,9 +332,18 @@ describe('DKG culprit detection', () => {
     const { ids, pkgs, states } = round1(2, 3);
     const s0 = states[0] as DkgState;
     expectCode(() => dkgRound3(S, s0, othersOf(pkgs, ids[0] as string), []), 'BAD_INPUT');
-    expectCode(() => dkgRound2(S, { ...s0, scheme: 'frost-secp256k1' }, othersOf(pkgs, ids[0] as string)), 'BAD_INPUT');
-    expectCode(() => dkgRound2(S, { ...s0, coefficients: ['zz'] }, othersOf(pkgs, ids[0] as string)), 'BAD_INPUT');
-    expectCode(() => dkgRound2(S, { ...s0, identifier: '00'.repeat(32) }, othersOf(pkgs, ids[0] as string)), 'BAD_INPUT');
+    expectCode(
+      () => dkgRound2(S, { ...s0, scheme: 'frost-secp256k1' }, othersOf(pkgs, ids[0] as string)),
+      'BAD_INPUT',
+    );
+    expectCode(
+      () => dkgRound2(S, { ...s0, coefficients: ['zz'] }, othersOf(pkgs, ids[0] as string)),
+      'BAD_INPUT',
+    );
+    expectCode(
+      () => dkgRound2(S, { ...s0, identifier: '00'.repeat(32) }, othersOf(pkgs, ids[0] as string)),
+      'BAD_INPUT',
+    );
   });
 
   it('validates identifiers and thresholds', () => {
@@ -386,9 +399,18 @@ describe('signing culprits and nonce handling', () => {
     );
     expectCulprit(() => aggregateSignature(S, pub, list, msg, bad), 'BAD_SHARE', p1.identifier);
     // A share computed for another message is also caught.
-    expectCulprit(() => verifySignatureShares(S, pub, list, utf8('pay 6'), shares), 'BAD_SHARE', p0.identifier);
+    expectCulprit(
+      () => verifySignatureShares(S, pub, list, utf8('pay 6'), shares),
+      'BAD_SHARE',
+      p0.identifier,
+    );
     const malformed = { ...shares, [p2.identifier]: 'ff'.repeat(32) };
-    expectCulprit(() => verifySignatureShares(S, pub, list, msg, malformed), 'BAD_SHARE', p2.identifier, /malformed/);
+    expectCulprit(
+      () => verifySignatureShares(S, pub, list, msg, malformed),
+      'BAD_SHARE',
+      p2.identifier,
+      /malformed/,
+    );
     expect(() => verifySignatureShares(S, pub, list, msg, shares)).not.toThrow();
     checkSignature(aggregateSignature(S, pub, list, msg, shares), msg, pub);
   });
@@ -399,14 +421,23 @@ describe('signing culprits and nonce handling', () => {
     [p0, p1].forEach((p, k) => {
       shares[p.identifier] = signShare(S, p.identifier, p.signingShare, pub, commits[k]!.nonces, list, msg);
     });
-    expectCode(() => verifySignatureShares(S, pub, list, msg, { [p0.identifier]: shares[p0.identifier] as string }), 'BAD_INPUT');
-    expectCode(() => aggregateSignature(S, pub, list, msg, { ...shares, [p2.identifier]: '00'.repeat(32) }), 'BAD_INPUT');
+    expectCode(
+      () => verifySignatureShares(S, pub, list, msg, { [p0.identifier]: shares[p0.identifier] as string }),
+      'BAD_INPUT',
+    );
+    expectCode(
+      () => aggregateSignature(S, pub, list, msg, { ...shares, [p2.identifier]: '00'.repeat(32) }),
+      'BAD_INPUT',
+    );
   });
 
   it('refuses nonces that do not match the signer’s own commitment, or a missing own commitment', () => {
     const { commits, list } = session([p0, p1]);
     const mine = commits[0]!;
-    expectCode(() => signShare(S, p0.identifier, p0.signingShare, pub, commits[1]!.nonces, list, msg), 'BAD_INPUT');
+    expectCode(
+      () => signShare(S, p0.identifier, p0.signingShare, pub, commits[1]!.nonces, list, msg),
+      'BAD_INPUT',
+    );
     const { list: other } = session([p1, p2]);
     expectCode(() => signShare(S, p0.identifier, p0.signingShare, pub, mine.nonces, other, msg), 'BAD_INPUT');
     // Someone else's share with my identifier is refused before signing.
@@ -420,7 +451,10 @@ describe('signing culprits and nonce handling', () => {
     expect(share).toMatch(/^[0-9a-f]{64}$/);
     const consumed = consumeNonces(mine.nonces);
     expect(consumed.hiding).toBe('0'.repeat(64));
-    expectCode(() => signShare(S, p0.identifier, p0.signingShare, pub, consumed, list, utf8('other')), 'NONCE_REUSE');
+    expectCode(
+      () => signShare(S, p0.identifier, p0.signingShare, pub, consumed, list, utf8('other')),
+      'NONCE_REUSE',
+    );
     // The id of a commitment is stable (same nonces => same id) and distinct per signCommit call.
     expect(commitmentId(rt(mine.commitments))).toBe(commitmentId(mine.commitments));
     const fresh = signCommit(S, p0.identifier, p0.signingShare);
@@ -440,9 +474,15 @@ describe('signing culprits and nonce handling', () => {
     const { commits, list } = session([p0, p1]);
     const n = commits[0]!.nonces;
     expectCode(() => signShare(S, p0.identifier, p0.signingShare, pub, n, [list[0]!], msg), 'BAD_INPUT');
-    expectCode(() => signShare(S, p0.identifier, p0.signingShare, pub, n, [list[0]!, list[0]!], msg), 'BAD_INPUT');
+    expectCode(
+      () => signShare(S, p0.identifier, p0.signingShare, pub, n, [list[0]!, list[0]!], msg),
+      'BAD_INPUT',
+    );
     const stranger = { ...list[1]!, identifier: identifierFor(S, 9) };
-    expectCode(() => signShare(S, p0.identifier, p0.signingShare, pub, n, [list[0]!, stranger], msg), 'BAD_INPUT');
+    expectCode(
+      () => signShare(S, p0.identifier, p0.signingShare, pub, n, [list[0]!, stranger], msg),
+      'BAD_INPUT',
+    );
   });
 
   it('aggregate refuses an inconsistent public package', () => {

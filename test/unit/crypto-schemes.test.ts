@@ -55,6 +55,9 @@ describe('scheme registry', () => {
     // Order-2 point (0, -1).
     const minusOne = ed25519.Point.fromAffine({ x: 0n, y: ed25519.Point.Fp.ORDER - 1n }).toBytes();
     expect(s.isValidPoint(minusOne)).toBe(false);
+    // On the curve but with a small-order component: not in the prime-order subgroup.
+    const mixed = ed25519.Point.BASE.add(ed25519.Point.fromBytes(minusOne)).toBytes();
+    expect(s.isValidPoint(mixed)).toBe(false);
     // Non-canonical y (>= p) and wrong length.
     expect(s.isValidPoint(new Uint8Array(32).fill(0xff).map((v, i) => (i === 31 ? 0x7f : v)))).toBe(false);
     expect(s.isValidPoint(new Uint8Array(31))).toBe(false);
