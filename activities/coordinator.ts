@@ -41,7 +41,13 @@ function toWalletInfo(w: WalletDoc): WalletInfo {
   };
 }
 
-function openSigned<T>(env: Envelope, ctx: { tenant: string; ceremonyId: string }, round: string, type: string, from: PeerEntry): T {
+function openSigned<T>(
+  env: Envelope,
+  ctx: { tenant: string; ceremonyId: string },
+  round: string,
+  type: string,
+  from: PeerEntry,
+): T {
   const body = openEnvelope(
     env,
     { tenant: ctx.tenant, ceremonyId: ctx.ceremonyId, round, type, from: from.partyId, to: '*' },
@@ -62,16 +68,24 @@ export async function openCoordinatorStore(): Promise<CoordinatorStore> {
   return store;
 }
 
-export function createCoordinatorActivities(storePromise: Promise<CoordinatorStore> = openCoordinatorStore()) {
+export function createCoordinatorActivities(
+  storePromise: Promise<CoordinatorStore> = openCoordinatorStore(),
+) {
   return withFailures({
     async validateKeygen(req: KeygenRequest): Promise<void> {
       validateKeygenRequest(req);
       const store = await storePromise;
       const existing = await store.wallets.findOne({ _id: walletDocId(req.tenant, req.walletId) });
-      if (existing) throw new ConclaveError('BAD_INPUT', `wallet ${req.walletId} already exists in tenant ${req.tenant}`);
+      if (existing)
+        throw new ConclaveError('BAD_INPUT', `wallet ${req.walletId} already exists in tenant ${req.tenant}`);
     },
 
-    async planKeygen(req: KeygenRequest, ceremonyId: string, keyId: string, infos: PartyInfo[]): Promise<KeygenContext> {
+    async planKeygen(
+      req: KeygenRequest,
+      ceremonyId: string,
+      keyId: string,
+      infos: PartyInfo[],
+    ): Promise<KeygenContext> {
       validateKeygenRequest(req);
       const scheme = getScheme(req.curve);
       const roster: PeerEntry[] = req.parties.map((partyId, i) => {
@@ -100,7 +114,13 @@ export function createCoordinatorActivities(storePromise: Promise<CoordinatorSto
     async confirmKeygen(ctx: KeygenContext, results: Envelope[]): Promise<KeygenResultBody> {
       const bodies = ctx.roster.map((p) => ({
         party: p.partyId,
-        body: openSigned<KeygenResultBody>(envelopeFrom(results, p, 'key generation result'), ctx, 'dkg-3', 'dkg-result', p),
+        body: openSigned<KeygenResultBody>(
+          envelopeFrom(results, p, 'key generation result'),
+          ctx,
+          'dkg-3',
+          'dkg-result',
+          p,
+        ),
       }));
       const params = keygenParams(ctx);
       const votes = new Map<string, string[]>();
@@ -112,7 +132,11 @@ export function createCoordinatorActivities(storePromise: Promise<CoordinatorSto
       if (ranked.length !== 1 || ranked[0]![0] === 'wrong-params') {
         const dissent = ranked.slice(1).flatMap(([, parties]) => parties);
         const culprits = dissent.length ? dissent : ranked[0]![1];
-        throw new CulpritError('DISAGREEMENT', culprits.join(','), 'parties disagree on the group key or transcript');
+        throw new CulpritError(
+          'DISAGREEMENT',
+          culprits.join(','),
+          'parties disagree on the group key or transcript',
+        );
       }
       return bodies[0]!.body;
     },
@@ -163,16 +187,25 @@ export function createCoordinatorActivities(storePromise: Promise<CoordinatorSto
     async planSign(req: SignRequest, ceremonyId: string): Promise<SignContext> {
       validateSignRequest(req);
       const store = await storePromise;
-      const w = await store.wallets.findOne({ _id: walletDocId(req.tenant, req.walletId), tenant: req.tenant });
-      if (!w) throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+      const w = await store.wallets.findOne({
+        _id: walletDocId(req.tenant, req.walletId),
+        tenant: req.tenant,
+      });
+      if (!w)
+        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
       const members = w.parties.map((p) => p.partyId);
       let signers = req.signers ?? members.slice(0, w.threshold);
-      if (new Set(signers).size !== signers.length) throw new ConclaveError('BAD_INPUT', 'signer list has duplicates');
+      if (new Set(signers).size !== signers.length)
+        throw new ConclaveError('BAD_INPUT', 'signer list has duplicates');
       for (const s of signers) {
-        if (!members.includes(s)) throw new ConclaveError('BAD_INPUT', `${s} is not a party of wallet ${req.walletId}`);
+        if (!members.includes(s))
+          throw new ConclaveError('BAD_INPUT', `${s} is not a party of wallet ${req.walletId}`);
       }
       if (signers.length < w.threshold) {
-        throw new ConclaveError('BAD_INPUT', `wallet ${req.walletId} needs ${w.threshold} signers, ${signers.length} named`);
+        throw new ConclaveError(
+          'BAD_INPUT',
+          `wallet ${req.walletId} needs ${w.threshold} signers, ${signers.length} named`,
+        );
       }
       signers = members.filter((m) => signers.includes(m));
       return {
@@ -187,16 +220,26 @@ export function createCoordinatorActivities(storePromise: Promise<CoordinatorSto
     },
 
     /** Checks each signature share (naming a bad signer), aggregates, and verifies the result. */
-    async aggregateSignature(ctx: SignContext, commitments: Envelope[], shares: Envelope[]): Promise<SignResult> {
+    async aggregateSignature(
+      ctx: SignContext,
+      commitments: Envelope[],
+      shares: Envelope[],
+    ): Promise<SignResult> {
       const store = await storePromise;
-      const w = await store.wallets.findOne({ _id: walletDocId(ctx.tenant, ctx.walletId), tenant: ctx.tenant });
-      if (!w) throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
+      const w = await store.wallets.findOne({
+        _id: walletDocId(ctx.tenant, ctx.walletId),
+        tenant: ctx.tenant,
+      });
+      if (!w)
+        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
       const scheme = getScheme(w.scheme);
       const request = signRequestHash(ctx);
       const signers = w.parties.filter((p) => ctx.signers.includes(p.partyId));
       const list = signers.map((p) => {
-        const body = openSigned<{ request: string; commitments: { identifier: string; hiding: string; binding: string } }>(
-          envelopeFrom(commitments, p, 'commitments'), ctx, 'sign-1', 'sign-commitments', p);
+        const body = openSigned<{
+          request: string;
+          commitments: { identifier: string; hiding: string; binding: string };
+        }>(envelopeFrom(commitments, p, 'commitments'), ctx, 'sign-1', 'sign-commitments', p);
         if (body.request !== request || body.commitments.identifier !== p.identifier) {
           throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} committed to another request`);
         }
@@ -204,13 +247,26 @@ export function createCoordinatorActivities(storePromise: Promise<CoordinatorSto
       });
       const sigShares: Record<string, string> = {};
       for (const p of signers) {
-        const body = openSigned<SignShareBody>(envelopeFrom(shares, p, 'signature share'), ctx, 'sign-2', 'sign-share', p);
-        if (body.request !== request) throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} signed another request`);
+        const body = openSigned<SignShareBody>(
+          envelopeFrom(shares, p, 'signature share'),
+          ctx,
+          'sign-2',
+          'sign-share',
+          p,
+        );
+        if (body.request !== request)
+          throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} signed another request`);
         sigShares[p.identifier] = body.share;
       }
       let signature: string;
       try {
-        signature = aggregateShares(scheme, w.publicPackage, list, fromHex(ctx.message, 'message'), sigShares);
+        signature = aggregateShares(
+          scheme,
+          w.publicPackage,
+          list,
+          fromHex(ctx.message, 'message'),
+          sigShares,
+        );
       } catch (err) {
         if (err instanceof CulpritError) {
           const party = signers.find((p) => p.identifier === err.culprit);

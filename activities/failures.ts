@@ -10,17 +10,29 @@ import type { FailureDetails } from './types.js';
 export function toFailure(err: unknown): unknown {
   if (err instanceof CulpritError) {
     const details: FailureDetails = { code: err.code, culprit: err.culprit };
-    return ApplicationFailure.create({ message: err.message, type: err.code, nonRetryable: true, details: [details] });
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.code,
+      nonRetryable: true,
+      details: [details],
+    });
   }
   if (err instanceof ConclaveError) {
     const details: FailureDetails = { code: err.code };
-    return ApplicationFailure.create({ message: err.message, type: err.code, nonRetryable: true, details: [details] });
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.code,
+      nonRetryable: true,
+      details: [details],
+    });
   }
   return err;
 }
 
 /** Wraps every function of an activity object so that typed errors become final failures. */
-export function withFailures<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+export function withFailures<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  activities: T,
+): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities)) {
     wrapped[name] = async (...args: never[]) => {

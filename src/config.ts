@@ -30,7 +30,10 @@ const partyIdPattern = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 export function assertPartyId(id: string): string {
   if (!partyIdPattern.test(id)) {
-    throw new ConclaveError('BAD_INPUT', `invalid party id "${id}" (lowercase letters, digits, dashes; 1-32)`);
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `invalid party id "${id}" (lowercase letters, digits, dashes; 1-32)`,
+    );
   }
   return id;
 }
@@ -80,9 +83,9 @@ export function loadConfig(env: Env = process.env): ConclaveConfig {
     );
   }
   const prefix = env.CONCLAVE_DB_PREFIX || state?.dbPrefix || 'conclave';
-  const parties = (env.CONCLAVE_PARTIES ? env.CONCLAVE_PARTIES.split(',') : (state?.parties ?? defaultParties)).map(
-    (p) => assertPartyId(p.trim()),
-  );
+  const parties = (
+    env.CONCLAVE_PARTIES ? env.CONCLAVE_PARTIES.split(',') : (state?.parties ?? defaultParties)
+  ).map((p) => assertPartyId(p.trim()));
   return {
     temporal,
     mongoUri,

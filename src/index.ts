@@ -1,4 +1,10 @@
 export { ConclaveClient, toConclaveError } from './client/index.js';
-export type { CreateWalletOptions, SignOptions, KeygenResult, SignResult, WalletInfo } from './client/index.js';
+export type {
+  CreateWalletOptions,
+  SignOptions,
+  KeygenResult,
+  SignResult,
+  WalletInfo,
+} from './client/index.js';
 export { ConclaveError, CulpritError } from './errors.js';
 export type { ErrorCode } from './errors.js';

@@ -10,7 +10,10 @@ const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function assertId(kind: string, value: unknown): string {
   if (typeof value !== 'string' || !idPattern.test(value)) {
-    throw new ConclaveError('BAD_INPUT', `invalid ${kind} "${String(value)}" (letters, digits, . _ -; 1-128)`);
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `invalid ${kind} "${String(value)}" (letters, digits, . _ -; 1-128)`,
+    );
   }
   return value;
 }
@@ -26,7 +29,10 @@ export function validateKeygenRequest(req: KeygenRequest): void {
     throw new ConclaveError('BAD_INPUT', `threshold must be at least 2, got ${req.threshold}`);
   }
   if (req.threshold > n) {
-    throw new ConclaveError('BAD_INPUT', `threshold ${req.threshold} is larger than the number of parties ${n}`);
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `threshold ${req.threshold} is larger than the number of parties ${n}`,
+    );
   }
 }
 
@@ -36,8 +42,10 @@ export function validateSignRequest(req: SignRequest): void {
   const bytes = fromHex(req.message, 'message');
   if (bytes.length === 0) throw new ConclaveError('BAD_INPUT', 'message is empty');
   if (bytes.length > maxMessageBytes) {
-    throw new ConclaveError('BAD_INPUT', `message is ${bytes.length} bytes; at most ${maxMessageBytes} are accepted`);
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `message is ${bytes.length} bytes; at most ${maxMessageBytes} are accepted`,
+    );
   }
   req.signers?.forEach(assertPartyId);
 }
-

@@ -3,7 +3,12 @@ import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } fr
 import type { CoordinatorActivities } from '../activities/coordinator.js';
 import type { PartyActivities } from '../activities/party/index.js';
 import type { FailureDetails } from '../activities/types.js';
-import { coordinatorActivityTimeouts, coordinatorTaskQueue, partyRoundTimeouts, partyTaskQueue } from '../temporal.config.js';
+import {
+  coordinatorActivityTimeouts,
+  coordinatorTaskQueue,
+  partyRoundTimeouts,
+  partyTaskQueue,
+} from '../temporal.config.js';
 
 export const coordinator = proxyActivities<CoordinatorActivities>({
   taskQueue: coordinatorTaskQueue,
@@ -42,7 +47,10 @@ export function failureDetails(err: unknown): { message: string; details: Failur
   while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
   if (cause instanceof ApplicationFailure) {
     const d = (cause.details?.[0] ?? {}) as Partial<FailureDetails>;
-    return { message: cause.message, details: { code: d.code ?? cause.type ?? 'FAILED', culprit: d.culprit } };
+    return {
+      message: cause.message,
+      details: { code: d.code ?? cause.type ?? 'FAILED', culprit: d.culprit },
+    };
   }
   return { message: cause instanceof Error ? cause.message : String(cause), details: { code: 'FAILED' } };
 }

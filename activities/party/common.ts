@@ -29,7 +29,11 @@ export async function checkPinnedPeers(rt: PartyRuntime, roster: PeerEntry[]): P
       pinnedAt: new Date(),
     });
     if (pinned.identityPublic !== peer.identityPublic || pinned.transportPublic !== peer.transportPublic) {
-      throw new CulpritError('TAMPERED', peer.partyId, `keys offered for ${peer.partyId} differ from its pinned keys`);
+      throw new CulpritError(
+        'TAMPERED',
+        peer.partyId,
+        `keys offered for ${peer.partyId} differ from its pinned keys`,
+      );
     }
   }
 }
@@ -56,7 +60,11 @@ export function openFrom<T>(
     throw new CulpritError('BAD_INPUT', sender.partyId, `no ${expect.type} message from ${sender.partyId}`);
   }
   if (mine.length > 1) {
-    throw new CulpritError('TAMPERED', sender.partyId, `more than one ${expect.type} message from ${sender.partyId}`);
+    throw new CulpritError(
+      'TAMPERED',
+      sender.partyId,
+      `more than one ${expect.type} message from ${sender.partyId}`,
+    );
   }
   const body = openEnvelope(
     mine[0]!,
@@ -67,13 +75,22 @@ export function openFrom<T>(
   try {
     return JSON.parse(new TextDecoder().decode(body)) as T;
   } catch {
-    throw new CulpritError('TAMPERED', sender.partyId, `malformed ${expect.type} message from ${sender.partyId}`);
+    throw new CulpritError(
+      'TAMPERED',
+      sender.partyId,
+      `malformed ${expect.type} message from ${sender.partyId}`,
+    );
   }
 }
 
 export const jsonBytes = (value: unknown): Uint8Array => utf8(JSON.stringify(value));
 
-export function roundStateContext(rt: PartyRuntime, tenant: string, ceremonyId: string, step: string): AtRestContext {
+export function roundStateContext(
+  rt: PartyRuntime,
+  tenant: string,
+  ceremonyId: string,
+  step: string,
+): AtRestContext {
   return { purpose: 'round-state', tenant, party: rt.partyId, keyId: `${ceremonyId}/${step}`, version: 1 };
 }
 
@@ -94,15 +111,24 @@ export async function runRoundOnce<S, O>(
   if (existing) return existing.output as O;
   const { output, state } = await compute();
   const doc: RoundDoc = { _id: id, tenant, ceremonyId, step, output, createdAt: new Date() };
-  if (state !== undefined) doc.sealedState = sealJson(rt.kek, state, roundStateContext(rt, tenant, ceremonyId, step));
+  if (state !== undefined)
+    doc.sealedState = sealJson(rt.kek, state, roundStateContext(rt, tenant, ceremonyId, step));
   const stored = await PartyStore.insertOrGet(rt.store.rounds, doc);
   return stored.output as O;
 }
 
-export async function loadRoundState<S>(rt: PartyRuntime, tenant: string, ceremonyId: string, step: string): Promise<S> {
+export async function loadRoundState<S>(
+  rt: PartyRuntime,
+  tenant: string,
+  ceremonyId: string,
+  step: string,
+): Promise<S> {
   const doc = await rt.store.rounds.findOne({ _id: roundDocId(tenant, ceremonyId, step) });
   if (!doc?.sealedState) {
-    throw new ConclaveError('BAD_INPUT', `round ${step} of ceremony ${ceremonyId} has not run on ${rt.partyId}`);
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `round ${step} of ceremony ${ceremonyId} has not run on ${rt.partyId}`,
+    );
   }
   return openJson<S>(rt.kek, doc.sealedState, roundStateContext(rt, tenant, ceremonyId, step));
 }
@@ -111,7 +137,8 @@ export async function loadRoundState<S>(rt: PartyRuntime, tenant: string, ceremo
 export function renameCulprit(err: unknown, roster: PeerEntry[]): unknown {
   if (err instanceof CulpritError) {
     const party = roster.find((p) => p.identifier === err.culprit);
-    if (party) return new CulpritError(err.code, party.partyId, err.message.replace(/ \(culprit: [^)]*\)$/, ''));
+    if (party)
+      return new CulpritError(err.code, party.partyId, err.message.replace(/ \(culprit: [^)]*\)$/, ''));
   }
   return err;
 }

@@ -47,7 +47,13 @@ export interface KeygenResultBody {
   transcriptHash: string;
 }
 
-const header = (ctx: KeygenContext, round: string, type: string, from: string, to: string): EnvelopeHeader => ({
+const header = (
+  ctx: KeygenContext,
+  round: string,
+  type: string,
+  from: string,
+  to: string,
+): EnvelopeHeader => ({
   tenant: ctx.tenant,
   ceremonyId: ctx.ceremonyId,
   round,
@@ -57,9 +63,17 @@ const header = (ctx: KeygenContext, round: string, type: string, from: string, t
 });
 
 export const keygenParams = (ctx: KeygenContext) =>
-  paramsHash(['keygen', ctx.tenant, ctx.walletId, ctx.keyId, ctx.version, ctx.scheme, ctx.threshold], ctx.roster);
+  paramsHash(
+    ['keygen', ctx.tenant, ctx.walletId, ctx.keyId, ctx.version, ctx.scheme, ctx.threshold],
+    ctx.roster,
+  );
 
-export const shareContext = (rt: PartyRuntime, tenant: string, keyId: string, version: number): AtRestContext => ({
+export const shareContext = (
+  rt: PartyRuntime,
+  tenant: string,
+  keyId: string,
+  version: number,
+): AtRestContext => ({
   purpose: 'share',
   tenant,
   party: rt.partyId,
@@ -72,7 +86,10 @@ function validateContext(ctx: KeygenContext): void {
   if (!Number.isInteger(ctx.threshold) || ctx.threshold < 2 || ctx.threshold > n) {
     throw new ConclaveError('BAD_INPUT', `threshold must be between 2 and ${n}, got ${ctx.threshold}`);
   }
-  if (new Set(ctx.roster.map((p) => p.partyId)).size !== n || new Set(ctx.roster.map((p) => p.identifier)).size !== n) {
+  if (
+    new Set(ctx.roster.map((p) => p.partyId)).size !== n ||
+    new Set(ctx.roster.map((p) => p.identifier)).size !== n
+  ) {
     throw new ConclaveError('BAD_INPUT', 'roster has duplicate parties');
   }
 }
@@ -83,12 +100,26 @@ function openRound1(rt: PartyRuntime, ctx: KeygenContext, round1: Envelope[]): R
   return ctx.roster
     .filter((p) => p.partyId !== rt.partyId)
     .map((peer) => {
-      const body = openFrom<Round1Body>(rt, round1, header(ctx, 'dkg-1', 'dkg-round1', peer.partyId, '*'), peer, false);
+      const body = openFrom<Round1Body>(
+        rt,
+        round1,
+        header(ctx, 'dkg-1', 'dkg-round1', peer.partyId, '*'),
+        peer,
+        false,
+      );
       if (body.params !== params) {
-        throw new CulpritError('DISAGREEMENT', peer.partyId, `${peer.partyId} ran key generation with other parameters`);
+        throw new CulpritError(
+          'DISAGREEMENT',
+          peer.partyId,
+          `${peer.partyId} ran key generation with other parameters`,
+        );
       }
       if (body.pkg?.identifier !== peer.identifier) {
-        throw new CulpritError('TAMPERED', peer.partyId, `${peer.partyId} sent a package under another identifier`);
+        throw new CulpritError(
+          'TAMPERED',
+          peer.partyId,
+          `${peer.partyId} sent a package under another identifier`,
+        );
       }
       return body.pkg;
     });
@@ -104,7 +135,11 @@ export function keygenActivities(rt: PartyRuntime) {
       return runRoundOnce<DkgState, Envelope>(rt, ctx.tenant, ctx.ceremonyId, 'dkg-1', () => {
         const { pkg, state } = dkgRound1(scheme, me.identifier, ctx.threshold, ctx.roster.length);
         const body: Round1Body = { params: keygenParams(ctx), pkg };
-        const output = sealBroadcast(header(ctx, 'dkg-1', 'dkg-round1', rt.partyId, '*'), jsonBytes(body), rt.identitySecret);
+        const output = sealBroadcast(
+          header(ctx, 'dkg-1', 'dkg-round1', rt.partyId, '*'),
+          jsonBytes(body),
+          rt.identitySecret,
+        );
         return { output, state };
       });
     },
@@ -149,7 +184,13 @@ export function keygenActivities(rt: PartyRuntime) {
         const received = ctx.roster
           .filter((p) => p.partyId !== rt.partyId)
           .map((peer) => {
-            const body = openFrom<Round2Body>(rt, round2, header(ctx, 'dkg-2', 'dkg-share', peer.partyId, rt.partyId), peer, true);
+            const body = openFrom<Round2Body>(
+              rt,
+              round2,
+              header(ctx, 'dkg-2', 'dkg-share', peer.partyId, rt.partyId),
+              peer,
+              true,
+            );
             return { from: peer.identifier, share: body.share };
           });
         let key: ReturnType<typeof dkgRound3>;
@@ -158,7 +199,8 @@ export function keygenActivities(rt: PartyRuntime) {
         } catch (err) {
           throw renameCulprit(err, ctx.roster);
         }
-        const own = (await rt.store.rounds.findOne({ _id: `${ctx.tenant}|${ctx.ceremonyId}|dkg-1` }))?.output as Envelope;
+        const own = (await rt.store.rounds.findOne({ _id: `${ctx.tenant}|${ctx.ceremonyId}|dkg-1` }))
+          ?.output as Envelope;
         const ownPkg = (JSON.parse(Buffer.from(own.body, 'hex').toString('utf8')) as Round1Body).pkg;
         const transcriptHash = dkgTranscriptHash([ownPkg, ...others], key.public);
         const publicKey = key.public.commitments[0]!;
@@ -176,15 +218,33 @@ export function keygenActivities(rt: PartyRuntime) {
           public: key.public,
           publicKey,
           transcriptHash,
-          sealed: sealJson(rt.kek, { signingShare: key.signingShare }, shareContext(rt, ctx.tenant, ctx.keyId, ctx.version)),
+          sealed: sealJson(
+            rt.kek,
+            { signingShare: key.signingShare },
+            shareContext(rt, ctx.tenant, ctx.keyId, ctx.version),
+          ),
           createdAt: new Date(),
         };
         const stored = await PartyStore.insertOrGet(rt.store.shares, share);
         if (stored.transcriptHash !== transcriptHash) {
-          throw new ConclaveError('BAD_INPUT', `key ${ctx.keyId} v${ctx.version} already exists on ${rt.partyId}`);
+          throw new ConclaveError(
+            'BAD_INPUT',
+            `key ${ctx.keyId} v${ctx.version} already exists on ${rt.partyId}`,
+          );
         }
-        const body: KeygenResultBody = { params: keygenParams(ctx), publicKey, public: key.public, transcriptHash };
-        return { output: sealBroadcast(header(ctx, 'dkg-3', 'dkg-result', rt.partyId, '*'), jsonBytes(body), rt.identitySecret) };
+        const body: KeygenResultBody = {
+          params: keygenParams(ctx),
+          publicKey,
+          public: key.public,
+          transcriptHash,
+        };
+        return {
+          output: sealBroadcast(
+            header(ctx, 'dkg-3', 'dkg-result', rt.partyId, '*'),
+            jsonBytes(body),
+            rt.identitySecret,
+          ),
+        };
       });
     },
 
@@ -199,24 +259,43 @@ export function keygenActivities(rt: PartyRuntime) {
       if (share.status === 'active') return;
       for (const peer of ctx.roster) {
         if (peer.partyId === rt.partyId) continue;
-        const body = openFrom<KeygenResultBody>(rt, results, header(ctx, 'dkg-3', 'dkg-result', peer.partyId, '*'), peer, false);
+        const body = openFrom<KeygenResultBody>(
+          rt,
+          results,
+          header(ctx, 'dkg-3', 'dkg-result', peer.partyId, '*'),
+          peer,
+          false,
+        );
         if (body.transcriptHash !== share.transcriptHash || body.publicKey !== share.publicKey) {
-          throw new CulpritError('DISAGREEMENT', peer.partyId, `${peer.partyId} reports another key or transcript`);
+          throw new CulpritError(
+            'DISAGREEMENT',
+            peer.partyId,
+            `${peer.partyId} reports another key or transcript`,
+          );
         }
       }
-      await rt.store.shares.updateOne({ _id: id, status: 'pending' }, { $set: { status: 'active', activatedAt: new Date() } });
+      await rt.store.shares.updateOne(
+        { _id: id, status: 'pending' },
+        { $set: { status: 'active', activatedAt: new Date() } },
+      );
       await rt.store.rounds.deleteMany({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId });
     },
 
     /** Forgets everything an aborted key generation left behind on this party. */
     async dkgAbort(ctx: KeygenContext): Promise<void> {
-      await rt.store.shares.deleteOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.version), status: 'pending' });
+      await rt.store.shares.deleteOne({
+        _id: shareDocId(ctx.tenant, ctx.keyId, ctx.version),
+        status: 'pending',
+      });
       await rt.store.rounds.deleteMany({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId });
     },
   };
 }
 
 export function openShareSecret(rt: PartyRuntime, share: ShareDoc): string {
-  return openJson<{ signingShare: string }>(rt.kek, share.sealed, shareContext(rt, share.tenant, share.keyId, share.version))
-    .signingShare;
+  return openJson<{ signingShare: string }>(
+    rt.kek,
+    share.sealed,
+    shareContext(rt, share.tenant, share.keyId, share.version),
+  ).signingShare;
 }

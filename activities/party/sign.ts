@@ -11,7 +11,13 @@ import { signCommit, signShare } from '../../src/crypto/frost.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
-import { nonceDocId, PartyStore, shareDocId, type NonceDoc, type ShareDoc } from '../../src/store/party-store.js';
+import {
+  nonceDocId,
+  PartyStore,
+  shareDocId,
+  type NonceDoc,
+  type ShareDoc,
+} from '../../src/store/party-store.js';
 import type { SignContext } from '../types.js';
 import { jsonBytes, openFrom, selfEntry } from './common.js';
 import { openShareSecret } from './keygen.js';
@@ -61,7 +67,10 @@ async function activeShare(rt: PartyRuntime, ctx: SignContext): Promise<ShareDoc
     walletId: ctx.walletId,
   });
   if (!share || share.status !== 'active') {
-    throw new ConclaveError('UNKNOWN_WALLET', `${rt.partyId} holds no active share of wallet ${ctx.walletId} (${ctx.tenant})`);
+    throw new ConclaveError(
+      'UNKNOWN_WALLET',
+      `${rt.partyId} holds no active share of wallet ${ctx.walletId} (${ctx.tenant})`,
+    );
   }
   const parties = new Set(share.roster.map((p) => p.partyId));
   const signers = new Set(ctx.signers);
@@ -70,9 +79,11 @@ async function activeShare(rt: PartyRuntime, ctx: SignContext): Promise<ShareDoc
     throw new ConclaveError('BAD_INPUT', `${share.threshold} signers needed, ${signers.size} named`);
   }
   for (const s of signers) {
-    if (!parties.has(s)) throw new ConclaveError('BAD_INPUT', `${s} holds no share of wallet ${ctx.walletId}`);
+    if (!parties.has(s))
+      throw new ConclaveError('BAD_INPUT', `${s} holds no share of wallet ${ctx.walletId}`);
   }
-  if (!signers.has(rt.partyId)) throw new ConclaveError('BAD_INPUT', `${rt.partyId} is not a signer of this request`);
+  if (!signers.has(rt.partyId))
+    throw new ConclaveError('BAD_INPUT', `${rt.partyId} is not a signer of this request`);
   selfEntry(rt, share.roster);
   return share;
 }
@@ -97,13 +108,20 @@ export function signActivities(rt: PartyRuntime) {
           messageHash: request,
           status: 'fresh',
           sealed: sealJson(rt.kek, nonces, nonceContext(rt, ctx)),
-          round1Output: sealBroadcast(header(ctx, 'sign-1', 'sign-commitments', rt.partyId), jsonBytes(body), rt.identitySecret),
+          round1Output: sealBroadcast(
+            header(ctx, 'sign-1', 'sign-commitments', rt.partyId),
+            jsonBytes(body),
+            rt.identitySecret,
+          ),
           createdAt: new Date(),
         };
         doc = await PartyStore.insertOrGet(rt.store.nonces, fresh);
       }
       if (doc.messageHash !== request) {
-        throw new ConclaveError('REPLAY', `ceremony ${ctx.ceremonyId} already committed to another request on ${rt.partyId}`);
+        throw new ConclaveError(
+          'REPLAY',
+          `ceremony ${ctx.ceremonyId} already committed to another request on ${rt.partyId}`,
+        );
       }
       return doc.round1Output as Envelope;
     },
@@ -114,23 +132,49 @@ export function signActivities(rt: PartyRuntime) {
       const id = nonceDocId(ctx.tenant, ctx.ceremonyId);
       const doc = await rt.store.nonces.findOne({ _id: id });
       if (!doc || doc.messageHash !== request) {
-        throw new ConclaveError('BAD_INPUT', `no signing nonce for this request on ${rt.partyId} (round 1 not run)`);
+        throw new ConclaveError(
+          'BAD_INPUT',
+          `no signing nonce for this request on ${rt.partyId} (round 1 not run)`,
+        );
       }
       const signers = share.roster.filter((p) => ctx.signers.includes(p.partyId));
       const list = signers.map((peer) => {
-        const body = openFrom<CommitBody>(rt, commitments, header(ctx, 'sign-1', 'sign-commitments', peer.partyId), peer, false);
+        const body = openFrom<CommitBody>(
+          rt,
+          commitments,
+          header(ctx, 'sign-1', 'sign-commitments', peer.partyId),
+          peer,
+          false,
+        );
         if (body.request !== request) {
-          throw new CulpritError('DISAGREEMENT', peer.partyId, `${peer.partyId} committed to another signing request`);
+          throw new CulpritError(
+            'DISAGREEMENT',
+            peer.partyId,
+            `${peer.partyId} committed to another signing request`,
+          );
         }
         if (body.commitments?.identifier !== peer.identifier) {
-          throw new CulpritError('TAMPERED', peer.partyId, `${peer.partyId} sent commitments under another identifier`);
+          throw new CulpritError(
+            'TAMPERED',
+            peer.partyId,
+            `${peer.partyId} sent commitments under another identifier`,
+          );
         }
         return body.commitments;
       });
       const ownEnvelope = doc.round1Output as Envelope;
       const own = list.find((c) => c.identifier === share.identifier);
-      if (!own || JSON.stringify(own) !== JSON.stringify((JSON.parse(Buffer.from(ownEnvelope.body, 'hex').toString()) as CommitBody).commitments)) {
-        throw new ConclaveError('TAMPERED', `the commitment list does not carry ${rt.partyId}'s own commitments`);
+      if (
+        !own ||
+        JSON.stringify(own) !==
+          JSON.stringify(
+            (JSON.parse(Buffer.from(ownEnvelope.body, 'hex').toString()) as CommitBody).commitments,
+          )
+      ) {
+        throw new ConclaveError(
+          'TAMPERED',
+          `the commitment list does not carry ${rt.partyId}'s own commitments`,
+        );
       }
       const spentOn = transcriptHash([fromHex(request, 'request'), jsonBytes(list)]);
       if (doc.status === 'used') {
@@ -148,7 +192,11 @@ export function signActivities(rt: PartyRuntime) {
         fromHex(ctx.message, 'message'),
       );
       const body: SignShareBody = { request, share: sig };
-      const output = sealBroadcast(header(ctx, 'sign-2', 'sign-share', rt.partyId), jsonBytes(body), rt.identitySecret);
+      const output = sealBroadcast(
+        header(ctx, 'sign-2', 'sign-share', rt.partyId),
+        jsonBytes(body),
+        rt.identitySecret,
+      );
       const spent = await rt.store.nonces.updateOne(
         { _id: id, status: 'fresh' },
         { $set: { status: 'used', spentOn, round2Output: output }, $unset: { sealed: '' } },

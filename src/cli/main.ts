@@ -5,10 +5,12 @@
 import { parseArgs } from 'node:util';
 import { ConclaveClient } from '../client/index.js';
 import { ConclaveError, CulpritError } from '../errors.js';
+import { ensureBinary } from '../stack/binaries.js';
 import { devDown, devStatus, devUp } from '../stack/dev.js';
 import { closeAllDbs } from '../store/mongo.js';
 
 const usage = `usage:
+  conclave dev tools                   build the local Temporal and FerretDB binaries if missing (Go)
   conclave dev up [--parties N]        start Temporal, FerretDB, N party workers (default 5) and the coordinator
   conclave dev down                    stop them
   conclave dev status                  show what runs
@@ -35,7 +37,8 @@ class UsageError extends Error {}
 
 function intOption(name: string, value: string | undefined): number {
   if (value === undefined) throw new UsageError(`--${name} is required`);
-  if (!/^\d+$/.test(value)) throw new ConclaveError('BAD_INPUT', `--${name} must be a whole number, got "${value}"`);
+  if (!/^\d+$/.test(value))
+    throw new ConclaveError('BAD_INPUT', `--${name} must be a whole number, got "${value}"`);
   return Number(value);
 }
 
@@ -44,7 +47,13 @@ function required(name: string, value: string | undefined): string {
   return value;
 }
 
-const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const list = (v: string | undefined) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 
 type Values = ReturnType<typeof parse>['values'];
 function parse(argv: string[]) {
@@ -72,23 +81,50 @@ async function run(command: string[], v: Values): Promise<void> {
       parties: v.parties === undefined ? undefined : intOption('parties', v.parties),
       log: json ? undefined : (line) => console.error(line),
     });
-    print(json, { status: 'up', temporalAddress: state.servers.temporalAddress, mongoUri: state.servers.mongoUri, parties: state.parties }, [
-      `temporal  ${state.servers.temporalAddress}`,
-      `mongodb   ${state.servers.mongoUri}`,
-      `parties   ${state.parties.join(', ')} (+ coordinator)`,
-    ]);
+    print(
+      json,
+      {
+        status: 'up',
+        temporalAddress: state.servers.temporalAddress,
+        mongoUri: state.servers.mongoUri,
+        parties: state.parties,
+      },
+      [
+        `temporal  ${state.servers.temporalAddress}`,
+        `mongodb   ${state.servers.mongoUri}`,
+        `parties   ${state.parties.join(', ')} (+ coordinator)`,
+      ],
+    );
+    return;
+  }
+  if (cmd === 'dev' && sub === 'tools') {
+    const log = json ? undefined : (line: string) => console.error(line);
+    const temporal = await ensureBinary('temporal', { log });
+    const ferretdb = await ensureBinary('ferretdb', { log });
+    print(json, { temporal, ferretdb }, [`temporal  ${temporal}`, `ferretdb  ${ferretdb}`]);
     return;
   }
   if (cmd === 'dev' && sub === 'down') {
     const stopped = await devDown();
-    print(json, { status: stopped ? 'down' : 'not-running' }, [stopped ? 'stack stopped' : 'stack was not running']);
+    print(json, { status: stopped ? 'down' : 'not-running' }, [
+      stopped ? 'stack stopped' : 'stack was not running',
+    ]);
     return;
   }
   if (cmd === 'dev' && sub === 'status') {
     const s = devStatus();
-    print(json, { ...s }, s.processes.length
-      ? [`running: ${s.running}`, ...s.processes.map((p) => `${p.alive ? 'up  ' : 'DOWN'} ${p.name}${p.pid ? ` (pid ${p.pid})` : ' (external)'}`)]
-      : ['stack is not running']);
+    print(
+      json,
+      { ...s },
+      s.processes.length
+        ? [
+            `running: ${s.running}`,
+            ...s.processes.map(
+              (p) => `${p.alive ? 'up  ' : 'DOWN'} ${p.name}${p.pid ? ` (pid ${p.pid})` : ' (external)'}`,
+            ),
+          ]
+        : ['stack is not running'],
+    );
     return;
   }
   if (cmd === 'keygen') {
@@ -96,14 +132,32 @@ async function run(command: string[], v: Values): Promise<void> {
     const partyIds = list(v['party-ids']);
     const parties = partyIds ?? intOption('parties', v.parties);
     const r = await withClient((c) =>
-      c.createWallet({ curve: v.curve ?? 'ed25519', threshold, parties, tenant: v.tenant, walletId: v.wallet }),
+      c.createWallet({
+        curve: v.curve ?? 'ed25519',
+        threshold,
+        parties,
+        tenant: v.tenant,
+        walletId: v.wallet,
+      }),
     );
-    print(json, { walletId: r.walletId, keyId: r.keyId, curve: r.curve, scheme: r.scheme, publicKey: r.publicKey, threshold: r.threshold, parties: r.parties }, [
-      `wallet     ${r.walletId}`,
-      `key id     ${r.keyId}`,
-      `scheme     ${r.scheme} (${r.threshold}-of-${r.parties.length}: ${r.parties.join(', ')})`,
-      `public key ${r.publicKey}`,
-    ]);
+    print(
+      json,
+      {
+        walletId: r.walletId,
+        keyId: r.keyId,
+        curve: r.curve,
+        scheme: r.scheme,
+        publicKey: r.publicKey,
+        threshold: r.threshold,
+        parties: r.parties,
+      },
+      [
+        `wallet     ${r.walletId}`,
+        `key id     ${r.keyId}`,
+        `scheme     ${r.scheme} (${r.threshold}-of-${r.parties.length}: ${r.parties.join(', ')})`,
+        `public key ${r.publicKey}`,
+      ],
+    );
     return;
   }
   if (cmd === 'sign') {
@@ -116,16 +170,30 @@ async function run(command: string[], v: Values): Promise<void> {
         requestId: v['request-id'],
       }),
     );
-    print(json, { status: r.status, walletId: r.walletId, publicKey: r.publicKey, message: r.message, signature: r.signature, scheme: r.scheme, signers: r.signers }, [
-      `signed by  ${r.signers.join(', ')}`,
-      `public key ${r.publicKey}`,
-      `signature  ${r.signature}`,
-    ]);
+    print(
+      json,
+      {
+        status: r.status,
+        walletId: r.walletId,
+        publicKey: r.publicKey,
+        message: r.message,
+        signature: r.signature,
+        scheme: r.scheme,
+        signers: r.signers,
+      },
+      [`signed by  ${r.signers.join(', ')}`, `public key ${r.publicKey}`, `signature  ${r.signature}`],
+    );
     return;
   }
   if (cmd === 'wallet') {
     const w = await withClient((c) => c.getWallet(required('wallet', v.wallet), v.tenant));
-    print(json, { ...w }, Object.entries(w).map(([k, val]) => `${k.padEnd(10)} ${Array.isArray(val) ? val.join(', ') : String(val)}`));
+    print(
+      json,
+      { ...w },
+      Object.entries(w).map(
+        ([k, val]) => `${k.padEnd(10)} ${Array.isArray(val) ? val.join(', ') : String(val)}`,
+      ),
+    );
     return;
   }
   throw new UsageError(command.length ? `unknown command "${command.join(' ')}"` : 'no command given');
@@ -143,7 +211,9 @@ async function main(argv: string[]): Promise<number> {
     await run(positionals, values);
     return 0;
   } catch (err) {
-    const usageProblem = err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
+    const usageProblem =
+      err instanceof UsageError ||
+      (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
     const code = err instanceof ConclaveError ? err.code : usageProblem ? 'USAGE' : 'ERROR';
     const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
     if (json) {

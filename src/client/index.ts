@@ -12,7 +12,13 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ceremonyExecutionTimeout, coordinatorTaskQueue } from '../../temporal.config.js';
-import type { FailureDetails, KeygenRequest, KeygenResult, SignResult, WalletInfo } from '../../activities/types.js';
+import type {
+  FailureDetails,
+  KeygenRequest,
+  KeygenResult,
+  SignResult,
+  WalletInfo,
+} from '../../activities/types.js';
 import { loadConfig, type Env } from '../config.js';
 import { toHex } from '../crypto/encoding.js';
 import { getScheme } from '../crypto/schemes.js';
@@ -50,8 +56,24 @@ export class ConclaveClient {
 
   static async connect(env: Env = process.env): Promise<ConclaveClient> {
     const config = loadConfig(env);
-    const connection = await Connection.connect({ address: config.temporal.address });
-    return new ConclaveClient(new Client({ connection, namespace: config.temporal.namespace }), connection, config.parties);
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({
+        address: config.temporal.address,
+        connectTimeout: '5 seconds',
+      });
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new ConclaveError(
+        'STACK',
+        `cannot reach Temporal at ${config.temporal.address} (${why}): start it with \`npx conclave dev up\` or fix TEMPORAL_ADDRESS`,
+      );
+    }
+    return new ConclaveClient(
+      new Client({ connection, namespace: config.temporal.namespace }),
+      connection,
+      config.parties,
+    );
   }
 
   async close(): Promise<void> {
@@ -69,7 +91,9 @@ export class ConclaveClient {
       parties,
     };
     validateKeygenRequest(req);
-    const result = await this.run<KeygenResult>('keygenWorkflow', `keygen:${req.tenant}:${req.walletId}`, [req]);
+    const result = await this.run<KeygenResult>('keygenWorkflow', `keygen:${req.tenant}:${req.walletId}`, [
+      req,
+    ]);
     if (result.threshold !== req.threshold || result.parties.join() !== parties.join()) {
       throw new ConclaveError('BAD_INPUT', `wallet ${req.walletId} already exists with other parameters`);
     }
@@ -78,12 +102,20 @@ export class ConclaveClient {
 
   async sign(opts: SignOptions): Promise<SignResult> {
     const message = typeof opts.message === 'string' ? opts.message.toLowerCase() : toHex(opts.message);
-    const req = { tenant: opts.tenant ?? defaultTenant, walletId: opts.walletId, message, signers: opts.signers };
+    const req = {
+      tenant: opts.tenant ?? defaultTenant,
+      walletId: opts.walletId,
+      message,
+      signers: opts.signers,
+    };
     validateSignRequest(req);
     const requestId = assertId('request id', opts.requestId ?? randomUUID());
     const result = await this.run<SignResult>('signWorkflow', `sign:${req.tenant}:${requestId}`, [req]);
     if (result.message !== message || result.walletId !== req.walletId) {
-      throw new ConclaveError('REPLAY', `request id ${requestId} was already used for another signing request`);
+      throw new ConclaveError(
+        'REPLAY',
+        `request id ${requestId} was already used for another signing request`,
+      );
     }
     return result;
   }
@@ -91,13 +123,20 @@ export class ConclaveClient {
   async getWallet(walletId: string, tenant: string = defaultTenant): Promise<WalletInfo> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
-    return this.run<WalletInfo>('getWalletWorkflow', `wallet-read:${tenant}:${randomUUID()}`, [tenant, walletId]);
+    return this.run<WalletInfo>('getWalletWorkflow', `wallet-read:${tenant}:${randomUUID()}`, [
+      tenant,
+      walletId,
+    ]);
   }
 
   private pickParties(n: number): string[] {
-    if (!Number.isInteger(n) || n < 2) throw new ConclaveError('BAD_INPUT', `parties must be at least 2, got ${n}`);
+    if (!Number.isInteger(n) || n < 2)
+      throw new ConclaveError('BAD_INPUT', `parties must be at least 2, got ${n}`);
     if (n > this.knownParties.length) {
-      throw new ConclaveError('BAD_INPUT', `${n} parties asked for; this deployment has ${this.knownParties.length}`);
+      throw new ConclaveError(
+        'BAD_INPUT',
+        `${n} parties asked for; this deployment has ${this.knownParties.length}`,
+      );
     }
     return this.knownParties.slice(0, n);
   }

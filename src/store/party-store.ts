@@ -84,8 +84,10 @@ export interface NonceDoc {
   createdAt: Date;
 }
 
-export const shareDocId = (tenant: string, keyId: string, version: number) => `${tenant}|${keyId}|v${version}`;
-export const roundDocId = (tenant: string, ceremonyId: string, step: string) => `${tenant}|${ceremonyId}|${step}`;
+export const shareDocId = (tenant: string, keyId: string, version: number) =>
+  `${tenant}|${keyId}|v${version}`;
+export const roundDocId = (tenant: string, ceremonyId: string, step: string) =>
+  `${tenant}|${ceremonyId}|${step}`;
 export const nonceDocId = (tenant: string, ceremonyId: string) => `${tenant}|${ceremonyId}`;
 
 export class PartyStore {

@@ -28,7 +28,14 @@ export async function createCoordinatorWorker(): Promise<Worker> {
 }
 
 const noop = () => undefined;
-const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+const quietBundlerLogger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: console.error,
+  log: noop,
+};
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await runUntilSignal('coordinator', createCoordinatorWorker, closeAllDbs);

@@ -2,7 +2,11 @@
 import type { Worker } from '@temporalio/worker';
 import { ConclaveError } from '../errors.js';
 
-export async function runUntilSignal(name: string, create: () => Promise<Worker>, close: () => Promise<void>) {
+export async function runUntilSignal(
+  name: string,
+  create: () => Promise<Worker>,
+  close: () => Promise<void>,
+) {
   try {
     const worker = await create();
     console.log(`${name}: ready`);

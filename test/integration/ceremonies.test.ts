@@ -20,7 +20,13 @@ function expectValid(publicKey: string, message: string, signature: string) {
   expect(nobleVerifyEd25519(publicKey, message, signature)).toBe(true);
   expect(opensslVerifyEd25519(publicKey, message, signature)).toBe(true);
   // and a signature for another message must not pass: the verifiers are really checking
-  expect(opensslVerifyEd25519(publicKey, message.replace(/^../, (b) => (b === '00' ? '01' : '00')), signature)).toBe(false);
+  expect(
+    opensslVerifyEd25519(
+      publicKey,
+      message.replace(/^../, (b) => (b === '00' ? '01' : '00')),
+      signature,
+    ),
+  ).toBe(false);
 }
 
 describe('ed25519 2-of-3', () => {
@@ -31,10 +37,21 @@ describe('ed25519 2-of-3', () => {
     const r = await client.createWallet({ curve: 'ed25519', threshold: 2, parties: 3 });
     walletId = r.walletId;
     publicKey = r.publicKey;
-    expect(r).toMatchObject({ curve: 'ed25519', scheme: 'frost-ed25519', threshold: 2, parties: ['p1', 'p2', 'p3'] });
+    expect(r).toMatchObject({
+      curve: 'ed25519',
+      scheme: 'frost-ed25519',
+      threshold: 2,
+      parties: ['p1', 'p2', 'p3'],
+    });
     expect(r.publicKey).toMatch(/^[0-9a-f]{64}$/);
     const w = await client.getWallet(walletId);
-    expect(w).toMatchObject({ walletId, keyId: r.keyId, publicKey, threshold: 2, parties: ['p1', 'p2', 'p3'] });
+    expect(w).toMatchObject({
+      walletId,
+      keyId: r.keyId,
+      publicKey,
+      threshold: 2,
+      parties: ['p1', 'p2', 'p3'],
+    });
     for (const p of ['p1', 'p2', 'p3']) {
       const store = await partyStore(p);
       const share = await store.shares.findOne({ walletId });
@@ -45,16 +62,32 @@ describe('ed25519 2-of-3', () => {
       expect(JSON.stringify(share)).not.toMatch(/signingShare/);
       expect(share?.sealed.ct).toMatch(/^[0-9a-f]+$/);
       // round state is gone once the key is active
-      expect(await store.rounds.countDocuments({ tenant: 'default', ceremonyId: new RegExp(`^keygen:default:${walletId}/`) })).toBe(0);
+      expect(
+        await store.rounds.countDocuments({
+          tenant: 'default',
+          ceremonyId: new RegExp(`^keygen:default:${walletId}/`),
+        }),
+      ).toBe(0);
     }
     expect(await (await partyStore('p4')).shares.countDocuments({ walletId })).toBe(0);
   });
 
-  for (const signers of [['p1', 'p2'], ['p1', 'p3'], ['p2', 'p3']]) {
+  for (const signers of [
+    ['p1', 'p2'],
+    ['p1', 'p3'],
+    ['p2', 'p3'],
+  ]) {
     it(`signs with ${signers.join('+')}; noble and OpenSSL accept the signature`, async () => {
       const message = randomMessage();
       const r = await client.sign({ walletId, message, signers });
-      expect(r).toMatchObject({ status: 'signed', walletId, publicKey, message, scheme: 'frost-ed25519', signers });
+      expect(r).toMatchObject({
+        status: 'signed',
+        walletId,
+        publicKey,
+        message,
+        scheme: 'frost-ed25519',
+        signers,
+      });
       expectValid(publicKey, message, r.signature);
     });
   }
@@ -72,23 +105,43 @@ describe('ed25519 2-of-3', () => {
     const second = await client.sign({ walletId, message, requestId });
     expect(second.signature).toBe(first.signature);
     for (const p of first.signers) {
-      const nonces = await (await partyStore(p)).nonces.find({ ceremonyId: new RegExp(`^sign:default:${requestId}/`) }).toArray();
+      const nonces = await (
+        await partyStore(p)
+      ).nonces
+        .find({ ceremonyId: new RegExp(`^sign:default:${requestId}/`) })
+        .toArray();
       expect(nonces).toHaveLength(1);
       expect(nonces[0]!.status).toBe('used');
       expect(nonces[0]!.sealed).toBeUndefined(); // the nonce itself is deleted after use
     }
-    await expect(client.sign({ walletId, message: randomMessage(), requestId })).rejects.toMatchObject({ code: 'REPLAY' });
+    await expect(client.sign({ walletId, message: randomMessage(), requestId })).rejects.toMatchObject({
+      code: 'REPLAY',
+    });
   });
 
   it('refuses bad input with typed, one-line errors', async () => {
-    await expect(client.sign({ walletId: 'no-such-wallet', message: 'aa' })).rejects.toMatchObject({ code: 'UNKNOWN_WALLET' });
+    await expect(client.sign({ walletId: 'no-such-wallet', message: 'aa' })).rejects.toMatchObject({
+      code: 'UNKNOWN_WALLET',
+    });
     await expect(client.sign({ walletId, message: 'xyz' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
-    await expect(client.sign({ walletId, message: 'aa', signers: ['p1'] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
-    await expect(client.sign({ walletId, message: 'aa', signers: ['p1', 'p5'] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
-    await expect(client.sign({ walletId, message: 'aa', tenant: 'other-tenant' })).rejects.toMatchObject({ code: 'UNKNOWN_WALLET' });
-    await expect(client.createWallet({ threshold: 4, parties: 3 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
-    await expect(client.createWallet({ threshold: 1, parties: 3 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
-    await expect(client.createWallet({ curve: 'p256', threshold: 2, parties: 3 })).rejects.toMatchObject({ code: 'UNKNOWN_CURVE' });
+    await expect(client.sign({ walletId, message: 'aa', signers: ['p1'] })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+    await expect(client.sign({ walletId, message: 'aa', signers: ['p1', 'p5'] })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+    await expect(client.sign({ walletId, message: 'aa', tenant: 'other-tenant' })).rejects.toMatchObject({
+      code: 'UNKNOWN_WALLET',
+    });
+    await expect(client.createWallet({ threshold: 4, parties: 3 })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+    await expect(client.createWallet({ threshold: 1, parties: 3 })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+    await expect(client.createWallet({ curve: 'p256', threshold: 2, parties: 3 })).rejects.toMatchObject({
+      code: 'UNKNOWN_CURVE',
+    });
     const err = await client.sign({ walletId: 'no-such-wallet', message: 'aa' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConclaveError);
     expect((err as Error).message).not.toContain('\n');
@@ -99,7 +152,12 @@ describe('ed25519 3-of-5', () => {
   it('generates a key and signs with several 3-subsets', async () => {
     const r = await client.createWallet({ threshold: 3, parties: 5 });
     expect(r.parties).toEqual(['p1', 'p2', 'p3', 'p4', 'p5']);
-    for (const signers of [['p1', 'p2', 'p3'], ['p3', 'p4', 'p5'], ['p1', 'p3', 'p5'], ['p2', 'p4', 'p5']]) {
+    for (const signers of [
+      ['p1', 'p2', 'p3'],
+      ['p3', 'p4', 'p5'],
+      ['p1', 'p3', 'p5'],
+      ['p2', 'p4', 'p5'],
+    ]) {
       const message = randomMessage();
       const s = await client.sign({ walletId: r.walletId, message, signers });
       expectValid(r.publicKey, message, s.signature);

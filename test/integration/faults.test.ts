@@ -15,7 +15,14 @@ import { partyKekEnvName } from '../../src/config.js';
 import { devPartyKek, killPartyWorker, restartPartyWorker } from '../../src/stack/dev.js';
 import { createPartyWorker } from '../../src/worker/party.js';
 import { closeAllDbs } from '../../src/store/mongo.js';
-import { nobleVerifyEd25519, opensslVerifyEd25519, partyStore, randomMessage, stackEnv, waitFor } from './helpers.js';
+import {
+  nobleVerifyEd25519,
+  opensslVerifyEd25519,
+  partyStore,
+  randomMessage,
+  stackEnv,
+  waitFor,
+} from './helpers.js';
 
 let client: ConclaveClient;
 
@@ -35,7 +42,12 @@ describe('a party worker killed mid-ceremony', () => {
     const pending = client.createWallet({ walletId, threshold: 2, parties: ['p1', 'p2', 'p3'] });
     try {
       // SIGKILL p3 the moment its round 1 is stored: its later rounds are queued or lost in flight
-      await waitFor('p3 round 1', async () => (await p3.rounds.countDocuments({ ceremonyId: ceremony, step: 'dkg-1' })) === 1, 30_000, 5);
+      await waitFor(
+        'p3 round 1',
+        async () => (await p3.rounds.countDocuments({ ceremonyId: ceremony, step: 'dkg-1' })) === 1,
+        30_000,
+        5,
+      );
       await killPartyWorker(env, 'p3');
       expect(await p3.shares.countDocuments({ walletId, status: 'active' })).toBe(0);
     } finally {
@@ -59,7 +71,10 @@ describe('a party worker killed mid-ceremony', () => {
     let before;
     try {
       pending = client.sign({ walletId: w.walletId, message, signers: ['p1', 'p2'], requestId });
-      await waitFor('p2 round 1', async () => (await p2.nonces.countDocuments({ ceremonyId: ceremony })) === 1);
+      await waitFor(
+        'p2 round 1',
+        async () => (await p2.nonces.countDocuments({ ceremonyId: ceremony })) === 1,
+      );
       before = await p2.nonces.findOne({ ceremonyId: ceremony });
     } finally {
       await restartPartyWorker(env, 'p1');
@@ -107,7 +122,14 @@ describe('a misbehaving party is named', () => {
               const peer = ctx.roster.find((p) => p.partyId === e.to)!;
               const share = '07'.padEnd(64, '0');
               return sealDirect(
-                { tenant: e.tenant, ceremonyId: e.ceremonyId, round: e.round, type: e.type, from: e.from, to: e.to },
+                {
+                  tenant: e.tenant,
+                  ceremonyId: e.ceremonyId,
+                  round: e.round,
+                  type: e.type,
+                  from: e.from,
+                  to: e.to,
+                },
                 utf8(JSON.stringify({ share })),
                 rt.identitySecret,
                 fromHex(peer.transportPublic, 'transport key'),
@@ -119,10 +141,17 @@ describe('a misbehaving party is named', () => {
         async signRound2(ctx: SignContext, commitments: Envelope[]) {
           const out = await honest.signRound2(ctx, commitments);
           if (mode !== 'bad-sig-share') return out;
-          const body = JSON.parse(Buffer.from(out.body, 'hex').toString()) as { request: string; share: string };
+          const body = JSON.parse(Buffer.from(out.body, 'hex').toString()) as {
+            request: string;
+            share: string;
+          };
           const forged = { ...body, share: body.share.replace(/^../, (b) => (b === '01' ? '02' : '01')) };
           const { tenant, ceremonyId, round, type, from, to } = out;
-          return sealBroadcast({ tenant, ceremonyId, round, type, from, to }, utf8(JSON.stringify(forged)), rt.identitySecret);
+          return sealBroadcast(
+            { tenant, ceremonyId, round, type, from, to },
+            utf8(JSON.stringify(forged)),
+            rt.identitySecret,
+          );
         },
       }),
     });
@@ -137,7 +166,9 @@ describe('a misbehaving party is named', () => {
 
   async function keygenFailure(m: Mode) {
     mode = m;
-    const err = await client.createWallet({ threshold: 2, parties: ['p1', 'p2', mallory] }).catch((e: unknown) => e);
+    const err = await client
+      .createWallet({ threshold: 2, parties: ['p1', 'p2', mallory] })
+      .catch((e: unknown) => e);
     mode = 'honest';
     return err;
   }
@@ -168,12 +199,16 @@ describe('a misbehaving party is named', () => {
   it('nothing of an aborted key generation is kept as active, and its round state is gone', async () => {
     const walletId = `w-aborted-${Date.now()}`;
     mode = 'bad-share';
-    await expect(client.createWallet({ walletId, threshold: 2, parties: ['p1', 'p2', mallory] })).rejects.toBeInstanceOf(CulpritError);
+    await expect(
+      client.createWallet({ walletId, threshold: 2, parties: ['p1', 'p2', mallory] }),
+    ).rejects.toBeInstanceOf(CulpritError);
     mode = 'honest';
     for (const p of ['p1', 'p2', mallory]) {
       const store = await partyStore(p);
       expect(await store.shares.countDocuments({ walletId })).toBe(0);
-      expect(await store.rounds.countDocuments({ ceremonyId: new RegExp(`^keygen:default:${walletId}/`) })).toBe(0);
+      expect(
+        await store.rounds.countDocuments({ ceremonyId: new RegExp(`^keygen:default:${walletId}/`) }),
+      ).toBe(0);
     }
     await expect(client.getWallet(walletId)).rejects.toMatchObject({ code: 'UNKNOWN_WALLET' });
   });
@@ -181,7 +216,9 @@ describe('a misbehaving party is named', () => {
   it('a bad signature share aborts signing naming the signer', async () => {
     const r = await client.createWallet({ threshold: 2, parties: ['p1', 'p2', mallory] });
     mode = 'bad-sig-share';
-    const err = await client.sign({ walletId: r.walletId, message: randomMessage(), signers: ['p1', mallory] }).catch((e: unknown) => e);
+    const err = await client
+      .sign({ walletId: r.walletId, message: randomMessage(), signers: ['p1', mallory] })
+      .catch((e: unknown) => e);
     mode = 'honest';
     expect(err).toMatchObject({ code: 'BAD_SHARE', culprit: mallory });
   });

@@ -13,9 +13,17 @@ export function stackEnv(): Record<string, string | undefined> {
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 
 /** Ed25519 verification by OpenSSL (node:crypto), which knows nothing about Conclave or noble. */
-export function opensslVerifyEd25519(publicKeyHex: string, messageHex: string, signatureHex: string): boolean {
+export function opensslVerifyEd25519(
+  publicKeyHex: string,
+  messageHex: string,
+  signatureHex: string,
+): boolean {
   const spkiPrefix = Buffer.from('302a300506032b6570032100', 'hex');
-  const key = createPublicKey({ key: Buffer.concat([spkiPrefix, Buffer.from(publicKeyHex, 'hex')]), format: 'der', type: 'spki' });
+  const key = createPublicKey({
+    key: Buffer.concat([spkiPrefix, Buffer.from(publicKeyHex, 'hex')]),
+    format: 'der',
+    type: 'spki',
+  });
   return nodeVerify(null, Buffer.from(messageHex, 'hex'), key, Buffer.from(signatureHex, 'hex'));
 }
 
@@ -31,7 +39,12 @@ export function randomMessage(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString('hex');
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 50): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 60_000,
+  everyMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

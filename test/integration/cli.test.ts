@@ -1,0 +1,168 @@
+/** The `conclave` command as a user runs it: real processes, real stack, JSON output, exit codes. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../../src/stack/paths.js';
+import { isAlive } from '../../src/stack/processes.js';
+import { opensslVerifyEd25519, stackEnv } from './helpers.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function conclave(args: string[], env: Record<string, string | undefined> = stackEnv()): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(projectRoot, 'bin', 'conclave.mjs'), ...args],
+      { env, cwd: tmpdir() },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+const json = (r: Run) => JSON.parse(r.stdout) as Record<string, unknown>;
+
+describe('conclave CLI', () => {
+  it('keygen and sign print the documented JSON, and the signature verifies', async () => {
+    const k = await conclave([
+      'keygen',
+      '--curve',
+      'ed25519',
+      '--threshold',
+      '2',
+      '--parties',
+      '3',
+      '--json',
+    ]);
+    expect(k.code).toBe(0);
+    const wallet = json(k);
+    expect(Object.keys(wallet).sort()).toEqual([
+      'curve',
+      'keyId',
+      'parties',
+      'publicKey',
+      'scheme',
+      'threshold',
+      'walletId',
+    ]);
+    expect(wallet).toMatchObject({
+      curve: 'ed25519',
+      scheme: 'frost-ed25519',
+      threshold: 2,
+      parties: ['p1', 'p2', 'p3'],
+    });
+    const s = await conclave(['sign', '--wallet', String(wallet.walletId), '--message', 'c0ffee', '--json']);
+    expect(s.code).toBe(0);
+    const sig = json(s);
+    expect(sig).toMatchObject({
+      status: 'signed',
+      walletId: wallet.walletId,
+      publicKey: wallet.publicKey,
+      message: 'c0ffee',
+      scheme: 'frost-ed25519',
+    });
+    expect(opensslVerifyEd25519(String(sig.publicKey), 'c0ffee', String(sig.signature))).toBe(true);
+    const w = await conclave(['wallet', '--wallet', String(wallet.walletId), '--json']);
+    expect(json(w)).toMatchObject({ walletId: wallet.walletId, publicKey: wallet.publicKey });
+  });
+
+  const bad: Array<[string, string[], RegExp]> = [
+    ['unknown wallet', ['sign', '--wallet', 'nope', '--message', 'aa'], /unknown wallet nope/],
+    ['malformed hex', ['sign', '--wallet', 'w1', '--message', 'xyz'], /message is not valid hex/],
+    [
+      't > n',
+      ['keygen', '--curve', 'ed25519', '--threshold', '4', '--parties', '3'],
+      /threshold 4 is larger than the number of parties 3/,
+    ],
+    [
+      't < 2',
+      ['keygen', '--curve', 'ed25519', '--threshold', '1', '--parties', '3'],
+      /threshold must be at least 2/,
+    ],
+    [
+      'unknown curve',
+      ['keygen', '--curve', 'p256', '--threshold', '2', '--parties', '3'],
+      /unknown curve or scheme "p256"/,
+    ],
+    [
+      'non-numeric threshold',
+      ['keygen', '--threshold', 'two', '--parties', '3'],
+      /--threshold must be a whole number/,
+    ],
+  ];
+  for (const [what, args, message] of bad) {
+    it(`${what}: one line on stderr, non-zero exit, no stack trace`, async () => {
+      const r = await conclave(args);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('npm warn'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('bad input with --json prints an error object', async () => {
+    const r = await conclave(['sign', '--wallet', 'nope', '--message', 'aa', '--json']);
+    expect(r.code).toBe(1);
+    expect(json(r)).toMatchObject({ status: 'error', code: 'UNKNOWN_WALLET' });
+  });
+
+  it('usage errors exit 2 and show the usage', async () => {
+    const r = await conclave(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command "frobnicate"/);
+    expect(r.stderr).toMatch(/usage:/);
+  });
+
+  it('without a stack it says how to get one', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'conclave-none-'));
+    try {
+      const env = { ...process.env, CONCLAVE_HOME: home, TEMPORAL_ADDRESS: '', MONGODB_URI: '' };
+      const r = await conclave(['sign', '--wallet', 'w', '--message', 'aa'], env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/conclave dev up.*TEMPORAL_ADDRESS/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('dev up / status / down manage a stack of their own', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'conclave-dev-'));
+    const env = { ...process.env, CONCLAVE_HOME: home };
+    try {
+      const up = await conclave(['dev', 'up', '--parties', '2', '--json'], env);
+      expect(up.code).toBe(0);
+      expect(json(up)).toMatchObject({ status: 'up', parties: ['p1', 'p2'] });
+      const st = json(await conclave(['dev', 'status', '--json'], env));
+      expect(st.running).toBe(true);
+      expect((st.processes as Array<{ name: string; alive: boolean }>).map((p) => p.name)).toEqual([
+        'temporal',
+        'ferretdb',
+        'party p1',
+        'party p2',
+        'coordinator',
+      ]);
+      const again = await conclave(['dev', 'up', '--json'], env);
+      expect(json(again)).toMatchObject({ status: 'error', code: 'STACK' });
+      const down = await conclave(['dev', 'down', '--json'], env);
+      expect(json(down)).toMatchObject({ status: 'down' });
+      const pids = (st.processes as Array<{ pid: number }>).map((p) => p.pid);
+      for (const pid of pids) expect(isAlive(pid)).toBe(false);
+      expect(json(await conclave(['dev', 'status', '--json'], env))).toMatchObject({ running: false });
+    } finally {
+      await conclave(['dev', 'down'], env);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,196 @@
+/**
+ * A party's activities called directly (no Temporal) against the real MongoDB-protocol server:
+ * idempotent round records, retries that never draw new randomness, single-use nonces.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPartyActivities, type PartyActivities } from '../../activities/party/index.js';
+import { loadRoundState, runRoundOnce } from '../../activities/party/common.js';
+import type { Envelope, KeygenContext, SignContext } from '../../activities/types.js';
+import { identifierFor, signCommit } from '../../src/crypto/frost.js';
+import { sealBroadcast } from '../../src/crypto/envelope.js';
+import { utf8 } from '../../src/crypto/encoding.js';
+import { openShareSecret } from '../../activities/party/keygen.js';
+import { getScheme } from '../../src/crypto/schemes.js';
+import { loadConfig } from '../../src/config.js';
+import { openPartyRuntime, loadOrCreatePartyKeys, type PartyRuntime } from '../../src/party/runtime.js';
+import { closeAllDbs, openDb } from '../../src/store/mongo.js';
+import { PartyStore } from '../../src/store/party-store.js';
+import { randomMessage, stackEnv } from './helpers.js';
+
+const run = Date.now().toString(36);
+
+/** Activities report typed errors as final Temporal failures: type = code, details name the culprit. */
+const failure = (code: string, culprit?: string) => ({
+  type: code,
+  nonRetryable: true,
+  details: [culprit ? { code, culprit } : expect.objectContaining({ code })],
+});
+const ids = ['ia', 'ib', 'ic'].map((p) => `${p}-${run}`);
+const runtimes: PartyRuntime[] = [];
+const acts: PartyActivities[] = [];
+
+beforeAll(async () => {
+  for (const id of ids) {
+    const env = {
+      ...stackEnv(),
+      [`CONCLAVE_PARTY_${id.toUpperCase().replace(/-/g, '_')}_KEK`]: randomBytes(32).toString('hex'),
+    };
+    const rt = await openPartyRuntime(id, env);
+    runtimes.push(rt);
+    acts.push(createPartyActivities(rt));
+  }
+});
+afterAll(closeAllDbs);
+
+describe('round records', () => {
+  it('concurrent and repeated calls of one round return the first stored output', async () => {
+    const rt = runtimes[0]!;
+    let computed = 0;
+    const compute = () => {
+      computed++;
+      return { output: randomBytes(16).toString('hex'), state: { secret: randomBytes(8).toString('hex') } };
+    };
+    const outs = await Promise.all(
+      Array.from({ length: 6 }, () => runRoundOnce(rt, 't', 'cer-1', 'r1', compute)),
+    );
+    expect(new Set(outs).size).toBe(1);
+    const later = await runRoundOnce(rt, 't', 'cer-1', 'r1', compute);
+    expect(later).toBe(outs[0]);
+    const computedBefore = computed;
+    await runRoundOnce(rt, 't', 'cer-1', 'r1', compute);
+    expect(computed).toBe(computedBefore); // a stored round is never recomputed
+    // the state is sealed: readable with this party's KEK only, and not stored in the clear
+    const state = await loadRoundState<{ secret: string }>(rt, 't', 'cer-1', 'r1');
+    const raw = await rt.store.rounds.findOne({ _id: 't|cer-1|r1' });
+    expect(JSON.stringify(raw)).not.toContain(state.secret);
+    await expect(loadRoundState({ ...rt, kek: randomBytes(32) }, 't', 'cer-1', 'r1')).rejects.toMatchObject({
+      code: 'DECRYPT_FAILED',
+    });
+    await expect(loadRoundState(rt, 't', 'cer-1', 'missing')).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
+  it('party keys are created once and sealed; another KEK cannot open them', async () => {
+    const rt = runtimes[0]!;
+    const again = await loadOrCreatePartyKeys(rt.store, rt.partyId, rt.kek);
+    expect(again.identityPublic).toBe(rt.identityPublic);
+    await expect(loadOrCreatePartyKeys(rt.store, rt.partyId, randomBytes(32))).rejects.toMatchObject({
+      code: 'DECRYPT_FAILED',
+    });
+    await expect(loadOrCreatePartyKeys(rt.store, 'someone-else', rt.kek)).rejects.toMatchObject({
+      code: 'CONFIG',
+    });
+  });
+});
+
+describe('keygen and signing activities, called as Temporal would (with retries)', () => {
+  let ctx: KeygenContext;
+
+  it('retried rounds return byte-identical messages', async () => {
+    const scheme = getScheme('ed25519');
+    const infos = await Promise.all(acts.map((a) => a.describeParty()));
+    ctx = {
+      tenant: 'acme',
+      ceremonyId: `keygen:acme:w-${run}/r1`,
+      walletId: `w-${run}`,
+      keyId: `k-${run}`,
+      version: 1,
+      scheme: scheme.name,
+      threshold: 2,
+      roster: infos.map((p, i) => ({ ...p, identifier: identifierFor(scheme, i + 1) })),
+    };
+    const r1 = await Promise.all(acts.map((a) => a.dkgRound1(ctx)));
+    expect(await Promise.all(acts.map((a) => a.dkgRound1(ctx)))).toEqual(r1);
+    const r2 = (await Promise.all(acts.map((a) => a.dkgRound2(ctx, r1)))).flat();
+    expect((await Promise.all(acts.map((a) => a.dkgRound2(ctx, r1)))).flat()).toEqual(r2);
+    const to = (p: string) => r2.filter((e: Envelope) => e.to === p);
+    const r3 = await Promise.all(acts.map((a, i) => a.dkgRound3(ctx, r1, to(ids[i]!))));
+    expect(await Promise.all(acts.map((a, i) => a.dkgRound3(ctx, r1, to(ids[i]!))))).toEqual(r3);
+    // a share is not usable before every party confirmed
+    const sctx: SignContext = {
+      tenant: 'acme',
+      ceremonyId: `s-${run}-0`,
+      walletId: ctx.walletId,
+      keyId: ctx.keyId,
+      version: 1,
+      message: 'aa',
+      signers: ids.slice(0, 2),
+    };
+    await expect(acts[0]!.signRound1(sctx)).rejects.toMatchObject(failure('UNKNOWN_WALLET'));
+    // activation is refused if another party's result is missing or forged
+    await expect(acts[0]!.dkgActivate(ctx, r3.slice(0, 2))).rejects.toMatchObject(
+      failure('BAD_INPUT', ids[2]),
+    );
+    await Promise.all(acts.map((a) => a.dkgActivate(ctx, r3)));
+    await Promise.all(acts.map((a) => a.dkgActivate(ctx, r3))); // idempotent
+  });
+
+  it('a nonce signs one request only; a different commitment list is refused', async () => {
+    const sctx: SignContext = {
+      tenant: 'acme',
+      ceremonyId: `sign:acme:req-${run}/r1`,
+      walletId: ctx.walletId,
+      keyId: ctx.keyId,
+      version: 1,
+      message: randomMessage(),
+      signers: ids.slice(0, 2),
+    };
+    const [a, b] = acts as [PartyActivities, PartyActivities];
+    const commits = [await a.signRound1(sctx), await b.signRound1(sctx)];
+    expect(await a.signRound1(sctx)).toEqual(commits[0]); // retried round 1: same commitments
+    // the same ceremony id for another message is refused before any nonce is touched
+    await expect(a.signRound1({ ...sctx, message: randomMessage() })).rejects.toMatchObject(
+      failure('REPLAY'),
+    );
+    const share = await a.signRound2(sctx, commits);
+    expect(await a.signRound2(sctx, commits)).toEqual(share); // retried round 2: same share
+    // a second, different commitment list for the same nonce: refused
+    const other = await b.signRound1({ ...sctx, ceremonyId: `${sctx.ceremonyId}-other` });
+    const forgedList = [commits[0]!, { ...other, ceremonyId: sctx.ceremonyId }];
+    await expect(a.signRound2(sctx, forgedList)).rejects.toMatchObject({
+      details: [expect.objectContaining({ culprit: ids[1] })],
+    });
+    // the real attack: co-signer b equivocates, validly signing fresh commitments for the same
+    // request, to obtain a second share from a's nonce (two shares from one nonce leak a's key)
+    const bRt = runtimes[1]!;
+    const bShare = (await bRt.store.shares.findOne({ keyId: ctx.keyId }))!;
+    const fresh = signCommit(getScheme('ed25519'), bShare.identifier, openShareSecret(bRt, bShare));
+    const original = JSON.parse(Buffer.from(commits[1]!.body, 'hex').toString()) as { request: string };
+    const { tenant, ceremonyId, round, type, from, to } = commits[1]!;
+    const equivocation = sealBroadcast(
+      { tenant, ceremonyId, round, type, from, to },
+      utf8(JSON.stringify({ request: original.request, commitments: fresh.commitments })),
+      bRt.identitySecret,
+    );
+    await expect(a.signRound2(sctx, [commits[0]!, equivocation])).rejects.toMatchObject(
+      failure('NONCE_REUSE'),
+    );
+    const stored = await runtimes[0]!.store.nonces.findOne({ ceremonyId: sctx.ceremonyId });
+    expect(stored).toMatchObject({ status: 'used' });
+    expect(stored!.sealed).toBeUndefined();
+  });
+
+  it('a coordinator cannot move a share to another tenant', async () => {
+    const sctx: SignContext = {
+      tenant: 'other',
+      ceremonyId: `x-${run}`,
+      walletId: ctx.walletId,
+      keyId: ctx.keyId,
+      version: 1,
+      message: 'aa',
+      signers: ids.slice(0, 2),
+    };
+    await expect(acts[0]!.signRound1(sctx)).rejects.toMatchObject(failure('UNKNOWN_WALLET'));
+  });
+});
+
+describe('per-party databases', () => {
+  it('each party writes only to its own database', async () => {
+    const config = loadConfig(stackEnv());
+    for (const id of ids) {
+      const own = new PartyStore(await openDb(config.partyDb(id)));
+      expect(await own.shares.countDocuments({ walletId: `w-${run}` })).toBe(1);
+    }
+    expect(new Set(ids.map((id) => config.partyDb(id).name)).size).toBe(ids.length);
+  });
+});
