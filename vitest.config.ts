@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // unit and integration projects share two cores; FROST 4-of-7 alone takes seconds
+          testTimeout: 60_000,
         },
       },
       {

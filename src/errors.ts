@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'NONCE_REUSE'
   | 'DISAGREEMENT'
   | 'DECRYPT_FAILED'
+  | 'ABORTED'
   | 'STACK'
   | 'CONFIG';
 

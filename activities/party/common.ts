@@ -4,7 +4,13 @@ import { encodeFields, fromHex, transcriptHash, utf8 } from '../../src/crypto/en
 import { openJson, sealJson, type AtRestContext } from '../../src/crypto/at-rest.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
-import { PartyStore, roundDocId, type PeerEntry, type RoundDoc } from '../../src/store/party-store.js';
+import {
+  ceremonyDocId,
+  PartyStore,
+  roundDocId,
+  type PeerEntry,
+  type RoundDoc,
+} from '../../src/store/party-store.js';
 
 export function selfEntry(rt: PartyRuntime, roster: PeerEntry[]): PeerEntry {
   const me = roster.find((p) => p.partyId === rt.partyId);
@@ -99,6 +105,55 @@ export function roundStateContext(
  * what it produced then (never draw new randomness); otherwise compute, store, return.
  * A concurrent duplicate may compute too, but only the first stored result is ever returned.
  */
+export async function isAborted(rt: PartyRuntime, tenant: string, ceremonyId: string): Promise<boolean> {
+  return (await rt.store.tombstones.countDocuments({ _id: ceremonyDocId(tenant, ceremonyId) })) > 0;
+}
+
+export function abortedError(rt: PartyRuntime, ceremonyId: string): ConclaveError {
+  return new ConclaveError(
+    'ABORTED',
+    `ceremony ${ceremonyId} was aborted; ${rt.partyId} takes no further part`,
+  );
+}
+
+/**
+ * Aborts a ceremony on this party: the tombstone goes first, then `cleanup` deletes what the
+ * ceremony stored. A round still in flight checks the tombstone after its own write and undoes
+ * it, so whatever the interleaving, nothing of an aborted ceremony survives.
+ */
+export async function abortCeremony(
+  rt: PartyRuntime,
+  tenant: string,
+  ceremonyId: string,
+  cleanup: () => Promise<unknown>,
+) {
+  await PartyStore.insertOrGet(rt.store.tombstones, {
+    _id: ceremonyDocId(tenant, ceremonyId),
+    tenant,
+    ceremonyId,
+    abortedAt: new Date(),
+  });
+  await cleanup();
+  await rt.store.rounds.deleteMany({ tenant, ceremonyId });
+}
+
+/** Stores with `write`; if the ceremony was aborted meanwhile, undoes it with `undo` and refuses. */
+export async function writeUnlessAborted<T>(
+  rt: PartyRuntime,
+  tenant: string,
+  ceremonyId: string,
+  write: () => Promise<T>,
+  undo: () => Promise<unknown>,
+): Promise<T> {
+  if (await isAborted(rt, tenant, ceremonyId)) throw abortedError(rt, ceremonyId);
+  const result = await write();
+  if (await isAborted(rt, tenant, ceremonyId)) {
+    await undo();
+    throw abortedError(rt, ceremonyId);
+  }
+  return result;
+}
+
 export async function runRoundOnce<S, O>(
   rt: PartyRuntime,
   tenant: string,
@@ -109,11 +164,18 @@ export async function runRoundOnce<S, O>(
   const id = roundDocId(tenant, ceremonyId, step);
   const existing = await rt.store.rounds.findOne({ _id: id });
   if (existing) return existing.output as O;
+  if (await isAborted(rt, tenant, ceremonyId)) throw abortedError(rt, ceremonyId);
   const { output, state } = await compute();
   const doc: RoundDoc = { _id: id, tenant, ceremonyId, step, output, createdAt: new Date() };
   if (state !== undefined)
     doc.sealedState = sealJson(rt.kek, state, roundStateContext(rt, tenant, ceremonyId, step));
-  const stored = await PartyStore.insertOrGet(rt.store.rounds, doc);
+  const stored = await writeUnlessAborted(
+    rt,
+    tenant,
+    ceremonyId,
+    () => PartyStore.insertOrGet(rt.store.rounds, doc),
+    () => rt.store.rounds.deleteOne({ _id: id }),
+  );
   return stored.output as O;
 }
 

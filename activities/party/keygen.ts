@@ -23,6 +23,7 @@ import type { PartyRuntime } from '../../src/party/runtime.js';
 import { PartyStore, shareDocId, type ShareDoc } from '../../src/store/party-store.js';
 import type { KeygenContext } from '../types.js';
 import {
+  abortCeremony,
   checkPinnedPeers,
   jsonBytes,
   loadRoundState,
@@ -31,6 +32,7 @@ import {
   renameCulprit,
   runRoundOnce,
   selfEntry,
+  writeUnlessAborted,
 } from './common.js';
 
 interface Round1Body {
@@ -225,7 +227,13 @@ export function keygenActivities(rt: PartyRuntime) {
           ),
           createdAt: new Date(),
         };
-        const stored = await PartyStore.insertOrGet(rt.store.shares, share);
+        const stored = await writeUnlessAborted(
+          rt,
+          ctx.tenant,
+          ctx.ceremonyId,
+          () => PartyStore.insertOrGet(rt.store.shares, share),
+          () => rt.store.shares.deleteOne({ _id: share._id, status: 'pending' }),
+        );
         if (stored.transcriptHash !== transcriptHash) {
           throw new ConclaveError(
             'BAD_INPUT',
@@ -283,11 +291,9 @@ export function keygenActivities(rt: PartyRuntime) {
 
     /** Forgets everything an aborted key generation left behind on this party. */
     async dkgAbort(ctx: KeygenContext): Promise<void> {
-      await rt.store.shares.deleteOne({
-        _id: shareDocId(ctx.tenant, ctx.keyId, ctx.version),
-        status: 'pending',
-      });
-      await rt.store.rounds.deleteMany({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId });
+      await abortCeremony(rt, ctx.tenant, ctx.ceremonyId, () =>
+        rt.store.shares.deleteOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.version), status: 'pending' }),
+      );
     },
   };
 }

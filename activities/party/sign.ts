@@ -19,7 +19,7 @@ import {
   type ShareDoc,
 } from '../../src/store/party-store.js';
 import type { SignContext } from '../types.js';
-import { jsonBytes, openFrom, selfEntry } from './common.js';
+import { abortCeremony, jsonBytes, openFrom, selfEntry, writeUnlessAborted } from './common.js';
 import { openShareSecret } from './keygen.js';
 
 type Commitments = ReturnType<typeof signCommit>['commitments'];
@@ -115,7 +115,13 @@ export function signActivities(rt: PartyRuntime) {
           ),
           createdAt: new Date(),
         };
-        doc = await PartyStore.insertOrGet(rt.store.nonces, fresh);
+        doc = await writeUnlessAborted(
+          rt,
+          ctx.tenant,
+          ctx.ceremonyId,
+          () => PartyStore.insertOrGet(rt.store.nonces, fresh),
+          () => rt.store.nonces.deleteOne({ _id: id, status: 'fresh' }),
+        );
       }
       if (doc.messageHash !== request) {
         throw new ConclaveError(
@@ -210,7 +216,9 @@ export function signActivities(rt: PartyRuntime) {
 
     /** Destroys an unspent nonce of an aborted signing ceremony. */
     async signAbort(ctx: SignContext): Promise<void> {
-      await rt.store.nonces.deleteOne({ _id: nonceDocId(ctx.tenant, ctx.ceremonyId), status: 'fresh' });
+      await abortCeremony(rt, ctx.tenant, ctx.ceremonyId, () =>
+        rt.store.nonces.deleteOne({ _id: nonceDocId(ctx.tenant, ctx.ceremonyId), status: 'fresh' }),
+      );
     },
   };
 }

@@ -84,11 +84,20 @@ export interface NonceDoc {
   createdAt: Date;
 }
 
+/** Marks a ceremony as aborted; rounds still in flight check it and undo what they stored. */
+export interface TombstoneDoc {
+  _id: string;
+  tenant: string;
+  ceremonyId: string;
+  abortedAt: Date;
+}
+
+export const ceremonyDocId = (tenant: string, ceremonyId: string) => `${tenant}|${ceremonyId}`;
 export const shareDocId = (tenant: string, keyId: string, version: number) =>
   `${tenant}|${keyId}|v${version}`;
 export const roundDocId = (tenant: string, ceremonyId: string, step: string) =>
   `${tenant}|${ceremonyId}|${step}`;
-export const nonceDocId = (tenant: string, ceremonyId: string) => `${tenant}|${ceremonyId}`;
+export const nonceDocId = ceremonyDocId;
 
 export class PartyStore {
   readonly keys: Collection<PartyKeysDoc>;
@@ -96,6 +105,7 @@ export class PartyStore {
   readonly rounds: Collection<RoundDoc>;
   readonly shares: Collection<ShareDoc>;
   readonly nonces: Collection<NonceDoc>;
+  readonly tombstones: Collection<TombstoneDoc>;
 
   constructor(db: Db) {
     this.keys = db.collection('party_keys');
@@ -103,6 +113,7 @@ export class PartyStore {
     this.rounds = db.collection('round_state');
     this.shares = db.collection('shares');
     this.nonces = db.collection('nonces');
+    this.tombstones = db.collection('aborted_ceremonies');
   }
 
   async ensureIndexes(): Promise<void> {

@@ -184,6 +184,40 @@ describe('keygen and signing activities, called as Temporal would (with retries)
   });
 });
 
+describe('abort', () => {
+  it('a round that arrives after the abort stores nothing and is refused', async () => {
+    const scheme = getScheme('ed25519');
+    const infos = await Promise.all(acts.map((a) => a.describeParty()));
+    const actx: KeygenContext = {
+      tenant: 'acme',
+      ceremonyId: `keygen:acme:w-abort-${run}/r1`,
+      walletId: `w-abort-${run}`,
+      keyId: `k-abort-${run}`,
+      version: 1,
+      scheme: scheme.name,
+      threshold: 2,
+      roster: infos.map((p, i) => ({ ...p, identifier: identifierFor(scheme, i + 1) })),
+    };
+    const r1 = await Promise.all(acts.map((a) => a.dkgRound1(actx)));
+    const r2 = (await Promise.all(acts.map((a) => a.dkgRound2(actx, r1)))).flat();
+    // the coordinator aborts; party c's round 3 was still in flight and lands afterwards
+    await Promise.all(acts.map((a) => a.dkgAbort(actx)));
+    const c = acts[2]!;
+    await expect(
+      c.dkgRound3(
+        actx,
+        r1,
+        r2.filter((e: Envelope) => e.to === ids[2]),
+      ),
+    ).rejects.toMatchObject(failure('ABORTED'));
+    await expect(c.dkgRound1(actx)).rejects.toMatchObject(failure('ABORTED'));
+    for (const rt of runtimes) {
+      expect(await rt.store.shares.countDocuments({ walletId: actx.walletId })).toBe(0);
+      expect(await rt.store.rounds.countDocuments({ ceremonyId: actx.ceremonyId })).toBe(0);
+    }
+  });
+});
+
 describe('per-party databases', () => {
   it('each party writes only to its own database', async () => {
     const config = loadConfig(stackEnv());
