@@ -48,7 +48,7 @@ export interface DevUpOptions {
 
 const workerScript = (name: string) => join(projectRoot, 'src', 'worker', `${name}.ts`);
 
-function writeState(env: Env, state: StackState): void {
+export function writeState(env: Env, state: StackState): void {
   mkdirSync(conclaveHome(env), { recursive: true });
   writeFileSync(stackStatePath(env), JSON.stringify(state, null, 2));
 }
