@@ -1,19 +1,25 @@
 /** Orchestration helpers shared by ceremony workflows: party proxies and failure handling. */
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { CoordinatorActivities } from '../activities/coordinator.js';
 import type { PartyActivities } from '../activities/party/index.js';
 import type { FailureDetails } from '../activities/types.js';
 import {
   coordinatorActivityTimeouts,
-  coordinatorTaskQueue,
   partyRoundTimeouts,
   partyTaskQueue,
 } from '../temporal.config.js';
 
-export const coordinator = proxyActivities<CoordinatorActivities>({
-  taskQueue: coordinatorTaskQueue,
-  ...coordinatorActivityTimeouts,
-});
+/**
+ * Coordinator steps run as local activities, in the coordinator worker that runs the workflow:
+ * no task-queue round trip per step. They are short, idempotent and touch only public data.
+ */
+export const coordinator = proxyLocalActivities<CoordinatorActivities>(coordinatorActivityTimeouts);
 
 const partyProxies = new Map<string, PartyActivities>();
 

@@ -409,7 +409,30 @@ function publicFromNoble(p: FrostPublic): PublicPackage {
   };
 }
 
+/**
+ * Public packages are validated once per process (each point costs a subgroup check) and then
+ * reused: they are public data, and every signature of a wallet uses the same one.
+ */
+const validatedPublic = new Map<string, FrostPublic>();
+const validatedPublicLimit = 1024;
+
 function publicToNoble(scheme: Scheme, pub: PublicPackage): FrostPublic {
+  let key: string;
+  try {
+    key = `${scheme.name}|${JSON.stringify(pub)}`;
+  } catch {
+    throw bad('invalid public key package');
+  }
+  const cached = validatedPublic.get(key);
+  if (cached) return cached;
+  const decoded = decodePublic(scheme, pub);
+  if (validatedPublic.size >= validatedPublicLimit)
+    validatedPublic.delete(validatedPublic.keys().next().value!);
+  validatedPublic.set(key, decoded);
+  return decoded;
+}
+
+function decodePublic(scheme: Scheme, pub: PublicPackage): FrostPublic {
   const invalid = () => bad('invalid public key package');
   if (!isObject(pub)) throw invalid();
   const { threshold, total, commitments, verifyingShares } = pub;
@@ -531,13 +554,21 @@ export function validateCommitment(scheme: Scheme, c: SigningCommitment): void {
   if (!ok) throw new CulpritError('TAMPERED', c.identifier, 'invalid nonce commitment');
 }
 
-function commitmentsToNoble(scheme: Scheme, pub: FrostPublic, list: SigningCommitment[]): NonceCommitments[] {
+function commitmentsToNoble(
+  scheme: Scheme,
+  pub: FrostPublic,
+  list: SigningCommitment[],
+  checkPoints = true,
+): NonceCommitments[] {
   if (!Array.isArray(list) || list.length < pub.signers.min || list.length > pub.signers.max) {
     throw bad(`commitment list must have between ${pub.signers.min} and ${pub.signers.max} entries`);
   }
   const seen = new Set<string>();
   return list.map((c) => {
-    validateCommitment(scheme, c);
+    if (checkPoints) validateCommitment(scheme, c);
+    else if (!isObject(c) || !isCanonicalIdentifier(scheme, c.identifier)) {
+      throw bad('commitment has no valid identifier');
+    }
     if (seen.has(c.identifier)) throw bad('duplicate identifier in commitment list');
     seen.add(c.identifier);
     if (!(c.identifier in pub.verifyingShares)) throw bad('commitment list names a non-participant');
@@ -577,7 +608,8 @@ export function signShare(
   if (hiding.every((x) => x === 0) || binding.every((x) => x === 0)) {
     throw new ConclaveError('NONCE_REUSE', 'signing nonces were already used');
   }
-  const cl = commitmentsToNoble(scheme, np, commitmentList);
+  // noble validates every point as it parses it; our per-commitment checks run only to blame
+  const cl = commitmentsToNoble(scheme, np, commitmentList, false);
   const own = cl.find((c) => c.identifier === identifier);
   if (!own) throw bad('own commitment is missing from the commitment list');
   if (
@@ -591,6 +623,7 @@ export function signShare(
       scheme.frost.signShare({ identifier, signingShare: share }, np, { hiding, binding }, cl, msg),
     );
   } catch {
+    commitmentList.forEach((c) => validateCommitment(scheme, c)); // throws naming a bad committer
     throw bad('signature share could not be computed');
   } finally {
     share.fill(0);
@@ -650,7 +683,11 @@ export function verifySignatureShares(
   verifyDecoded(scheme, np, cl, msg, sharesToBytes(scheme, cl, shares));
 }
 
-/** Verifies shares, aggregates, and checks the result against the group key; returns hex signature. */
+/**
+ * Aggregates and checks the result against the group key; returns the hex signature. Shares are
+ * verified one by one only when that fails (RFC 9591 §5.4), to name the signer at fault: a valid
+ * final signature already proves every share was right, at a fraction of the cost.
+ */
 export function aggregateSignature(
   scheme: Scheme,
   pub: PublicPackage,
@@ -660,21 +697,16 @@ export function aggregateSignature(
 ): string {
   assertMsg(msg);
   const np = publicToNoble(scheme, pub);
-  const cl = commitmentsToNoble(scheme, np, commitmentList);
+  const cl = commitmentsToNoble(scheme, np, commitmentList, false);
   const bytes = sharesToBytes(scheme, cl, shares);
-  verifyDecoded(scheme, np, cl, msg, bytes);
-  let sig: Uint8Array;
   try {
-    sig = scheme.frost.aggregate(np, cl, msg, bytes);
+    const sig = scheme.frost.aggregate(np, cl, msg, bytes);
+    if (scheme.verify(sig, msg, np.commitments[0] as Uint8Array)) return toHex(sig);
   } catch {
-    throw new ConclaveError('DISAGREEMENT', 'signature shares could not be aggregated');
+    // fall through to blame
   }
-  // Every share verified, so failure here means the public package itself is inconsistent.
-  if (!scheme.verify(sig, msg, np.commitments[0] as Uint8Array)) {
-    throw new ConclaveError(
-      'DISAGREEMENT',
-      'aggregated signature does not verify under the group public key',
-    );
-  }
-  return toHex(sig);
+  commitmentList.forEach((c) => validateCommitment(scheme, c));
+  verifyDecoded(scheme, np, cl, msg, bytes);
+  // Every commitment and share checked out, so the public package itself is inconsistent.
+  throw new ConclaveError('DISAGREEMENT', 'aggregated signature does not verify under the group public key');
 }
