@@ -106,7 +106,7 @@ export function roundStateContext(
  * A concurrent duplicate may compute too, but only the first stored result is ever returned.
  */
 export async function isAborted(rt: PartyRuntime, tenant: string, ceremonyId: string): Promise<boolean> {
-  return (await rt.store.tombstones.countDocuments({ _id: ceremonyDocId(tenant, ceremonyId) })) > 0;
+  return (await rt.store.tombstones.findOne({ _id: ceremonyDocId(tenant, ceremonyId) })) !== null;
 }
 
 export function abortedError(rt: PartyRuntime, ceremonyId: string): ConclaveError {

@@ -20,7 +20,7 @@ import {
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
-import { PartyStore, shareDocId, type ShareDoc } from '../../src/store/party-store.js';
+import { PartyStore, roundDocId, shareDocId, type ShareDoc } from '../../src/store/party-store.js';
 import type { KeygenContext } from '../types.js';
 import {
   abortCeremony,
@@ -201,7 +201,7 @@ export function keygenActivities(rt: PartyRuntime) {
         } catch (err) {
           throw renameCulprit(err, ctx.roster);
         }
-        const own = (await rt.store.rounds.findOne({ _id: `${ctx.tenant}|${ctx.ceremonyId}|dkg-1` }))
+        const own = (await rt.store.rounds.findOne({ _id: roundDocId(ctx.tenant, ctx.ceremonyId, 'dkg-1') }))
           ?.output as Envelope;
         const ownPkg = (JSON.parse(Buffer.from(own.body, 'hex').toString('utf8')) as Round1Body).pkg;
         const transcriptHash = dkgTranscriptHash([ownPkg, ...others], key.public);
@@ -231,8 +231,8 @@ export function keygenActivities(rt: PartyRuntime) {
           rt,
           ctx.tenant,
           ctx.ceremonyId,
-          () => PartyStore.insertOrGet(rt.store.shares, share),
-          () => rt.store.shares.deleteOne({ _id: share._id, status: 'pending' }),
+          () => PartyStore.insertOrGet(rt.store.pendingShares, share),
+          () => rt.store.pendingShares.deleteOne({ _id: share._id }),
         );
         if (stored.transcriptHash !== transcriptHash) {
           throw new ConclaveError(
@@ -262,37 +262,39 @@ export function keygenActivities(rt: PartyRuntime) {
      */
     async dkgActivate(ctx: KeygenContext, results: Envelope[]): Promise<void> {
       const id = shareDocId(ctx.tenant, ctx.keyId, ctx.version);
-      const share = await rt.store.shares.findOne({ _id: id, tenant: ctx.tenant });
-      if (!share) throw new ConclaveError('BAD_INPUT', `no share of key ${ctx.keyId} on ${rt.partyId}`);
-      if (share.status === 'active') return;
-      for (const peer of ctx.roster) {
-        if (peer.partyId === rt.partyId) continue;
-        const body = openFrom<KeygenResultBody>(
-          rt,
-          results,
-          header(ctx, 'dkg-3', 'dkg-result', peer.partyId, '*'),
-          peer,
-          false,
-        );
-        if (body.transcriptHash !== share.transcriptHash || body.publicKey !== share.publicKey) {
-          throw new CulpritError(
-            'DISAGREEMENT',
-            peer.partyId,
-            `${peer.partyId} reports another key or transcript`,
-          );
+      const active = await rt.store.shares.findOne({ _id: id });
+      if (!active) {
+        const share = await rt.store.pendingShares.findOne({ _id: id });
+        if (!share || share.tenant !== ctx.tenant) {
+          throw new ConclaveError('BAD_INPUT', `no share of key ${ctx.keyId} on ${rt.partyId}`);
         }
+        for (const peer of ctx.roster) {
+          if (peer.partyId === rt.partyId) continue;
+          const expect = header(ctx, 'dkg-3', 'dkg-result', peer.partyId, '*');
+          const body = openFrom<KeygenResultBody>(rt, results, expect, peer, false);
+          if (body.transcriptHash !== share.transcriptHash || body.publicKey !== share.publicKey) {
+            throw new CulpritError(
+              'DISAGREEMENT',
+              peer.partyId,
+              `${peer.partyId} reports another key or transcript`,
+            );
+          }
+        }
+        await PartyStore.insertOrGet(rt.store.shares, {
+          ...share,
+          status: 'active',
+          activatedAt: new Date(),
+        });
       }
-      await rt.store.shares.updateOne(
-        { _id: id, status: 'pending' },
-        { $set: { status: 'active', activatedAt: new Date() } },
-      );
+      // cleanup is idempotent: a retried activation finishes what a crashed one started
+      await rt.store.pendingShares.deleteOne({ _id: id });
       await rt.store.rounds.deleteMany({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId });
     },
 
     /** Forgets everything an aborted key generation left behind on this party. */
     async dkgAbort(ctx: KeygenContext): Promise<void> {
       await abortCeremony(rt, ctx.tenant, ctx.ceremonyId, () =>
-        rt.store.shares.deleteOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.version), status: 'pending' }),
+        rt.store.pendingShares.deleteOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.version) }),
       );
     },
   };

@@ -16,6 +16,7 @@ import {
   PartyStore,
   shareDocId,
   type NonceDoc,
+  type NonceSpendDoc,
   type ShareDoc,
 } from '../../src/store/party-store.js';
 import type { SignContext } from '../types.js';
@@ -61,12 +62,8 @@ const nonceContext = (rt: PartyRuntime, ctx: SignContext): AtRestContext => ({
 });
 
 async function activeShare(rt: PartyRuntime, ctx: SignContext): Promise<ShareDoc> {
-  const share = await rt.store.shares.findOne({
-    _id: shareDocId(ctx.tenant, ctx.keyId, ctx.version),
-    tenant: ctx.tenant,
-    walletId: ctx.walletId,
-  });
-  if (!share || share.status !== 'active') {
+  const share = await rt.store.shares.findOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.version) });
+  if (!share || share.tenant !== ctx.tenant || share.walletId !== ctx.walletId) {
     throw new ConclaveError(
       'UNKNOWN_WALLET',
       `${rt.partyId} holds no active share of wallet ${ctx.walletId} (${ctx.tenant})`,
@@ -94,100 +91,73 @@ export function signActivities(rt: PartyRuntime) {
       const share = await activeShare(rt, ctx);
       const request = signRequestHash(ctx);
       const id = nonceDocId(ctx.tenant, ctx.ceremonyId);
-      let doc = await rt.store.nonces.findOne({ _id: id });
-      if (!doc) {
-        const signingShare = openShareSecret(rt, share);
-        const { nonces, commitments } = signCommit(getScheme(share.scheme), share.identifier, signingShare);
-        const body: CommitBody = { request, commitments };
-        const fresh: NonceDoc = {
-          _id: id,
-          tenant: ctx.tenant,
-          ceremonyId: ctx.ceremonyId,
-          keyId: ctx.keyId,
-          version: ctx.version,
-          messageHash: request,
-          status: 'fresh',
-          sealed: sealJson(rt.kek, nonces, nonceContext(rt, ctx)),
-          round1Output: sealBroadcast(
-            header(ctx, 'sign-1', 'sign-commitments', rt.partyId),
-            jsonBytes(body),
-            rt.identitySecret,
-          ),
-          createdAt: new Date(),
-        };
-        doc = await writeUnlessAborted(
-          rt,
-          ctx.tenant,
-          ctx.ceremonyId,
-          () => PartyStore.insertOrGet(rt.store.nonces, fresh),
-          () => rt.store.nonces.deleteOne({ _id: id, status: 'fresh' }),
-        );
+      // A retry returns what round 1 produced before, whether its nonce is still fresh or spent.
+      const known =
+        (await rt.store.nonces.findOne({ _id: id })) ?? (await rt.store.nonceSpends.findOne({ _id: id }));
+      if (known) {
+        if (known.request !== request) {
+          throw new ConclaveError(
+            'REPLAY',
+            `ceremony ${ctx.ceremonyId} already committed to another request on ${rt.partyId}`,
+          );
+        }
+        return known.round1Output as Envelope;
       }
-      if (doc.messageHash !== request) {
+      const { nonces, commitments } = signCommit(
+        getScheme(share.scheme),
+        share.identifier,
+        openShareSecret(rt, share),
+      );
+      const body: CommitBody = { request, commitments };
+      const fresh: NonceDoc = {
+        _id: id,
+        tenant: ctx.tenant,
+        ceremonyId: ctx.ceremonyId,
+        keyId: ctx.keyId,
+        version: ctx.version,
+        request,
+        sealed: sealJson(rt.kek, nonces, nonceContext(rt, ctx)),
+        round1Output: sealBroadcast(
+          header(ctx, 'sign-1', 'sign-commitments', rt.partyId),
+          jsonBytes(body),
+          rt.identitySecret,
+        ),
+        createdAt: new Date(),
+      };
+      const stored = await writeUnlessAborted(
+        rt,
+        ctx.tenant,
+        ctx.ceremonyId,
+        () => PartyStore.insertOrGet(rt.store.nonces, fresh),
+        () => rt.store.nonces.deleteOne({ _id: id }),
+      );
+      if (stored.request !== request) {
         throw new ConclaveError(
           'REPLAY',
           `ceremony ${ctx.ceremonyId} already committed to another request on ${rt.partyId}`,
         );
       }
-      return doc.round1Output as Envelope;
+      return stored.round1Output as Envelope;
     },
 
     async signRound2(ctx: SignContext, commitments: Envelope[]): Promise<Envelope> {
       const share = await activeShare(rt, ctx);
       const request = signRequestHash(ctx);
       const id = nonceDocId(ctx.tenant, ctx.ceremonyId);
-      const doc = await rt.store.nonces.findOne({ _id: id });
-      if (!doc || doc.messageHash !== request) {
+      const spent = await rt.store.nonceSpends.findOne({ _id: id });
+      const doc = spent ? undefined : await rt.store.nonces.findOne({ _id: id });
+      const round1Output = (spent ?? doc)?.round1Output as Envelope | undefined;
+      if (!round1Output || (spent ?? doc)!.request !== request) {
         throw new ConclaveError(
           'BAD_INPUT',
           `no signing nonce for this request on ${rt.partyId} (round 1 not run)`,
         );
       }
-      const signers = share.roster.filter((p) => ctx.signers.includes(p.partyId));
-      const list = signers.map((peer) => {
-        const body = openFrom<CommitBody>(
-          rt,
-          commitments,
-          header(ctx, 'sign-1', 'sign-commitments', peer.partyId),
-          peer,
-          false,
-        );
-        if (body.request !== request) {
-          throw new CulpritError(
-            'DISAGREEMENT',
-            peer.partyId,
-            `${peer.partyId} committed to another signing request`,
-          );
-        }
-        if (body.commitments?.identifier !== peer.identifier) {
-          throw new CulpritError(
-            'TAMPERED',
-            peer.partyId,
-            `${peer.partyId} sent commitments under another identifier`,
-          );
-        }
-        return body.commitments;
-      });
-      const ownEnvelope = doc.round1Output as Envelope;
-      const own = list.find((c) => c.identifier === share.identifier);
-      if (
-        !own ||
-        JSON.stringify(own) !==
-          JSON.stringify(
-            (JSON.parse(Buffer.from(ownEnvelope.body, 'hex').toString()) as CommitBody).commitments,
-          )
-      ) {
-        throw new ConclaveError(
-          'TAMPERED',
-          `the commitment list does not carry ${rt.partyId}'s own commitments`,
-        );
-      }
+      const list = openCommitments(rt, ctx, share, request, commitments, round1Output);
       const spentOn = transcriptHash([fromHex(request, 'request'), jsonBytes(list)]);
-      if (doc.status === 'used') {
-        if (doc.spentOn === spentOn) return doc.round2Output as Envelope;
-        throw new ConclaveError('NONCE_REUSE', `${rt.partyId} refuses to use a signing nonce a second time`);
-      }
-      const nonces = openJson<Nonces>(rt.kek, doc.sealed!, nonceContext(rt, ctx));
+      if (spent) return returnSpent(rt, spent, spentOn);
+
+      const nonces = openJson<Nonces>(rt.kek, doc!.sealed, nonceContext(rt, ctx));
       const sig = signShare(
         getScheme(share.scheme),
         share.identifier,
@@ -203,22 +173,73 @@ export function signActivities(rt: PartyRuntime) {
         jsonBytes(body),
         rt.identitySecret,
       );
-      const spent = await rt.store.nonces.updateOne(
-        { _id: id, status: 'fresh' },
-        { $set: { status: 'used', spentOn, round2Output: output }, $unset: { sealed: '' } },
-      );
-      if (spent.modifiedCount === 1) return output;
-      // Someone spent it between our read and our update: only the identical request may reuse its result.
-      const now = await rt.store.nonces.findOne({ _id: id });
-      if (now?.status === 'used' && now.spentOn === spentOn) return now.round2Output as Envelope;
-      throw new ConclaveError('NONCE_REUSE', `${rt.partyId} refuses to use a signing nonce a second time`);
+      // Spending is one insert under the nonce's id: of two concurrent spends only one exists.
+      const record = await PartyStore.insertOrGet(rt.store.nonceSpends, {
+        _id: id,
+        tenant: ctx.tenant,
+        ceremonyId: ctx.ceremonyId,
+        keyId: ctx.keyId,
+        version: ctx.version,
+        request,
+        round1Output,
+        spentOn,
+        round2Output: output,
+        spentAt: new Date(),
+      });
+      return returnSpent(rt, record, spentOn);
     },
 
     /** Destroys an unspent nonce of an aborted signing ceremony. */
     async signAbort(ctx: SignContext): Promise<void> {
       await abortCeremony(rt, ctx.tenant, ctx.ceremonyId, () =>
-        rt.store.nonces.deleteOne({ _id: nonceDocId(ctx.tenant, ctx.ceremonyId), status: 'fresh' }),
+        rt.store.nonces.deleteOne({ _id: nonceDocId(ctx.tenant, ctx.ceremonyId) }),
       );
     },
   };
+}
+
+/** Every signer's commitments, checked: signature, request, identifier, and our own unchanged. */
+function openCommitments(
+  rt: PartyRuntime,
+  ctx: SignContext,
+  share: ShareDoc,
+  request: string,
+  commitments: Envelope[],
+  ownRound1: Envelope,
+): Commitments[] {
+  const signers = share.roster.filter((p) => ctx.signers.includes(p.partyId));
+  const list = signers.map((peer) => {
+    const expect = header(ctx, 'sign-1', 'sign-commitments', peer.partyId);
+    const body = openFrom<CommitBody>(rt, commitments, expect, peer, false);
+    if (body.request !== request) {
+      throw new CulpritError(
+        'DISAGREEMENT',
+        peer.partyId,
+        `${peer.partyId} committed to another signing request`,
+      );
+    }
+    if (body.commitments?.identifier !== peer.identifier) {
+      throw new CulpritError(
+        'TAMPERED',
+        peer.partyId,
+        `${peer.partyId} sent commitments under another identifier`,
+      );
+    }
+    return body.commitments;
+  });
+  const own = list.find((c) => c.identifier === share.identifier);
+  const mine = (JSON.parse(Buffer.from(ownRound1.body, 'hex').toString()) as CommitBody).commitments;
+  if (!own || JSON.stringify(own) !== JSON.stringify(mine)) {
+    throw new ConclaveError('TAMPERED', `the commitment list does not carry ${rt.partyId}'s own commitments`);
+  }
+  return list;
+}
+
+/** The share a spent nonce produced, if asked for the same commitment list; the sealed nonce goes. */
+async function returnSpent(rt: PartyRuntime, spent: NonceSpendDoc, spentOn: string): Promise<Envelope> {
+  await rt.store.nonces.deleteOne({ _id: spent._id });
+  if (spent.spentOn !== spentOn) {
+    throw new ConclaveError('NONCE_REUSE', `${rt.partyId} refuses to use a signing nonce a second time`);
+  }
+  return spent.round2Output as Envelope;
 }

@@ -163,9 +163,14 @@ interface DaemonPlan {
 
 const PORT_CLASH = /address already in use|can't set .*port|bind: /i;
 
-async function startDaemon(d: DaemonPlan, timeoutMs: number, log: (s: string) => void): Promise<Started> {
+async function startDaemon(
+  d: DaemonPlan,
+  timeoutMs: number,
+  log: (s: string) => void,
+  fixedPort?: number,
+): Promise<Started> {
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = fixedPort ?? (await freePort());
     const { args, address } = d.plan(port);
     log(`starting ${d.label} on ${address}`);
     const started = Date.now();
@@ -201,9 +206,16 @@ async function startDaemon(d: DaemonPlan, timeoutMs: number, log: (s: string) =>
       return { address, pid };
     } catch (err) {
       await stopProcess(pid, { graceMs: 1_000 }).catch(() => undefined);
+      const clash = exited && PORT_CLASH.test(logTail(d.logFile));
       // Another program may have taken the port between freePort() and the server binding it.
-      if (exited && attempt < 3 && PORT_CLASH.test(logTail(d.logFile))) {
+      if (clash && fixedPort === undefined && attempt < 3) {
         log(`${d.label}: port ${port} was taken meanwhile; retrying on another port`);
+        continue;
+      }
+      // A restart on the same port: the old socket may take a moment to be released.
+      if (clash && fixedPort !== undefined && attempt < 10) {
+        log(`${d.label}: port ${port} is still in use; retrying`);
+        await sleep(500);
         continue;
       }
       throw err;
@@ -211,68 +223,68 @@ async function startDaemon(d: DaemonPlan, timeoutMs: number, log: (s: string) =>
   }
 }
 
+function temporalPlan(dataDir: string, binary: string): DaemonPlan {
+  return {
+    name: 'temporal',
+    label: 'Temporal dev server',
+    binary,
+    logFile: path.join(dataDir, 'temporal.log'),
+    cwd: dataDir,
+    // --http-port and --metrics-port are left out: the dev server then picks free ports on --ip.
+    plan: (port) => ({
+      address: `127.0.0.1:${port}`,
+      args: [
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--headless',
+        '--db-filename',
+        path.join(dataDir, 'temporal.db'),
+        '--log-level',
+        'warn',
+      ],
+    }),
+    probe: (address, ms) => probeTemporal(address, ms, 'default'),
+  };
+}
+
+function ferretPlan(dataDir: string, binary: string): DaemonPlan {
+  const sqliteDir = path.join(dataDir, 'ferretdb');
+  fs.mkdirSync(sqliteDir, { recursive: true });
+  return {
+    name: 'ferretdb',
+    label: 'FerretDB',
+    binary,
+    logFile: path.join(dataDir, 'ferretdb.log'),
+    cwd: dataDir,
+    // At WARN, FerretDB dumps every failed command (e.g. each duplicate-key error) in full.
+    env: { FERRETDB_LOG_LEVEL: process.env.FERRETDB_LOG_LEVEL ?? 'error' },
+    plan: (port) => ({
+      address: `mongodb://127.0.0.1:${port}/`,
+      args: [
+        '--handler=sqlite',
+        `--sqlite-url=${pathToFileURL(sqliteDir).href}/`,
+        `--listen-addr=127.0.0.1:${port}`,
+        `--state-dir=${dataDir}`,
+        '--debug-addr=-',
+        '--telemetry=disable',
+      ],
+    }),
+    probe: probeMongo,
+  };
+}
+
 async function startTemporal(dataDir: string, timeoutMs: number, log: (s: string) => void): Promise<Started> {
   const binary = await ensureBinary('temporal', { log });
-  return startDaemon(
-    {
-      name: 'temporal',
-      label: 'Temporal dev server',
-      binary,
-      logFile: path.join(dataDir, 'temporal.log'),
-      cwd: dataDir,
-      // --http-port and --metrics-port are left out: the dev server then picks free ports on --ip.
-      plan: (port) => ({
-        address: `127.0.0.1:${port}`,
-        args: [
-          'server',
-          'start-dev',
-          '--ip',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--headless',
-          '--db-filename',
-          path.join(dataDir, 'temporal.db'),
-          '--log-level',
-          'warn',
-        ],
-      }),
-      probe: (address, ms) => probeTemporal(address, ms, 'default'),
-    },
-    timeoutMs,
-    log,
-  );
+  return startDaemon(temporalPlan(dataDir, binary), timeoutMs, log);
 }
 
 async function startFerret(dataDir: string, timeoutMs: number, log: (s: string) => void): Promise<Started> {
   const binary = await ensureBinary('ferretdb', { log });
-  const sqliteDir = path.join(dataDir, 'ferretdb');
-  fs.mkdirSync(sqliteDir, { recursive: true });
-  return startDaemon(
-    {
-      name: 'ferretdb',
-      label: 'FerretDB',
-      binary,
-      logFile: path.join(dataDir, 'ferretdb.log'),
-      cwd: dataDir,
-      // At WARN, FerretDB dumps every failed command (e.g. each duplicate-key error) in full.
-      env: { FERRETDB_LOG_LEVEL: process.env.FERRETDB_LOG_LEVEL ?? 'error' },
-      plan: (port) => ({
-        address: `mongodb://127.0.0.1:${port}/`,
-        args: [
-          '--handler=sqlite',
-          `--sqlite-url=${pathToFileURL(sqliteDir).href}/`,
-          `--listen-addr=127.0.0.1:${port}`,
-          `--state-dir=${dataDir}`,
-          '--debug-addr=-',
-          '--telemetry=disable',
-        ],
-      }),
-      probe: probeMongo,
-    },
-    timeoutMs,
-    log,
-  );
+  return startDaemon(ferretPlan(dataDir, binary), timeoutMs, log);
 }
 
 /**
@@ -328,4 +340,77 @@ export async function startServers(opts: StartServersOptions): Promise<ServerInf
 export async function stopServers(info: ServerInfo): Promise<void> {
   const pids = [info.temporalPid, info.ferretPid].filter((pid): pid is number => pid !== undefined);
   await Promise.all(pids.map((pid) => stopProcess(pid, { graceMs: STOP_GRACE_MS })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restarts (fault drills): one server killed and started again on the same port and data
+
+export type LocalServer = 'temporal' | 'ferretdb';
+
+export interface RestartServerOptions {
+  log?: (s: string) => void;
+  /** Start-up / health-check budget (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** The TCP port of `127.0.0.1:7233` or `mongodb://127.0.0.1:27017/`. */
+export function portOfAddress(address: string): number {
+  const m = /:(\d+)\/?$/.exec(address.trim());
+  if (!m) throw new ConclaveError('STACK', `no port in server address ${address}`);
+  return Number(m[1]);
+}
+
+/** The pid of a server this stack started, or a STACK error for an external one. */
+export function serverPid(info: ServerInfo, server: LocalServer): number {
+  const pid = server === 'temporal' ? info.temporalPid : info.ferretPid;
+  if (pid === undefined) {
+    throw new ConclaveError(
+      'STACK',
+      `${server} was not started by this stack (external server); cannot kill it`,
+    );
+  }
+  return pid;
+}
+
+/**
+ * Kills a local server with SIGKILL (its whole process group): no shutdown, no flush. Resolves
+ * once it is gone. Its data dir and port are left as they are, for restartServer.
+ */
+export async function killServer(info: ServerInfo, server: LocalServer): Promise<void> {
+  const pid = serverPid(info, server);
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await stopProcess(pid, { graceMs: 5_000 });
+}
+
+/**
+ * Starts a server again on the same port with the same data dir (Temporal: the same SQLite file;
+ * FerretDB: the same SQLite folder), so clients and workers can reconnect to the address they
+ * know. The previous log is kept as `<name>.<time>.log`. Returns once it answers real requests
+ * (the same health probes as at start-up); `info` is updated with the new pid.
+ */
+export async function restartServer(
+  info: ServerInfo,
+  server: LocalServer,
+  opts: RestartServerOptions = {},
+): Promise<number> {
+  const old = serverPid(info, server);
+  if (isAlive(old)) throw new ConclaveError('STACK', `${server} (pid ${old}) is still running`);
+  const log = opts.log ?? (() => undefined);
+  const binary = await ensureBinary(server, { log });
+  const plan = server === 'temporal' ? temporalPlan(info.dataDir, binary) : ferretPlan(info.dataDir, binary);
+  if (fs.existsSync(plan.logFile)) {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    fs.renameSync(plan.logFile, plan.logFile.replace(/\.log$/, `.${stamp}.log`));
+  }
+  const address = server === 'temporal' ? info.temporalAddress : info.mongoUri;
+  const started = await startDaemon(plan, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, log, portOfAddress(address));
+  if (server === 'temporal') info.temporalPid = started.pid;
+  else info.ferretPid = started.pid;
+  return started.pid!;
 }

@@ -4,6 +4,12 @@
  *
  * Only single-document atomic operations are used (FerretDB v1 has no multi-document
  * transactions): idempotency comes from deterministic `_id`s plus insert-or-read.
+ *
+ * Collections that grow with every ceremony (`shares`, `nonce_spends`, `aborted_ceremonies`)
+ * are insert-only and read by `_id`: FerretDB v1 on SQLite answers those in constant time but
+ * scans the whole collection for updates, deletes and counts. Updates and deletes happen only
+ * in collections that hold in-flight state and stay small (`pending_shares`, `nonces`,
+ * `round_state`).
  */
 import type { Collection, Db } from 'mongodb';
 import type { SealedBox } from '../crypto/at-rest.js';
@@ -64,24 +70,36 @@ export interface ShareDoc {
   activatedAt?: Date;
 }
 
-export type NonceStatus = 'fresh' | 'used';
-
-/** One signing nonce pair, bound at creation to one ceremony, key and message. */
+/** A fresh signing nonce pair, bound at creation to one ceremony, key and request. */
 export interface NonceDoc {
   _id: string;
   tenant: string;
   ceremonyId: string;
   keyId: string;
   version: number;
-  messageHash: string;
-  status: NonceStatus;
-  /** Sealed nonces while fresh; removed in the same update that marks the nonce used. */
-  sealed?: SealedBox;
+  /** Hash of the signing request (key, message, signer set) the nonce is bound to. */
+  request: string;
+  sealed: SealedBox;
   round1Output: unknown;
-  /** Hash of (message, commitment list) the nonce was spent on, and the share it produced. */
-  spentOn?: string;
-  round2Output?: unknown;
   createdAt: Date;
+}
+
+/**
+ * The spending of a nonce, under the nonce's own id: the unique `_id` makes spending atomic and
+ * single. It keeps what a retry of either round must return; the sealed nonce itself is deleted.
+ */
+export interface NonceSpendDoc {
+  _id: string;
+  tenant: string;
+  ceremonyId: string;
+  keyId: string;
+  version: number;
+  request: string;
+  round1Output: unknown;
+  /** Hash of (request, commitment list) the nonce was spent on. */
+  spentOn: string;
+  round2Output: unknown;
+  spentAt: Date;
 }
 
 /** Marks a ceremony as aborted; rounds still in flight check it and undo what they stored. */
@@ -103,8 +121,12 @@ export class PartyStore {
   readonly keys: Collection<PartyKeysDoc>;
   readonly peers: Collection<PinnedPeerDoc>;
   readonly rounds: Collection<RoundDoc>;
+  /** Active shares (insert-only). */
   readonly shares: Collection<ShareDoc>;
+  /** Shares of ceremonies not yet confirmed by every party. */
+  readonly pendingShares: Collection<ShareDoc>;
   readonly nonces: Collection<NonceDoc>;
+  readonly nonceSpends: Collection<NonceSpendDoc>;
   readonly tombstones: Collection<TombstoneDoc>;
 
   constructor(db: Db) {
@@ -112,12 +134,13 @@ export class PartyStore {
     this.peers = db.collection('pinned_peers');
     this.rounds = db.collection('round_state');
     this.shares = db.collection('shares');
+    this.pendingShares = db.collection('pending_shares');
     this.nonces = db.collection('nonces');
+    this.nonceSpends = db.collection('nonce_spends');
     this.tombstones = db.collection('aborted_ceremonies');
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.shares.createIndex({ tenant: 1, walletId: 1, status: 1 });
     await this.rounds.createIndex({ tenant: 1, ceremonyId: 1 });
   }
 

@@ -56,6 +56,7 @@ describe('ed25519 2-of-3', () => {
       const store = await partyStore(p);
       const share = await store.shares.findOne({ walletId });
       expect(share?.status).toBe('active');
+      expect(await store.pendingShares.countDocuments({ walletId })).toBe(0);
       expect(share?.publicKey).toBe(publicKey);
       expect(share?.transcriptHash).toBe(r.transcriptHash);
       // at rest only the sealed box: no field holds the signing share in the clear
@@ -105,14 +106,11 @@ describe('ed25519 2-of-3', () => {
     const second = await client.sign({ walletId, message, requestId });
     expect(second.signature).toBe(first.signature);
     for (const p of first.signers) {
-      const nonces = await (
-        await partyStore(p)
-      ).nonces
-        .find({ ceremonyId: new RegExp(`^sign:default:${requestId}/`) })
-        .toArray();
-      expect(nonces).toHaveLength(1);
-      expect(nonces[0]!.status).toBe('used');
-      expect(nonces[0]!.sealed).toBeUndefined(); // the nonce itself is deleted after use
+      const store = await partyStore(p);
+      const ceremony = new RegExp(`^sign:default:${requestId}/`);
+      // one nonce was drawn and spent once; the sealed nonce itself is gone
+      expect(await store.nonceSpends.find({ ceremonyId: ceremony }).toArray()).toHaveLength(1);
+      expect(await store.nonces.find({ ceremonyId: ceremony }).toArray()).toHaveLength(0);
     }
     await expect(client.sign({ walletId, message: randomMessage(), requestId })).rejects.toMatchObject({
       code: 'REPLAY',

@@ -5,11 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Worker } from '@temporalio/worker';
-import type { Envelope, KeygenContext, SignContext } from '../../activities/types.js';
-import type { PartyActivities } from '../../activities/party/index.js';
+import type { Envelope } from '../../activities/types.js';
 import { ConclaveClient } from '../../src/client/index.js';
-import { sealBroadcast, sealDirect } from '../../src/crypto/envelope.js';
-import { fromHex, utf8 } from '../../src/crypto/encoding.js';
+import { misbehavingParty, type MisbehaviourMode } from '../../src/drills/misbehaving.js';
 import { CulpritError } from '../../src/errors.js';
 import { partyKekEnvName } from '../../src/config.js';
 import { devPartyKek, killPartyWorker, restartPartyWorker } from '../../src/stack/dev.js';
@@ -81,18 +79,15 @@ describe('a party worker killed mid-ceremony', () => {
     }
     const s = await pending;
     expect(nobleVerifyEd25519(w.publicKey, message, s.signature)).toBe(true);
-    const after = await p2.nonces.findOne({ ceremonyId: ceremony });
+    const after = await p2.nonceSpends.findOne({ ceremonyId: ceremony });
     expect((after!.round1Output as Envelope).body).toBe((before!.round1Output as Envelope).body);
-    expect(after!.status).toBe('used');
+    expect(await p2.nonces.findOne({ ceremonyId: ceremony })).toBeNull(); // spent, so deleted
   });
 });
 
-type Mode = 'honest' | 'tamper-share' | 'bad-share' | 'replay-round1' | 'bad-sig-share';
-
 describe('a misbehaving party is named', () => {
   const mallory = 'p6';
-  let mode: Mode = 'honest';
-  let lastRound1: Envelope | undefined;
+  let mode: MisbehaviourMode = 'honest';
   let worker: Worker;
   let running: Promise<void>;
 
@@ -100,61 +95,8 @@ describe('a misbehaving party is named', () => {
     const env = stackEnv();
     process.env.CONCLAVE_HOME = env.CONCLAVE_HOME;
     process.env[partyKekEnvName(mallory)] = devPartyKek(env, mallory);
-    worker = await createPartyWorker({
-      partyId: mallory,
-      decorate: (honest, rt): PartyActivities => ({
-        ...honest,
-        async dkgRound1(ctx: KeygenContext) {
-          const out = await honest.dkgRound1(ctx);
-          if (mode === 'replay-round1' && lastRound1) return lastRound1; // a validly signed message of an older ceremony
-          lastRound1 = out;
-          return out;
-        },
-        async dkgRound2(ctx: KeygenContext, round1: Envelope[]) {
-          const out = await honest.dkgRound2(ctx, round1);
-          if (mode === 'tamper-share') {
-            // flip one ciphertext byte after signing: the signature no longer matches
-            return out.map((e) => ({ ...e, body: (e.body[0] === 'a' ? 'b' : 'a') + e.body.slice(1) }));
-          }
-          if (mode === 'bad-share') {
-            // a correctly signed and encrypted share that does not match mallory's commitments
-            return out.map((e) => {
-              const peer = ctx.roster.find((p) => p.partyId === e.to)!;
-              const share = '07'.padEnd(64, '0');
-              return sealDirect(
-                {
-                  tenant: e.tenant,
-                  ceremonyId: e.ceremonyId,
-                  round: e.round,
-                  type: e.type,
-                  from: e.from,
-                  to: e.to,
-                },
-                utf8(JSON.stringify({ share })),
-                rt.identitySecret,
-                fromHex(peer.transportPublic, 'transport key'),
-              );
-            });
-          }
-          return out;
-        },
-        async signRound2(ctx: SignContext, commitments: Envelope[]) {
-          const out = await honest.signRound2(ctx, commitments);
-          if (mode !== 'bad-sig-share') return out;
-          const body = JSON.parse(Buffer.from(out.body, 'hex').toString()) as {
-            request: string;
-            share: string;
-          };
-          const forged = { ...body, share: body.share.replace(/^../, (b) => (b === '01' ? '02' : '01')) };
-          const { tenant, ceremonyId, round, type, from, to } = out;
-          return sealBroadcast(
-            { tenant, ceremonyId, round, type, from, to },
-            utf8(JSON.stringify(forged)),
-            rt.identitySecret,
-          );
-        },
-      }),
-    });
+    // the decorators (tamper, forge, replay) live in src/drills/misbehaving.ts, shared with the drills
+    worker = await createPartyWorker({ partyId: mallory, decorate: misbehavingParty(() => mode) });
     running = worker.run();
   });
 
@@ -164,7 +106,7 @@ describe('a misbehaving party is named', () => {
     await closeAllDbs();
   });
 
-  async function keygenFailure(m: Mode) {
+  async function keygenFailure(m: MisbehaviourMode) {
     mode = m;
     const err = await client
       .createWallet({ threshold: 2, parties: ['p1', 'p2', mallory] })
@@ -191,6 +133,12 @@ describe('a misbehaving party is named', () => {
     expect(err).toMatchObject({ code: 'BAD_SHARE', culprit: mallory });
   });
 
+  it('a round-1 message re-signed with a wrong proof of knowledge aborts key generation naming the sender', async () => {
+    const err = await keygenFailure('bad-proof');
+    expect(err).toBeInstanceOf(CulpritError);
+    expect(err).toMatchObject({ code: 'BAD_PROOF', culprit: mallory });
+  });
+
   it('a round-1 message replayed from an older ceremony aborts key generation naming the sender', async () => {
     const err = await keygenFailure('replay-round1');
     expect(err).toMatchObject({ code: 'REPLAY', culprit: mallory });
@@ -211,6 +159,7 @@ describe('a misbehaving party is named', () => {
         `${p} to hold nothing of the aborted ceremony`,
         async () =>
           (await store.shares.countDocuments({ walletId })) +
+            (await store.pendingShares.countDocuments({ walletId })) +
             (await store.rounds.countDocuments({ ceremonyId: ceremony })) ===
           0,
         5_000,

@@ -165,9 +165,10 @@ describe('keygen and signing activities, called as Temporal would (with retries)
     await expect(a.signRound2(sctx, [commits[0]!, equivocation])).rejects.toMatchObject(
       failure('NONCE_REUSE'),
     );
-    const stored = await runtimes[0]!.store.nonces.findOne({ ceremonyId: sctx.ceremonyId });
-    expect(stored).toMatchObject({ status: 'used' });
-    expect(stored!.sealed).toBeUndefined();
+    // spent once, by the honest list; the sealed nonce is gone
+    const spent = await runtimes[0]!.store.nonceSpends.findOne({ ceremonyId: sctx.ceremonyId });
+    expect(spent?.round2Output).toEqual(share);
+    expect(await runtimes[0]!.store.nonces.findOne({ ceremonyId: sctx.ceremonyId })).toBeNull();
   });
 
   it('a coordinator cannot move a share to another tenant', async () => {
@@ -213,6 +214,7 @@ describe('abort', () => {
     await expect(c.dkgRound1(actx)).rejects.toMatchObject(failure('ABORTED'));
     for (const rt of runtimes) {
       expect(await rt.store.shares.countDocuments({ walletId: actx.walletId })).toBe(0);
+      expect(await rt.store.pendingShares.countDocuments({ walletId: actx.walletId })).toBe(0);
       expect(await rt.store.rounds.countDocuments({ ceremonyId: actx.ceremonyId })).toBe(0);
     }
   });

@@ -1,0 +1,103 @@
+/** Plain-text tables of a drill's results. */
+import type { ChaosDrillReport, CeremonyCounts } from './chaos-drill.js';
+import type { MisbehavingRow } from './misbehaving-drill.js';
+
+export function table(header: string[], rows: Array<Array<string | number>>): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+const codes = (c: CeremonyCounts) =>
+  Object.entries(c.abortedCodes)
+    .map(([k, v]) => `${k}×${v}`)
+    .join(' ') || '-';
+
+export function formatChaosReport(r: ChaosDrillReport): string {
+  const out: string[] = [];
+  out.push(
+    `Chaos stream: ${r.streamSeconds.toFixed(0)} s, ${r.concurrency} in flight, settled in ${r.settleSeconds.toFixed(1)} s (${r.mode})`,
+  );
+  out.push(
+    table(
+      ['ceremonies', 'started', 'completed', 'aborted', 'abort codes', 'stuck', 'p50 ms', 'max ms'],
+      (['keygen', 'sign', 'total'] as const).map((k) => {
+        const c = r.ceremonies[k];
+        const p50 = k === 'keygen' ? r.latencyMs.keygenP50 : k === 'sign' ? r.latencyMs.signP50 : undefined;
+        const max = k === 'keygen' ? r.latencyMs.keygenMax : k === 'sign' ? r.latencyMs.signMax : undefined;
+        return [k, c.started, c.completed, c.aborted, codes(c), c.stuck, p50 ?? '-', max ?? '-'];
+      }),
+    ),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['kills (SIGKILL + restart)', 'count', 'down ms', 'restart→healthy ms', 'workers re-polling ms'],
+      (['party', 'coordinator', 'ferretdb', 'temporal'] as const).map((k) => {
+        const s = r.chaos.strikes.filter((x) => x.kind === k);
+        const range = (v: number[]) => (v.length ? `${Math.min(...v)}-${Math.max(...v)}` : '-');
+        return [
+          k === 'party'
+            ? `party worker (${s.map((x) => x.target.replace('party ', '')).join(',') || '-'})`
+            : k,
+          s.length,
+          range(s.map((x) => x.downMs)),
+          range(s.map((x) => x.restartMs)),
+          range(s.flatMap((x) => (x.workersBackMs === undefined ? [] : [x.workersBackMs]))),
+        ];
+      }),
+    ),
+  );
+  out.push('');
+  out.push(
+    table(
+      ['check', 'result'],
+      [
+        ['stuck ceremonies', r.ceremonies.total.stuck],
+        ['signatures failing OpenSSL verification', r.badSignatures],
+        [
+          `shares lost (${r.coverage.wallets} wallets, ${r.coverage.signings} covering signings)`,
+          r.sharesLost,
+        ],
+        [
+          `nonces used twice (${r.nonces.documents} nonce docs: ${r.nonces.used} used, ${r.nonces.fresh} fresh)`,
+          r.noncesReused,
+        ],
+        ['client calls that did not ride through (transport errors)', r.clientErrors.errors],
+        ['workers restarted by the operator watchdog', r.chaos.revivals.length],
+        ['chaos errors', r.chaos.errors.length],
+        ['verdict', r.pass ? 'PASS' : 'FAIL'],
+      ],
+    ),
+  );
+  const notes = [
+    ...r.chaos.strikes.flatMap((s) => s.notes.map((n) => `${s.target}: ${n}`)),
+    ...r.chaos.revivals.map(
+      (v) =>
+        `operator restarted ${v.worker} (pid ${v.deadPid} → ${v.newPid}): ${v.logTail.split('\n').at(-1)}`,
+    ),
+    ...r.chaos.errors.map((e) => `chaos error: ${e}`),
+    ...r.clientErrors.examples.map((e) => `client error: ${e}`),
+    ...r.stuckCeremonies.map((s) => `stuck: ${s.id}: ${s.state}`),
+    ...r.abortedCeremonies
+      .slice(0, 10)
+      .map((a) => `aborted: ${a.id}: ${a.code}${a.culprit ? ` (${a.culprit})` : ''} ${a.reason ?? ''}`),
+    ...r.missingShares.map((m) => `missing share: ${m.walletId} on ${m.partyId} (${m.active} active)`),
+    ...r.coverage.failed.map((f) => `covering signing failed: ${f}`),
+    ...r.nonces.examples.map((e) => `nonce: ${e}`),
+  ];
+  if (notes.length) out.push('', ...notes.map((n) => `  ${n}`));
+  return out.join('\n');
+}
+
+export function formatMisbehavingReport(rows: MisbehavingRow[]): string {
+  return table(
+    ['misbehaving p6: case', 'expected', 'error code', 'named party', 'left active', 'result'],
+    rows.map((r) => [r.case, r.expectedCode, r.code, r.culprit, r.leftovers, r.pass ? 'PASS' : 'FAIL']),
+  );
+}
