@@ -9,11 +9,7 @@ import {
 import type { CoordinatorActivities } from '../activities/coordinator.js';
 import type { PartyActivities } from '../activities/party/index.js';
 import type { FailureDetails } from '../activities/types.js';
-import {
-  coordinatorActivityTimeouts,
-  partyRoundTimeouts,
-  partyTaskQueue,
-} from '../temporal.config.js';
+import { coordinatorActivityTimeouts, partyRoundTimeouts, partyTaskQueue } from '../temporal.config.js';
 
 /**
  * Coordinator steps run as local activities, in the coordinator worker that runs the workflow:
