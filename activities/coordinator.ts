@@ -2,6 +2,7 @@
  * Coordinator activities: planning, agreement checks, aggregation and the wallet registry.
  * The coordinator sees only public data; it verifies every party's signed messages itself.
  */
+import { randomInt } from 'node:crypto';
 import { openEnvelope, type Envelope } from '../src/crypto/envelope.js';
 import { fromHex } from '../src/crypto/encoding.js';
 import { aggregateSignature as aggregateShares, identifierFor } from '../src/crypto/frost.js';
@@ -62,6 +63,19 @@ function envelopeFrom(envelopes: Envelope[], party: PeerEntry, what: string): En
   return env;
 }
 
+/**
+ * Signers the caller did not name: a uniformly random t-subset, so the work of signing spreads
+ * over all parties. Runs in an activity, so the choice is recorded and replays identically.
+ */
+export function pickSigners(members: string[], threshold: number): string[] {
+  const pool = [...members];
+  for (let i = pool.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, threshold);
+}
+
 export async function openCoordinatorStore(): Promise<CoordinatorStore> {
   const store = new CoordinatorStore(await openDb(loadConfig().coordinatorDb));
   await store.ensureIndexes();
@@ -69,12 +83,22 @@ export async function openCoordinatorStore(): Promise<CoordinatorStore> {
 }
 
 export function createCoordinatorActivities(
-  storePromise: Promise<CoordinatorStore> = openCoordinatorStore(),
+  openStore: () => Promise<CoordinatorStore> = openCoordinatorStore,
 ) {
+  // Opened on first use and again after a failure: a database that is down when the worker
+  // starts (or goes down later) makes activities retry, not the worker crash.
+  let store: Promise<CoordinatorStore> | undefined;
+  const getStore = () => {
+    if (!store) {
+      store = openStore();
+      store.catch(() => (store = undefined));
+    }
+    return store;
+  };
   return withFailures({
     async validateKeygen(req: KeygenRequest): Promise<void> {
       validateKeygenRequest(req);
-      const store = await storePromise;
+      const store = await getStore();
       const existing = await store.wallets.findOne({ _id: walletDocId(req.tenant, req.walletId) });
       if (existing)
         throw new ConclaveError('BAD_INPUT', `wallet ${req.walletId} already exists in tenant ${req.tenant}`);
@@ -142,7 +166,7 @@ export function createCoordinatorActivities(
     },
 
     async saveWallet(ctx: KeygenContext, confirmed: KeygenResultBody): Promise<KeygenResult> {
-      const store = await storePromise;
+      const store = await getStore();
       const doc: WalletDoc = {
         _id: walletDocId(ctx.tenant, ctx.walletId),
         tenant: ctx.tenant,
@@ -178,7 +202,7 @@ export function createCoordinatorActivities(
     async getWallet(tenant: string, walletId: string): Promise<WalletInfo> {
       assertId('tenant', tenant);
       assertId('wallet id', walletId);
-      const store = await storePromise;
+      const store = await getStore();
       const w = await store.wallets.findOne({ _id: walletDocId(tenant, walletId), tenant });
       if (!w) throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${walletId} in tenant ${tenant}`);
       return toWalletInfo(w);
@@ -186,7 +210,7 @@ export function createCoordinatorActivities(
 
     async planSign(req: SignRequest, ceremonyId: string): Promise<SignContext> {
       validateSignRequest(req);
-      const store = await storePromise;
+      const store = await getStore();
       const w = await store.wallets.findOne({
         _id: walletDocId(req.tenant, req.walletId),
         tenant: req.tenant,
@@ -194,7 +218,7 @@ export function createCoordinatorActivities(
       if (!w)
         throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
       const members = w.parties.map((p) => p.partyId);
-      let signers = req.signers ?? members.slice(0, w.threshold);
+      let signers = req.signers ?? pickSigners(members, w.threshold);
       if (new Set(signers).size !== signers.length)
         throw new ConclaveError('BAD_INPUT', 'signer list has duplicates');
       for (const s of signers) {
@@ -225,7 +249,7 @@ export function createCoordinatorActivities(
       commitments: Envelope[],
       shares: Envelope[],
     ): Promise<SignResult> {
-      const store = await storePromise;
+      const store = await getStore();
       const w = await store.wallets.findOne({
         _id: walletDocId(ctx.tenant, ctx.walletId),
         tenant: ctx.tenant,

@@ -143,9 +143,32 @@ export class ConclaveClient {
 
   /** Starts the workflow, or attaches to the one already running or finished under this id. */
   private async run<T>(workflow: string, workflowId: string, args: unknown[]): Promise<T> {
-    let handle: WorkflowHandle;
+    const deadline = Date.now() + serverOutageBudgetMs;
+    let handle: WorkflowHandle | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        handle ??= await this.start(workflow, workflowId, args);
+        return (await handle.result()) as T;
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) throw toConclaveError(err);
+        if (err instanceof ConclaveError) throw err;
+        // Temporal unreachable (restarting, network): the ceremony itself goes on, so wait for
+        // it, within a budget; starting again under the same id joins it instead of re-running.
+        if (Date.now() > deadline) {
+          const why = err instanceof Error ? err.message : String(err);
+          throw new ConclaveError(
+            'STACK',
+            `Temporal unavailable (${why}); ${workflowId} may still complete: ask again with the same request id`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async start(workflow: string, workflowId: string, args: unknown[]): Promise<WorkflowHandle> {
     try {
-      handle = await this.client.workflow.start(workflow, {
+      return await this.client.workflow.start(workflow, {
         taskQueue: coordinatorTaskQueue,
         workflowId,
         args,
@@ -155,15 +178,13 @@ export class ConclaveClient {
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      handle = this.client.workflow.getHandle(workflowId);
-    }
-    try {
-      return (await handle.result()) as T;
-    } catch (err) {
-      throw toConclaveError(err);
+      return this.client.workflow.getHandle(workflowId);
     }
   }
 }
+
+/** How long a client call keeps waiting through a Temporal outage before it gives up. */
+const serverOutageBudgetMs = 5 * 60_000;
 
 /** A failed ceremony as a typed error: its code, its one-line reason, and the culprit if any. */
 export function toConclaveError(err: unknown): unknown {
