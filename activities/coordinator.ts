@@ -11,6 +11,7 @@ import { ConclaveError, CulpritError } from '../src/errors.js';
 import { loadConfig } from '../src/config.js';
 import { assertId, validateKeygenRequest, validateSignRequest } from '../src/validation.js';
 import { openDb } from '../src/store/mongo.js';
+import { ImmutableMemo } from '../src/store/memo.js';
 import { CoordinatorStore, walletDocId, type WalletDoc } from '../src/store/coordinator-store.js';
 import { PartyStore, type PeerEntry } from '../src/store/party-store.js';
 import { keygenParams, type KeygenResultBody } from './party/keygen.js';
@@ -94,6 +95,13 @@ export function createCoordinatorActivities(
       store.catch(() => (store = undefined));
     }
     return store;
+  };
+  // Wallet records are written once and never change: read each from the database once.
+  const wallets = new ImmutableMemo<WalletDoc>();
+  const findWallet = async (store: CoordinatorStore, tenant: string, walletId: string) => {
+    const id = walletDocId(tenant, walletId);
+    const w = await wallets.get(id, () => store.wallets.findOne({ _id: id }));
+    return w && w.tenant === tenant ? w : null;
   };
   return withFailures({
     async validateKeygen(req: KeygenRequest): Promise<void> {
@@ -203,7 +211,7 @@ export function createCoordinatorActivities(
       assertId('tenant', tenant);
       assertId('wallet id', walletId);
       const store = await getStore();
-      const w = await store.wallets.findOne({ _id: walletDocId(tenant, walletId), tenant });
+      const w = await findWallet(store, tenant, walletId);
       if (!w) throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${walletId} in tenant ${tenant}`);
       return toWalletInfo(w);
     },
@@ -211,10 +219,7 @@ export function createCoordinatorActivities(
     async planSign(req: SignRequest, ceremonyId: string): Promise<SignContext> {
       validateSignRequest(req);
       const store = await getStore();
-      const w = await store.wallets.findOne({
-        _id: walletDocId(req.tenant, req.walletId),
-        tenant: req.tenant,
-      });
+      const w = await findWallet(store, req.tenant, req.walletId);
       if (!w)
         throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
       const members = w.parties.map((p) => p.partyId);
@@ -250,10 +255,7 @@ export function createCoordinatorActivities(
       shares: Envelope[],
     ): Promise<SignResult> {
       const store = await getStore();
-      const w = await store.wallets.findOne({
-        _id: walletDocId(ctx.tenant, ctx.walletId),
-        tenant: ctx.tenant,
-      });
+      const w = await findWallet(store, ctx.tenant, ctx.walletId);
       if (!w)
         throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
       const scheme = getScheme(w.scheme);

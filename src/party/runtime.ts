@@ -7,7 +7,8 @@ import { sealJson, openJson, type AtRestContext } from '../crypto/at-rest.js';
 import { toHex, fromHex } from '../crypto/encoding.js';
 import { generatePartyKeys } from '../crypto/identity.js';
 import { ConclaveError } from '../errors.js';
-import { PartyStore, type PartyKeysDoc } from '../store/party-store.js';
+import { PartyStore, type PartyKeysDoc, type ShareDoc } from '../store/party-store.js';
+import { ImmutableMemo } from '../store/memo.js';
 import { openDb } from '../store/mongo.js';
 import { loadConfig, partyKek, assertPartyId, type Env } from '../config.js';
 
@@ -19,6 +20,8 @@ export interface PartyRuntime {
   identityPublic: string;
   transportSecret: Uint8Array;
   transportPublic: string;
+  /** Active shares read so far (they are immutable once active). */
+  activeShares: ImmutableMemo<ShareDoc>;
 }
 
 const keysContext = (partyId: string): AtRestContext => ({
@@ -38,7 +41,7 @@ export async function loadOrCreatePartyKeys(
   store: PartyStore,
   partyId: string,
   kek: Uint8Array,
-): Promise<Omit<PartyRuntime, 'store' | 'kek'>> {
+): Promise<Omit<PartyRuntime, 'store' | 'kek' | 'activeShares'>> {
   let doc = await store.keys.findOne({ _id: 'self' });
   if (!doc) {
     const keys = generatePartyKeys();
@@ -76,5 +79,5 @@ export async function openPartyRuntime(partyId: string, env: Env = process.env):
   const store = new PartyStore(await openDb(config.partyDb(partyId)));
   await store.ensureIndexes();
   const keys = await loadOrCreatePartyKeys(store, partyId, kek);
-  return { ...keys, store, kek };
+  return { ...keys, store, kek, activeShares: new ImmutableMemo<ShareDoc>() };
 }
