@@ -24,6 +24,8 @@ export async function createCoordinatorWorker(): Promise<Worker> {
     activities: createCoordinatorActivities(),
     maxConcurrentWorkflowTaskExecutions: 64,
     maxConcurrentActivityTaskExecutions: 64,
+    // aggregation and agreement checks are CPU-bound, like a party's rounds
+    maxConcurrentLocalActivityExecutions: 4,
   });
 }
 

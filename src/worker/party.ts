@@ -26,7 +26,9 @@ export async function createPartyWorker(opts: PartyWorkerOptions): Promise<Worke
     namespace: config.temporal.namespace,
     taskQueue: partyTaskQueue(opts.partyId),
     activities: opts.decorate ? opts.decorate(honest, rt) : honest,
-    maxConcurrentActivityTaskExecutions: 64,
+    // A party's rounds are CPU-bound on one thread: more at once only makes each slower (and
+    // past its timeout). Excess work waits in the queue, where waiting costs nothing.
+    maxConcurrentActivityTaskExecutions: 4,
   });
 }
 

@@ -1,0 +1,443 @@
+/**
+ * The measurements, against a real stack through ConclaveClient. Each function takes a client
+ * and sample sizes; `runBench` runs them all and returns one result object.
+ */
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Client, Connection } from '@temporalio/client';
+import { ConclaveClient, type KeygenResult } from '../client/index.js';
+import { loadConfig, type Env } from '../config.js';
+import { measureFloor, type FloorResult } from './floor.js';
+import { fetchTimelines, summarizeTimelines, type RoundBreakdown } from './history.js';
+import { now, summarize, type Summary } from './stats.js';
+
+export const benchTenant = 'bench';
+
+export interface BenchSizes {
+  keygen: number;
+  keygenWarmup: number;
+  sign: number;
+  signWarmup: number;
+  /** Signatures per throughput setting. */
+  throughput: number;
+  inFlight: number[];
+  floorKeygen: number;
+  floorSign: number;
+  floorWarmup: number;
+  /** Ceremonies per kind whose histories are read for the per-round breakdown. */
+  historySample: number;
+}
+
+export const fullSizes: BenchSizes = {
+  keygen: 20,
+  keygenWarmup: 1,
+  sign: 50,
+  signWarmup: 3,
+  throughput: 200,
+  inFlight: [1, 8, 32],
+  floorKeygen: 10,
+  floorSign: 30,
+  floorWarmup: 2,
+  historySample: 10,
+};
+
+export const quickSizes: BenchSizes = {
+  keygen: 3,
+  keygenWarmup: 1,
+  sign: 5,
+  signWarmup: 1,
+  throughput: 16,
+  inFlight: [1, 8, 32],
+  floorKeygen: 3,
+  floorSign: 5,
+  floorWarmup: 1,
+  historySample: 3,
+};
+
+export type Log = (line: string) => void;
+
+const randomMessage = (): string => randomBytes(32).toString('hex');
+
+/** A fresh id prefix per run, so workflow ids never collide with an earlier run's. */
+export function newRunId(): string {
+  return `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface LatencyResult {
+  samples: number[];
+  workflowIds: string[];
+}
+
+export interface KeygenOptions {
+  runId: string;
+  threshold: number;
+  parties: number;
+  samples: number;
+  warmup: number;
+  tenant?: string;
+}
+
+/**
+ * Key generation latency, one ceremony at a time, as the client sees it. Returns the samples
+ * and the last wallet (warm-up wallets included in neither the samples nor the ids).
+ */
+export async function measureKeygen(
+  client: ConclaveClient,
+  opts: KeygenOptions,
+): Promise<LatencyResult & { wallet: KeygenResult }> {
+  const tenant = opts.tenant ?? benchTenant;
+  const label = `kg${opts.threshold}of${opts.parties}`;
+  let wallet: KeygenResult | undefined;
+  const samples: number[] = [];
+  const workflowIds: string[] = [];
+  for (let i = 0; i < opts.warmup + opts.samples; i++) {
+    const walletId = `${opts.runId}-${label}-${i}`;
+    const start = now();
+    wallet = await client.createWallet({
+      tenant,
+      walletId,
+      curve: 'ed25519',
+      threshold: opts.threshold,
+      parties: opts.parties,
+    });
+    const ms = now() - start;
+    if (i >= opts.warmup) {
+      samples.push(ms);
+      workflowIds.push(`keygen:${tenant}:${walletId}`);
+    }
+  }
+  if (!wallet) throw new Error('no key generation was run');
+  return { samples, workflowIds, wallet };
+}
+
+export interface SignOptions {
+  runId: string;
+  walletId: string;
+  label: string;
+  samples: number;
+  warmup: number;
+  tenant?: string;
+}
+
+/** Signing latency, one ceremony at a time. */
+export async function measureSigning(client: ConclaveClient, opts: SignOptions): Promise<LatencyResult> {
+  const tenant = opts.tenant ?? benchTenant;
+  const samples: number[] = [];
+  const workflowIds: string[] = [];
+  for (let i = 0; i < opts.warmup + opts.samples; i++) {
+    const requestId = `${opts.runId}-${opts.label}-${i}`;
+    const start = now();
+    await client.sign({ tenant, walletId: opts.walletId, message: randomMessage(), requestId });
+    const ms = now() - start;
+    if (i >= opts.warmup) {
+      samples.push(ms);
+      workflowIds.push(`sign:${tenant}:${requestId}`);
+    }
+  }
+  return { samples, workflowIds };
+}
+
+export interface ThroughputOptions {
+  runId: string;
+  walletId: string;
+  total: number;
+  inFlight: number;
+  tenant?: string;
+}
+
+export interface ThroughputResult {
+  inFlight: number;
+  total: number;
+  ok: number;
+  errors: number;
+  errorSamples: string[];
+  wallMs: number;
+  perSecond: number;
+  /** Latency of each successful signature under this load. */
+  latency: Summary;
+  workflowIds: string[];
+}
+
+/** Signatures per second with `inFlight` ceremonies running at once, `total` in all. */
+export async function measureThroughput(
+  client: ConclaveClient,
+  opts: ThroughputOptions,
+): Promise<ThroughputResult> {
+  const tenant = opts.tenant ?? benchTenant;
+  const latencies: number[] = [];
+  const workflowIds: string[] = [];
+  const errorSamples: string[] = [];
+  let errors = 0;
+  let next = 0;
+  const lane = async () => {
+    while (next < opts.total) {
+      const i = next++;
+      const requestId = `${opts.runId}-tp${opts.inFlight}-${i}`;
+      const start = now();
+      try {
+        await client.sign({ tenant, walletId: opts.walletId, message: randomMessage(), requestId });
+        latencies.push(now() - start);
+        workflowIds.push(`sign:${tenant}:${requestId}`);
+      } catch (err) {
+        errors++;
+        if (errorSamples.length < 5) errorSamples.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+  };
+  const start = now();
+  await Promise.all(Array.from({ length: Math.min(opts.inFlight, opts.total) }, lane));
+  const wallMs = now() - start;
+  return {
+    inFlight: opts.inFlight,
+    total: opts.total,
+    ok: latencies.length,
+    errors,
+    errorSamples,
+    wallMs,
+    perSecond: (latencies.length / wallMs) * 1000,
+    latency: summarize(latencies),
+    workflowIds,
+  };
+}
+
+// ---- the whole run ---------------------------------------------------------------------------------
+
+export interface Row {
+  name: string;
+  kind: 'keygen' | 'sign' | 'throughput' | 'floor';
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  floorP50?: number;
+  /** p50 / floor p50. */
+  ratio?: number;
+  /** Throughput rows: signatures per second, failed ceremonies, ceremonies in flight. */
+  perSecond?: number;
+  errors?: number;
+  inFlight?: number;
+}
+
+export interface Target {
+  name: string;
+  value: number;
+  limit: number;
+  pass: boolean;
+  line: string;
+}
+
+export interface BenchResult {
+  runId: string;
+  sizes: BenchSizes;
+  rows: Row[];
+  floors: FloorResult[];
+  throughput: ThroughputResult[];
+  rounds: RoundBreakdown[];
+  targets: Target[];
+  skipped: string[];
+  notes: string[];
+  wallets: Record<string, string>;
+  durationMs: number;
+}
+
+const configs = [
+  { t: 2, n: 3 },
+  { t: 3, n: 5 },
+] as const;
+
+const pick = (ids: string[], k: number) => ids.slice(Math.max(0, ids.length - k));
+
+/** Runs every measurement against the stack `env` points at. */
+export async function runBench(
+  env: Env,
+  sizes: BenchSizes,
+  log: Log = () => undefined,
+): Promise<BenchResult> {
+  const began = now();
+  const runId = newRunId();
+  const config = loadConfig(env);
+  const skipped: string[] = [];
+  const usable = configs.filter(({ t, n }) => {
+    if (n <= config.parties.length) return true;
+    skipped.push(`${t}-of-${n}: the stack has only ${config.parties.length} parties`);
+    return false;
+  });
+  if (!usable.length)
+    throw new Error(`the stack has ${config.parties.length} parties; the bench needs at least 3`);
+
+  // The floor first, while the stack is idle.
+  const floors: FloorResult[] = [];
+  for (const { t, n } of usable) {
+    log(`floor ${t}-of-${n}: ${sizes.floorKeygen} key generations, ${sizes.floorSign} signatures in-process`);
+    floors.push(
+      await measureFloor({
+        threshold: t,
+        parties: n,
+        keygenRuns: sizes.floorKeygen,
+        signRuns: sizes.floorSign,
+        warmup: sizes.floorWarmup,
+      }),
+    );
+  }
+
+  const client = await ConclaveClient.connect(env);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  try {
+    const rows: Row[] = [];
+    const wallets: Record<string, string> = {};
+    const history: Array<{ ceremony: string; ids: string[] }> = [];
+    const floorOf = (t: number, n: number) => floors.find((f) => f.threshold === t && f.parties === n)!;
+    const latencyRow = (name: string, kind: Row['kind'], samples: number[], floorP50: number): Row => {
+      const s = summarize(samples);
+      return {
+        name,
+        kind,
+        n: s.n,
+        p50: s.p50,
+        p95: s.p95,
+        p99: s.p99,
+        mean: s.mean,
+        floorP50,
+        ratio: s.p50 / floorP50,
+      };
+    };
+
+    for (const { t, n } of usable) {
+      log(`key generation ${t}-of-${n}: ${sizes.keygenWarmup} warm-up + ${sizes.keygen}`);
+      const kg = await measureKeygen(client, {
+        runId,
+        threshold: t,
+        parties: n,
+        samples: sizes.keygen,
+        warmup: sizes.keygenWarmup,
+      });
+      wallets[`${t}-of-${n}`] = kg.wallet.walletId;
+      rows.push(latencyRow(`keygen ed25519 ${t}-of-${n}`, 'keygen', kg.samples, floorOf(t, n).keygen.p50));
+      history.push({ ceremony: `keygen ${t}-of-${n}`, ids: pick(kg.workflowIds, sizes.historySample) });
+    }
+    for (const { t, n } of usable) {
+      log(`signing ${t}-of-${n}: ${sizes.signWarmup} warm-up + ${sizes.sign}, one at a time`);
+      const sg = await measureSigning(client, {
+        runId,
+        walletId: wallets[`${t}-of-${n}`]!,
+        label: `s${t}of${n}`,
+        samples: sizes.sign,
+        warmup: sizes.signWarmup,
+      });
+      rows.push(latencyRow(`sign ed25519 ${t}-of-${n}`, 'sign', sg.samples, floorOf(t, n).sign.p50));
+      history.push({ ceremony: `sign ${t}-of-${n}`, ids: pick(sg.workflowIds, sizes.historySample) });
+    }
+
+    const throughput: ThroughputResult[] = [];
+    const tpWallet = wallets['2-of-3'] ?? Object.values(wallets)[0]!;
+    const tpLabel = wallets['2-of-3'] ? '2-of-3' : Object.keys(wallets)[0]!;
+    for (const inFlight of sizes.inFlight) {
+      log(`throughput ${tpLabel}: ${sizes.throughput} signatures, ${inFlight} in flight`);
+      const tp = await measureThroughput(client, {
+        runId,
+        walletId: tpWallet,
+        total: sizes.throughput,
+        inFlight,
+      });
+      throughput.push(tp);
+      const [t, n] = tpLabel.split('-of-').map(Number) as [number, number];
+      const floorP50 = floorOf(t, n).sign.p50;
+      rows.push({
+        name: `sign throughput ${tpLabel} x${inFlight} in flight`,
+        kind: 'throughput',
+        n: tp.ok,
+        p50: tp.latency.p50,
+        p95: tp.latency.p95,
+        p99: tp.latency.p99,
+        mean: tp.latency.mean,
+        floorP50,
+        ratio: tp.latency.p50 / floorP50,
+        perSecond: tp.perSecond,
+        errors: tp.errors,
+        inFlight,
+      });
+      if (inFlight === Math.max(...sizes.inFlight)) {
+        history.push({
+          ceremony: `sign ${tpLabel} (${inFlight} in flight)`,
+          ids: pick(tp.workflowIds, sizes.historySample),
+        });
+      }
+    }
+
+    for (const f of floors) {
+      for (const [what, s] of [
+        ['keygen', f.keygen],
+        ['sign', f.sign],
+      ] as const) {
+        rows.push({
+          name: `floor ${what} ${f.threshold}-of-${f.parties}`,
+          kind: 'floor',
+          n: s.n,
+          p50: s.p50,
+          p95: s.p95,
+          p99: s.p99,
+          mean: s.mean,
+        });
+      }
+    }
+
+    log(`reading ${history.reduce((s, h) => s + h.ids.length, 0)} workflow histories`);
+    const rounds: RoundBreakdown[] = [];
+    for (const h of history) {
+      rounds.push(summarizeTimelines(h.ceremony, await fetchTimelines(temporal, h.ids)));
+    }
+
+    const targets: Target[] = [];
+    const sign23 = rows.find((r) => r.name === 'sign ed25519 2-of-3');
+    if (sign23) {
+      const limit = 3 * sign23.floorP50! + 20;
+      const pass = sign23.p50 <= limit;
+      targets.push({
+        name: 'sign-2of3-p50',
+        value: sign23.p50,
+        limit,
+        pass,
+        line: `target: ed25519 2-of-3 signing p50 <= 3 x floor + 20 ms: ${sign23.p50.toFixed(1)} ms vs ${limit.toFixed(1)} ms ${pass ? 'PASS' : 'FAIL'}`,
+      });
+    }
+    const tp32 = throughput.find((t) => t.inFlight === 32);
+    if (tp32) {
+      const pass = tp32.perSecond >= 50 && tp32.errors === 0;
+      targets.push({
+        name: 'throughput-32',
+        value: tp32.perSecond,
+        limit: 50,
+        pass,
+        line: `target: >= 50 signatures/s with 32 in flight: ${tp32.perSecond.toFixed(1)}/s${tp32.errors ? ` (${tp32.errors} errors)` : ''} ${pass ? 'PASS' : 'FAIL'}`,
+      });
+    }
+
+    const notes: string[] = [];
+    const floor23 = floors.find((f) => f.threshold === 2 && f.parties === 3);
+    if (floor23) {
+      const cpus = availableParallelism();
+      notes.push(
+        `crypto ceiling: ${cpus} cpus x 1000 / ${floor23.sign.p50.toFixed(1)} ms floor = ${((cpus * 1000) / floor23.sign.p50).toFixed(1)} signatures/s (2-of-3, all processes on this machine, zero overhead)`,
+      );
+    }
+
+    return {
+      runId,
+      sizes,
+      notes,
+      rows,
+      floors,
+      throughput,
+      rounds,
+      targets,
+      skipped,
+      wallets,
+      durationMs: now() - began,
+    };
+  } finally {
+    await client.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+  }
+}
