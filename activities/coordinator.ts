@@ -43,7 +43,8 @@ function toWalletInfo(w: WalletDoc): WalletInfo {
   };
 }
 
-function openSigned<T>(
+/** A broadcast from `from`, checked (ceremony, round, type, signature) and parsed. */
+export function openSigned<T>(
   env: Envelope,
   ctx: { tenant: string; ceremonyId: string },
   round: string,

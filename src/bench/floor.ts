@@ -12,7 +12,7 @@
  * exactly as it would be stored, and opened again where the activity reads it back.
  */
 import { randomUUID } from 'node:crypto';
-import { pickSigners } from '../../activities/coordinator.js';
+import { openSigned, pickSigners } from '../../activities/coordinator.js';
 import { keygenParams, type KeygenResultBody } from '../../activities/party/keygen.js';
 import { signRequestHash, type SignShareBody } from '../../activities/party/sign.js';
 import type { KeygenContext, KeygenRequest, SignContext, SignRequest } from '../../activities/types.js';
@@ -138,22 +138,6 @@ function openFrom<T>(
     expect,
     fromHex(sender.identityPublic, 'identity key'),
     direct ? me.keys.transportSecret : undefined,
-  );
-  return JSON.parse(new TextDecoder().decode(body)) as T;
-}
-
-/** activities/coordinator.ts `openSigned`: a broadcast from `from`, opened and parsed. */
-function openSigned<T>(
-  env: Envelope,
-  ctx: { tenant: string; ceremonyId: string },
-  round: string,
-  type: string,
-  from: PeerEntry,
-): T {
-  const body = openEnvelope(
-    env,
-    { tenant: ctx.tenant, ceremonyId: ctx.ceremonyId, round, type, from: from.partyId, to: '*' },
-    fromHex(from.identityPublic, 'identity key'),
   );
   return JSON.parse(new TextDecoder().decode(body)) as T;
 }
