@@ -55,7 +55,7 @@ export function paramsHash(fields: Array<string | number>, roster: PeerEntry[]):
 
 /** Exactly one envelope from `from` in `envelopes`, opened and parsed as JSON. */
 export function openFrom<T>(
-  rt: PartyRuntime,
+  rt: Pick<PartyRuntime, 'transportSecret'>,
   envelopes: Envelope[],
   expect: EnvelopeHeader,
   sender: PeerEntry,

@@ -13,18 +13,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { openSigned, pickSigners } from '../../activities/coordinator.js';
+import { openFrom as openPartyEnvelope } from '../../activities/party/common.js';
 import { keygenParams, type KeygenResultBody } from '../../activities/party/keygen.js';
 import { signRequestHash, type SignShareBody } from '../../activities/party/sign.js';
 import type { KeygenContext, KeygenRequest, SignContext, SignRequest } from '../../activities/types.js';
 import { openJson, sealJson, type AtRestContext, type SealedBox } from '../crypto/at-rest.js';
 import { fromHex, toHex, transcriptHash, utf8 } from '../crypto/encoding.js';
-import {
-  openEnvelope,
-  sealBroadcast,
-  sealDirect,
-  type Envelope,
-  type EnvelopeHeader,
-} from '../crypto/envelope.js';
+import { sealBroadcast, sealDirect, type Envelope, type EnvelopeHeader } from '../crypto/envelope.js';
 import {
   aggregateSignature,
   dkgRound1,
@@ -123,7 +118,7 @@ const nonceContext = (p: FloorParty, ctx: SignContext): AtRestContext => ({
   version: ctx.version,
 });
 
-/** activities/party/common.ts `openFrom`: exactly one envelope from `sender`, opened, parsed. */
+/** The party's own `openFrom`, given this floor party's transport key. */
 function openFrom<T>(
   me: FloorParty,
   envelopes: Envelope[],
@@ -131,15 +126,13 @@ function openFrom<T>(
   sender: PeerEntry,
   direct: boolean,
 ): T {
-  const mine = envelopes.filter((e) => e.from === sender.partyId && e.to === expect.to);
-  if (mine.length !== 1) throw new Error(`floor: expected one ${expect.type} from ${sender.partyId}`);
-  const body = openEnvelope(
-    mine[0]!,
+  return openPartyEnvelope<T>(
+    { transportSecret: me.keys.transportSecret },
+    envelopes,
     expect,
-    fromHex(sender.identityPublic, 'identity key'),
-    direct ? me.keys.transportSecret : undefined,
+    sender,
+    direct,
   );
-  return JSON.parse(new TextDecoder().decode(body)) as T;
 }
 
 const envelopeFrom = (envelopes: Envelope[], p: PeerEntry): Envelope => {
