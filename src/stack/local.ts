@@ -243,6 +243,17 @@ function temporalPlan(dataDir: string, binary: string): DaemonPlan {
         '--headless',
         '--db-filename',
         path.join(dataDir, 'temporal.db'),
+        // WAL without a sync per commit: survives kill -9 (the drills do it), may lose the last
+        // commits on power loss; this is the local stack only, production uses a real cluster.
+        '--sqlite-pragma',
+        'journal_mode=wal',
+        '--sqlite-pragma',
+        'synchronous=normal',
+        // The default (20 reads/s on the dev server's single shard) holds every activity and
+        // workflow task dispatch for up to 50 ms: measured 40 ms per round trip, 250 ms for an
+        // empty two-round ceremony, 47 ms with this setting.
+        '--dynamic-config-value',
+        'history.transferProcessorMaxPollRPS=1000',
         '--log-level',
         'warn',
       ],
