@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { ConclaveClient, type KeygenResult } from '../client/index.js';
 import { loadConfig, type Env } from '../config.js';
+import { measureEmptyCeremony, type EmptyCeremonyResult } from './empty-ceremony.js';
 import { measureFloor, type FloorResult } from './floor.js';
 import { fetchTimelines, summarizeTimelines, type RoundBreakdown } from './history.js';
 import { now, summarize, type Summary } from './stats.js';
@@ -204,7 +205,7 @@ export async function measureThroughput(
 
 export interface Row {
   name: string;
-  kind: 'keygen' | 'sign' | 'throughput' | 'floor';
+  kind: 'keygen' | 'sign' | 'throughput' | 'floor' | 'baseline';
   n: number;
   p50: number;
   p95: number;
@@ -233,6 +234,8 @@ export interface BenchResult {
   rows: Row[];
   floors: FloorResult[];
   throughput: ThroughputResult[];
+  /** The signing ceremony's shape with no work in it: this stack's orchestration floor. */
+  emptyCeremony?: EmptyCeremonyResult;
   rounds: RoundBreakdown[];
   targets: Target[];
   skipped: string[];
@@ -366,6 +369,42 @@ export async function runBench(
       }
     }
 
+    const maxInFlight = Math.max(...sizes.inFlight);
+    const [tpT] = tpLabel.split('-of-').map(Number) as [number];
+    log(`orchestration baseline: empty ceremonies of the signing shape with ${tpT} signers`);
+    const emptyCeremony = await measureEmptyCeremony({
+      temporal: config.temporal,
+      client: temporal,
+      signers: tpT,
+      samples: sizes.sign,
+      warmup: sizes.signWarmup,
+      throughputTotal: sizes.throughput,
+      inFlight: maxInFlight,
+    });
+    const e = emptyCeremony;
+    rows.push(
+      {
+        name: `empty ceremony, signing shape, ${tpT} signers`,
+        kind: 'baseline',
+        n: e.latency.n,
+        p50: e.latency.p50,
+        p95: e.latency.p95,
+        p99: e.latency.p99,
+        mean: e.latency.mean,
+      },
+      {
+        name: `empty ceremony throughput x${maxInFlight} in flight`,
+        kind: 'baseline',
+        n: e.throughput.latency.n,
+        p50: e.throughput.latency.p50,
+        p95: e.throughput.latency.p95,
+        p99: e.throughput.latency.p99,
+        mean: e.throughput.latency.mean,
+        perSecond: e.throughput.perSecond,
+        inFlight: maxInFlight,
+      },
+    );
+
     for (const f of floors) {
       for (const [what, s] of [
         ['keygen', f.keygen],
@@ -423,6 +462,10 @@ export async function runBench(
       );
     }
 
+    notes.push(
+      `orchestration ceiling: an empty ceremony of the signing shape (no crypto, no database) reaches ${e.throughput.perSecond.toFixed(1)}/s with ${maxInFlight} in flight and takes ${e.latency.p50.toFixed(1)} ms p50 one at a time on this stack`,
+    );
+
     return {
       runId,
       sizes,
@@ -430,6 +473,7 @@ export async function runBench(
       rows,
       floors,
       throughput,
+      emptyCeremony,
       rounds,
       targets,
       skipped,

@@ -40,6 +40,8 @@ describe('bench (quick)', () => {
         'floor keygen 3-of-5',
         'floor sign 2-of-3',
         'floor sign 3-of-5',
+        'empty ceremony, signing shape, 2 signers',
+        'empty ceremony throughput x32 in flight',
       ].sort(),
     );
     for (const row of result.rows) {
@@ -47,7 +49,7 @@ describe('bench (quick)', () => {
       positive(row.p50);
       expect(row.p95).toBeGreaterThanOrEqual(row.p50);
       expect(row.p99).toBeGreaterThanOrEqual(row.p95);
-      if (row.kind !== 'floor') {
+      if (row.kind !== 'floor' && row.kind !== 'baseline') {
         positive(row.floorP50);
         positive(row.ratio);
       }
@@ -63,6 +65,12 @@ describe('bench (quick)', () => {
       expect(row.errors).toBe(0);
       expect(row.n).toBe(quickSizes.throughput);
     }
+    // the orchestration baseline ran the same number of ceremonies, with nothing in them
+    const [emptyOne, emptyMany] = result.rows.filter((r) => r.kind === 'baseline');
+    expect(emptyOne!.n).toBe(quickSizes.sign);
+    expect(emptyMany!.n).toBe(quickSizes.throughput);
+    positive(emptyMany!.perSecond);
+    expect(result.notes.join('\n')).toMatch(/orchestration ceiling: an empty ceremony .* reaches [\d.]+\/s/);
   });
 
   it('breaks each ceremony kind down by round from its history', () => {
