@@ -4,9 +4,15 @@
  */
 import { randomInt } from 'node:crypto';
 import { openEnvelope, type Envelope } from '../src/crypto/envelope.js';
-import { fromHex } from '../src/crypto/encoding.js';
-import { aggregateSignature as aggregateShares, identifierFor } from '../src/crypto/frost.js';
-import { getScheme } from '../src/crypto/schemes.js';
+import { fromHex, toHex } from '../src/crypto/encoding.js';
+import {
+  aggregateSignature as aggregateShares,
+  identifierFor,
+  tweakPublicPackage,
+} from '../src/crypto/frost.js';
+import { chainCodeFor } from '../src/crypto/hd.js';
+import { getScheme, resolveScheme } from '../src/crypto/schemes.js';
+import { canonicalKeyRequest, signingKeyFor } from '../src/crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../src/errors.js';
 import { loadConfig } from '../src/config.js';
 import { assertId, validateKeygenRequest, validateSignRequest } from '../src/validation.js';
@@ -39,6 +45,8 @@ function toWalletInfo(w: WalletDoc): WalletInfo {
     threshold: w.threshold,
     parties: w.parties.map((p) => p.partyId),
     publicKey: w.publicKey,
+    chainCode: toHex(chainCodeFor(w.transcriptHash, fromHex(w.publicKey, 'public key'))),
+    transcriptHash: w.transcriptHash,
     createdAt: w.createdAt.toISOString(),
   };
 }
@@ -120,7 +128,7 @@ export function createCoordinatorActivities(
       infos: PartyInfo[],
     ): Promise<KeygenContext> {
       validateKeygenRequest(req);
-      const scheme = getScheme(req.curve);
+      const scheme = resolveScheme(req.curve, req.scheme);
       const roster: PeerEntry[] = req.parties.map((partyId, i) => {
         const info = infos.find((p) => p.partyId === partyId);
         if (!info) throw new ConclaveError('UNKNOWN_PARTY', `party ${partyId} did not answer`);
@@ -238,6 +246,7 @@ export function createCoordinatorActivities(
         );
       }
       signers = members.filter((m) => signers.includes(m));
+      const key = canonicalKeyRequest(getScheme(w.scheme), req);
       return {
         tenant: req.tenant,
         ceremonyId,
@@ -246,6 +255,7 @@ export function createCoordinatorActivities(
         version: w.version,
         message: req.message.toLowerCase(),
         signers,
+        ...key,
       };
     },
 
@@ -285,11 +295,12 @@ export function createCoordinatorActivities(
           throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} signed another request`);
         sigShares[p.identifier] = body.share;
       }
+      const key = signingKeyFor(scheme, w.publicKey, w.transcriptHash, ctx);
       let signature: string;
       try {
         signature = aggregateShares(
           scheme,
-          w.publicPackage,
+          tweakPublicPackage(scheme, w.publicPackage, key.tweak),
           list,
           fromHex(ctx.message, 'message'),
           sigShares,
@@ -305,7 +316,9 @@ export function createCoordinatorActivities(
         status: 'signed',
         walletId: w.walletId,
         keyId: w.keyId,
-        publicKey: w.publicKey,
+        publicKey: key.verifyingKey,
+        path: key.path,
+        ...(key.merkleRoot === undefined ? {} : { merkleRoot: key.merkleRoot }),
         message: ctx.message,
         signature,
         scheme: w.scheme,

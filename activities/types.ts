@@ -18,6 +18,8 @@ export interface KeygenRequest {
   tenant: string;
   walletId: string;
   curve: string;
+  /** Needed when the curve has several schemes (secp256k1: frost-secp256k1, frost-taproot). */
+  scheme?: string;
   threshold: number;
   parties: string[];
 }
@@ -51,6 +53,10 @@ export interface SignRequest {
   message: string;
   /** Signers named by the caller; otherwise the coordinator picks `threshold` parties. */
   signers?: string[];
+  /** Non-hardened derivation path of the child key to sign with; 'm' (the wallet key) by default. */
+  path?: string;
+  /** Taproot only: the script tree's merkle root (hex); key-path spending with no tree by default. */
+  merkleRoot?: string;
 }
 
 export interface SignContext {
@@ -61,13 +67,19 @@ export interface SignContext {
   version: number;
   message: string;
   signers: string[];
+  /** Canonical derivation path; part of what every signer binds its nonce and share to. */
+  path: string;
+  merkleRoot?: string;
 }
 
 export interface SignResult {
   status: 'signed';
   walletId: string;
   keyId: string;
+  /** The key the signature verifies under: derived along `path`, x-only for Taproot. */
   publicKey: string;
+  path: string;
+  merkleRoot?: string;
   message: string;
   signature: string;
   scheme: string;
@@ -84,6 +96,9 @@ export interface WalletInfo {
   threshold: number;
   parties: string[];
   publicKey: string;
+  /** BIP32-style chain code for public derivation, agreed through the key generation transcript. */
+  chainCode: string;
+  transcriptHash: string;
   createdAt: string;
 }
 

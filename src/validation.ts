@@ -2,7 +2,8 @@
 import type { KeygenRequest, SignRequest } from '../activities/types.js';
 import { assertPartyId } from './config.js';
 import { fromHex } from './crypto/encoding.js';
-import { getScheme } from './crypto/schemes.js';
+import { parsePath } from './crypto/hd.js';
+import { resolveScheme } from './crypto/schemes.js';
 import { ConclaveError } from './errors.js';
 
 export const maxMessageBytes = 64 * 1024;
@@ -21,7 +22,7 @@ export function assertId(kind: string, value: unknown): string {
 export function validateKeygenRequest(req: KeygenRequest): void {
   assertId('tenant', req.tenant);
   assertId('wallet id', req.walletId);
-  getScheme(req.curve);
+  resolveScheme(req.curve, req.scheme);
   const n = req.parties.length;
   req.parties.forEach(assertPartyId);
   if (new Set(req.parties).size !== n) throw new ConclaveError('BAD_INPUT', 'party list has duplicates');
@@ -48,4 +49,8 @@ export function validateSignRequest(req: SignRequest): void {
     );
   }
   req.signers?.forEach(assertPartyId);
+  if (req.path !== undefined) parsePath(req.path);
+  if (req.merkleRoot !== undefined && !/^[0-9a-fA-F]{64}$/.test(String(req.merkleRoot))) {
+    throw new ConclaveError('BAD_INPUT', 'merkle root must be 32 bytes of hex');
+  }
 }

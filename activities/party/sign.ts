@@ -7,7 +7,8 @@
 import { sealBroadcast, type Envelope, type EnvelopeHeader } from '../../src/crypto/envelope.js';
 import { openJson, sealJson, type AtRestContext } from '../../src/crypto/at-rest.js';
 import { encodeFields, fromHex, transcriptHash } from '../../src/crypto/encoding.js';
-import { signCommit, signShare } from '../../src/crypto/frost.js';
+import { signCommit, signShare, tweakPublicPackage, tweakSigningShare } from '../../src/crypto/frost.js';
+import { signingKeyFor } from '../../src/crypto/signing-key.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
@@ -50,6 +51,7 @@ export function signRequestHash(ctx: SignContext): string {
     encodeFields(['sign', ctx.tenant, ctx.walletId, ctx.keyId, ctx.version]),
     fromHex(ctx.message, 'message'),
     encodeFields([...ctx.signers].sort()),
+    encodeFields(['key', ctx.path, ctx.merkleRoot ?? '']),
   ]);
 }
 
@@ -159,11 +161,14 @@ export function signActivities(rt: PartyRuntime) {
       if (spent) return returnSpent(rt, spent, spentOn);
 
       const nonces = openJson<Nonces>(rt.kek, doc!.sealed, nonceContext(rt, ctx));
+      const scheme = getScheme(share.scheme);
+      // The party derives the signing key itself from its own key package, path and merkle root.
+      const key = signingKeyFor(scheme, share.publicKey, share.transcriptHash, ctx);
       const sig = signShare(
-        getScheme(share.scheme),
+        scheme,
         share.identifier,
-        openShareSecret(rt, share),
-        share.public,
+        tweakSigningShare(scheme, openShareSecret(rt, share), key.tweak),
+        tweakPublicPackage(scheme, share.public, key.tweak),
         nonces,
         list,
         fromHex(ctx.message, 'message'),

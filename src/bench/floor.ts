@@ -29,6 +29,8 @@ import {
   identifierFor,
   signCommit,
   signShare,
+  tweakPublicPackage,
+  tweakSigningShare,
   type DkgState,
   type PublicPackage,
   type Round1Pkg,
@@ -36,7 +38,8 @@ import {
   type SigningNonces,
 } from '../crypto/frost.js';
 import { generatePartyKeys, type PartyKeys } from '../crypto/identity.js';
-import { getScheme } from '../crypto/schemes.js';
+import { getScheme, resolveScheme } from '../crypto/schemes.js';
+import { canonicalKeyRequest, signingKeyFor, type SigningKeyRequest } from '../crypto/signing-key.js';
 import type { PeerEntry } from '../store/party-store.js';
 import { validateKeygenRequest, validateSignRequest } from '../validation.js';
 import { now, summarize, type Summary } from './stats.js';
@@ -60,6 +63,7 @@ export interface FloorWallet {
   threshold: number;
   roster: PeerEntry[];
   publicKey: string;
+  transcriptHash: string;
   public: PublicPackage;
   /** Per party: its identifier and its sealed signing share (as in its `shares` collection). */
   shares: Map<string, { identifier: string; sealed: SealedBox }>;
@@ -168,12 +172,17 @@ function openRound1(me: FloorParty, ctx: KeygenContext, round1: Envelope[]): Rou
 }
 
 /** One whole FROST DKG ceremony as the workflow runs it, every step back to back. */
-export function keygenFloor(parties: FloorParty[], threshold: number): FloorWallet {
+export function keygenFloor(
+  parties: FloorParty[],
+  threshold: number,
+  schemeName: string = 'frost-ed25519',
+): FloorWallet {
   const walletId = `floor-${randomUUID()}`;
   const req: KeygenRequest = {
     tenant,
     walletId,
-    curve: 'ed25519',
+    curve: getScheme(schemeName).curve,
+    scheme: schemeName,
     threshold,
     parties: parties.map((p) => p.partyId),
   };
@@ -183,8 +192,7 @@ export function keygenFloor(parties: FloorParty[], threshold: number): FloorWall
 
   // coordinator: validateKeygen, then planKeygen (describeParty only returns public keys)
   validateKeygenRequest(req);
-  validateKeygenRequest(req);
-  const scheme = getScheme(req.curve);
+  const scheme = resolveScheme(req.curve, req.scheme);
   const roster: PeerEntry[] = req.parties.map((partyId, i) => ({
     partyId,
     identifier: identifierFor(scheme, i + 1),
@@ -331,6 +339,7 @@ export function keygenFloor(parties: FloorParty[], threshold: number): FloorWall
     threshold,
     roster,
     publicKey: confirmed.publicKey,
+    transcriptHash: confirmed.transcriptHash,
     public: pub!,
     shares,
   };
@@ -344,10 +353,16 @@ interface CommitBody {
 }
 
 /** One whole two-round FROST signing ceremony, every step back to back; returns the signature. */
-export function signFloor(parties: FloorParty[], wallet: FloorWallet, message: string): string {
+export function signFloor(
+  parties: FloorParty[],
+  wallet: FloorWallet,
+  message: string,
+  keyRequest: SigningKeyRequest = {},
+): string {
   const byId = new Map(parties.map((p) => [p.partyId, p]));
   const party = (id: string) => byId.get(id)!;
-  const req: SignRequest = { tenant: wallet.tenant, walletId: wallet.walletId, message };
+  const scheme = getScheme(wallet.scheme);
+  const req: SignRequest = { tenant: wallet.tenant, walletId: wallet.walletId, message, ...keyRequest };
 
   // coordinator: planSign (validation and signer choice; the wallet comes from its database)
   validateSignRequest(req);
@@ -361,6 +376,7 @@ export function signFloor(parties: FloorParty[], wallet: FloorWallet, message: s
     version: wallet.version,
     message: message.toLowerCase(),
     signers: members.filter((m) => chosen.includes(m)),
+    ...canonicalKeyRequest(scheme, req),
   };
   const signers = wallet.roster.filter((p) => ctx.signers.includes(p.partyId));
   const shareOf = (p: FloorParty): string =>
@@ -412,11 +428,12 @@ export function signFloor(parties: FloorParty[], wallet: FloorWallet, message: s
     }
     transcriptHash([fromHex(request, 'request'), jsonBytes(list)]); // spentOn
     const nonces = openJson<SigningNonces>(p.kek, sealedNonces.get(p.partyId)!, nonceContext(p, ctx));
+    const key = signingKeyFor(scheme, wallet.publicKey, wallet.transcriptHash, ctx);
     const sig = signShare(
-      getScheme(wallet.scheme),
+      scheme,
       me.identifier,
-      shareOf(p),
-      wallet.public,
+      tweakSigningShare(scheme, shareOf(p), key.tweak),
+      tweakPublicPackage(scheme, wallet.public, key.tweak),
       nonces,
       list,
       fromHex(ctx.message, 'message'),
@@ -444,9 +461,10 @@ export function signFloor(parties: FloorParty[], wallet: FloorWallet, message: s
     if (body.request !== request) throw new Error(`floor: ${p.partyId} signed another request`);
     sigShares[p.identifier] = body.share;
   }
+  const key = signingKeyFor(scheme, wallet.publicKey, wallet.transcriptHash, ctx);
   return aggregateSignature(
-    getScheme(wallet.scheme),
-    wallet.public,
+    scheme,
+    tweakPublicPackage(scheme, wallet.public, key.tweak),
     list,
     fromHex(ctx.message, 'message'),
     sigShares,
@@ -460,11 +478,16 @@ export interface FloorOptions {
   parties: number;
   keygenRuns: number;
   signRuns: number;
+  /** 'frost-ed25519' by default. */
+  scheme?: string;
+  /** Derivation path signed along ('m' by default). */
+  path?: string;
   /** Untimed runs of each before measuring (JIT, caches). */
   warmup?: number;
 }
 
 export interface FloorResult {
+  scheme: string;
   threshold: number;
   parties: number;
   keygen: Summary;
@@ -488,36 +511,40 @@ export async function measureFloor(opts: FloorOptions): Promise<FloorResult> {
   const warmup = opts.warmup ?? 2;
   let wallet: FloorWallet | undefined;
   for (let i = 0; i < warmup; i++) {
-    wallet = keygenFloor(parties, opts.threshold);
-    signFloor(parties, wallet, randomMessageHex());
+    wallet = keygenFloor(parties, opts.threshold, opts.scheme);
+    signFloor(parties, wallet, randomMessageHex(), { path: opts.path });
   }
   const keygenSamples: number[] = [];
   for (let i = 0; i < opts.keygenRuns; i++) {
     await yieldToEventLoop();
     const start = now();
-    wallet = keygenFloor(parties, opts.threshold);
+    wallet = keygenFloor(parties, opts.threshold, opts.scheme);
     keygenSamples.push(now() - start);
   }
-  wallet ??= keygenFloor(parties, opts.threshold);
+  wallet ??= keygenFloor(parties, opts.threshold, opts.scheme);
   const scheme = getScheme(wallet.scheme);
+  const verifyingKey = signingKeyFor(scheme, wallet.publicKey, wallet.transcriptHash, {
+    path: opts.path,
+  }).verifyingKey;
   const signSamples: number[] = [];
   for (let i = 0; i < opts.signRuns; i++) {
     const message = randomMessageHex();
     await yieldToEventLoop();
     const start = now();
-    const signature = signFloor(parties, wallet, message);
+    const signature = signFloor(parties, wallet, message, { path: opts.path });
     signSamples.push(now() - start);
     if (
       !scheme.verify(
         fromHex(signature, 'signature'),
         fromHex(message, 'message'),
-        fromHex(wallet.publicKey, 'key'),
+        fromHex(verifyingKey, 'key'),
       )
     ) {
       throw new Error('floor: the aggregated signature does not verify');
     }
   }
   return {
+    scheme: wallet.scheme,
     threshold: opts.threshold,
     parties: opts.parties,
     keygen: summarize(keygenSamples),

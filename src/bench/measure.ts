@@ -71,6 +71,8 @@ export interface LatencyResult {
 
 export interface KeygenOptions {
   runId: string;
+  /** 'frost-ed25519' by default. */
+  scheme?: string;
   threshold: number;
   parties: number;
   samples: number;
@@ -87,7 +89,8 @@ export async function measureKeygen(
   opts: KeygenOptions,
 ): Promise<LatencyResult & { wallet: KeygenResult }> {
   const tenant = opts.tenant ?? benchTenant;
-  const label = `kg${opts.threshold}of${opts.parties}`;
+  const scheme = opts.scheme ?? 'frost-ed25519';
+  const label = `kg-${scheme}-${opts.threshold}of${opts.parties}`;
   let wallet: KeygenResult | undefined;
   const samples: number[] = [];
   const workflowIds: string[] = [];
@@ -97,7 +100,7 @@ export async function measureKeygen(
     wallet = await client.createWallet({
       tenant,
       walletId,
-      curve: 'ed25519',
+      scheme,
       threshold: opts.threshold,
       parties: opts.parties,
     });
@@ -118,6 +121,8 @@ export interface SignOptions {
   samples: number;
   warmup: number;
   tenant?: string;
+  /** Derivation path signed along; the wallet key by default. */
+  path?: string;
 }
 
 /** Signing latency, one ceremony at a time. */
@@ -128,7 +133,13 @@ export async function measureSigning(client: ConclaveClient, opts: SignOptions):
   for (let i = 0; i < opts.warmup + opts.samples; i++) {
     const requestId = `${opts.runId}-${opts.label}-${i}`;
     const start = now();
-    await client.sign({ tenant, walletId: opts.walletId, message: randomMessage(), requestId });
+    await client.sign({
+      tenant,
+      walletId: opts.walletId,
+      message: randomMessage(),
+      requestId,
+      path: opts.path,
+    });
     const ms = now() - start;
     if (i >= opts.warmup) {
       samples.push(ms);
@@ -244,10 +255,23 @@ export interface BenchResult {
   durationMs: number;
 }
 
-const configs = [
-  { t: 2, n: 3 },
-  { t: 3, n: 5 },
-] as const;
+/** Every ceremony of every scheme gets a row; Ed25519 also at 3-of-5. */
+interface BenchConfig {
+  scheme: string;
+  t: number;
+  n: number;
+  /** Also sign along this derivation path (its own row). */
+  path?: string;
+}
+const configs: readonly BenchConfig[] = [
+  { scheme: 'frost-ed25519', t: 2, n: 3 },
+  { scheme: 'frost-ed25519', t: 3, n: 5 },
+  { scheme: 'frost-secp256k1', t: 2, n: 3 },
+  { scheme: 'frost-taproot', t: 2, n: 3, path: 'm/0/7' },
+];
+/** Row label of a config: Ed25519 keeps its historical names. */
+const labelOf = (c: BenchConfig) => `${c.scheme === 'frost-ed25519' ? 'ed25519' : c.scheme} ${c.t}-of-${c.n}`;
+const keyOf = (c: BenchConfig) => `${c.scheme} ${c.t}-of-${c.n}`;
 
 const pick = (ids: string[], k: number) => ids.slice(Math.max(0, ids.length - k));
 
@@ -261,9 +285,9 @@ export async function runBench(
   const runId = newRunId();
   const config = loadConfig(env);
   const skipped: string[] = [];
-  const usable = configs.filter(({ t, n }) => {
-    if (n <= config.parties.length) return true;
-    skipped.push(`${t}-of-${n}: the stack has only ${config.parties.length} parties`);
+  const usable = configs.filter((c) => {
+    if (c.n <= config.parties.length) return true;
+    skipped.push(`${labelOf(c)}: the stack has only ${config.parties.length} parties`);
     return false;
   });
   if (!usable.length)
@@ -271,17 +295,32 @@ export async function runBench(
 
   // The floor first, while the stack is idle.
   const floors: FloorResult[] = [];
-  for (const { t, n } of usable) {
-    log(`floor ${t}-of-${n}: ${sizes.floorKeygen} key generations, ${sizes.floorSign} signatures in-process`);
+  const floorSigns: Record<string, FloorResult> = {};
+  for (const c of usable) {
+    log(
+      `floor ${labelOf(c)}: ${sizes.floorKeygen} key generations, ${sizes.floorSign} signatures in-process`,
+    );
     floors.push(
       await measureFloor({
-        threshold: t,
-        parties: n,
+        scheme: c.scheme,
+        threshold: c.t,
+        parties: c.n,
         keygenRuns: sizes.floorKeygen,
         signRuns: sizes.floorSign,
         warmup: sizes.floorWarmup,
       }),
     );
+    if (c.path) {
+      floorSigns[`${keyOf(c)} ${c.path}`] = await measureFloor({
+        scheme: c.scheme,
+        threshold: c.t,
+        parties: c.n,
+        keygenRuns: 1,
+        signRuns: sizes.floorSign,
+        warmup: sizes.floorWarmup,
+        path: c.path,
+      });
+    }
   }
 
   const client = await ConclaveClient.connect(env);
@@ -291,7 +330,8 @@ export async function runBench(
     const rows: Row[] = [];
     const wallets: Record<string, string> = {};
     const history: Array<{ ceremony: string; ids: string[] }> = [];
-    const floorOf = (t: number, n: number) => floors.find((f) => f.threshold === t && f.parties === n)!;
+    const floorOf = (c: BenchConfig) =>
+      floors.find((f) => f.scheme === c.scheme && f.threshold === c.t && f.parties === c.n)!;
     const latencyRow = (name: string, kind: Row['kind'], samples: number[], floorP50: number): Row => {
       const s = summarize(samples);
       return {
@@ -307,35 +347,44 @@ export async function runBench(
       };
     };
 
-    for (const { t, n } of usable) {
-      log(`key generation ${t}-of-${n}: ${sizes.keygenWarmup} warm-up + ${sizes.keygen}`);
+    for (const c of usable) {
+      log(`key generation ${labelOf(c)}: ${sizes.keygenWarmup} warm-up + ${sizes.keygen}`);
       const kg = await measureKeygen(client, {
         runId,
-        threshold: t,
-        parties: n,
+        scheme: c.scheme,
+        threshold: c.t,
+        parties: c.n,
         samples: sizes.keygen,
         warmup: sizes.keygenWarmup,
       });
-      wallets[`${t}-of-${n}`] = kg.wallet.walletId;
-      rows.push(latencyRow(`keygen ed25519 ${t}-of-${n}`, 'keygen', kg.samples, floorOf(t, n).keygen.p50));
-      history.push({ ceremony: `keygen ${t}-of-${n}`, ids: pick(kg.workflowIds, sizes.historySample) });
+      wallets[keyOf(c)] = kg.wallet.walletId;
+      rows.push(latencyRow(`keygen ${labelOf(c)}`, 'keygen', kg.samples, floorOf(c).keygen.p50));
+      history.push({ ceremony: `keygen ${labelOf(c)}`, ids: pick(kg.workflowIds, sizes.historySample) });
     }
-    for (const { t, n } of usable) {
-      log(`signing ${t}-of-${n}: ${sizes.signWarmup} warm-up + ${sizes.sign}, one at a time`);
-      const sg = await measureSigning(client, {
-        runId,
-        walletId: wallets[`${t}-of-${n}`]!,
-        label: `s${t}of${n}`,
-        samples: sizes.sign,
-        warmup: sizes.signWarmup,
-      });
-      rows.push(latencyRow(`sign ed25519 ${t}-of-${n}`, 'sign', sg.samples, floorOf(t, n).sign.p50));
-      history.push({ ceremony: `sign ${t}-of-${n}`, ids: pick(sg.workflowIds, sizes.historySample) });
+    for (const c of usable) {
+      for (const path of c.path ? [undefined, c.path] : [undefined]) {
+        const name = `sign ${labelOf(c)}${path ? ` ${path}` : ''}`;
+        log(
+          `signing ${labelOf(c)}${path ? ` along ${path}` : ''}: ${sizes.signWarmup} warm-up + ${sizes.sign}, one at a time`,
+        );
+        const sg = await measureSigning(client, {
+          runId,
+          walletId: wallets[keyOf(c)]!,
+          label: `s-${c.scheme}-${c.t}of${c.n}${path ? '-path' : ''}`,
+          samples: sizes.sign,
+          warmup: sizes.signWarmup,
+          path,
+        });
+        const floor = path ? floorSigns[`${keyOf(c)} ${path}`]! : floorOf(c);
+        rows.push(latencyRow(name, 'sign', sg.samples, floor.sign.p50));
+        history.push({ ceremony: name, ids: pick(sg.workflowIds, sizes.historySample) });
+      }
     }
 
     const throughput: ThroughputResult[] = [];
-    const tpWallet = wallets['2-of-3'] ?? Object.values(wallets)[0]!;
-    const tpLabel = wallets['2-of-3'] ? '2-of-3' : Object.keys(wallets)[0]!;
+    const tpConfig = usable[0]!;
+    const tpWallet = wallets[keyOf(tpConfig)]!;
+    const tpLabel = `${tpConfig.t}-of-${tpConfig.n}`;
     for (const inFlight of sizes.inFlight) {
       log(`throughput ${tpLabel}: ${sizes.throughput} signatures, ${inFlight} in flight`);
       const tp = await measureThroughput(client, {
@@ -345,8 +394,7 @@ export async function runBench(
         inFlight,
       });
       throughput.push(tp);
-      const [t, n] = tpLabel.split('-of-').map(Number) as [number, number];
-      const floorP50 = floorOf(t, n).sign.p50;
+      const floorP50 = floorOf(tpConfig).sign.p50;
       rows.push({
         name: `sign throughput ${tpLabel} x${inFlight} in flight`,
         kind: 'throughput',
@@ -370,7 +418,7 @@ export async function runBench(
     }
 
     const maxInFlight = Math.max(...sizes.inFlight);
-    const [tpT] = tpLabel.split('-of-').map(Number) as [number];
+    const tpT = tpConfig.t;
     log(`orchestration baseline: empty ceremonies of the signing shape with ${tpT} signers`);
     const emptyCeremony = await measureEmptyCeremony({
       temporal: config.temporal,
@@ -411,7 +459,7 @@ export async function runBench(
         ['sign', f.sign],
       ] as const) {
         rows.push({
-          name: `floor ${what} ${f.threshold}-of-${f.parties}`,
+          name: `floor ${what} ${f.scheme === 'frost-ed25519' ? 'ed25519' : f.scheme} ${f.threshold}-of-${f.parties}`,
           kind: 'floor',
           n: s.n,
           p50: s.p50,
@@ -420,6 +468,18 @@ export async function runBench(
           mean: s.mean,
         });
       }
+    }
+
+    for (const [name, f] of Object.entries(floorSigns)) {
+      rows.push({
+        name: `floor sign ${name.replace(/^frost-ed25519 /, 'ed25519 ')}`,
+        kind: 'floor',
+        n: f.sign.n,
+        p50: f.sign.p50,
+        p95: f.sign.p95,
+        p99: f.sign.p99,
+        mean: f.sign.mean,
+      });
     }
 
     log(`reading ${history.reduce((s, h) => s + h.ids.length, 0)} workflow histories`);
@@ -454,7 +514,7 @@ export async function runBench(
     }
 
     const notes: string[] = [];
-    const floor23 = floors.find((f) => f.threshold === 2 && f.parties === 3);
+    const floor23 = floors.find((f) => f.scheme === 'frost-ed25519' && f.threshold === 2 && f.parties === 3);
     if (floor23) {
       const cpus = availableParallelism();
       notes.push(

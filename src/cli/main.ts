@@ -14,8 +14,12 @@ const usage = `usage:
   conclave dev up [--parties N]        start Temporal, FerretDB, N party workers (default 5) and the coordinator
   conclave dev down                    stop them
   conclave dev status                  show what runs
-  conclave keygen --curve ed25519 --threshold T --parties N [--party-ids a,b,c] [--wallet ID] [--tenant ID]
-  conclave sign --wallet ID --message HEX [--signers a,b] [--request-id ID] [--tenant ID]
+  conclave keygen --curve ed25519|secp256k1 [--scheme S] --threshold T --parties N [--party-ids a,b,c]
+                 [--wallet ID] [--tenant ID]    schemes: frost-ed25519, frost-secp256k1, frost-taproot
+  conclave sign --wallet ID --message HEX [--path m/0/7] [--merkle-root HEX] [--signers a,b]
+                [--request-id ID] [--tenant ID]
+  conclave address --wallet ID [--path m/0/7] [--network N] [--merkle-root HEX] [--tenant ID]
+                 networks: mainnet, testnet, signet, regtest (Taproot); mainnet-beta, devnet, testnet (Solana)
   conclave wallet --wallet ID [--tenant ID]
 options: --json prints one JSON object`;
 
@@ -23,6 +27,10 @@ const options = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   curve: { type: 'string' },
+  scheme: { type: 'string' },
+  path: { type: 'string' },
+  'merkle-root': { type: 'string' },
+  network: { type: 'string' },
   threshold: { type: 'string' },
   parties: { type: 'string' },
   'party-ids': { type: 'string' },
@@ -133,7 +141,8 @@ async function run(command: string[], v: Values): Promise<void> {
     const parties = partyIds ?? intOption('parties', v.parties);
     const r = await withClient((c) =>
       c.createWallet({
-        curve: v.curve ?? 'ed25519',
+        curve: v.curve ?? (v.scheme ? undefined : 'ed25519'),
+        scheme: v.scheme,
         threshold,
         parties,
         tenant: v.tenant,
@@ -168,6 +177,8 @@ async function run(command: string[], v: Values): Promise<void> {
         tenant: v.tenant,
         signers: list(v.signers),
         requestId: v['request-id'],
+        path: v.path,
+        merkleRoot: v['merkle-root'],
       }),
     );
     print(
@@ -175,14 +186,39 @@ async function run(command: string[], v: Values): Promise<void> {
       {
         status: r.status,
         walletId: r.walletId,
+        path: r.path,
+        ...(r.merkleRoot === undefined ? {} : { merkleRoot: r.merkleRoot }),
         publicKey: r.publicKey,
         message: r.message,
         signature: r.signature,
         scheme: r.scheme,
         signers: r.signers,
       },
-      [`signed by  ${r.signers.join(', ')}`, `public key ${r.publicKey}`, `signature  ${r.signature}`],
+      [
+        `signed by  ${r.signers.join(', ')}`,
+        `path       ${r.path}`,
+        `public key ${r.publicKey}`,
+        `signature  ${r.signature}`,
+      ],
     );
+    return;
+  }
+  if (cmd === 'address') {
+    const k = await withClient((c) =>
+      c.deriveKey(required('wallet', v.wallet), {
+        path: v.path,
+        network: v.network,
+        merkleRoot: v['merkle-root'],
+        tenant: v.tenant,
+      }),
+    );
+    print(json, { ...k }, [
+      `path       ${k.path}`,
+      `public key ${k.verifyingKey}`,
+      ...(k.address
+        ? [`address    ${k.address} (${k.network})`]
+        : ['address    - (no chain uses this scheme)']),
+    ]);
     return;
   }
   if (cmd === 'wallet') {

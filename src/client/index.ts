@@ -16,21 +16,27 @@ import type {
   FailureDetails,
   KeygenRequest,
   KeygenResult,
+  SignRequest,
   SignResult,
   WalletInfo,
 } from '../../activities/types.js';
 import { loadConfig, type Env } from '../config.js';
 import { toHex } from '../crypto/encoding.js';
-import { getScheme } from '../crypto/schemes.js';
+import { formatPath, parsePath } from '../crypto/hd.js';
+import { resolveScheme } from '../crypto/schemes.js';
+import { deriveWalletKey, type DerivedWalletKey } from './derive.js';
 import { ConclaveError, CulpritError, type ErrorCode } from '../errors.js';
 import { assertId, validateKeygenRequest, validateSignRequest } from '../validation.js';
 
-export type { KeygenResult, SignResult, WalletInfo };
+export type { DerivedWalletKey, KeygenResult, SignResult, WalletInfo };
 
 export interface CreateWalletOptions {
   tenant?: string;
   walletId?: string;
+  /** 'ed25519' (default) or 'secp256k1'. */
   curve?: string;
+  /** Needed for secp256k1: 'frost-secp256k1' or 'frost-taproot'. */
+  scheme?: string;
   threshold: number;
   /** How many of the deployment's parties (the first N), or their ids. */
   parties: number | string[];
@@ -41,6 +47,10 @@ export interface SignOptions {
   walletId: string;
   message: string | Uint8Array;
   signers?: string[];
+  /** Non-hardened derivation path, e.g. 'm/0/7'; the wallet key itself by default. */
+  path?: string;
+  /** Taproot: the script tree's merkle root (hex); key-path only by default. */
+  merkleRoot?: string;
   /** Idempotency key: the same id returns the same signature and never signs twice. */
   requestId?: string;
 }
@@ -82,11 +92,12 @@ export class ConclaveClient {
 
   async createWallet(opts: CreateWalletOptions): Promise<KeygenResult> {
     const parties = typeof opts.parties === 'number' ? this.pickParties(opts.parties) : opts.parties;
-    const scheme = getScheme(opts.curve ?? 'ed25519');
+    const scheme = resolveScheme(opts.curve ?? (opts.scheme ? undefined : 'ed25519'), opts.scheme);
     const req: KeygenRequest = {
       tenant: opts.tenant ?? defaultTenant,
       walletId: opts.walletId ?? `w-${randomUUID()}`,
       curve: scheme.curve,
+      scheme: scheme.name,
       threshold: opts.threshold,
       parties,
     };
@@ -94,7 +105,11 @@ export class ConclaveClient {
     const result = await this.run<KeygenResult>('keygenWorkflow', `keygen:${req.tenant}:${req.walletId}`, [
       req,
     ]);
-    if (result.threshold !== req.threshold || result.parties.join() !== parties.join()) {
+    if (
+      result.threshold !== req.threshold ||
+      result.parties.join() !== parties.join() ||
+      result.scheme !== scheme.name
+    ) {
       throw new ConclaveError('BAD_INPUT', `wallet ${req.walletId} already exists with other parameters`);
     }
     return result;
@@ -102,22 +117,38 @@ export class ConclaveClient {
 
   async sign(opts: SignOptions): Promise<SignResult> {
     const message = typeof opts.message === 'string' ? opts.message.toLowerCase() : toHex(opts.message);
-    const req = {
+    const req: SignRequest = {
       tenant: opts.tenant ?? defaultTenant,
       walletId: opts.walletId,
       message,
       signers: opts.signers,
+      path: opts.path,
+      merkleRoot: opts.merkleRoot?.toLowerCase(),
     };
     validateSignRequest(req);
+    const path = formatPath(parsePath(opts.path ?? 'm'));
     const requestId = assertId('request id', opts.requestId ?? randomUUID());
     const result = await this.run<SignResult>('signWorkflow', `sign:${req.tenant}:${requestId}`, [req]);
-    if (result.message !== message || result.walletId !== req.walletId) {
+    if (
+      result.message !== message ||
+      result.walletId !== req.walletId ||
+      result.path !== path ||
+      result.merkleRoot !== req.merkleRoot
+    ) {
       throw new ConclaveError(
         'REPLAY',
         `request id ${requestId} was already used for another signing request`,
       );
     }
     return result;
+  }
+
+  /** A child key of a wallet and its address, derived from public data with no ceremony. */
+  async deriveKey(
+    walletId: string,
+    opts: { path?: string; merkleRoot?: string; network?: string; tenant?: string } = {},
+  ): Promise<DerivedWalletKey> {
+    return deriveWalletKey(await this.getWallet(walletId, opts.tenant), opts);
   }
 
   async getWallet(walletId: string, tenant: string = defaultTenant): Promise<WalletInfo> {

@@ -509,8 +509,8 @@ export function signCommit(
   assertIdentifier(scheme, identifier);
   const share = scalarBytes(scheme, signingShare, 'signing share');
   const g = rng
-    ? scheme.frost.commit({ identifier, signingShare: share }, rng)
-    : scheme.frost.commit({ identifier, signingShare: share });
+    ? scheme.signer.commit({ identifier, signingShare: share }, rng)
+    : scheme.signer.commit({ identifier, signingShare: share });
   share.fill(0);
   return {
     nonces: { hiding: toHex(g.nonces.hiding), binding: toHex(g.nonces.binding) },
@@ -620,7 +620,7 @@ export function signShare(
   }
   try {
     return toHex(
-      scheme.frost.signShare({ identifier, signingShare: share }, np, { hiding, binding }, cl, msg),
+      scheme.signer.signShare({ identifier, signingShare: share }, np, { hiding, binding }, cl, msg),
     );
   } catch {
     commitmentList.forEach((c) => validateCommitment(scheme, c)); // throws naming a bad committer
@@ -661,7 +661,7 @@ function verifyDecoded(
   for (const c of cl) {
     let ok = false;
     try {
-      ok = scheme.frost.verifyShare(np, cl, msg, c.identifier, shares[c.identifier] as Uint8Array);
+      ok = scheme.signer.verifyShare(np, cl, msg, c.identifier, shares[c.identifier] as Uint8Array);
     } catch {
       ok = false;
     }
@@ -700,7 +700,7 @@ export function aggregateSignature(
   const cl = commitmentsToNoble(scheme, np, commitmentList, false);
   const bytes = sharesToBytes(scheme, cl, shares);
   try {
-    const sig = scheme.frost.aggregate(np, cl, msg, bytes);
+    const sig = scheme.signer.aggregate(np, cl, msg, bytes);
     if (scheme.verify(sig, msg, np.commitments[0] as Uint8Array)) return toHex(sig);
   } catch {
     // fall through to blame
@@ -709,4 +709,62 @@ export function aggregateSignature(
   verifyDecoded(scheme, np, cl, msg, bytes);
   // Every commitment and share checked out, so the public package itself is inconsistent.
   throw new ConclaveError('DISAGREEMENT', 'aggregated signature does not verify under the group public key');
+}
+
+// ---------- key tweaks (HD derivation, BIP341) ----------
+
+/**
+ * An affine change of a shared key: secret' = (negate ? -secret : secret) + add. Every share
+ * changes the same way, so the shares stay a sharing of the new key and nobody learns anything:
+ * the polynomial f becomes ±f + add, its commitments ±C0 + add·G, ±C1.., and each verifying
+ * share ±Y_i + add·G. `add` is a canonical scalar (hex).
+ */
+export interface KeyTweak {
+  negate: boolean;
+  add: string;
+}
+
+export function isIdentityTweak(t: KeyTweak): boolean {
+  return !t.negate && /^0+$/.test(t.add);
+}
+
+function tweakScalar(scheme: Scheme, t: KeyTweak): bigint {
+  return scheme.frost.utils.Fn.fromBytes(scalarBytes(scheme, t.add, 'tweak'));
+}
+
+/** The public key package of the tweaked key. */
+export function tweakPublicPackage(scheme: Scheme, pub: PublicPackage, t: KeyTweak): PublicPackage {
+  if (isIdentityTweak(t)) return pub;
+  publicToNoble(scheme, pub); // validates every point first
+  const P = scheme.Point;
+  const add = tweakScalar(scheme, t);
+  const addG = add === 0n ? P.ZERO : P.BASE.multiply(add);
+  const map = (hex: string, shift: boolean) => {
+    let p = P.fromBytes(fromHex(hex, 'point'));
+    if (t.negate) p = p.negate();
+    if (shift) p = p.add(addG);
+    if (p.is0()) throw bad('the tweaked key is the identity');
+    return toHex(p.toBytes());
+  };
+  return {
+    threshold: pub.threshold,
+    total: pub.total,
+    commitments: pub.commitments.map((c, i) => map(c, i === 0)),
+    verifyingShares: Object.fromEntries(
+      Object.entries(pub.verifyingShares).map(([id, y]) => [id, map(y, true)]),
+    ),
+  };
+}
+
+/** A participant's signing share of the tweaked key (hex). SECRET, like its input. */
+export function tweakSigningShare(scheme: Scheme, signingShare: string, t: KeyTweak): string {
+  if (isIdentityTweak(t)) return signingShare;
+  const Fn = scheme.frost.utils.Fn;
+  const share = scalarBytes(scheme, signingShare, 'signing share');
+  try {
+    const s = Fn.fromBytes(share);
+    return toHex(Fn.toBytes(Fn.add(t.negate ? Fn.neg(s) : s, tweakScalar(scheme, t))));
+  } finally {
+    share.fill(0);
+  }
 }

@@ -1,31 +1,67 @@
 /**
- * Scheme registry: ceremony code looks a scheme up by name/curve and never branches on the curve.
- * Adding secp256k1_FROST / schnorr_FROST later means adding one entry to SCHEMES (and tests).
+ * Scheme registry: ceremony code looks a scheme up by name and never branches on the curve or
+ * scheme. Everything that differs between schemes is data here: the FROST suite that generates
+ * the key, the suite that signs, how a signature is verified, and how the group key becomes the
+ * key a verifier sees (BIP341 for Taproot).
  */
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
+import { schnorr, secp256k1, secp256k1_FROST, schnorr_FROST } from '@noble/curves/secp256k1.js';
+import type { CurvePointCons } from '@noble/curves/abstract/curve.js';
 import type { FROST } from '@noble/curves/abstract/frost.js';
 import { ConclaveError } from '../errors.js';
 import { equalBytes } from './encoding.js';
+import { taprootTweak } from './taproot.js';
 
-export type SchemeName = 'frost-ed25519';
-export type CurveName = 'ed25519';
+export type SchemeName = 'frost-ed25519' | 'frost-secp256k1' | 'frost-taproot';
+export type CurveName = 'ed25519' | 'secp256k1';
+export type AddressKind = 'solana' | 'p2tr';
+
+/**
+ * The last step from a (possibly derived) group key to the key signatures verify under:
+ * secret' = (negate ? -secret : secret) + tweak. Identity for most schemes.
+ */
+export interface OutputKey {
+  /** What a verifier is given: the group key itself, or Taproot's x-only output key. */
+  verifyingKey: Uint8Array;
+  negate: boolean;
+  tweak: bigint;
+}
 
 export interface Scheme {
   name: SchemeName;
   curve: CurveName;
+  /** Suite of the key generation ceremony; also the identifiers and scalar field of shares. */
   frost: FROST;
-  /** Verifies a final (aggregated) signature the way an ordinary verifier of this curve would. */
-  verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean;
+  /** Suite of the signing ceremony (Taproot signs BIP340 challenges with a key of the plain suite). */
+  signer: FROST;
+  /** The curve's point class; points encode as the suite does (compressed on secp256k1). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  Point: CurvePointCons<any>;
+  /** Address format of this scheme's keys, if a chain uses them. */
+  address?: AddressKind;
+  /** Whether a signing request may carry a Taproot script-tree merkle root. */
+  takesMerkleRoot: boolean;
+  /** From the group key (compressed, or Ed25519 encoding) to the key verifiers use. */
+  outputKey(groupKey: Uint8Array, merkleRoot?: Uint8Array): OutputKey;
+  /** Verifies a final signature the way an ordinary verifier of this scheme would. */
+  verify(sig: Uint8Array, msg: Uint8Array, verifyingKey: Uint8Array): boolean;
   /** Serialized scalar·G (scalar in the suite's encoding); lets wrappers check nonce/share commitments. */
   scalarBaseMult(scalar: Uint8Array): Uint8Array;
   /** True iff `bytes` is a canonical, non-identity, prime-order point (RFC 9591 §3.1 element rules). */
   isValidPoint(bytes: Uint8Array): boolean;
 }
 
+const untweaked = (groupKey: Uint8Array): OutputKey => ({ verifyingKey: groupKey, negate: false, tweak: 0n });
+
 const frostEd25519: Scheme = Object.freeze({
   name: 'frost-ed25519',
   curve: 'ed25519',
   frost: ed25519_FROST,
+  signer: ed25519_FROST,
+  Point: ed25519.Point,
+  address: 'solana',
+  takesMerkleRoot: false,
+  outputKey: untweaked,
   verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
     try {
       // Strict RFC 8032 so anything we accept is accepted by every conforming verifier.
@@ -48,28 +84,111 @@ const frostEd25519: Scheme = Object.freeze({
   },
 }) as Scheme;
 
-const SCHEMES: readonly Scheme[] = [frostEd25519];
+const secp256k1Points = {
+  scalarBaseMult(scalar: Uint8Array): Uint8Array {
+    return secp256k1.Point.BASE.multiply(secp256k1.Point.Fn.fromBytes(scalar)).toBytes(true);
+  },
+  isValidPoint(bytes: Uint8Array): boolean {
+    try {
+      if (bytes.length !== 33) return false;
+      const p = secp256k1.Point.fromBytes(bytes);
+      p.assertValidity();
+      return !p.is0() && equalBytes(p.toBytes(true), bytes);
+    } catch {
+      return false;
+    }
+  },
+};
+
+/** FROST(secp256k1, SHA-256) as in RFC 9591: signatures are R (compressed) || z. */
+const frostSecp256k1: Scheme = Object.freeze({
+  name: 'frost-secp256k1',
+  curve: 'secp256k1',
+  frost: secp256k1_FROST,
+  signer: secp256k1_FROST,
+  Point: secp256k1.Point,
+  takesMerkleRoot: false,
+  outputKey: untweaked,
+  verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
+    try {
+      return secp256k1_FROST.verify(sig, msg, publicKey);
+    } catch {
+      return false;
+    }
+  },
+  ...secp256k1Points,
+}) as Scheme;
+
+/**
+ * BIP340 Schnorr signatures by a FROST key, spendable on the Taproot key path. The key is
+ * generated with the plain secp256k1 suite (so it stays untweaked and can be derived from), and
+ * each signing request applies the BIP341 tweak (no script tree unless a merkle root is given).
+ */
+const frostTaproot: Scheme = Object.freeze({
+  name: 'frost-taproot',
+  curve: 'secp256k1',
+  frost: secp256k1_FROST,
+  signer: schnorr_FROST,
+  Point: secp256k1.Point,
+  address: 'p2tr',
+  takesMerkleRoot: true,
+  outputKey(groupKey: Uint8Array, merkleRoot?: Uint8Array): OutputKey {
+    const t = taprootTweak(groupKey, merkleRoot);
+    return { verifyingKey: t.outputKey, negate: t.internalNegated, tweak: t.tweak };
+  },
+  verify(sig: Uint8Array, msg: Uint8Array, key: Uint8Array): boolean {
+    try {
+      // BIP340 keys are x-only; a compressed key is taken by its x coordinate, as BIP340 does.
+      return schnorr.verify(sig, msg, key.length === 33 ? key.subarray(1) : key);
+    } catch {
+      return false;
+    }
+  },
+  ...secp256k1Points,
+}) as Scheme;
+
+const SCHEMES: readonly Scheme[] = [frostEd25519, frostSecp256k1, frostTaproot];
 
 // Map (not an object) so names like "__proto__" or "constructor" can never resolve.
-const BY_KEY = new Map<string, Scheme>();
-for (const s of SCHEMES) {
-  BY_KEY.set(s.name, s);
-  BY_KEY.set(s.curve, s);
-}
+const BY_NAME = new Map<string, Scheme>(SCHEMES.map((s) => [s.name, s]));
 
-export function getScheme(nameOrCurve: string): Scheme {
-  const s = typeof nameOrCurve === 'string' ? BY_KEY.get(nameOrCurve) : undefined;
+/** A scheme by its name, e.g. 'frost-taproot'. */
+export function getScheme(name: string): Scheme {
+  const s = typeof name === 'string' ? BY_NAME.get(name) : undefined;
   if (!s) {
-    const known = SCHEMES.map((x) => x.curve).join(', ');
     throw new ConclaveError(
       'UNKNOWN_CURVE',
-      `unknown curve or scheme "${String(nameOrCurve)}" (known: ${known})`,
+      `unknown scheme "${String(name)}" (known: ${listSchemes().join(', ')})`,
     );
   }
   return s;
 }
 
-/** Scheme names, e.g. ['frost-ed25519']. */
+/**
+ * The scheme a key generation asks for: by name, or by curve when the curve has only one.
+ * A scheme named together with a curve must belong to it.
+ */
+export function resolveScheme(curve: string | undefined, scheme?: string): Scheme {
+  if (scheme !== undefined) {
+    const s = getScheme(scheme);
+    if (curve !== undefined && s.curve !== curve) {
+      throw new ConclaveError('BAD_INPUT', `scheme ${s.name} is a ${s.curve} scheme, not ${curve}`);
+    }
+    return s;
+  }
+  const onCurve = SCHEMES.filter((s) => s.curve === curve);
+  if (onCurve.length === 1) return onCurve[0]!;
+  if (onCurve.length === 0) {
+    const curves = [...new Set(SCHEMES.map((s) => s.curve))].join(', ');
+    throw new ConclaveError('UNKNOWN_CURVE', `unknown curve "${String(curve)}" (known: ${curves})`);
+  }
+  throw new ConclaveError(
+    'BAD_INPUT',
+    `curve ${curve} has several schemes (${onCurve.map((s) => s.name).join(', ')}): name one`,
+  );
+}
+
+/** Scheme names, e.g. ['frost-ed25519', ...]. */
 export function listSchemes(): string[] {
   return SCHEMES.map((s) => s.name);
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConclaveClient } from '../../src/client/index.js';
 import { ConclaveError } from '../../src/errors.js';
 import { closeAllDbs } from '../../src/store/mongo.js';
+import { verifyIndependently } from '../independent-verify.js';
 import { nobleVerifyEd25519, opensslVerifyEd25519, partyStore, randomMessage, stackEnv } from './helpers.js';
 
 let client: ConclaveClient;
@@ -170,5 +171,42 @@ describe('ed25519 3-of-5', () => {
     const message = randomMessage();
     const s = await client.sign({ tenant: 'tenant-b', walletId: r.walletId, message });
     expectValid(r.publicKey, message, s.signature);
+  });
+});
+
+describe.each(['frost-secp256k1', 'frost-taproot'])('%s 2-of-3 with derivation paths', (scheme) => {
+  let walletId: string;
+
+  it('generates a key through the same ceremony as Ed25519', async () => {
+    const r = await client.createWallet({ curve: 'secp256k1', scheme, threshold: 2, parties: 3 });
+    walletId = r.walletId;
+    expect(r).toMatchObject({ curve: 'secp256k1', scheme, threshold: 2, parties: ['p1', 'p2', 'p3'] });
+    expect(r.publicKey).toMatch(/^0[23][0-9a-f]{64}$/);
+    for (const p of ['p1', 'p2', 'p3']) {
+      const share = await (await partyStore(p)).shares.findOne({ walletId });
+      expect(share?.scheme).toBe(scheme);
+    }
+  });
+
+  it.each(['m', 'm/0/7', 'm/44/1/2'])('signs along %s; an independent verifier accepts it', async (path) => {
+    const message = randomMessage().slice(0, 64); // 32 bytes, as a sighash
+    const r = await client.sign({ walletId, message, path });
+    const derived = await client.deriveKey(walletId, { path });
+    expect(r).toMatchObject({ status: 'signed', path, scheme, publicKey: derived.verifyingKey });
+    const msg = new Uint8Array(Buffer.from(message, 'hex'));
+    expect(verifyIndependently(scheme, r.signature, msg, derived.verifyingKey)).toBe(true);
+    if (path !== 'm') {
+      const root = await client.deriveKey(walletId);
+      expect(verifyIndependently(scheme, r.signature, msg, root.verifyingKey)).toBe(false);
+    }
+  });
+
+  it('a request id bound to one path cannot be replayed for another', async () => {
+    const message = randomMessage();
+    const requestId = `path-replay-${scheme}-${Date.now()}`;
+    await client.sign({ walletId, message, path: 'm/1', requestId });
+    await expect(client.sign({ walletId, message, path: 'm/2', requestId })).rejects.toMatchObject({
+      code: 'REPLAY',
+    });
   });
 });

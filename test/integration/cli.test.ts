@@ -3,9 +3,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bech32m } from '@scure/base';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/stack/paths.js';
 import { isAlive } from '../../src/stack/processes.js';
+import { verifyBip340 } from '../independent-verify.js';
 import { opensslVerifyEd25519, stackEnv } from './helpers.js';
 
 interface Run {
@@ -73,6 +75,61 @@ describe('conclave CLI', () => {
     expect(json(w)).toMatchObject({ walletId: wallet.walletId, publicKey: wallet.publicKey });
   });
 
+  it('a Taproot wallet: keygen, address along a path, and a BIP340 signature libsecp256k1 accepts', async () => {
+    const k = await conclave([
+      'keygen',
+      '--curve',
+      'secp256k1',
+      '--scheme',
+      'frost-taproot',
+      '--threshold',
+      '2',
+      '--parties',
+      '3',
+      '--json',
+    ]);
+    expect(k.code).toBe(0);
+    const wallet = json(k);
+    expect(wallet).toMatchObject({ curve: 'secp256k1', scheme: 'frost-taproot' });
+    const a = await conclave([
+      'address',
+      '--wallet',
+      String(wallet.walletId),
+      '--path',
+      'm/0/7',
+      '--network',
+      'testnet',
+      '--json',
+    ]);
+    expect(a.code).toBe(0);
+    const addr = json(a);
+    expect(addr).toMatchObject({ path: 'm/0/7', network: 'testnet', scheme: 'frost-taproot' });
+    expect(String(addr.address)).toMatch(/^tb1p[02-9ac-hj-np-z]{58}$/);
+    const message = 'ab'.repeat(32);
+    const s = await conclave([
+      'sign',
+      '--wallet',
+      String(wallet.walletId),
+      '--message',
+      message,
+      '--path',
+      'm/0/7',
+      '--json',
+    ]);
+    expect(s.code).toBe(0);
+    const sig = json(s);
+    expect(sig).toMatchObject({ path: 'm/0/7', publicKey: addr.verifyingKey, scheme: 'frost-taproot' });
+    expect(String(sig.signature)).toMatch(/^[0-9a-f]{128}$/);
+    const msg = new Uint8Array(Buffer.from(message, 'hex'));
+    expect(verifyBip340(String(sig.signature), msg, String(addr.verifyingKey))).toBe(true);
+    // the address (bech32m of the output key) is the key the signature verifies under
+    expect(
+      Buffer.from(
+        bech32m.fromWords(bech32m.decode(String(addr.address) as `${string}1${string}`).words.slice(1)),
+      ).toString('hex'),
+    ).toBe(addr.verifyingKey);
+  });
+
   const bad: Array<[string, string[], RegExp]> = [
     ['unknown wallet', ['sign', '--wallet', 'nope', '--message', 'aa'], /unknown wallet nope/],
     ['malformed hex', ['sign', '--wallet', 'w1', '--message', 'xyz'], /message is not valid hex/],
@@ -89,8 +146,14 @@ describe('conclave CLI', () => {
     [
       'unknown curve',
       ['keygen', '--curve', 'p256', '--threshold', '2', '--parties', '3'],
-      /unknown curve or scheme "p256"/,
+      /unknown curve "p256" \(known: ed25519, secp256k1\)/,
     ],
+    [
+      'secp256k1 without a scheme',
+      ['keygen', '--curve', 'secp256k1', '--threshold', '2', '--parties', '3'],
+      /curve secp256k1 has several schemes \(frost-secp256k1, frost-taproot\): name one/,
+    ],
+    ['hardened path', ['sign', '--wallet', 'w1', '--message', 'aa', '--path', "m/0'"], /hardened/],
     [
       'non-numeric threshold',
       ['keygen', '--threshold', 'two', '--parties', '3'],

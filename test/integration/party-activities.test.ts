@@ -87,7 +87,7 @@ describe('keygen and signing activities, called as Temporal would (with retries)
   let ctx: KeygenContext;
 
   it('retried rounds return byte-identical messages', async () => {
-    const scheme = getScheme('ed25519');
+    const scheme = getScheme('frost-ed25519');
     const infos = await Promise.all(acts.map((a) => a.describeParty()));
     ctx = {
       tenant: 'acme',
@@ -113,6 +113,7 @@ describe('keygen and signing activities, called as Temporal would (with retries)
       walletId: ctx.walletId,
       keyId: ctx.keyId,
       version: 1,
+      path: 'm',
       message: 'aa',
       signers: ids.slice(0, 2),
     };
@@ -132,6 +133,7 @@ describe('keygen and signing activities, called as Temporal would (with retries)
       walletId: ctx.walletId,
       keyId: ctx.keyId,
       version: 1,
+      path: 'm',
       message: randomMessage(),
       signers: ids.slice(0, 2),
     };
@@ -154,7 +156,7 @@ describe('keygen and signing activities, called as Temporal would (with retries)
     // request, to obtain a second share from a's nonce (two shares from one nonce leak a's key)
     const bRt = runtimes[1]!;
     const bShare = (await bRt.store.shares.findOne({ keyId: ctx.keyId }))!;
-    const fresh = signCommit(getScheme('ed25519'), bShare.identifier, openShareSecret(bRt, bShare));
+    const fresh = signCommit(getScheme('frost-ed25519'), bShare.identifier, openShareSecret(bRt, bShare));
     const original = JSON.parse(Buffer.from(commits[1]!.body, 'hex').toString()) as { request: string };
     const { tenant, ceremonyId, round, type, from, to } = commits[1]!;
     const equivocation = sealBroadcast(
@@ -178,6 +180,7 @@ describe('keygen and signing activities, called as Temporal would (with retries)
       walletId: ctx.walletId,
       keyId: ctx.keyId,
       version: 1,
+      path: 'm',
       message: 'aa',
       signers: ids.slice(0, 2),
     };
@@ -187,7 +190,7 @@ describe('keygen and signing activities, called as Temporal would (with retries)
 
 describe('abort', () => {
   it('a round that arrives after the abort stores nothing and is refused', async () => {
-    const scheme = getScheme('ed25519');
+    const scheme = getScheme('frost-ed25519');
     const infos = await Promise.all(acts.map((a) => a.describeParty()));
     const actx: KeygenContext = {
       tenant: 'acme',

@@ -23,7 +23,7 @@ import {
 } from '../../src/crypto/frost.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 
-const S = getScheme('ed25519');
+const S = getScheme('frost-ed25519');
 const rt = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 function errOf(fn: () => unknown): unknown {

@@ -1,8 +1,9 @@
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
+import { schnorr, schnorr_FROST, secp256k1, secp256k1_FROST } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { ConclaveError } from '../../src/errors.js';
 import { toHex, utf8 } from '../../src/crypto/encoding.js';
-import { getScheme, listSchemes } from '../../src/crypto/schemes.js';
+import { getScheme, listSchemes, resolveScheme } from '../../src/crypto/schemes.js';
 
 function errOf(fn: () => unknown): unknown {
   try {
@@ -14,26 +15,63 @@ function errOf(fn: () => unknown): unknown {
 }
 
 describe('scheme registry', () => {
-  it('resolves by curve and by scheme name to the same scheme', () => {
-    const a = getScheme('ed25519');
+  it('resolves by name, or by curve when the curve has one scheme', () => {
+    const a = resolveScheme('ed25519');
     expect(a).toBe(getScheme('frost-ed25519'));
-    expect(a.name).toBe('frost-ed25519');
     expect(a.curve).toBe('ed25519');
     expect(a.frost).toBe(ed25519_FROST);
-    expect(listSchemes()).toEqual(['frost-ed25519']);
+    expect(listSchemes()).toEqual(['frost-ed25519', 'frost-secp256k1', 'frost-taproot']);
+    expect(resolveScheme('secp256k1', 'frost-taproot')).toBe(getScheme('frost-taproot'));
+    expect(resolveScheme(undefined, 'frost-secp256k1').curve).toBe('secp256k1');
+    // Taproot keys come from the plain suite's DKG and sign with the BIP340 suite
+    expect(getScheme('frost-taproot').frost).toBe(secp256k1_FROST);
+    expect(getScheme('frost-taproot').signer).toBe(schnorr_FROST);
   });
 
-  it('rejects unknown names, including prototype keys', () => {
-    for (const x of ['secp256k1', 'ED25519', '', '__proto__', 'constructor', 'toString']) {
+  it('refuses an ambiguous curve, a scheme of another curve, and unknown names', () => {
+    const ambiguous = errOf(() => resolveScheme('secp256k1'));
+    expect((ambiguous as ConclaveError).code).toBe('BAD_INPUT');
+    expect((ambiguous as Error).message).toMatch(/several schemes \(frost-secp256k1, frost-taproot\)/);
+    const mismatch = errOf(() => resolveScheme('ed25519', 'frost-taproot'));
+    expect((mismatch as Error).message).toBe('scheme frost-taproot is a secp256k1 scheme, not ed25519');
+    expect((errOf(() => resolveScheme('p256')) as ConclaveError).code).toBe('UNKNOWN_CURVE');
+    for (const x of ['secp256k1', 'ed25519', 'FROST-ED25519', '', '__proto__', 'constructor', 'toString']) {
       const e = errOf(() => getScheme(x));
       expect(e).toBeInstanceOf(ConclaveError);
       expect((e as ConclaveError).code).toBe('UNKNOWN_CURVE');
-      expect((e as Error).message).toBe(`unknown curve or scheme "${x}" (known: ed25519)`);
+      expect((e as Error).message).toBe(
+        `unknown scheme "${x}" (known: frost-ed25519, frost-secp256k1, frost-taproot)`,
+      );
     }
   });
 
+  it('Taproot verifies BIP340 signatures under an x-only or compressed key', () => {
+    const s = getScheme('frost-taproot');
+    const sk = secp256k1.utils.randomSecretKey();
+    const msg = utf8('m');
+    const sig = schnorr.sign(msg, sk);
+    expect(s.verify(sig, msg, schnorr.getPublicKey(sk))).toBe(true);
+    expect(s.verify(sig, msg, secp256k1.getPublicKey(sk, true))).toBe(true);
+    expect(s.verify(sig, utf8('n'), schnorr.getPublicKey(sk))).toBe(false);
+    expect(s.verify(sig, msg, new Uint8Array(32))).toBe(false);
+  });
+
+  it('secp256k1 points must be compressed, on the curve and not the identity', () => {
+    const s = getScheme('frost-secp256k1');
+    const G = secp256k1.Point.BASE;
+    expect(s.isValidPoint(G.toBytes(true))).toBe(true);
+    expect(s.isValidPoint(G.toBytes(false))).toBe(false);
+    const offCurve = G.toBytes(true);
+    offCurve[32] = offCurve[32]! ^ 1;
+    expect(s.isValidPoint(offCurve) && secp256k1.Point.fromBytes(offCurve).equals(G)).toBe(false);
+    expect(s.isValidPoint(new Uint8Array(33))).toBe(false);
+    const one = new Uint8Array(32);
+    one[31] = 1;
+    expect(toHex(s.scalarBaseMult(one))).toBe(toHex(G.toBytes(true)));
+  });
+
   it('verify accepts a valid Ed25519 signature and rejects bad ones without throwing', () => {
-    const s = getScheme('ed25519');
+    const s = getScheme('frost-ed25519');
     const { secretKey, publicKey } = ed25519.keygen();
     const msg = utf8('m');
     const sig = ed25519.sign(msg, secretKey);
@@ -44,7 +82,7 @@ describe('scheme registry', () => {
   });
 
   it('scalarBaseMult and isValidPoint follow the group rules', () => {
-    const s = getScheme('ed25519');
+    const s = getScheme('frost-ed25519');
     const one = new Uint8Array(32);
     one[0] = 1;
     expect(toHex(s.scalarBaseMult(one))).toBe(toHex(ed25519.Point.BASE.toBytes()));

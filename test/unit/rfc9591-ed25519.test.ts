@@ -61,7 +61,7 @@ const VECTOR = {
   sig: '36282629c383bb820a88b71cae937d41f2f2adfcc3d02e55507e2fb9e2dd3cbebd9d2b0844e49ae0f3fa935161e1419aab7b47d21a37ebeae1f17d4987b3160b',
 };
 
-const S = getScheme('ed25519');
+const S = getScheme('frost-ed25519');
 const msg = fromHex(VECTOR.message, 'message');
 const id = (n: number) => identifierFor(S, n);
 const baseMul = (hex: string) => toHex(S.scalarBaseMult(fromHex(hex, 'scalar')));
