@@ -178,4 +178,24 @@ describe('a misbehaving party is named', () => {
     mode = 'honest';
     expect(err).toMatchObject({ code: 'BAD_SHARE', culprit: mallory });
   });
+
+  it.each(['frost-secp256k1', 'frost-taproot'])(
+    '%s: a bad signature share on a derived key aborts signing naming the signer',
+    async (scheme) => {
+      const r = await client.createWallet({ scheme, threshold: 2, parties: ['p1', 'p2', mallory] });
+      mode = 'bad-sig-share';
+      const err = await client
+        .sign({ walletId: r.walletId, message: randomMessage(), signers: ['p1', mallory], path: 'm/0/7' })
+        .catch((e: unknown) => e);
+      mode = 'honest';
+      expect(err).toMatchObject({ code: 'BAD_SHARE', culprit: mallory });
+      // and the same signers sign honestly afterwards
+      const ok = await client.sign({
+        walletId: r.walletId,
+        message: randomMessage(),
+        signers: ['p1', mallory],
+      });
+      expect(ok.signature).toMatch(/^[0-9a-f]{128,130}$/);
+    },
+  );
 });
