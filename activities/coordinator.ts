@@ -8,19 +8,27 @@ import { fromHex, toHex } from '../src/crypto/encoding.js';
 import {
   aggregateSignature as aggregateShares,
   identifierFor,
+  samePublicPackage,
   tweakPublicPackage,
 } from '../src/crypto/frost.js';
 import { chainCodeFor } from '../src/crypto/hd.js';
 import { getScheme, resolveScheme } from '../src/crypto/schemes.js';
 import { canonicalKeyRequest, signingKeyFor } from '../src/crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../src/errors.js';
-import { loadConfig } from '../src/config.js';
+import { assertPartyId, loadConfig } from '../src/config.js';
 import { assertId, validateKeygenRequest, validateSignRequest } from '../src/validation.js';
 import { openDb } from '../src/store/mongo.js';
 import { ImmutableMemo } from '../src/store/memo.js';
-import { CoordinatorStore, walletDocId, type WalletDoc } from '../src/store/coordinator-store.js';
+import {
+  CoordinatorStore,
+  walletDocId,
+  walletVersionDocId,
+  type WalletDoc,
+  type WalletVersionDoc,
+} from '../src/store/coordinator-store.js';
 import { PartyStore, type PeerEntry } from '../src/store/party-store.js';
 import { keygenParams, type KeygenResultBody } from './party/keygen.js';
+import { reshareParams, type ReshareResultBody } from './party/reshare.js';
 import { signRequestHash, type SignShareBody } from './party/sign.js';
 import { withFailures } from './failures.js';
 import type {
@@ -28,6 +36,9 @@ import type {
   KeygenRequest,
   KeygenResult,
   PartyInfo,
+  ReshareContext,
+  ReshareRequest,
+  ReshareResult,
   SignContext,
   SignRequest,
   SignResult,
@@ -105,12 +116,27 @@ export function createCoordinatorActivities(
     }
     return store;
   };
-  // Wallet records are written once and never change: read each from the database once.
-  const wallets = new ImmutableMemo<WalletDoc>();
+  // The current version (and lock) of a wallet is read fresh; a version never changes once written.
   const findWallet = async (store: CoordinatorStore, tenant: string, walletId: string) => {
-    const id = walletDocId(tenant, walletId);
-    const w = await wallets.get(id, () => store.wallets.findOne({ _id: id }));
+    const w = await store.wallets.findOne({ _id: walletDocId(tenant, walletId) });
     return w && w.tenant === tenant ? w : null;
+  };
+  const versions = new ImmutableMemo<WalletVersionDoc>();
+  const findWalletVersion = async (
+    store: CoordinatorStore,
+    tenant: string,
+    walletId: string,
+    version: number,
+  ) => {
+    const id = walletVersionDocId(tenant, walletId, version);
+    const v = await versions.get(id, async () => {
+      const doc = await store.walletVersions.findOne({ _id: id });
+      if (doc) return doc;
+      // wallets created before versions were kept have only their current record
+      const current = await findWallet(store, tenant, walletId);
+      return current?.version === version ? current : null;
+    });
+    return v && v.tenant === tenant ? v : null;
   };
   return withFailures({
     async validateKeygen(req: KeygenRequest): Promise<void> {
@@ -200,6 +226,11 @@ export function createCoordinatorActivities(
         status: 'active',
         createdAt: new Date(),
       };
+      const { _id: _unused, ...version } = doc;
+      await PartyStore.insertOrGet(store.walletVersions, {
+        ...version,
+        _id: walletVersionDocId(ctx.tenant, ctx.walletId, ctx.version),
+      });
       const stored = await PartyStore.insertOrGet(store.wallets, doc);
       if (stored.keyId !== ctx.keyId) {
         throw new ConclaveError('BAD_INPUT', `wallet ${ctx.walletId} already exists in tenant ${ctx.tenant}`);
@@ -231,6 +262,12 @@ export function createCoordinatorActivities(
       const w = await findWallet(store, req.tenant, req.walletId);
       if (!w)
         throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+      if (w.lockedBy) {
+        throw new ConclaveError(
+          'BUSY',
+          `wallet ${req.walletId} is changing its shares (${w.lockedBy}); signing is refused until that ceremony ends, retry then`,
+        );
+      }
       const members = w.parties.map((p) => p.partyId);
       let signers = req.signers ?? pickSigners(members, w.threshold);
       if (new Set(signers).size !== signers.length)
@@ -259,6 +296,169 @@ export function createCoordinatorActivities(
       };
     },
 
+    /**
+     * Plans a rotation or reshare and takes the wallet's lifecycle lock (one at a time per wallet;
+     * signing is refused while it is held). Retried, it finds its own lock and plans again.
+     */
+    async planReshare(req: ReshareRequest, ceremonyId: string, infos: PartyInfo[]): Promise<ReshareContext> {
+      assertId('tenant', req.tenant);
+      assertId('wallet id', req.walletId);
+      const store = await getStore();
+      const w = await findWallet(store, req.tenant, req.walletId);
+      if (!w)
+        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+      const oldIds = w.parties.map((p) => p.partyId);
+      const parties = req.parties ?? oldIds;
+      parties.forEach(assertPartyId);
+      if (new Set(parties).size !== parties.length)
+        throw new ConclaveError('BAD_INPUT', 'party list has duplicates');
+      const threshold = req.threshold ?? w.threshold;
+      if (!Number.isInteger(threshold) || threshold < 2) {
+        throw new ConclaveError('BAD_INPUT', `the new threshold must be at least 2, got ${threshold}`);
+      }
+      if (threshold > parties.length) {
+        throw new ConclaveError(
+          'BAD_INPUT',
+          `the new threshold ${threshold} is larger than the new committee (${parties.length} parties)`,
+        );
+      }
+      const dealers = req.dealers ?? pickSigners(oldIds, w.threshold);
+      if (new Set(dealers).size !== dealers.length)
+        throw new ConclaveError('BAD_INPUT', 'dealer list has duplicates');
+      for (const d of dealers) {
+        if (!oldIds.includes(d))
+          throw new ConclaveError('BAD_INPUT', `dealer ${d} is not a party of wallet ${req.walletId}`);
+      }
+      if (dealers.length < w.threshold) {
+        throw new ConclaveError(
+          'BAD_INPUT',
+          `${w.threshold} dealers of the current committee are needed, ${dealers.length} named`,
+        );
+      }
+      if (w.lockedBy && w.lockedBy !== ceremonyId) {
+        throw new ConclaveError(
+          'BUSY',
+          `wallet ${req.walletId} is already changing its shares (${w.lockedBy})`,
+        );
+      }
+      const scheme = getScheme(w.scheme);
+      const roster: PeerEntry[] = parties.map((partyId, i) => {
+        const info = infos.find((p) => p.partyId === partyId);
+        if (!info) throw new ConclaveError('UNKNOWN_PARTY', `party ${partyId} did not answer`);
+        return {
+          partyId,
+          identifier: identifierFor(scheme, i + 1),
+          identityPublic: info.identityPublic,
+          transportPublic: info.transportPublic,
+        };
+      });
+      const sameCommittee = parties.join() === oldIds.join() && threshold === w.threshold;
+      if (!w.lockedBy) {
+        const locked = await store.wallets.updateOne(
+          { _id: w._id, version: w.version, lockedBy: null },
+          { $set: { lockedBy: ceremonyId } },
+        );
+        if (locked.modifiedCount !== 1) {
+          throw new ConclaveError('BUSY', `wallet ${req.walletId} is already changing its shares`);
+        }
+      }
+      return {
+        tenant: w.tenant,
+        ceremonyId,
+        walletId: w.walletId,
+        keyId: w.keyId,
+        scheme: w.scheme,
+        kind: sameCommittee ? 'rotation' : 'reshare',
+        fromVersion: w.version,
+        toVersion: w.version + 1,
+        oldThreshold: w.threshold,
+        oldRoster: w.parties,
+        oldPublic: w.publicPackage,
+        transcriptHash: w.transcriptHash,
+        dealers: oldIds.filter((p) => dealers.includes(p)),
+        threshold,
+        roster,
+      };
+    },
+
+    /** Accepts only if every new party signed the same public package, under the same key. */
+    async confirmReshare(ctx: ReshareContext, results: Envelope[]): Promise<ReshareResultBody> {
+      const params = reshareParams(ctx);
+      const bodies = ctx.roster.map((p) => ({
+        party: p.partyId,
+        body: openSigned<ReshareResultBody>(
+          envelopeFrom(results, p, 'result'),
+          ctx,
+          'reshare-2',
+          'reshare-result',
+          p,
+        ),
+      }));
+      const first = bodies[0]!.body;
+      for (const { party, body } of bodies) {
+        if (
+          body.params !== params ||
+          body.publicKey !== ctx.oldPublic.commitments[0] ||
+          !samePublicPackage(body.public, first.public)
+        ) {
+          throw new CulpritError('DISAGREEMENT', party, `${party} reports another public package`);
+        }
+      }
+      return first;
+    },
+
+    /** Makes the new version current; the lock stays until the old shares are retired. */
+    async switchWalletVersion(ctx: ReshareContext, confirmed: ReshareResultBody): Promise<void> {
+      const store = await getStore();
+      const w = await findWallet(store, ctx.tenant, ctx.walletId);
+      if (!w)
+        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
+      if (w.version === ctx.toVersion) return; // a retry after the switch
+      if (w.version !== ctx.fromVersion || w.lockedBy !== ctx.ceremonyId) {
+        throw new ConclaveError('DISAGREEMENT', `wallet ${ctx.walletId} changed during ${ctx.ceremonyId}`);
+      }
+      const next: WalletDoc = {
+        ...w,
+        version: ctx.toVersion,
+        threshold: ctx.threshold,
+        parties: ctx.roster,
+        publicPackage: confirmed.public,
+        versionSince: new Date(),
+      };
+      const { _id: _pointer, lockedBy: _lock, ...version } = next;
+      await PartyStore.insertOrGet(store.walletVersions, {
+        ...version,
+        _id: walletVersionDocId(ctx.tenant, ctx.walletId, ctx.toVersion),
+      });
+      await store.wallets.replaceOne(
+        { _id: w._id, version: ctx.fromVersion, lockedBy: ctx.ceremonyId },
+        next,
+      );
+    },
+
+    /** Releases the lifecycle lock if this ceremony holds it. */
+    async releaseWallet(ctx: { tenant: string; walletId: string; ceremonyId: string }): Promise<void> {
+      const store = await getStore();
+      await store.wallets.updateOne(
+        { _id: walletDocId(ctx.tenant, ctx.walletId), lockedBy: ctx.ceremonyId },
+        { $set: { lockedBy: null } },
+      );
+    },
+
+    async reshareResult(ctx: ReshareContext): Promise<ReshareResult> {
+      return {
+        walletId: ctx.walletId,
+        keyId: ctx.keyId,
+        kind: ctx.kind,
+        fromVersion: ctx.fromVersion,
+        version: ctx.toVersion,
+        publicKey: ctx.oldPublic.commitments[0]!,
+        threshold: ctx.threshold,
+        parties: ctx.roster.map((p) => p.partyId),
+        dealers: ctx.dealers,
+      };
+    },
+
     /** Checks each signature share (naming a bad signer), aggregates, and verifies the result. */
     async aggregateSignature(
       ctx: SignContext,
@@ -266,7 +466,8 @@ export function createCoordinatorActivities(
       shares: Envelope[],
     ): Promise<SignResult> {
       const store = await getStore();
-      const w = await findWallet(store, ctx.tenant, ctx.walletId);
+      // the version the request was planned with, even if the wallet has moved on since
+      const w = await findWalletVersion(store, ctx.tenant, ctx.walletId, ctx.version);
       if (!w)
         throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
       const scheme = getScheme(w.scheme);

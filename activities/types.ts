@@ -109,3 +109,51 @@ export interface FailureDetails {
   /** The one-line reason, without the ceremony prefix. */
   reason?: string;
 }
+
+/**
+ * A change of a wallet's shares that keeps its key: rotation (same committee and threshold) or
+ * reshare (another committee and/or threshold). Parties and threshold default to the current ones.
+ */
+export interface ReshareRequest {
+  tenant: string;
+  walletId: string;
+  /** The new committee; the current one by default. */
+  parties?: string[];
+  /** The new threshold; the current one by default. */
+  threshold?: number;
+  /** Old parties that deal (at least the old threshold); the coordinator picks by default. */
+  dealers?: string[];
+}
+
+export interface ReshareContext {
+  tenant: string;
+  ceremonyId: string;
+  walletId: string;
+  keyId: string;
+  scheme: string;
+  kind: 'rotation' | 'reshare';
+  fromVersion: number;
+  toVersion: number;
+  /** The current committee, its threshold and public package (old members check it against theirs). */
+  oldThreshold: number;
+  oldRoster: PeerEntry[];
+  oldPublic: PublicPackage;
+  /** The key generation transcript hash: the wallet's chain code comes from it, in every version. */
+  transcriptHash: string;
+  /** Party ids of the old committee that deal. */
+  dealers: string[];
+  threshold: number;
+  roster: PeerEntry[];
+}
+
+export interface ReshareResult {
+  walletId: string;
+  keyId: string;
+  kind: 'rotation' | 'reshare';
+  fromVersion: number;
+  version: number;
+  publicKey: string;
+  threshold: number;
+  parties: string[];
+  dealers: string[];
+}

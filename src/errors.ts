@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'DISAGREEMENT'
   | 'DECRYPT_FAILED'
   | 'ABORTED'
+  | 'BUSY'
   | 'STACK'
   | 'CONFIG';
 

@@ -1,2 +1,3 @@
 export { keygenWorkflow } from './keygen.js';
+export { reshareWorkflow } from './reshare.js';
 export { signWorkflow, getWalletWorkflow } from './sign.js';

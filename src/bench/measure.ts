@@ -27,6 +27,8 @@ export interface BenchSizes {
   floorWarmup: number;
   /** Ceremonies per kind whose histories are read for the per-round breakdown. */
   historySample: number;
+  /** Rotations, and reshares each way, of one wallet. */
+  lifecycle: number;
 }
 
 export const fullSizes: BenchSizes = {
@@ -40,6 +42,7 @@ export const fullSizes: BenchSizes = {
   floorSign: 30,
   floorWarmup: 2,
   historySample: 10,
+  lifecycle: 10,
 };
 
 export const quickSizes: BenchSizes = {
@@ -53,6 +56,7 @@ export const quickSizes: BenchSizes = {
   floorSign: 5,
   floorWarmup: 1,
   historySample: 3,
+  lifecycle: 2,
 };
 
 export type Log = (line: string) => void;
@@ -216,7 +220,7 @@ export async function measureThroughput(
 
 export interface Row {
   name: string;
-  kind: 'keygen' | 'sign' | 'throughput' | 'floor' | 'baseline';
+  kind: 'keygen' | 'sign' | 'throughput' | 'floor' | 'baseline' | 'lifecycle';
   n: number;
   p50: number;
   p95: number;
@@ -379,6 +383,44 @@ export async function runBench(
         rows.push(latencyRow(name, 'sign', sg.samples, floor.sign.p50));
         history.push({ ceremony: name, ids: pick(sg.workflowIds, sizes.historySample) });
       }
+    }
+
+    if (usable.some((c) => c.n === 5)) {
+      // Lifecycle ceremonies on a wallet of their own: rotation of 2-of-3, then reshares to 3-of-5 and back.
+      log(`rotation and reshare ed25519: ${sizes.lifecycle} of each`);
+      const lc = await client.createWallet({
+        tenant: benchTenant,
+        walletId: `${runId}-lifecycle`,
+        threshold: 2,
+        parties: 3,
+      });
+      const timed = async (run: () => Promise<unknown>) => {
+        const start = now();
+        await run();
+        return now() - start;
+      };
+      const rotations: number[] = [];
+      const up: number[] = [];
+      const down: number[] = [];
+      for (let i = 0; i < sizes.lifecycle; i++) {
+        rotations.push(await timed(() => client.rotate(lc.walletId, { tenant: benchTenant })));
+        up.push(
+          await timed(() => client.reshare(lc.walletId, { tenant: benchTenant, parties: 5, threshold: 3 })),
+        );
+        down.push(
+          await timed(() => client.reshare(lc.walletId, { tenant: benchTenant, parties: 3, threshold: 2 })),
+        );
+      }
+      for (const [name, samples] of [
+        ['rotate ed25519 2-of-3', rotations],
+        ['reshare ed25519 2-of-3 -> 3-of-5', up],
+        ['reshare ed25519 3-of-5 -> 2-of-3', down],
+      ] as const) {
+        const x = summarize(samples);
+        rows.push({ name, kind: 'lifecycle', n: x.n, p50: x.p50, p95: x.p95, p99: x.p99, mean: x.mean });
+      }
+    } else {
+      skipped.push('rotation and reshare: the stack has fewer than 5 parties');
     }
 
     const throughput: ThroughputResult[] = [];

@@ -20,6 +20,10 @@ const usage = `usage:
                 [--request-id ID] [--tenant ID]
   conclave address --wallet ID [--path m/0/7] [--network N] [--merkle-root HEX] [--tenant ID]
                  networks: mainnet, testnet, signet, regtest (Taproot); mainnet-beta, devnet, testnet (Solana)
+  conclave rotate --wallet ID [--request-id ID] [--tenant ID]
+                 new shares of the same key; old shares are destroyed
+  conclave reshare --wallet ID [--threshold T] [--parties N | --party-ids a,b,c] [--dealers a,b]
+                 [--request-id ID] [--tenant ID]
   conclave wallet --wallet ID [--tenant ID]
 options: --json prints one JSON object`;
 
@@ -39,6 +43,7 @@ const options = {
   message: { type: 'string' },
   signers: { type: 'string' },
   'request-id': { type: 'string' },
+  dealers: { type: 'string' },
 } as const;
 
 class UsageError extends Error {}
@@ -218,6 +223,29 @@ async function run(command: string[], v: Values): Promise<void> {
       ...(k.address
         ? [`address    ${k.address} (${k.network})`]
         : ['address    - (no chain uses this scheme)']),
+    ]);
+    return;
+  }
+  if (cmd === 'rotate' || cmd === 'reshare') {
+    const walletId = required('wallet', v.wallet);
+    const r = await withClient((c) =>
+      cmd === 'rotate'
+        ? c.rotate(walletId, { tenant: v.tenant, requestId: v['request-id'], dealers: list(v.dealers) })
+        : c.reshare(walletId, {
+            tenant: v.tenant,
+            requestId: v['request-id'],
+            dealers: list(v.dealers),
+            threshold: v.threshold === undefined ? undefined : intOption('threshold', v.threshold),
+            parties:
+              list(v['party-ids']) ?? (v.parties === undefined ? undefined : intOption('parties', v.parties)),
+          }),
+    );
+    print(json, { ...r }, [
+      `wallet     ${r.walletId} (${r.kind})`,
+      `version    ${r.fromVersion} -> ${r.version}`,
+      `committee  ${r.threshold}-of-${r.parties.length}: ${r.parties.join(', ')}`,
+      `dealt by   ${r.dealers.join(', ')}`,
+      `public key ${r.publicKey} (unchanged)`,
     ]);
     return;
   }

@@ -16,6 +16,8 @@ import type {
   FailureDetails,
   KeygenRequest,
   KeygenResult,
+  ReshareRequest,
+  ReshareResult,
   SignRequest,
   SignResult,
   WalletInfo,
@@ -28,7 +30,18 @@ import { deriveWalletKey, type DerivedWalletKey } from './derive.js';
 import { ConclaveError, CulpritError, type ErrorCode } from '../errors.js';
 import { assertId, validateKeygenRequest, validateSignRequest } from '../validation.js';
 
-export type { DerivedWalletKey, KeygenResult, SignResult, WalletInfo };
+export type { DerivedWalletKey, KeygenResult, ReshareResult, SignResult, WalletInfo };
+
+export interface ReshareOptions {
+  tenant?: string;
+  /** The new committee: how many of the deployment's parties (the first N), or their ids. */
+  parties?: number | string[];
+  threshold?: number;
+  /** Old parties that deal; the coordinator picks by default. */
+  dealers?: string[];
+  /** Idempotency key: the same id joins the same ceremony. */
+  requestId?: string;
+}
 
 export interface CreateWalletOptions {
   tenant?: string;
@@ -141,6 +154,30 @@ export class ConclaveClient {
       );
     }
     return result;
+  }
+
+  /** New shares of the same key for the same committee and threshold; old shares are destroyed. */
+  async rotate(
+    walletId: string,
+    opts: Omit<ReshareOptions, 'parties' | 'threshold'> = {},
+  ): Promise<ReshareResult> {
+    return this.reshare(walletId, opts);
+  }
+
+  /** Moves a wallet's key to another committee and/or threshold; the key and addresses stay. */
+  async reshare(walletId: string, opts: ReshareOptions = {}): Promise<ReshareResult> {
+    const req: ReshareRequest = { tenant: opts.tenant ?? defaultTenant, walletId };
+    assertId('tenant', req.tenant);
+    assertId('wallet id', walletId);
+    if (opts.parties !== undefined) {
+      req.parties = typeof opts.parties === 'number' ? this.pickParties(opts.parties) : opts.parties;
+    }
+    if (opts.threshold !== undefined) req.threshold = opts.threshold;
+    if (opts.dealers !== undefined) req.dealers = opts.dealers;
+    const requestId = assertId('request id', opts.requestId ?? randomUUID());
+    return this.run<ReshareResult>('reshareWorkflow', `reshare:${req.tenant}:${walletId}:${requestId}`, [
+      req,
+    ]);
   }
 
   /** A child key of a wallet and its address, derived from public data with no ceremony. */

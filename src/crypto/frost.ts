@@ -768,3 +768,15 @@ export function tweakSigningShare(scheme: Scheme, signingShare: string, t: KeyTw
     share.fill(0);
   }
 }
+
+/** Whether two public key packages are the same, whatever order their fields were stored in. */
+export function samePublicPackage(a: PublicPackage, b: PublicPackage): boolean {
+  const canon = (p: PublicPackage) =>
+    JSON.stringify([
+      p.threshold,
+      p.total,
+      p.commitments,
+      Object.entries(p.verifyingShares ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+    ]);
+  return canon(a) === canon(b);
+}

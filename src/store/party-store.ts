@@ -9,7 +9,7 @@
  * are insert-only and read by `_id`: FerretDB v1 on SQLite answers those in constant time but
  * scans the whole collection for updates, deletes and counts. Updates and deletes happen only
  * in collections that hold in-flight state and stay small (`pending_shares`, `nonces`,
- * `round_state`).
+ * `round_state`), and once per rotation or reshare, when an old share is destroyed.
  */
 import type { Collection, Db } from 'mongodb';
 import type { SealedBox } from '../crypto/at-rest.js';

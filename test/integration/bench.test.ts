@@ -52,6 +52,9 @@ describe('bench (quick)', () => {
         'floor sign frost-taproot 2-of-3 m/0/7',
         'empty ceremony, signing shape, 2 signers',
         'empty ceremony throughput x32 in flight',
+        'rotate ed25519 2-of-3',
+        'reshare ed25519 2-of-3 -> 3-of-5',
+        'reshare ed25519 3-of-5 -> 2-of-3',
       ].sort(),
     );
     for (const row of result.rows) {
@@ -59,7 +62,7 @@ describe('bench (quick)', () => {
       positive(row.p50);
       expect(row.p95).toBeGreaterThanOrEqual(row.p50);
       expect(row.p99).toBeGreaterThanOrEqual(row.p95);
-      if (row.kind !== 'floor' && row.kind !== 'baseline') {
+      if (row.kind !== 'floor' && row.kind !== 'baseline' && row.kind !== 'lifecycle') {
         positive(row.floorP50);
         positive(row.ratio);
       }
@@ -75,6 +78,8 @@ describe('bench (quick)', () => {
       expect(row.errors).toBe(0);
       expect(row.n).toBe(quickSizes.throughput);
     }
+    for (const row of result.rows.filter((r) => r.kind === 'lifecycle'))
+      expect(row.n).toBe(quickSizes.lifecycle);
     // the orchestration baseline ran the same number of ceremonies, with nothing in them
     const [emptyOne, emptyMany] = result.rows.filter((r) => r.kind === 'baseline');
     expect(emptyOne!.n).toBe(quickSizes.sign);

@@ -130,6 +130,35 @@ describe('conclave CLI', () => {
     ).toBe(addr.verifyingKey);
   });
 
+  it('rotate and reshare print the new version; the public key stays', async () => {
+    const k = json(await conclave(['keygen', '--threshold', '2', '--parties', '3', '--json']));
+    const r = await conclave(['rotate', '--wallet', String(k.walletId), '--json']);
+    expect(r.code).toBe(0);
+    expect(json(r)).toMatchObject({ kind: 'rotation', fromVersion: 1, version: 2, publicKey: k.publicKey });
+    const s = await conclave([
+      'reshare',
+      '--wallet',
+      String(k.walletId),
+      '--party-ids',
+      'p1,p2,p3,p4',
+      '--threshold',
+      '3',
+      '--json',
+    ]);
+    expect(s.code).toBe(0);
+    expect(json(s)).toMatchObject({
+      kind: 'reshare',
+      version: 3,
+      threshold: 3,
+      parties: ['p1', 'p2', 'p3', 'p4'],
+    });
+    const bad = await conclave(['reshare', '--wallet', String(k.walletId), '--threshold', '5']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /^conclave: the new threshold 5 is larger than the new committee \(4 parties\)\n$/,
+    );
+  });
+
   const bad: Array<[string, string[], RegExp]> = [
     ['unknown wallet', ['sign', '--wallet', 'nope', '--message', 'aa'], /unknown wallet nope/],
     ['malformed hex', ['sign', '--wallet', 'w1', '--message', 'xyz'], /message is not valid hex/],

@@ -1,0 +1,347 @@
+/**
+ * A party's side of resharing a key (rotation is resharing to the same committee). Each dealer
+ * of the old committee deals its Lagrange-weighted share on a fresh polynomial: commitments to
+ * everyone, a sub-share encrypted to each new party. Each new party checks every dealer's
+ * commitments against the dealer's old verifying share and every sub-share against them, sums its
+ * new share and stores it sealed as pending, under the next version of the key. It becomes active
+ * once this party has seen every new party sign the same public package; old shares are destroyed
+ * only after the wallet has moved to the new version. The group key never changes.
+ */
+import { sealBroadcast, sealDirect, type Envelope, type EnvelopeHeader } from '../../src/crypto/envelope.js';
+import { sealJson } from '../../src/crypto/at-rest.js';
+import { fromHex, transcriptHash } from '../../src/crypto/encoding.js';
+import { samePublicPackage, type PublicPackage } from '../../src/crypto/frost.js';
+import { reshareDeal, reshareReceive, verifyReshareCommitment } from '../../src/crypto/reshare.js';
+import { getScheme } from '../../src/crypto/schemes.js';
+import { ConclaveError, CulpritError } from '../../src/errors.js';
+import type { PartyRuntime } from '../../src/party/runtime.js';
+import { PartyStore, shareDocId, type PeerEntry, type ShareDoc } from '../../src/store/party-store.js';
+import type { ReshareContext } from '../types.js';
+import {
+  abortCeremony,
+  checkPinnedPeers,
+  jsonBytes,
+  openFrom,
+  paramsHash,
+  renameCulprit,
+  runRoundOnce,
+  selfEntry,
+  writeUnlessAborted,
+} from './common.js';
+import { openShareSecret, shareContext } from './keygen.js';
+
+interface DealBody {
+  params: string;
+  commitment: string[];
+}
+interface SubShareBody {
+  share: string;
+}
+export interface ReshareResultBody {
+  params: string;
+  publicKey: string;
+  public: PublicPackage;
+  transcriptHash: string;
+  reshareHash: string;
+}
+export interface DealOutput {
+  broadcast: Envelope;
+  direct: Envelope[];
+}
+
+const header = (
+  ctx: ReshareContext,
+  round: string,
+  type: string,
+  from: string,
+  to: string,
+): EnvelopeHeader => ({
+  tenant: ctx.tenant,
+  ceremonyId: ctx.ceremonyId,
+  round,
+  type,
+  from,
+  to,
+});
+
+const canonicalPackage = (p: PublicPackage) =>
+  JSON.stringify([p.threshold, p.total, p.commitments, Object.entries(p.verifyingShares).sort()]);
+
+/** Everything every party must agree on: both committees, thresholds, dealers, versions, old package. */
+export const reshareParams = (ctx: ReshareContext) =>
+  transcriptHash([
+    paramsHash(
+      [
+        'reshare',
+        ctx.tenant,
+        ctx.walletId,
+        ctx.keyId,
+        ctx.scheme,
+        ctx.fromVersion,
+        ctx.toVersion,
+        ctx.threshold,
+      ],
+      ctx.roster,
+    ),
+    paramsHash(['old', ctx.oldThreshold, ...ctx.dealers, canonicalPackage(ctx.oldPublic)], ctx.oldRoster),
+    ctx.transcriptHash,
+  ]);
+
+function validateContext(ctx: ReshareContext): void {
+  const n = ctx.roster.length;
+  if (!Number.isInteger(ctx.threshold) || ctx.threshold < 2 || ctx.threshold > n) {
+    throw new ConclaveError('BAD_INPUT', `new threshold must be between 2 and ${n}, got ${ctx.threshold}`);
+  }
+  if (ctx.toVersion !== ctx.fromVersion + 1)
+    throw new ConclaveError('BAD_INPUT', 'versions must be consecutive');
+  if (new Set(ctx.dealers).size !== ctx.dealers.length || ctx.dealers.length < ctx.oldThreshold) {
+    throw new ConclaveError('BAD_INPUT', `at least ${ctx.oldThreshold} distinct dealers are needed`);
+  }
+  for (const d of ctx.dealers) {
+    if (!ctx.oldRoster.some((p) => p.partyId === d)) {
+      throw new ConclaveError('BAD_INPUT', `dealer ${d} is not in the old committee`);
+    }
+  }
+}
+
+const dealerEntries = (ctx: ReshareContext): PeerEntry[] =>
+  ctx.dealers.map((d) => ctx.oldRoster.find((p) => p.partyId === d)!);
+
+/** The old share of this party, which must be the one the context describes. */
+async function oldShare(rt: PartyRuntime, ctx: ReshareContext): Promise<ShareDoc> {
+  const share = await rt.store.shares.findOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.fromVersion) });
+  if (!share || share.tenant !== ctx.tenant || share.walletId !== ctx.walletId) {
+    throw new ConclaveError(
+      'UNKNOWN_WALLET',
+      `${rt.partyId} holds no share of wallet ${ctx.walletId} v${ctx.fromVersion} (${ctx.tenant})`,
+    );
+  }
+  if (!samePublicPackage(share.public, ctx.oldPublic) || share.threshold !== ctx.oldThreshold) {
+    throw new ConclaveError('DISAGREEMENT', `the coordinator describes another key than ${rt.partyId} holds`);
+  }
+  return share;
+}
+
+export function reshareActivities(rt: PartyRuntime) {
+  return {
+    async reshareDeal(ctx: ReshareContext): Promise<DealOutput> {
+      validateContext(ctx);
+      const me = selfEntry(rt, ctx.oldRoster);
+      if (!ctx.dealers.includes(rt.partyId))
+        throw new ConclaveError('BAD_INPUT', `${rt.partyId} is not a dealer`);
+      await checkPinnedPeers(rt, ctx.roster);
+      const share = await oldShare(rt, ctx);
+      const scheme = getScheme(ctx.scheme);
+      // A retry returns the stored deal: a second, different deal would leak the share.
+      return runRoundOnce<never, DealOutput>(rt, ctx.tenant, ctx.ceremonyId, 'reshare-deal', () => {
+        const deal = reshareDeal(
+          scheme,
+          ctx.oldPublic,
+          dealerEntries(ctx).map((p) => p.identifier),
+          me.identifier,
+          openShareSecret(rt, share),
+          ctx.threshold,
+          ctx.roster.map((p) => p.identifier),
+        );
+        const body: DealBody = { params: reshareParams(ctx), commitment: deal.commitment };
+        const direct = ctx.roster.map((peer) => {
+          const sub: SubShareBody = { share: deal.shares[peer.identifier]! };
+          return sealDirect(
+            header(ctx, 'reshare-1', 'reshare-subshare', rt.partyId, peer.partyId),
+            jsonBytes(sub),
+            rt.identitySecret,
+            fromHex(peer.transportPublic, 'transport key'),
+          );
+        });
+        return {
+          output: {
+            broadcast: sealBroadcast(
+              header(ctx, 'reshare-1', 'reshare-commitment', rt.partyId, '*'),
+              jsonBytes(body),
+              rt.identitySecret,
+            ),
+            direct,
+          },
+        };
+      });
+    },
+
+    async reshareReceive(
+      ctx: ReshareContext,
+      commitments: Envelope[],
+      subShares: Envelope[],
+    ): Promise<Envelope> {
+      validateContext(ctx);
+      const me = selfEntry(rt, ctx.roster);
+      await checkPinnedPeers(rt, ctx.oldRoster);
+      // an old member checks the coordinator's description of the key against its own share
+      if (ctx.oldRoster.some((p) => p.partyId === rt.partyId)) await oldShare(rt, ctx);
+      const scheme = getScheme(ctx.scheme);
+      const params = reshareParams(ctx);
+      return runRoundOnce<never, Envelope>(rt, ctx.tenant, ctx.ceremonyId, 'reshare-2', async () => {
+        const received: Record<string, { commitment: string[]; share: string }> = {};
+        for (const dealer of dealerEntries(ctx)) {
+          const body = openFrom<DealBody>(
+            rt,
+            commitments,
+            header(ctx, 'reshare-1', 'reshare-commitment', dealer.partyId, '*'),
+            dealer,
+            false,
+          );
+          if (body.params !== params) {
+            throw new CulpritError(
+              'DISAGREEMENT',
+              dealer.partyId,
+              `${dealer.partyId} dealt for other parameters`,
+            );
+          }
+          const sub = openFrom<SubShareBody>(
+            rt,
+            subShares,
+            header(ctx, 'reshare-1', 'reshare-subshare', dealer.partyId, rt.partyId),
+            dealer,
+            true,
+          );
+          received[dealer.identifier] = { commitment: body.commitment, share: sub.share };
+        }
+        let next: ReturnType<typeof reshareReceive>;
+        try {
+          const dealerIds = dealerEntries(ctx).map((p) => p.identifier);
+          for (const d of dealerIds) {
+            verifyReshareCommitment(
+              scheme,
+              ctx.oldPublic,
+              dealerIds,
+              d,
+              received[d]!.commitment,
+              ctx.threshold,
+            );
+          }
+          next = reshareReceive(
+            scheme,
+            ctx.oldPublic,
+            dealerIds,
+            ctx.threshold,
+            ctx.roster.map((p) => p.identifier),
+            me.identifier,
+            received,
+          );
+        } catch (err) {
+          // crypto names dealers by their old identifier
+          throw renameCulprit(err, ctx.oldRoster);
+        }
+        const publicKey = next.public.commitments[0]!;
+        if (publicKey !== ctx.oldPublic.commitments[0]) {
+          throw new ConclaveError('DISAGREEMENT', 'the reshared key differs from the wallet key');
+        }
+        const reshareHash = transcriptHash([params, canonicalPackage(next.public)]);
+        const share: ShareDoc = {
+          _id: shareDocId(ctx.tenant, ctx.keyId, ctx.toVersion),
+          tenant: ctx.tenant,
+          walletId: ctx.walletId,
+          keyId: ctx.keyId,
+          version: ctx.toVersion,
+          scheme: scheme.name,
+          status: 'pending',
+          identifier: me.identifier,
+          threshold: ctx.threshold,
+          roster: ctx.roster,
+          public: next.public,
+          publicKey,
+          transcriptHash: ctx.transcriptHash,
+          sealed: sealJson(
+            rt.kek,
+            { signingShare: next.signingShare },
+            shareContext(rt, ctx.tenant, ctx.keyId, ctx.toVersion),
+          ),
+          createdAt: new Date(),
+        };
+        const stored = await writeUnlessAborted(
+          rt,
+          ctx.tenant,
+          ctx.ceremonyId,
+          () => PartyStore.insertOrGet(rt.store.pendingShares, share),
+          () => rt.store.pendingShares.deleteOne({ _id: share._id }),
+        );
+        if (!samePublicPackage(stored.public, next.public)) {
+          throw new ConclaveError(
+            'BAD_INPUT',
+            `key ${ctx.keyId} v${ctx.toVersion} already exists on ${rt.partyId}`,
+          );
+        }
+        const body: ReshareResultBody = {
+          params,
+          publicKey,
+          public: next.public,
+          transcriptHash: ctx.transcriptHash,
+          reshareHash,
+        };
+        return {
+          output: sealBroadcast(
+            header(ctx, 'reshare-2', 'reshare-result', rt.partyId, '*'),
+            jsonBytes(body),
+            rt.identitySecret,
+          ),
+        };
+      });
+    },
+
+    /** Activates the new share once every new party signed the same public package. */
+    async reshareActivate(ctx: ReshareContext, results: Envelope[]): Promise<void> {
+      const id = shareDocId(ctx.tenant, ctx.keyId, ctx.toVersion);
+      if (!(await rt.store.shares.findOne({ _id: id }))) {
+        const share = await rt.store.pendingShares.findOne({ _id: id });
+        if (!share || share.tenant !== ctx.tenant) {
+          throw new ConclaveError('BAD_INPUT', `no new share of key ${ctx.keyId} on ${rt.partyId}`);
+        }
+        const params = reshareParams(ctx);
+        for (const peer of ctx.roster) {
+          if (peer.partyId === rt.partyId) continue;
+          const body = openFrom<ReshareResultBody>(
+            rt,
+            results,
+            header(ctx, 'reshare-2', 'reshare-result', peer.partyId, '*'),
+            peer,
+            false,
+          );
+          if (
+            body.params !== params ||
+            body.publicKey !== share.publicKey ||
+            !samePublicPackage(body.public, share.public)
+          ) {
+            throw new CulpritError(
+              'DISAGREEMENT',
+              peer.partyId,
+              `${peer.partyId} reports another public package`,
+            );
+          }
+        }
+        await PartyStore.insertOrGet(rt.store.shares, {
+          ...share,
+          status: 'active',
+          activatedAt: new Date(),
+        });
+      }
+      await rt.store.pendingShares.deleteOne({ _id: id });
+      await rt.store.rounds.deleteMany({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId });
+    },
+
+    /**
+     * Destroys this party's share of the old version. Called only after the wallet moved to the
+     * new version: from then on the old shares are never needed, and gone they cannot leak.
+     */
+    async reshareRetire(ctx: ReshareContext): Promise<void> {
+      const id = shareDocId(ctx.tenant, ctx.keyId, ctx.fromVersion);
+      await rt.store.shares.deleteOne({ _id: id, tenant: ctx.tenant });
+      rt.activeShares.forget(id);
+      await rt.store.rounds.deleteMany({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId });
+    },
+
+    /** Forgets a pending new share of an aborted reshare; the old share is untouched. */
+    async reshareAbort(ctx: ReshareContext): Promise<void> {
+      await abortCeremony(rt, ctx.tenant, ctx.ceremonyId, () =>
+        rt.store.pendingShares.deleteOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.toVersion) }),
+      );
+    },
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * Rotation and resharing on the real stack, for Ed25519 and Taproot keys: the key and its
+ * addresses never change, every allowed signer subset of the new committee signs (verified by an
+ * implementation that knows nothing of Conclave), old shares are destroyed, a worker killed
+ * mid-ceremony does not cost the wallet its signing ability, and lifecycle ceremonies are one
+ * at a time per wallet with signing refused meanwhile.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConclaveClient } from '../../src/client/index.js';
+import { loadConfig } from '../../src/config.js';
+import { killPartyWorker, restartPartyWorker } from '../../src/stack/dev.js';
+import { CoordinatorStore, walletDocId } from '../../src/store/coordinator-store.js';
+import { closeAllDbs, openDb } from '../../src/store/mongo.js';
+import { shareDocId } from '../../src/store/party-store.js';
+import { verifyIndependently } from '../independent-verify.js';
+import { partyStore, stackEnv, waitFor } from './helpers.js';
+
+let client: ConclaveClient;
+beforeAll(async () => {
+  client = await ConclaveClient.connect(stackEnv());
+});
+afterAll(async () => {
+  await client?.close();
+  await closeAllDbs();
+});
+
+const message32 = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex');
+
+function subsets<T>(items: T[], k: number): T[][] {
+  if (k === 0) return [[]];
+  if (items.length < k) return [];
+  const [head, ...rest] = items;
+  return [...subsets(rest, k - 1).map((s) => [head!, ...s]), ...subsets(rest, k)];
+}
+
+async function expectSignsWithEverySubset(scheme: string, walletId: string, parties: string[], t: number) {
+  const key = await client.deriveKey(walletId, { path: 'm/0' });
+  for (const signers of subsets(parties, t)) {
+    const message = message32();
+    const r = await client.sign({ walletId, message, signers, path: 'm/0' });
+    const ok = verifyIndependently(scheme, r.signature, Buffer.from(message, 'hex'), key.verifyingKey);
+    expect(ok, `${signers.join('+')}`).toBe(true);
+  }
+}
+
+async function shareVersions(walletId: string, keyId: string, parties: string[], version: number) {
+  const out: Record<string, { active: boolean; pending: boolean }> = {};
+  for (const p of parties) {
+    const store = await partyStore(p);
+    const id = shareDocId('default', keyId, version);
+    out[p] = {
+      active: (await store.shares.findOne({ _id: id, walletId })) !== null,
+      pending: (await store.pendingShares.findOne({ _id: id })) !== null,
+    };
+  }
+  return out;
+}
+
+describe.each(['frost-ed25519', 'frost-taproot'])('%s: rotation and resharing', (scheme) => {
+  let walletId: string;
+  let keyId: string;
+  let publicKey: string;
+  let address: string | undefined;
+
+  it('rotates a 2-of-3 key: same key and address, new shares, old shares destroyed', async () => {
+    const w = await client.createWallet({ scheme, threshold: 2, parties: 3 });
+    ({ walletId, keyId, publicKey } = w);
+    address = (await client.deriveKey(walletId, { path: 'm/0' })).address;
+    const r = await client.rotate(walletId);
+    expect(r).toMatchObject({ kind: 'rotation', fromVersion: 1, version: 2, publicKey, threshold: 2 });
+    expect(r.parties).toEqual(['p1', 'p2', 'p3']);
+    expect(r.dealers).toHaveLength(2);
+    const info = await client.getWallet(walletId);
+    expect(info).toMatchObject({ version: 2, publicKey, threshold: 2 });
+    expect((await client.deriveKey(walletId, { path: 'm/0' })).address).toBe(address);
+    for (const [p, v] of Object.entries(await shareVersions(walletId, keyId, ['p1', 'p2', 'p3'], 1))) {
+      expect(v, `${p} v1`).toEqual({ active: false, pending: false });
+    }
+    for (const [p, v] of Object.entries(await shareVersions(walletId, keyId, ['p1', 'p2', 'p3'], 2))) {
+      expect(v, `${p} v2`).toEqual({ active: true, pending: false });
+    }
+    await expectSignsWithEverySubset(scheme, walletId, ['p1', 'p2', 'p3'], 2);
+  });
+
+  it('reshares 2-of-3 to 3-of-5: every 3-subset signs, two signers are refused', async () => {
+    const r = await client.reshare(walletId, { parties: ['p1', 'p2', 'p3', 'p4', 'p5'], threshold: 3 });
+    expect(r).toMatchObject({ kind: 'reshare', version: 3, publicKey, threshold: 3 });
+    await expectSignsWithEverySubset(scheme, walletId, ['p1', 'p2', 'p3', 'p4', 'p5'], 3);
+    await expect(
+      client.sign({ walletId, message: message32(), signers: ['p4', 'p5'] }),
+    ).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+    expect((await client.deriveKey(walletId, { path: 'm/0' })).address).toBe(address);
+  });
+
+  it('reshares back to 2-of-3 replacing p3 by p4: p3 keeps nothing, every pair signs', async () => {
+    const r = await client.reshare(walletId, { parties: ['p1', 'p2', 'p4'], threshold: 2 });
+    expect(r).toMatchObject({ version: 4, publicKey, threshold: 2, parties: ['p1', 'p2', 'p4'] });
+    expect(r.dealers).toHaveLength(3);
+    const v3 = await shareVersions(walletId, keyId, ['p1', 'p2', 'p3', 'p4', 'p5'], 3);
+    expect(Object.values(v3).every((v) => !v.active && !v.pending)).toBe(true);
+    const v4 = await shareVersions(walletId, keyId, ['p1', 'p2', 'p3', 'p4', 'p5'], 4);
+    expect(Object.fromEntries(Object.entries(v4).map(([p, v]) => [p, v.active]))).toEqual({
+      p1: true,
+      p2: true,
+      p3: false,
+      p4: true,
+      p5: false,
+    });
+    await expectSignsWithEverySubset(scheme, walletId, ['p1', 'p2', 'p4'], 2);
+    await expect(
+      client.sign({ walletId, message: message32(), signers: ['p1', 'p3'] }),
+    ).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+  });
+});
+
+describe('lifecycle rules', () => {
+  it('refuses bad reshares clearly and keeps the wallet as it was', async () => {
+    const w = await client.createWallet({ threshold: 2, parties: 3 });
+    await expect(client.reshare(w.walletId, { threshold: 1 })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/threshold must be at least 2/),
+    });
+    await expect(client.reshare(w.walletId, { parties: ['p1', 'p2'], threshold: 3 })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/larger than the new committee/),
+    });
+    await expect(client.reshare(w.walletId, { dealers: ['p1'] })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+    await expect(client.rotate('no-such-wallet')).rejects.toMatchObject({ code: 'UNKNOWN_WALLET' });
+    const info = await client.getWallet(w.walletId);
+    expect(info.version).toBe(1);
+    const r = await client.sign({ walletId: w.walletId, message: message32() });
+    expect(
+      verifyIndependently('frost-ed25519', r.signature, Buffer.from(r.message, 'hex'), w.publicKey),
+    ).toBe(true);
+  });
+
+  it('one lifecycle ceremony per wallet; signing is refused while one holds the wallet', async () => {
+    const w = await client.createWallet({ threshold: 2, parties: 3 });
+    const store = new CoordinatorStore(await openDb(loadConfig(stackEnv()).coordinatorDb));
+    const id = walletDocId('default', w.walletId);
+    await store.wallets.updateOne({ _id: id }, { $set: { lockedBy: 'reshare:default:other/run' } });
+    try {
+      await expect(client.sign({ walletId: w.walletId, message: message32() })).rejects.toMatchObject({
+        code: 'BUSY',
+        message: expect.stringMatching(/changing its shares .*retry/),
+      });
+      await expect(client.rotate(w.walletId)).rejects.toMatchObject({ code: 'BUSY' });
+    } finally {
+      await store.wallets.updateOne({ _id: id }, { $set: { lockedBy: null } });
+    }
+    await client.rotate(w.walletId);
+    await client.sign({ walletId: w.walletId, message: message32() });
+  });
+
+  it('a new party killed during a reshare: the ceremony finishes once it is back, and the key signs', async () => {
+    const env = stackEnv();
+    const w = await client.createWallet({ threshold: 2, parties: 3 });
+    const old = await Promise.all(['p1', 'p2', 'p3'].map((p) => partyStore(p)));
+    const pending = client.reshare(w.walletId, { parties: ['p1', 'p2', 'p4'], threshold: 2 });
+    try {
+      // SIGKILL the new party p4 the moment a dealer has dealt: its receive round is queued or lost
+      const ceremony = new RegExp(`^reshare:default:${w.walletId}:`);
+      await waitFor(
+        'a dealer dealt',
+        async () =>
+          (
+            await Promise.all(
+              old.map((st) => st.rounds.countDocuments({ ceremonyId: ceremony, step: 'reshare-deal' })),
+            )
+          ).some((n) => n > 0),
+        30_000,
+        5,
+      );
+      await killPartyWorker(env, 'p4');
+    } finally {
+      await restartPartyWorker(env, 'p4');
+    }
+    const r = await pending;
+    expect(r.version).toBe(2);
+    const s = await client.sign({ walletId: w.walletId, message: message32(), signers: ['p2', 'p4'] });
+    expect(
+      verifyIndependently('frost-ed25519', s.signature, Buffer.from(s.message, 'hex'), w.publicKey),
+    ).toBe(true);
+  });
+});
