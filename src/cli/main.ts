@@ -22,6 +22,8 @@ const usage = `usage:
                  networks: mainnet, testnet, signet, regtest (Taproot); mainnet-beta, devnet, testnet (Solana)
   conclave rotate --wallet ID [--request-id ID] [--tenant ID]
                  new shares of the same key; old shares are destroyed
+  conclave rotate --wallet ID --every 30d | --unschedule
+                 rotate on a Temporal schedule, or stop doing so
   conclave reshare --wallet ID [--threshold T] [--parties N | --party-ids a,b,c] [--dealers a,b]
                  [--request-id ID] [--tenant ID]
   conclave wallet --wallet ID [--tenant ID]
@@ -44,6 +46,8 @@ const options = {
   signers: { type: 'string' },
   'request-id': { type: 'string' },
   dealers: { type: 'string' },
+  every: { type: 'string' },
+  unschedule: { type: 'boolean' },
 } as const;
 
 class UsageError extends Error {}
@@ -223,6 +227,27 @@ async function run(command: string[], v: Values): Promise<void> {
       ...(k.address
         ? [`address    ${k.address} (${k.network})`]
         : ['address    - (no chain uses this scheme)']),
+    ]);
+    return;
+  }
+  if (cmd === 'rotate' && (v.every !== undefined || v.unschedule)) {
+    const walletId = required('wallet', v.wallet);
+    if (v.unschedule) {
+      const had = await withClient((c) => c.unscheduleRotation(walletId, v.tenant));
+      print(json, { walletId, scheduled: false, removed: had }, [
+        had
+          ? `wallet ${walletId} no longer rotates on a schedule`
+          : `wallet ${walletId} had no rotation schedule`,
+      ]);
+      return;
+    }
+    const every = v.every!;
+    if (!/^\d+\s*(s|m|h|d|seconds?|minutes?|hours?|days?)$/.test(every)) {
+      throw new ConclaveError('BAD_INPUT', `--every must be a duration like 30d, 12h or 90s, got "${every}"`);
+    }
+    const scheduleId = await withClient((c) => c.scheduleRotation(walletId, every, v.tenant));
+    print(json, { walletId, scheduled: true, every, scheduleId }, [
+      `wallet ${walletId} rotates every ${every} (schedule ${scheduleId})`,
     ]);
     return;
   }

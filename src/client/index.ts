@@ -6,11 +6,14 @@ import { randomUUID } from 'node:crypto';
 import {
   Client,
   Connection,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdReusePolicy, type Duration } from '@temporalio/common';
 import { ceremonyExecutionTimeout, coordinatorTaskQueue } from '../../temporal.config.js';
 import type {
   FailureDetails,
@@ -69,6 +72,8 @@ export interface SignOptions {
 }
 
 export const defaultTenant = 'default';
+
+export const rotationScheduleId = (tenant: string, walletId: string) => `rotate:${tenant}:${walletId}`;
 
 export class ConclaveClient {
   private constructor(
@@ -162,6 +167,55 @@ export class ConclaveClient {
     opts: Omit<ReshareOptions, 'parties' | 'threshold'> = {},
   ): Promise<ReshareResult> {
     return this.reshare(walletId, opts);
+  }
+
+  /**
+   * Rotates a wallet on a schedule (a Temporal schedule, e.g. every '30 days'). A run that comes
+   * while another lifecycle ceremony holds the wallet fails as BUSY and the next one tries again.
+   */
+  async scheduleRotation(walletId: string, every: string, tenant: string = defaultTenant): Promise<string> {
+    assertId('tenant', tenant);
+    assertId('wallet id', walletId);
+    const req: ReshareRequest = { tenant, walletId };
+    const scheduleId = rotationScheduleId(tenant, walletId);
+    try {
+      await this.client.schedule.create({
+        scheduleId,
+        spec: { intervals: [{ every: every as Duration }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'reshareWorkflow',
+          workflowId: `reshare:${tenant}:${walletId}:scheduled`,
+          taskQueue: coordinatorTaskQueue,
+          args: [req],
+          workflowExecutionTimeout: ceremonyExecutionTimeout,
+        },
+        policies: { overlap: ScheduleOverlapPolicy.SKIP },
+      });
+    } catch (err) {
+      if (err instanceof ScheduleAlreadyRunning) {
+        throw new ConclaveError(
+          'BAD_INPUT',
+          `wallet ${walletId} already rotates on a schedule (${scheduleId})`,
+        );
+      }
+      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      throw new ConclaveError('BAD_INPUT', `cannot schedule rotation of ${walletId}: ${why}`);
+    }
+    return scheduleId;
+  }
+
+  /** Stops a wallet's scheduled rotation; false if it had none. */
+  async unscheduleRotation(walletId: string, tenant: string = defaultTenant): Promise<boolean> {
+    assertId('tenant', tenant);
+    assertId('wallet id', walletId);
+    try {
+      await this.client.schedule.getHandle(rotationScheduleId(tenant, walletId)).delete();
+      return true;
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return false;
+      throw err;
+    }
   }
 
   /** Moves a wallet's key to another committee and/or threshold; the key and addresses stay. */

@@ -158,6 +158,39 @@ describe('lifecycle rules', () => {
     await client.sign({ walletId: w.walletId, message: message32() });
   });
 
+  it('rotates on a Temporal schedule until unscheduled', async () => {
+    const w = await client.createWallet({ threshold: 2, parties: 3 });
+    await client.scheduleRotation(w.walletId, '2s');
+    try {
+      await expect(client.scheduleRotation(w.walletId, '2s')).rejects.toMatchObject({ code: 'BAD_INPUT' });
+      await waitFor(
+        'a scheduled rotation',
+        async () => (await client.getWallet(w.walletId)).version >= 2,
+        60_000,
+        250,
+      );
+    } finally {
+      expect(await client.unscheduleRotation(w.walletId)).toBe(true);
+    }
+    expect(await client.unscheduleRotation(w.walletId)).toBe(false);
+    // a run may still be finishing: wait for the lock to go, then the key signs as before
+    await waitFor(
+      'the last scheduled rotation to finish',
+      async () =>
+        client
+          .sign({ walletId: w.walletId, message: message32() })
+          .then(() => true)
+          .catch((e: { code?: string }) => {
+            if (e.code !== 'BUSY') throw e;
+            return false;
+          }),
+      60_000,
+      250,
+    );
+    const info = await client.getWallet(w.walletId);
+    expect(info.publicKey).toBe(w.publicKey);
+  });
+
   it('a new party killed during a reshare: the ceremony finishes once it is back, and the key signs', async () => {
     const env = stackEnv();
     const w = await client.createWallet({ threshold: 2, parties: 3 });
