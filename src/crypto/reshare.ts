@@ -27,53 +27,28 @@
  * Bigint intermediates cannot be wiped in JS; byte arrays this module creates are zeroed.
  */
 import { ConclaveError, CulpritError } from '../errors.js';
-import { fromHex, toHex } from './encoding.js';
+import { toHex } from './encoding.js';
 import type { PublicPackage } from './frost.js';
 import type { Scheme } from './schemes.js';
-
-type Rng = (bytesLength?: number) => Uint8Array<ArrayBuffer>;
+import {
+  bad,
+  idScalar,
+  isObject,
+  mulG,
+  pointsOf,
+  pubPoint,
+  scalarHex,
+  scalarOf,
+  tryPoint,
+  type Pt,
+  type Rng,
+} from './group.js';
 
 /** One dealer's output: `commitment` is broadcast, `shares[newId]` goes privately to newId. */
 export interface ReshareDeal {
   commitment: string[];
   /** SECRET: sub-share g_i(x_j) per new identifier (scalar hex). */
   shares: Record<string, string>;
-}
-
-/** The minimal point interface this module uses (noble's point classes satisfy it). */
-interface Pt {
-  add(o: Pt): Pt;
-  multiply(n: bigint): Pt;
-  multiplyUnsafe(n: bigint): Pt;
-  equals(o: Pt): boolean;
-  is0(): boolean;
-  toBytes(): Uint8Array;
-}
-interface PtCons {
-  BASE: Pt;
-  ZERO: Pt;
-  fromBytes(b: Uint8Array): Pt;
-}
-
-const bad = (msg: string) => new ConclaveError('BAD_INPUT', msg);
-
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-const pointsOf = (scheme: Scheme) => scheme.Point as unknown as PtCons;
-
-/** Canonical nonzero identifier → its scalar; BAD_INPUT otherwise. */
-function idScalar(scheme: Scheme, id: unknown, what: string): bigint {
-  const Fn = scheme.frost.utils.Fn;
-  if (typeof id !== 'string') throw bad(`${what} is not a canonical identifier`);
-  try {
-    const n = Fn.fromBytes(fromHex(id, what));
-    if (!Fn.is0(n) && toHex(Fn.toBytes(n)) === id) return n;
-  } catch {
-    // fall through
-  }
-  throw bad(`${what} is not a canonical identifier`);
 }
 
 /** A list of distinct canonical identifiers, as scalars keyed by identifier. */
@@ -86,23 +61,6 @@ function idList(scheme: Scheme, ids: unknown, what: string): Map<string, bigint>
     out.set(id as string, x);
   }
   return out;
-}
-
-/** A public point (canonical, non-identity, prime order) or undefined. */
-function tryPoint(scheme: Scheme, hex: unknown): Pt | undefined {
-  if (typeof hex !== 'string') return undefined;
-  try {
-    const b = fromHex(hex, 'point');
-    return scheme.isValidPoint(b) ? pointsOf(scheme).fromBytes(b) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function pubPoint(scheme: Scheme, hex: unknown): Pt {
-  const p = tryPoint(scheme, hex);
-  if (!p) throw bad('invalid public key package');
-  return p;
 }
 
 function checkPublicShape(pub: unknown): asserts pub is PublicPackage {
@@ -118,37 +76,6 @@ function checkPublicShape(pub: unknown): asserts pub is PublicPackage {
   ) {
     throw bad('invalid public key package');
   }
-}
-
-/** Decodes a canonical scalar; `blame` turns a malformed value into that culprit's error. */
-function scalarOf(scheme: Scheme, hex: unknown, what: string, blame?: string): bigint {
-  const Fn = scheme.frost.utils.Fn;
-  try {
-    if (typeof hex !== 'string') throw new Error();
-    const b = fromHex(hex, what);
-    try {
-      if (b.length !== Fn.BYTES) throw new Error();
-      return Fn.fromBytes(b);
-    } finally {
-      b.fill(0);
-    }
-  } catch {
-    if (blame !== undefined) throw new CulpritError('BAD_SHARE', blame, `malformed ${what}`);
-    throw bad(`${what} is not a valid scalar`);
-  }
-}
-
-function scalarHex(scheme: Scheme, n: bigint): string {
-  const b = scheme.frost.utils.Fn.toBytes(n);
-  const h = toHex(b);
-  b.fill(0);
-  return h;
-}
-
-/** s·G in constant time; s = 0 gives the identity (noble's multiply refuses 0). */
-function mulG(scheme: Scheme, s: bigint): Pt {
-  const P = pointsOf(scheme);
-  return s === 0n ? P.ZERO : P.BASE.multiply(s);
 }
 
 /** Σ_k C_k·x^k over public points (x ≠ 0, so every power is a valid nonzero scalar). */
