@@ -10,6 +10,7 @@ import {
   roundDocId,
   type PeerEntry,
   type RoundDoc,
+  type ShareDoc,
 } from '../../src/store/party-store.js';
 
 export function selfEntry(rt: PartyRuntime, roster: PeerEntry[]): PeerEntry {
@@ -203,4 +204,28 @@ export function renameCulprit(err: unknown, roster: PeerEntry[]): unknown {
       return new CulpritError(err.code, party.partyId, err.message.replace(/ \(culprit: [^)]*\)$/, ''));
   }
   return err;
+}
+
+/**
+ * Activates a pending share once `checkPeers` (which throws, naming a peer, on any disagreement)
+ * accepts every other party's signed result: a coordinator cannot activate a disputed share.
+ * Idempotent: a retried activation finishes what a crashed one started.
+ */
+export async function activatePendingShare(
+  rt: PartyRuntime,
+  tenant: string,
+  ceremonyId: string,
+  shareId: string,
+  checkPeers: (pending: ShareDoc) => void,
+): Promise<void> {
+  if (!(await rt.store.shares.findOne({ _id: shareId }))) {
+    const share = await rt.store.pendingShares.findOne({ _id: shareId });
+    if (!share || share.tenant !== tenant) {
+      throw new ConclaveError('BAD_INPUT', `no pending share ${shareId} on ${rt.partyId}`);
+    }
+    checkPeers(share);
+    await PartyStore.insertOrGet(rt.store.shares, { ...share, status: 'active', activatedAt: new Date() });
+  }
+  await rt.store.pendingShares.deleteOne({ _id: shareId });
+  await rt.store.rounds.deleteMany({ tenant, ceremonyId });
 }

@@ -24,6 +24,7 @@ import { PartyStore, roundDocId, shareDocId, type ShareDoc } from '../../src/sto
 import type { KeygenContext } from '../types.js';
 import {
   abortCeremony,
+  activatePendingShare,
   checkPinnedPeers,
   jsonBytes,
   loadRoundState,
@@ -262,12 +263,7 @@ export function keygenActivities(rt: PartyRuntime) {
      */
     async dkgActivate(ctx: KeygenContext, results: Envelope[]): Promise<void> {
       const id = shareDocId(ctx.tenant, ctx.keyId, ctx.version);
-      const active = await rt.store.shares.findOne({ _id: id });
-      if (!active) {
-        const share = await rt.store.pendingShares.findOne({ _id: id });
-        if (!share || share.tenant !== ctx.tenant) {
-          throw new ConclaveError('BAD_INPUT', `no share of key ${ctx.keyId} on ${rt.partyId}`);
-        }
+      await activatePendingShare(rt, ctx.tenant, ctx.ceremonyId, id, (share) => {
         for (const peer of ctx.roster) {
           if (peer.partyId === rt.partyId) continue;
           const expect = header(ctx, 'dkg-3', 'dkg-result', peer.partyId, '*');
@@ -280,15 +276,7 @@ export function keygenActivities(rt: PartyRuntime) {
             );
           }
         }
-        await PartyStore.insertOrGet(rt.store.shares, {
-          ...share,
-          status: 'active',
-          activatedAt: new Date(),
-        });
-      }
-      // cleanup is idempotent: a retried activation finishes what a crashed one started
-      await rt.store.pendingShares.deleteOne({ _id: id });
-      await rt.store.rounds.deleteMany({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId });
+      });
     },
 
     /** Forgets everything an aborted key generation left behind on this party. */

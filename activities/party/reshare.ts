@@ -19,6 +19,7 @@ import { PartyStore, shareDocId, type PeerEntry, type ShareDoc } from '../../src
 import type { ReshareContext } from '../types.js';
 import {
   abortCeremony,
+  activatePendingShare,
   checkPinnedPeers,
   jsonBytes,
   openFrom,
@@ -288,22 +289,13 @@ export function reshareActivities(rt: PartyRuntime) {
 
     /** Activates the new share once every new party signed the same public package. */
     async reshareActivate(ctx: ReshareContext, results: Envelope[]): Promise<void> {
+      const params = reshareParams(ctx);
       const id = shareDocId(ctx.tenant, ctx.keyId, ctx.toVersion);
-      if (!(await rt.store.shares.findOne({ _id: id }))) {
-        const share = await rt.store.pendingShares.findOne({ _id: id });
-        if (!share || share.tenant !== ctx.tenant) {
-          throw new ConclaveError('BAD_INPUT', `no new share of key ${ctx.keyId} on ${rt.partyId}`);
-        }
-        const params = reshareParams(ctx);
+      await activatePendingShare(rt, ctx.tenant, ctx.ceremonyId, id, (share) => {
         for (const peer of ctx.roster) {
           if (peer.partyId === rt.partyId) continue;
-          const body = openFrom<ReshareResultBody>(
-            rt,
-            results,
-            header(ctx, 'reshare-2', 'reshare-result', peer.partyId, '*'),
-            peer,
-            false,
-          );
+          const expect = header(ctx, 'reshare-2', 'reshare-result', peer.partyId, '*');
+          const body = openFrom<ReshareResultBody>(rt, results, expect, peer, false);
           if (
             body.params !== params ||
             body.publicKey !== share.publicKey ||
@@ -316,14 +308,7 @@ export function reshareActivities(rt: PartyRuntime) {
             );
           }
         }
-        await PartyStore.insertOrGet(rt.store.shares, {
-          ...share,
-          status: 'active',
-          activatedAt: new Date(),
-        });
-      }
-      await rt.store.pendingShares.deleteOne({ _id: id });
-      await rt.store.rounds.deleteMany({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId });
+      });
     },
 
     /**
