@@ -1,11 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConclaveError, CulpritError } from '../../src/errors.js';
 import { fromHex, toHex, utf8 } from '../../src/crypto/encoding.js';
 import {
   aggregateSignature,
-  dkgRound1,
-  dkgRound2,
-  dkgRound3,
   identifierFor,
   signCommit,
   signShare,
@@ -14,51 +10,7 @@ import {
 import { repairStep1, repairStep2, repairStep3, verifyRepairCommitments } from '../../src/crypto/repair.js';
 import { getScheme, type Scheme } from '../../src/crypto/schemes.js';
 
-const rt = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
-
-interface Party {
-  identifier: string;
-  signingShare: string;
-  public: PublicPackage;
-}
-
-function errOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
-
-function expectCulprit(fn: () => unknown, code: string, culprit: string, msg?: RegExp) {
-  const e = errOf(fn);
-  expect(e).toBeInstanceOf(CulpritError);
-  expect((e as CulpritError).code).toBe(code);
-  expect((e as CulpritError).culprit).toBe(culprit);
-  if (msg) expect((e as Error).message).toMatch(msg);
-}
-
-function expectCode(fn: () => unknown, code: string, msg?: RegExp) {
-  const e = errOf(fn);
-  expect(e).toBeInstanceOf(ConclaveError);
-  expect((e as ConclaveError).code).toBe(code);
-  if (msg) expect((e as Error).message).toMatch(msg);
-}
-
-function runDkg(S: Scheme, t: number, n: number): Party[] {
-  const ids = Array.from({ length: n }, (_, i) => identifierFor(S, i + 1));
-  const r1 = ids.map((id) => dkgRound1(S, id, t, n));
-  const pkgs = r1.map((r) => r.pkg);
-  const others = (id: string) => rt(pkgs.filter((p) => p.identifier !== id));
-  const r2 = ids.map((id, i) => dkgRound2(S, r1[i]!.state, others(id)));
-  return ids.map((id, j) => {
-    const received = ids
-      .filter((_, i) => i !== j)
-      .map((from) => ({ from, share: r2[ids.indexOf(from)]!.shares[id]! }));
-    return dkgRound3(S, r2[j]!.state, others(id), received);
-  });
-}
+import { expectCode, expectCulprit, rt, runDkg, type Party } from './frost-fixtures.js';
 
 function sign(S: Scheme, signers: Party[], msg: Uint8Array): string {
   const commits = signers.map((p) => signCommit(S, p.identifier, p.signingShare));
