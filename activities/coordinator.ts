@@ -4,7 +4,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { openEnvelope, type Envelope } from '../src/crypto/envelope.js';
-import { fromHex, toHex } from '../src/crypto/encoding.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { fromHex, toHex, utf8 } from '../src/crypto/encoding.js';
 import {
   aggregateSignature as aggregateShares,
   identifierFor,
@@ -36,6 +37,7 @@ import type {
   KeygenRequest,
   KeygenResult,
   PartyInfo,
+  RecoverRequest,
   ReshareContext,
   ReshareRequest,
   ReshareResult,
@@ -95,6 +97,25 @@ export function pickSigners(members: string[], threshold: number): string[] {
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];
   }
   return pool.slice(0, threshold);
+}
+
+/** One lifecycle ceremony per wallet: refuses (BUSY) if another one holds the wallet. */
+function assertNotLocked(w: WalletDoc, ceremonyId: string): void {
+  if (w.lockedBy && w.lockedBy !== ceremonyId) {
+    throw new ConclaveError('BUSY', `wallet ${w.walletId} is already changing its shares (${w.lockedBy})`);
+  }
+}
+
+/** Takes the wallet's lifecycle lock by a conditional update; a retry finds its own lock. */
+async function takeLifecycleLock(store: CoordinatorStore, w: WalletDoc, ceremonyId: string): Promise<void> {
+  if (w.lockedBy === ceremonyId) return;
+  const locked = await store.wallets.updateOne(
+    { _id: w._id, version: w.version, lockedBy: null },
+    { $set: { lockedBy: ceremonyId } },
+  );
+  if (locked.modifiedCount !== 1) {
+    throw new ConclaveError('BUSY', `wallet ${w.walletId} is already changing its shares`);
+  }
 }
 
 export async function openCoordinatorStore(): Promise<CoordinatorStore> {
@@ -335,12 +356,7 @@ export function createCoordinatorActivities(
           `${w.threshold} dealers of the current committee are needed, ${dealers.length} named`,
         );
       }
-      if (w.lockedBy && w.lockedBy !== ceremonyId) {
-        throw new ConclaveError(
-          'BUSY',
-          `wallet ${req.walletId} is already changing its shares (${w.lockedBy})`,
-        );
-      }
+      assertNotLocked(w, ceremonyId);
       const scheme = getScheme(w.scheme);
       const roster: PeerEntry[] = parties.map((partyId, i) => {
         const info = infos.find((p) => p.partyId === partyId);
@@ -353,15 +369,7 @@ export function createCoordinatorActivities(
         };
       });
       const sameCommittee = parties.join() === oldIds.join() && threshold === w.threshold;
-      if (!w.lockedBy) {
-        const locked = await store.wallets.updateOne(
-          { _id: w._id, version: w.version, lockedBy: null },
-          { $set: { lockedBy: ceremonyId } },
-        );
-        if (locked.modifiedCount !== 1) {
-          throw new ConclaveError('BUSY', `wallet ${req.walletId} is already changing its shares`);
-        }
-      }
+      await takeLifecycleLock(store, w, ceremonyId);
       return {
         tenant: w.tenant,
         ceremonyId,
@@ -378,6 +386,65 @@ export function createCoordinatorActivities(
         dealers: oldIds.filter((p) => dealers.includes(p)),
         threshold,
         roster,
+      };
+    },
+
+    /**
+     * Plans the recovery of one party's lost share and takes the wallet's lifecycle lock. The new
+     * version keeps committee and threshold; the lost party's entry carries the keys it has now.
+     */
+    async planRecover(req: RecoverRequest, ceremonyId: string, lostInfo: PartyInfo): Promise<ReshareContext> {
+      assertId('tenant', req.tenant);
+      assertId('wallet id', req.walletId);
+      assertPartyId(req.party);
+      const store = await getStore();
+      const w = await findWallet(store, req.tenant, req.walletId);
+      if (!w)
+        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+      const ids = w.parties.map((p) => p.partyId);
+      if (!ids.includes(req.party)) {
+        throw new ConclaveError('BAD_INPUT', `${req.party} is not a party of wallet ${req.walletId}`);
+      }
+      const others = ids.filter((p) => p !== req.party);
+      const helpers = req.helpers ?? pickSigners(others, Math.min(w.threshold, others.length));
+      if (new Set(helpers).size !== helpers.length)
+        throw new ConclaveError('BAD_INPUT', 'helper list has duplicates');
+      for (const h of helpers) {
+        if (h === req.party) throw new ConclaveError('BAD_INPUT', `${h} cannot help recover its own share`);
+        if (!ids.includes(h))
+          throw new ConclaveError('BAD_INPUT', `helper ${h} is not a party of wallet ${req.walletId}`);
+      }
+      if (helpers.length < w.threshold) {
+        throw new ConclaveError(
+          'BAD_INPUT',
+          `recovery needs at least ${w.threshold} helpers (the threshold), ${helpers.length} named`,
+        );
+      }
+      if (lostInfo.partyId !== req.party)
+        throw new ConclaveError('UNKNOWN_PARTY', `party ${req.party} did not answer`);
+      assertNotLocked(w, ceremonyId);
+      await takeLifecycleLock(store, w, ceremonyId);
+      return {
+        tenant: w.tenant,
+        ceremonyId,
+        walletId: w.walletId,
+        keyId: w.keyId,
+        scheme: w.scheme,
+        kind: 'recovery',
+        lost: req.party,
+        fromVersion: w.version,
+        toVersion: w.version + 1,
+        oldThreshold: w.threshold,
+        oldRoster: w.parties,
+        oldPublic: w.publicPackage,
+        transcriptHash: w.transcriptHash,
+        dealers: ids.filter((p) => helpers.includes(p)),
+        threshold: w.threshold,
+        roster: w.parties.map((p) =>
+          p.partyId === req.party
+            ? { ...p, identityPublic: lostInfo.identityPublic, transportPublic: lostInfo.transportPublic }
+            : p,
+        ),
       };
     },
 
@@ -457,6 +524,14 @@ export function createCoordinatorActivities(
         parties: ctx.roster.map((p) => p.partyId),
         dealers: ctx.dealers,
       };
+    },
+
+    /**
+     * The message of a dry-run signature (a recovery's proof, a share validation): a tagged hash
+     * of the ceremony, 32 bytes that are no transaction, sighash or message of any chain.
+     */
+    async dryRunMessage(purpose: string, ceremonyId: string): Promise<string> {
+      return toHex(sha256(utf8(`conclave/dry-run/${purpose}\n${ceremonyId}`)));
     },
 
     /** Checks each signature share (naming a bad signer), aggregates, and verifies the result. */

@@ -110,6 +110,9 @@ export interface FailureDetails {
   reason?: string;
 }
 
+/** The ceremonies that change a wallet's shares and keep its key; each moves it to a new version. */
+export type ShareChangeKind = 'rotation' | 'reshare' | 'recovery';
+
 /**
  * A change of a wallet's shares that keeps its key: rotation (same committee and threshold) or
  * reshare (another committee and/or threshold). Parties and threshold default to the current ones.
@@ -131,7 +134,9 @@ export interface ReshareContext {
   walletId: string;
   keyId: string;
   scheme: string;
-  kind: 'rotation' | 'reshare';
+  kind: ShareChangeKind;
+  /** Recovery only: the party whose lost share the dealers (its helpers) rebuild. */
+  lost?: string;
   fromVersion: number;
   toVersion: number;
   /** The current committee, its threshold and public package (old members check it against theirs). */
@@ -140,7 +145,7 @@ export interface ReshareContext {
   oldPublic: PublicPackage;
   /** The key generation transcript hash: the wallet's chain code comes from it, in every version. */
   transcriptHash: string;
-  /** Party ids of the old committee that deal. */
+  /** Party ids of the old committee that deal (a recovery's helpers). */
   dealers: string[];
   threshold: number;
   roster: PeerEntry[];
@@ -149,11 +154,35 @@ export interface ReshareContext {
 export interface ReshareResult {
   walletId: string;
   keyId: string;
-  kind: 'rotation' | 'reshare';
+  kind: ShareChangeKind;
   fromVersion: number;
   version: number;
   publicKey: string;
   threshold: number;
   parties: string[];
   dealers: string[];
+}
+
+/** Rebuilds the lost share of one party from `helpers` (at least the threshold, the party excluded). */
+export interface RecoverRequest {
+  tenant: string;
+  walletId: string;
+  /** The party that lost its share. */
+  party: string;
+  /** Parties that help; the coordinator picks the threshold of them by default. */
+  helpers?: string[];
+}
+
+/** A signature made and verified to show that a set of shares still signs; its message signs nothing else. */
+export interface SigningProof {
+  signers: string[];
+  message: string;
+  signature: string;
+  publicKey: string;
+}
+
+export interface RecoverResult extends ReshareResult {
+  recovered: string;
+  /** The recovered party signed with helpers, and the signature verified under the wallet key. */
+  proof: SigningProof;
 }

@@ -1,3 +1,4 @@
 export { keygenWorkflow } from './keygen.js';
+export { recoverWorkflow } from './recover.js';
 export { reshareWorkflow } from './reshare.js';
 export { signWorkflow, getWalletWorkflow } from './sign.js';

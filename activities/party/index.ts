@@ -3,6 +3,7 @@ import type { PartyRuntime } from '../../src/party/runtime.js';
 import { withFailures } from '../failures.js';
 import type { PartyInfo } from '../types.js';
 import { keygenActivities } from './keygen.js';
+import { recoverActivities } from './recover.js';
 import { reshareActivities } from './reshare.js';
 import { signActivities } from './sign.js';
 
@@ -14,6 +15,7 @@ export function createPartyActivities(rt: PartyRuntime) {
     ...keygenActivities(rt),
     ...signActivities(rt),
     ...reshareActivities(rt),
+    ...recoverActivities(rt),
   });
 }
 

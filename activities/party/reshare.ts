@@ -50,7 +50,7 @@ export interface DealOutput {
   direct: Envelope[];
 }
 
-const header = (
+export const reshareHeader = (
   ctx: ReshareContext,
   round: string,
   type: string,
@@ -68,12 +68,17 @@ const header = (
 const canonicalPackage = (p: PublicPackage) =>
   JSON.stringify([p.threshold, p.total, p.commitments, Object.entries(p.verifyingShares).sort()]);
 
-/** Everything every party must agree on: both committees, thresholds, dealers, versions, old package. */
+/**
+ * Everything every party must agree on: the kind of change (and a recovery's lost party), both
+ * committees, thresholds, dealers, versions, old package.
+ */
 export const reshareParams = (ctx: ReshareContext) =>
   transcriptHash([
     paramsHash(
       [
         'reshare',
+        ctx.kind,
+        ctx.lost ?? '',
         ctx.tenant,
         ctx.walletId,
         ctx.keyId,
@@ -105,11 +110,11 @@ function validateContext(ctx: ReshareContext): void {
   }
 }
 
-const dealerEntries = (ctx: ReshareContext): PeerEntry[] =>
+export const dealerEntries = (ctx: ReshareContext): PeerEntry[] =>
   ctx.dealers.map((d) => ctx.oldRoster.find((p) => p.partyId === d)!);
 
 /** The old share of this party, which must be the one the context describes. */
-async function oldShare(rt: PartyRuntime, ctx: ReshareContext): Promise<ShareDoc> {
+export async function oldShare(rt: PartyRuntime, ctx: ReshareContext): Promise<ShareDoc> {
   const share = await rt.store.shares.findOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.fromVersion) });
   if (!share || share.tenant !== ctx.tenant || share.walletId !== ctx.walletId) {
     throw new ConclaveError(
@@ -121,6 +126,67 @@ async function oldShare(rt: PartyRuntime, ctx: ReshareContext): Promise<ShareDoc
     throw new ConclaveError('DISAGREEMENT', `the coordinator describes another key than ${rt.partyId} holds`);
   }
   return share;
+}
+
+/**
+ * Stores this party's share of the next version as pending and returns its signed result: the
+ * public package every party must report the same before anyone activates.
+ */
+export async function storeNextShare(
+  rt: PartyRuntime,
+  ctx: ReshareContext,
+  identifier: string,
+  signingShare: string,
+  pub: PublicPackage,
+): Promise<Envelope> {
+  const params = reshareParams(ctx);
+  const publicKey = pub.commitments[0]!;
+  if (publicKey !== ctx.oldPublic.commitments[0]) {
+    throw new ConclaveError('DISAGREEMENT', 'the new shares are of another key than the wallet key');
+  }
+  const reshareHash = transcriptHash([params, canonicalPackage(pub)]);
+  const share: ShareDoc = {
+    _id: shareDocId(ctx.tenant, ctx.keyId, ctx.toVersion),
+    tenant: ctx.tenant,
+    walletId: ctx.walletId,
+    keyId: ctx.keyId,
+    version: ctx.toVersion,
+    scheme: ctx.scheme,
+    status: 'pending',
+    identifier,
+    threshold: ctx.threshold,
+    roster: ctx.roster,
+    public: pub,
+    publicKey,
+    transcriptHash: ctx.transcriptHash,
+    sealed: sealJson(rt.kek, { signingShare }, shareContext(rt, ctx.tenant, ctx.keyId, ctx.toVersion)),
+    createdAt: new Date(),
+  };
+  const stored = await writeUnlessAborted(
+    rt,
+    ctx.tenant,
+    ctx.ceremonyId,
+    () => PartyStore.insertOrGet(rt.store.pendingShares, share),
+    () => rt.store.pendingShares.deleteOne({ _id: share._id }),
+  );
+  if (!samePublicPackage(stored.public, pub)) {
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `key ${ctx.keyId} v${ctx.toVersion} already exists on ${rt.partyId}`,
+    );
+  }
+  const body: ReshareResultBody = {
+    params,
+    publicKey,
+    public: pub,
+    transcriptHash: ctx.transcriptHash,
+    reshareHash,
+  };
+  return sealBroadcast(
+    reshareHeader(ctx, 'reshare-2', 'reshare-result', rt.partyId, '*'),
+    jsonBytes(body),
+    rt.identitySecret,
+  );
 }
 
 export function reshareActivities(rt: PartyRuntime) {
@@ -148,7 +214,7 @@ export function reshareActivities(rt: PartyRuntime) {
         const direct = ctx.roster.map((peer) => {
           const sub: SubShareBody = { share: deal.shares[peer.identifier]! };
           return sealDirect(
-            header(ctx, 'reshare-1', 'reshare-subshare', rt.partyId, peer.partyId),
+            reshareHeader(ctx, 'reshare-1', 'reshare-subshare', rt.partyId, peer.partyId),
             jsonBytes(sub),
             rt.identitySecret,
             fromHex(peer.transportPublic, 'transport key'),
@@ -157,7 +223,7 @@ export function reshareActivities(rt: PartyRuntime) {
         return {
           output: {
             broadcast: sealBroadcast(
-              header(ctx, 'reshare-1', 'reshare-commitment', rt.partyId, '*'),
+              reshareHeader(ctx, 'reshare-1', 'reshare-commitment', rt.partyId, '*'),
               jsonBytes(body),
               rt.identitySecret,
             ),
@@ -185,7 +251,7 @@ export function reshareActivities(rt: PartyRuntime) {
           const body = openFrom<DealBody>(
             rt,
             commitments,
-            header(ctx, 'reshare-1', 'reshare-commitment', dealer.partyId, '*'),
+            reshareHeader(ctx, 'reshare-1', 'reshare-commitment', dealer.partyId, '*'),
             dealer,
             false,
           );
@@ -199,7 +265,7 @@ export function reshareActivities(rt: PartyRuntime) {
           const sub = openFrom<SubShareBody>(
             rt,
             subShares,
-            header(ctx, 'reshare-1', 'reshare-subshare', dealer.partyId, rt.partyId),
+            reshareHeader(ctx, 'reshare-1', 'reshare-subshare', dealer.partyId, rt.partyId),
             dealer,
             true,
           );
@@ -231,59 +297,7 @@ export function reshareActivities(rt: PartyRuntime) {
           // crypto names dealers by their old identifier
           throw renameCulprit(err, ctx.oldRoster);
         }
-        const publicKey = next.public.commitments[0]!;
-        if (publicKey !== ctx.oldPublic.commitments[0]) {
-          throw new ConclaveError('DISAGREEMENT', 'the reshared key differs from the wallet key');
-        }
-        const reshareHash = transcriptHash([params, canonicalPackage(next.public)]);
-        const share: ShareDoc = {
-          _id: shareDocId(ctx.tenant, ctx.keyId, ctx.toVersion),
-          tenant: ctx.tenant,
-          walletId: ctx.walletId,
-          keyId: ctx.keyId,
-          version: ctx.toVersion,
-          scheme: scheme.name,
-          status: 'pending',
-          identifier: me.identifier,
-          threshold: ctx.threshold,
-          roster: ctx.roster,
-          public: next.public,
-          publicKey,
-          transcriptHash: ctx.transcriptHash,
-          sealed: sealJson(
-            rt.kek,
-            { signingShare: next.signingShare },
-            shareContext(rt, ctx.tenant, ctx.keyId, ctx.toVersion),
-          ),
-          createdAt: new Date(),
-        };
-        const stored = await writeUnlessAborted(
-          rt,
-          ctx.tenant,
-          ctx.ceremonyId,
-          () => PartyStore.insertOrGet(rt.store.pendingShares, share),
-          () => rt.store.pendingShares.deleteOne({ _id: share._id }),
-        );
-        if (!samePublicPackage(stored.public, next.public)) {
-          throw new ConclaveError(
-            'BAD_INPUT',
-            `key ${ctx.keyId} v${ctx.toVersion} already exists on ${rt.partyId}`,
-          );
-        }
-        const body: ReshareResultBody = {
-          params,
-          publicKey,
-          public: next.public,
-          transcriptHash: ctx.transcriptHash,
-          reshareHash,
-        };
-        return {
-          output: sealBroadcast(
-            header(ctx, 'reshare-2', 'reshare-result', rt.partyId, '*'),
-            jsonBytes(body),
-            rt.identitySecret,
-          ),
-        };
+        return { output: await storeNextShare(rt, ctx, me.identifier, next.signingShare, next.public) };
       });
     },
 
@@ -294,7 +308,7 @@ export function reshareActivities(rt: PartyRuntime) {
       await activatePendingShare(rt, ctx.tenant, ctx.ceremonyId, id, (share) => {
         for (const peer of ctx.roster) {
           if (peer.partyId === rt.partyId) continue;
-          const expect = header(ctx, 'reshare-2', 'reshare-result', peer.partyId, '*');
+          const expect = reshareHeader(ctx, 'reshare-2', 'reshare-result', peer.partyId, '*');
           const body = openFrom<ReshareResultBody>(rt, results, expect, peer, false);
           if (
             body.params !== params ||

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ConclaveClient } from '../client/index.js';
 import { ConclaveError, CulpritError } from '../errors.js';
+import { pinPeerKeys, showPartyKeys } from '../party/admin.js';
 import { ensureBinary } from '../stack/binaries.js';
 import { devDown, devStatus, devUp } from '../stack/dev.js';
 import { closeAllDbs } from '../store/mongo.js';
@@ -26,6 +27,11 @@ const usage = `usage:
                  rotate on a Temporal schedule, or stop doing so
   conclave reshare --wallet ID [--threshold T] [--parties N | --party-ids a,b,c] [--dealers a,b]
                  [--request-id ID] [--tenant ID]
+  conclave recover --wallet ID --party P [--helpers a,b] [--request-id ID] [--tenant ID]
+                 rebuild P's lost share from the threshold of helpers; P then proves it signs
+  conclave party show --party P        P's public keys (run by P's operator, on P's database)
+  conclave party pin --party P --peer Q --identity HEX --transport HEX
+                 P's operator pins Q's new keys after Q was rebuilt (needed before a recovery)
   conclave wallet --wallet ID [--tenant ID]
 options: --json prints one JSON object`;
 
@@ -47,6 +53,11 @@ const options = {
   'request-id': { type: 'string' },
   dealers: { type: 'string' },
   every: { type: 'string' },
+  party: { type: 'string' },
+  peer: { type: 'string' },
+  helpers: { type: 'string' },
+  identity: { type: 'string' },
+  transport: { type: 'string' },
   unschedule: { type: 'boolean' },
 } as const;
 
@@ -271,6 +282,45 @@ async function run(command: string[], v: Values): Promise<void> {
       `committee  ${r.threshold}-of-${r.parties.length}: ${r.parties.join(', ')}`,
       `dealt by   ${r.dealers.join(', ')}`,
       `public key ${r.publicKey} (unchanged)`,
+    ]);
+    return;
+  }
+  if (cmd === 'recover') {
+    const walletId = required('wallet', v.wallet);
+    const lost = required('party', v.party);
+    const r = await withClient((c) =>
+      c.recover(walletId, lost, { helpers: list(v.helpers), tenant: v.tenant, requestId: v['request-id'] }),
+    );
+    print(json, { ...r }, [
+      `wallet     ${r.walletId} (recovery of ${r.recovered})`,
+      `version    ${r.fromVersion} -> ${r.version}`,
+      `helpers    ${r.dealers.join(', ')}`,
+      `proof      ${r.proof.signers.join(', ')} signed a dry-run message; verified under ${r.proof.publicKey}`,
+      `public key ${r.publicKey} (unchanged)`,
+    ]);
+    return;
+  }
+  if (cmd === 'party' && sub === 'show') {
+    const k = await showPartyKeys(required('party', v.party));
+    print(json, { ...k }, [
+      `party     ${k.partyId}`,
+      `identity  ${k.identityPublic}`,
+      `transport ${k.transportPublic}`,
+    ]);
+    return;
+  }
+  if (cmd === 'party' && sub === 'pin') {
+    const partyId = required('party', v.party);
+    const peer = {
+      partyId: required('peer', v.peer),
+      identityPublic: required('identity', v.identity),
+      transportPublic: required('transport', v.transport),
+    };
+    const r = await pinPeerKeys(partyId, peer);
+    print(json, { party: partyId, peer: peer.partyId, replaced: r.replaced }, [
+      r.replaced
+        ? `${partyId} now trusts the new keys of ${peer.partyId} (the old pin is kept in its history)`
+        : `${partyId} trusts these keys of ${peer.partyId}`,
     ]);
     return;
   }

@@ -19,13 +19,15 @@ import type {
   FailureDetails,
   KeygenRequest,
   KeygenResult,
+  RecoverRequest,
+  RecoverResult,
   ReshareRequest,
   ReshareResult,
   SignRequest,
   SignResult,
   WalletInfo,
 } from '../../activities/types.js';
-import { loadConfig, type Env } from '../config.js';
+import { assertPartyId, loadConfig, type Env } from '../config.js';
 import { toHex } from '../crypto/encoding.js';
 import { formatPath, parsePath } from '../crypto/hd.js';
 import { resolveScheme } from '../crypto/schemes.js';
@@ -33,7 +35,7 @@ import { deriveWalletKey, type DerivedWalletKey } from './derive.js';
 import { ConclaveError, CulpritError, type ErrorCode } from '../errors.js';
 import { assertId, validateKeygenRequest, validateSignRequest } from '../validation.js';
 
-export type { DerivedWalletKey, KeygenResult, ReshareResult, SignResult, WalletInfo };
+export type { DerivedWalletKey, KeygenResult, RecoverResult, ReshareResult, SignResult, WalletInfo };
 
 export interface ReshareOptions {
   tenant?: string;
@@ -230,6 +232,27 @@ export class ConclaveClient {
     if (opts.dealers !== undefined) req.dealers = opts.dealers;
     const requestId = assertId('request id', opts.requestId ?? randomUUID());
     return this.run<ReshareResult>('reshareWorkflow', `reshare:${req.tenant}:${walletId}:${requestId}`, [
+      req,
+    ]);
+  }
+
+  /**
+   * Rebuilds the lost share of `party` with the help of at least the threshold of the others (the
+   * coordinator picks them by default); the wallet moves to its next version, the key stays, and
+   * the recovered party proves it signs.
+   */
+  async recover(
+    walletId: string,
+    party: string,
+    opts: { helpers?: string[]; tenant?: string; requestId?: string } = {},
+  ): Promise<RecoverResult> {
+    const req: RecoverRequest = { tenant: opts.tenant ?? defaultTenant, walletId, party };
+    assertId('tenant', req.tenant);
+    assertId('wallet id', walletId);
+    assertPartyId(party);
+    if (opts.helpers !== undefined) req.helpers = opts.helpers.map(assertPartyId);
+    const requestId = assertId('request id', opts.requestId ?? randomUUID());
+    return this.run<RecoverResult>('recoverWorkflow', `recover:${req.tenant}:${walletId}:${requestId}`, [
       req,
     ]);
   }

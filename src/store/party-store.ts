@@ -36,6 +36,8 @@ export interface PinnedPeerDoc {
   identityPublic: string;
   transportPublic: string;
   pinnedAt: Date;
+  /** Set when an operator replaced the pin (a peer rebuilt with new keys): the keys it replaced. */
+  replaced?: { identityPublic: string; transportPublic: string; pinnedAt: Date }[];
 }
 
 /** Round state and round output of one step of one ceremony: the idempotency record. */

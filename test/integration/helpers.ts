@@ -1,10 +1,14 @@
 /** Shared helpers of integration tests: the stack's env, independent signature checks, DB access. */
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { inject } from 'vitest';
+import { verifyIndependently } from '../independent-verify.js';
+import { expect, inject } from 'vitest';
+import type { ConclaveClient } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
 import { openDb } from '../../src/store/mongo.js';
-import { PartyStore } from '../../src/store/party-store.js';
+import { pinPeerKeys, showPartyKeys } from '../../src/party/admin.js';
+import { killPartyWorker, restartPartyWorker } from '../../src/stack/dev.js';
+import { PartyStore, shareDocId } from '../../src/store/party-store.js';
 
 export function stackEnv(): Record<string, string | undefined> {
   return { ...process.env, CONCLAVE_HOME: inject('conclaveHome') };
@@ -49,5 +53,71 @@ export async function waitFor(
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const message32 = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex');
+
+export function subsets<T>(items: T[], k: number): T[][] {
+  if (k === 0) return [[]];
+  if (items.length < k) return [];
+  const [head, ...rest] = items;
+  return [...subsets(rest, k - 1).map((s) => [head!, ...s]), ...subsets(rest, k)];
+}
+
+export async function expectSignsWithEverySubset(
+  client: ConclaveClient,
+  scheme: string,
+  walletId: string,
+  parties: string[],
+  t: number,
+) {
+  const key = await client.deriveKey(walletId, { path: 'm/0' });
+  for (const signers of subsets(parties, t)) {
+    const message = message32();
+    const r = await client.sign({ walletId, message, signers, path: 'm/0' });
+    const ok = verifyIndependently(scheme, r.signature, Buffer.from(message, 'hex'), key.verifyingKey);
+    expect(ok, `${signers.join('+')}`).toBe(true);
+  }
+}
+
+export async function shareVersions(walletId: string, keyId: string, parties: string[], version: number) {
+  const out: Record<string, { active: boolean; pending: boolean }> = {};
+  for (const p of parties) {
+    const store = await partyStore(p);
+    const id = shareDocId('default', keyId, version);
+    out[p] = {
+      active: (await store.shares.findOne({ _id: id, walletId })) !== null,
+      pending: (await store.pendingShares.findOne({ _id: id })) !== null,
+    };
+  }
+  return out;
+}
+
+/**
+ * A party loses everything: its worker is killed, its database dropped, and it starts again with
+ * new keys. Every other party's operator then pins the new keys (`conclave party pin`).
+ */
+export async function wipeParty(partyId: string): Promise<void> {
+  const env = stackEnv();
+  await killPartyWorker(env, partyId);
+  const db = await openDb(loadConfig(env).partyDb(partyId));
+  try {
+    await db.dropDatabase();
+  } finally {
+    await restartPartyWorker(env, partyId);
+  }
+  // the server may still list the killed worker's poller: wait for the new worker's own keys
+  await waitFor(
+    `${partyId} to create its keys`,
+    async () => (await db.collection('party_keys').findOne()) !== null,
+  );
+}
+
+export async function pinEverywhere(partyId: string): Promise<void> {
+  const env = stackEnv();
+  const keys = await showPartyKeys(partyId, env);
+  for (const other of loadConfig(env).parties) {
+    if (other !== partyId) await pinPeerKeys(other, keys, env);
   }
 }

@@ -11,9 +11,15 @@ import { loadConfig } from '../../src/config.js';
 import { killPartyWorker, restartPartyWorker } from '../../src/stack/dev.js';
 import { CoordinatorStore, walletDocId } from '../../src/store/coordinator-store.js';
 import { closeAllDbs, openDb } from '../../src/store/mongo.js';
-import { shareDocId } from '../../src/store/party-store.js';
 import { verifyIndependently } from '../independent-verify.js';
-import { partyStore, stackEnv, waitFor } from './helpers.js';
+import {
+  expectSignsWithEverySubset,
+  message32,
+  partyStore,
+  shareVersions,
+  stackEnv,
+  waitFor,
+} from './helpers.js';
 
 let client: ConclaveClient;
 beforeAll(async () => {
@@ -23,38 +29,6 @@ afterAll(async () => {
   await client?.close();
   await closeAllDbs();
 });
-
-const message32 = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex');
-
-function subsets<T>(items: T[], k: number): T[][] {
-  if (k === 0) return [[]];
-  if (items.length < k) return [];
-  const [head, ...rest] = items;
-  return [...subsets(rest, k - 1).map((s) => [head!, ...s]), ...subsets(rest, k)];
-}
-
-async function expectSignsWithEverySubset(scheme: string, walletId: string, parties: string[], t: number) {
-  const key = await client.deriveKey(walletId, { path: 'm/0' });
-  for (const signers of subsets(parties, t)) {
-    const message = message32();
-    const r = await client.sign({ walletId, message, signers, path: 'm/0' });
-    const ok = verifyIndependently(scheme, r.signature, Buffer.from(message, 'hex'), key.verifyingKey);
-    expect(ok, `${signers.join('+')}`).toBe(true);
-  }
-}
-
-async function shareVersions(walletId: string, keyId: string, parties: string[], version: number) {
-  const out: Record<string, { active: boolean; pending: boolean }> = {};
-  for (const p of parties) {
-    const store = await partyStore(p);
-    const id = shareDocId('default', keyId, version);
-    out[p] = {
-      active: (await store.shares.findOne({ _id: id, walletId })) !== null,
-      pending: (await store.pendingShares.findOne({ _id: id })) !== null,
-    };
-  }
-  return out;
-}
 
 describe.each(['frost-ed25519', 'frost-taproot'])('%s: rotation and resharing', (scheme) => {
   let walletId: string;
@@ -79,13 +53,13 @@ describe.each(['frost-ed25519', 'frost-taproot'])('%s: rotation and resharing', 
     for (const [p, v] of Object.entries(await shareVersions(walletId, keyId, ['p1', 'p2', 'p3'], 2))) {
       expect(v, `${p} v2`).toEqual({ active: true, pending: false });
     }
-    await expectSignsWithEverySubset(scheme, walletId, ['p1', 'p2', 'p3'], 2);
+    await expectSignsWithEverySubset(client, scheme, walletId, ['p1', 'p2', 'p3'], 2);
   });
 
   it('reshares 2-of-3 to 3-of-5: every 3-subset signs, two signers are refused', async () => {
     const r = await client.reshare(walletId, { parties: ['p1', 'p2', 'p3', 'p4', 'p5'], threshold: 3 });
     expect(r).toMatchObject({ kind: 'reshare', version: 3, publicKey, threshold: 3 });
-    await expectSignsWithEverySubset(scheme, walletId, ['p1', 'p2', 'p3', 'p4', 'p5'], 3);
+    await expectSignsWithEverySubset(client, scheme, walletId, ['p1', 'p2', 'p3', 'p4', 'p5'], 3);
     await expect(
       client.sign({ walletId, message: message32(), signers: ['p4', 'p5'] }),
     ).rejects.toMatchObject({
@@ -108,7 +82,7 @@ describe.each(['frost-ed25519', 'frost-taproot'])('%s: rotation and resharing', 
       p4: true,
       p5: false,
     });
-    await expectSignsWithEverySubset(scheme, walletId, ['p1', 'p2', 'p4'], 2);
+    await expectSignsWithEverySubset(client, scheme, walletId, ['p1', 'p2', 'p4'], 2);
     await expect(
       client.sign({ walletId, message: message32(), signers: ['p1', 'p3'] }),
     ).rejects.toMatchObject({
