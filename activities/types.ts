@@ -2,6 +2,7 @@
  * Contracts between workflows and activities. Only public data crosses them: envelopes are
  * signed, and their point-to-point bodies encrypted to the recipient.
  */
+import type { ShareBackup } from '../src/crypto/backup.js';
 import type { Envelope } from '../src/crypto/envelope.js';
 import type { PublicPackage } from '../src/crypto/frost.js';
 import type { PeerEntry } from '../src/store/party-store.js';
@@ -185,4 +186,17 @@ export interface RecoverResult extends ReshareResult {
   recovered: string;
   /** The recovered party signed with helpers, and the signature verified under the wallet key. */
   proof: SigningProof;
+}
+
+export interface BackupRequest {
+  tenant: string;
+  walletId: string;
+}
+
+export interface BackupResult {
+  walletId: string;
+  version: number;
+  /** One per party that exported, each encrypted to that party's configured recovery key. */
+  backups: ShareBackup[];
+  failed: { party: string; code: string; reason: string }[];
 }

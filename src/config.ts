@@ -111,3 +111,17 @@ export function partyKek(partyId: string, env: Env = process.env): Uint8Array {
 export function partyKekEnvName(partyId: string): string {
   return `CONCLAVE_PARTY_${envKey(partyId)}_KEK`;
 }
+
+/**
+ * The operator's recovery public key (X25519, hex) from `CONCLAVE_RECOVERY_PUBLIC_KEY`, chosen at
+ * setup: a party encrypts its backups to this key only, never to one a caller names.
+ */
+export function recoveryPublicKey(env: Env = process.env): Uint8Array | undefined {
+  const value = env.CONCLAVE_RECOVERY_PUBLIC_KEY;
+  if (!value) return undefined;
+  const key = fromHex(value, 'CONCLAVE_RECOVERY_PUBLIC_KEY');
+  if (key.length !== 32) {
+    throw new ConclaveError('CONFIG', 'CONCLAVE_RECOVERY_PUBLIC_KEY must be 32 bytes (64 hex characters)');
+  }
+  return key;
+}

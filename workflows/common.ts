@@ -29,8 +29,8 @@ export function party(partyId: string): PartyActivities {
   return proxy;
 }
 
-/** Cleanup calls must not hang a failed ceremony: short timeouts, few retries. */
-export function partyCleanup(partyId: string): PartyActivities {
+/** Calls that must not hang on a party that is down (cleanup, backups, checks): short timeouts. */
+export function partyBrief(partyId: string): PartyActivities {
   return proxyActivities<PartyActivities>({
     taskQueue: partyTaskQueue(partyId),
     startToCloseTimeout: '10 seconds',

@@ -1,3 +1,4 @@
+export { backupWorkflow } from './backup.js';
 export { keygenWorkflow } from './keygen.js';
 export { recoverWorkflow } from './recover.js';
 export { reshareWorkflow } from './reshare.js';

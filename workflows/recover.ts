@@ -7,7 +7,7 @@
  */
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { Envelope, RecoverRequest, RecoverResult, ReshareContext } from '../activities/types.js';
-import { abortWith, ceremonyIdOfThisRun, coordinator, onEach, party, partyCleanup } from './common.js';
+import { abortWith, ceremonyIdOfThisRun, coordinator, onEach, party, partyBrief } from './common.js';
 import { signWorkflow } from './sign.js';
 
 export async function recoverWorkflow(req: RecoverRequest): Promise<RecoverResult> {
@@ -55,7 +55,7 @@ export async function recoverWorkflow(req: RecoverRequest): Promise<RecoverResul
       const c = ctx;
       if (!switched) {
         // Best effort: nobody's share of the current version was touched.
-        await Promise.allSettled(c.roster.map((p) => partyCleanup(p.partyId).reshareAbort(c)));
+        await Promise.allSettled(c.roster.map((p) => partyBrief(p.partyId).reshareAbort(c)));
       }
       await coordinator.releaseWallet(c);
     }

@@ -6,7 +6,7 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import type { Envelope, ReshareContext, ReshareRequest, ReshareResult } from '../activities/types.js';
-import { abortWith, ceremonyIdOfThisRun, coordinator, onEach, party, partyCleanup } from './common.js';
+import { abortWith, ceremonyIdOfThisRun, coordinator, onEach, party, partyBrief } from './common.js';
 
 export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResult> {
   const ceremonyId = ceremonyIdOfThisRun();
@@ -44,7 +44,7 @@ export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResul
       const c = ctx;
       if (!switched) {
         // Best effort: the old shares are untouched, so the wallet signs as before.
-        await Promise.allSettled(c.roster.map((p) => partyCleanup(p.partyId).reshareAbort(c)));
+        await Promise.allSettled(c.roster.map((p) => partyBrief(p.partyId).reshareAbort(c)));
       }
       await coordinator.releaseWallet(c);
     }

@@ -2,6 +2,7 @@
 import type { PartyRuntime } from '../../src/party/runtime.js';
 import { withFailures } from '../failures.js';
 import type { PartyInfo } from '../types.js';
+import { backupActivities } from './backup.js';
 import { keygenActivities } from './keygen.js';
 import { recoverActivities } from './recover.js';
 import { reshareActivities } from './reshare.js';
@@ -16,6 +17,7 @@ export function createPartyActivities(rt: PartyRuntime) {
     ...signActivities(rt),
     ...reshareActivities(rt),
     ...recoverActivities(rt),
+    ...backupActivities(rt),
   });
 }
 

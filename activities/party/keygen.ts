@@ -6,7 +6,7 @@
  * when the party has seen every other party's signed result agree with its own.
  */
 import { sealBroadcast, sealDirect, type Envelope, type EnvelopeHeader } from '../../src/crypto/envelope.js';
-import { sealJson, openJson, type AtRestContext } from '../../src/crypto/at-rest.js';
+import { sealJson, openJson } from '../../src/crypto/at-rest.js';
 import { fromHex } from '../../src/crypto/encoding.js';
 import {
   dkgRound1,
@@ -19,7 +19,7 @@ import {
 } from '../../src/crypto/frost.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
-import type { PartyRuntime } from '../../src/party/runtime.js';
+import { shareContext, type PartyRuntime } from '../../src/party/runtime.js';
 import { PartyStore, roundDocId, shareDocId, type ShareDoc } from '../../src/store/party-store.js';
 import type { KeygenContext } from '../types.js';
 import {
@@ -70,19 +70,6 @@ export const keygenParams = (ctx: KeygenContext) =>
     ['keygen', ctx.tenant, ctx.walletId, ctx.keyId, ctx.version, ctx.scheme, ctx.threshold],
     ctx.roster,
   );
-
-export const shareContext = (
-  rt: PartyRuntime,
-  tenant: string,
-  keyId: string,
-  version: number,
-): AtRestContext => ({
-  purpose: 'share',
-  tenant,
-  party: rt.partyId,
-  keyId,
-  version,
-});
 
 function validateContext(ctx: KeygenContext): void {
   const n = ctx.roster.length;

@@ -14,7 +14,7 @@ import { samePublicPackage, type PublicPackage } from '../../src/crypto/frost.js
 import { reshareDeal, reshareReceive, verifyReshareCommitment } from '../../src/crypto/reshare.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
-import type { PartyRuntime } from '../../src/party/runtime.js';
+import { shareContext, type PartyRuntime } from '../../src/party/runtime.js';
 import { PartyStore, shareDocId, type PeerEntry, type ShareDoc } from '../../src/store/party-store.js';
 import type { ReshareContext } from '../types.js';
 import {
@@ -29,7 +29,7 @@ import {
   selfEntry,
   writeUnlessAborted,
 } from './common.js';
-import { openShareSecret, shareContext } from './keygen.js';
+import { openShareSecret } from './keygen.js';
 
 interface DealBody {
   params: string;

@@ -2,12 +2,16 @@
  * `conclave` — the command line. Every command prints one line per fact (or one JSON object
  * with --json); every failure is one line on stderr and a non-zero exit, never a stack trace.
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConclaveClient } from '../client/index.js';
 import { ConclaveError, CulpritError } from '../errors.js';
-import { pinPeerKeys, showPartyKeys } from '../party/admin.js';
+import { generateRecoveryKey } from '../crypto/backup.js';
+import { pinPeerKeys, restoreShareBackup, showPartyKeys } from '../party/admin.js';
 import { ensureBinary } from '../stack/binaries.js';
-import { devDown, devStatus, devUp } from '../stack/dev.js';
+import { devDown, devPartyKek, devStatus, devUp } from '../stack/dev.js';
+import { partyKekEnvName, readStackState, type Env } from '../config.js';
 import { closeAllDbs } from '../store/mongo.js';
 
 const usage = `usage:
@@ -32,6 +36,11 @@ const usage = `usage:
   conclave party show --party P        P's public keys (run by P's operator, on P's database)
   conclave party pin --party P --peer Q --identity HEX --transport HEX
                  P's operator pins Q's new keys after Q was rebuilt (needed before a recovery)
+  conclave backup keygen --out FILE    make an operator recovery key pair (give parties its public key)
+  conclave backup export --wallet ID --out DIR [--tenant ID]
+                 each party's share, encrypted to the recovery key it was set up with, a file per party
+  conclave backup restore --party P --file F --recovery-key FILE
+                 P's operator brings P's backup back into P's wiped database; then start P's worker
   conclave wallet --wallet ID [--tenant ID]
 options: --json prints one JSON object`;
 
@@ -54,6 +63,9 @@ const options = {
   dealers: { type: 'string' },
   every: { type: 'string' },
   party: { type: 'string' },
+  out: { type: 'string' },
+  file: { type: 'string' },
+  'recovery-key': { type: 'string' },
   peer: { type: 'string' },
   helpers: { type: 'string' },
   identity: { type: 'string' },
@@ -62,6 +74,28 @@ const options = {
 } as const;
 
 class UsageError extends Error {}
+
+function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConclaveError('BAD_INPUT', `cannot read ${what} file ${path}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ConclaveError('BAD_INPUT', `${what} file ${path} is not JSON`);
+  }
+}
+
+/** A party's own environment; in the dev stack its KEK comes from the stack's key folder. */
+function partyAdminEnv(partyId: string): Env {
+  const env: Env = { ...process.env };
+  const name = partyKekEnvName(partyId);
+  if (!env[name] && readStackState(env)) env[name] = devPartyKek(env, partyId);
+  return env;
+}
 
 function intOption(name: string, value: string | undefined): number {
   if (value === undefined) throw new UsageError(`--${name} is required`);
@@ -321,6 +355,61 @@ async function run(command: string[], v: Values): Promise<void> {
       r.replaced
         ? `${partyId} now trusts the new keys of ${peer.partyId} (the old pin is kept in its history)`
         : `${partyId} trusts these keys of ${peer.partyId}`,
+    ]);
+    return;
+  }
+  if (cmd === 'backup' && sub === 'keygen') {
+    const out = required('out', v.out);
+    const key = generateRecoveryKey();
+    writeFileSync(out, JSON.stringify(key), { mode: 0o600, flag: 'wx' });
+    print(json, { file: out, publicKey: key.publicKey }, [
+      `recovery key written to ${out} (keep it offline)`,
+      `public key ${key.publicKey} (set CONCLAVE_RECOVERY_PUBLIC_KEY to it for every party worker)`,
+    ]);
+    return;
+  }
+  if (cmd === 'backup' && sub === 'export') {
+    const walletId = required('wallet', v.wallet);
+    const dir = required('out', v.out);
+    const r = await withClient((c) => c.exportBackups(walletId, v.tenant));
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const files = r.backups.map((b) => {
+      const file = join(dir, `${b.tenant}-${b.walletId}-v${b.version}-${b.party}.backup.json`);
+      writeFileSync(file, JSON.stringify(b, null, 2), { mode: 0o600 });
+      return { party: b.party, file };
+    });
+    print(json, { walletId, version: r.version, files, failed: r.failed }, [
+      ...files.map((f) => `${f.party.padEnd(6)} ${f.file}`),
+      ...r.failed.map((f) => `${f.party.padEnd(6)} FAILED ${f.code}: ${f.reason}`),
+    ]);
+    if (r.failed.length) process.exitCode = 1;
+    return;
+  }
+  if (cmd === 'backup' && sub === 'restore') {
+    const partyId = required('party', v.party);
+    const file = readJsonFile(required('file', v.file), 'backup');
+    const keyFile = readJsonFile(required('recovery-key', v['recovery-key']), 'recovery key') as {
+      secretKey?: unknown;
+    };
+    if (typeof keyFile.secretKey !== 'string')
+      throw new ConclaveError('BAD_INPUT', 'the recovery key file has no secretKey');
+    const meta = file as { walletId?: unknown; tenant?: unknown };
+    if (typeof meta.walletId !== 'string' || typeof meta.tenant !== 'string') {
+      throw new ConclaveError('BAD_INPUT', 'not a Conclave share backup');
+    }
+    const wallet = await withClient((c) => c.getWallet(meta.walletId as string, meta.tenant as string));
+    const r = await restoreShareBackup(
+      partyId,
+      file,
+      keyFile.secretKey,
+      wallet.version,
+      partyAdminEnv(partyId),
+    );
+    print(json, { ...r }, [
+      `${r.party} holds its share of ${r.walletId} v${r.version} again${r.shareRestored ? '' : ' (it was there)'}`,
+      r.keysRestored
+        ? `${r.party}'s keys were restored: start (or restart) its worker now`
+        : `${r.party}'s keys were already in place`,
     ]);
     return;
   }

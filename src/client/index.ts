@@ -16,6 +16,7 @@ import {
 import { ApplicationFailure, WorkflowIdReusePolicy, type Duration } from '@temporalio/common';
 import { ceremonyExecutionTimeout, coordinatorTaskQueue } from '../../temporal.config.js';
 import type {
+  BackupResult,
   FailureDetails,
   KeygenRequest,
   KeygenResult,
@@ -35,7 +36,15 @@ import { deriveWalletKey, type DerivedWalletKey } from './derive.js';
 import { ConclaveError, CulpritError, type ErrorCode } from '../errors.js';
 import { assertId, validateKeygenRequest, validateSignRequest } from '../validation.js';
 
-export type { DerivedWalletKey, KeygenResult, RecoverResult, ReshareResult, SignResult, WalletInfo };
+export type {
+  BackupResult,
+  DerivedWalletKey,
+  KeygenResult,
+  RecoverResult,
+  ReshareResult,
+  SignResult,
+  WalletInfo,
+};
 
 export interface ReshareOptions {
   tenant?: string;
@@ -254,6 +263,18 @@ export class ConclaveClient {
     const requestId = assertId('request id', opts.requestId ?? randomUUID());
     return this.run<RecoverResult>('recoverWorkflow', `recover:${req.tenant}:${walletId}:${requestId}`, [
       req,
+    ]);
+  }
+
+  /**
+   * Backs up a wallet's current shares: each party encrypts its own to the recovery key its
+   * operator configured. Parties that could not are listed in `failed`.
+   */
+  async exportBackups(walletId: string, tenant: string = defaultTenant): Promise<BackupResult> {
+    assertId('tenant', tenant);
+    assertId('wallet id', walletId);
+    return this.run<BackupResult>('backupWorkflow', `backup:${tenant}:${walletId}:${randomUUID()}`, [
+      { tenant, walletId },
     ]);
   }
 

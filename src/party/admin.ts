@@ -4,10 +4,16 @@
  * through Temporal or the coordinator: a coordinator that could re-pin a party's peers could put
  * its own keys in place of a rebuilt party and receive the share recovered for it.
  */
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { ConclaveError } from '../errors.js';
-import { assertPartyId, loadConfig, type Env } from '../config.js';
-import { fromHex } from '../crypto/encoding.js';
-import { PartyStore, type PinnedPeerDoc } from '../store/party-store.js';
+import { assertPartyId, loadConfig, partyKek, type Env } from '../config.js';
+import { sealJson } from '../crypto/at-rest.js';
+import { openShareBackup } from '../crypto/backup.js';
+import { fromHex, toHex } from '../crypto/encoding.js';
+import { mulG, pubPoint, scalarOf } from '../crypto/group.js';
+import { getScheme } from '../crypto/schemes.js';
+import { PartyStore, shareDocId, type PinnedPeerDoc, type ShareDoc } from '../store/party-store.js';
+import { sealPartyKeys, shareContext } from './runtime.js';
 import { openDb } from '../store/mongo.js';
 import type { PartyInfo } from '../../activities/types.js';
 
@@ -70,4 +76,116 @@ export async function pinPeerKeys(
   };
   await store.peers.replaceOne({ _id: peer.partyId }, doc, { upsert: true });
   return { replaced: old !== null };
+}
+
+export interface RestoreResult {
+  party: string;
+  walletId: string;
+  version: number;
+  /** The party's keys came back from the backup (its worker must start, or restart, to use them). */
+  keysRestored: boolean;
+  /** False when the share was already there. */
+  shareRestored: boolean;
+}
+
+/**
+ * Brings a backup back into a party's database, run by that party's operator with the recovery
+ * secret key. The party gets back its keys (so its peers' pins still hold) and its share of the
+ * backed-up version, which must be the wallet's current version: an older share was retired on
+ * purpose by a rotation and is not brought back. Refused into a database that holds shares under
+ * other keys: restore is for a wiped party.
+ */
+export async function restoreShareBackup(
+  partyId: string,
+  file: unknown,
+  recoverySecret: string,
+  walletVersion: number,
+  env: Env = process.env,
+): Promise<RestoreResult> {
+  const { meta, secret } = openShareBackup(file, recoverySecret);
+  if (meta.party !== partyId) {
+    throw new ConclaveError('BAD_INPUT', `this backup belongs to ${meta.party}, not to ${partyId}`);
+  }
+  if (meta.version !== walletVersion) {
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `this backup holds version ${meta.version} of wallet ${meta.walletId}, which is at version ${walletVersion}: ` +
+        'its shares changed since, so this one cannot sign (recover the party instead)',
+    );
+  }
+  const scheme = getScheme(secret.scheme);
+  const share = scalarOf(scheme, secret.signingShare, 'backed-up share');
+  if (!mulG(scheme, share).equals(pubPoint(scheme, secret.public.verifyingShares[secret.identifier]))) {
+    throw new ConclaveError(
+      'BAD_SHARE',
+      `the share in ${partyId}'s backup does not match its public key package`,
+    );
+  }
+  const keys = {
+    identitySecret: fromHex(secret.identitySecret, 'identity secret'),
+    identityPublic: fromHex(meta.identityPublic, 'identity key'),
+    transportSecret: fromHex(secret.transportSecret, 'transport secret'),
+    transportPublic: fromHex(secret.transportPublic, 'transport key'),
+  };
+  if (
+    toHex(ed25519.getPublicKey(keys.identitySecret)) !== meta.identityPublic ||
+    toHex(x25519.getPublicKey(keys.transportSecret)) !== secret.transportPublic
+  ) {
+    throw new ConclaveError('BAD_INPUT', `the keys in ${partyId}'s backup do not belong together`);
+  }
+  const kek = partyKek(partyId, env);
+  const store = await openPartyStore(partyId, env);
+  const current = await store.keys.findOne({ _id: 'self' });
+  let keysRestored = false;
+  if (!current || current.identityPublic !== meta.identityPublic) {
+    // a worker that started on the wiped database made fresh keys; they have signed nothing yet
+    if (current && (await store.shares.findOne({})) !== null) {
+      throw new ConclaveError(
+        'BAD_INPUT',
+        `${partyId}'s database holds shares under other keys: restore only into a wiped party database`,
+      );
+    }
+    await store.keys.replaceOne({ _id: 'self' }, sealPartyKeys(partyId, kek, keys), { upsert: true });
+    keysRestored = true;
+  }
+  // the party's peers as the backed-up roster knows them; pins already there are kept
+  for (const peer of secret.roster) {
+    if (peer.partyId === partyId) continue;
+    await PartyStore.insertOrGet(store.peers, {
+      _id: peer.partyId,
+      identityPublic: peer.identityPublic,
+      transportPublic: peer.transportPublic,
+      pinnedAt: new Date(),
+    });
+  }
+  const doc: ShareDoc = {
+    _id: shareDocId(meta.tenant, meta.keyId, meta.version),
+    tenant: meta.tenant,
+    walletId: meta.walletId,
+    keyId: meta.keyId,
+    version: meta.version,
+    scheme: secret.scheme,
+    status: 'active',
+    identifier: secret.identifier,
+    threshold: secret.threshold,
+    roster: secret.roster,
+    public: secret.public,
+    publicKey: secret.publicKey,
+    transcriptHash: secret.transcriptHash,
+    sealed: sealJson(
+      kek,
+      { signingShare: secret.signingShare },
+      shareContext({ partyId }, meta.tenant, meta.keyId, meta.version),
+    ),
+    createdAt: new Date(),
+    activatedAt: new Date(),
+  };
+  const stored = await PartyStore.insertOrGet(store.shares, doc);
+  return {
+    party: partyId,
+    walletId: meta.walletId,
+    version: meta.version,
+    keysRestored,
+    shareRestored: stored === doc,
+  };
 }

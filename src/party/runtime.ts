@@ -5,12 +5,12 @@
  */
 import { sealJson, openJson, type AtRestContext } from '../crypto/at-rest.js';
 import { toHex, fromHex } from '../crypto/encoding.js';
-import { generatePartyKeys } from '../crypto/identity.js';
+import { generatePartyKeys, type PartyKeys } from '../crypto/identity.js';
 import { ConclaveError } from '../errors.js';
 import { PartyStore, type PartyKeysDoc, type ShareDoc } from '../store/party-store.js';
 import { ImmutableMemo } from '../store/memo.js';
 import { openDb } from '../store/mongo.js';
-import { loadConfig, partyKek, assertPartyId, type Env } from '../config.js';
+import { loadConfig, partyKek, assertPartyId, recoveryPublicKey, type Env } from '../config.js';
 
 export interface PartyRuntime {
   partyId: string;
@@ -22,6 +22,8 @@ export interface PartyRuntime {
   transportPublic: string;
   /** Active shares read so far (they are immutable once active). */
   activeShares: ImmutableMemo<ShareDoc>;
+  /** The operator's recovery key that backups are encrypted to; none configured, no backups. */
+  recoveryPublic?: Uint8Array;
 }
 
 const keysContext = (partyId: string): AtRestContext => ({
@@ -32,30 +34,42 @@ const keysContext = (partyId: string): AtRestContext => ({
   version: 1,
 });
 
+/** The at-rest context of a party's share of one key version. */
+export const shareContext = (
+  rt: Pick<PartyRuntime, 'partyId'>,
+  tenant: string,
+  keyId: string,
+  version: number,
+): AtRestContext => ({ purpose: 'share', tenant, party: rt.partyId, keyId, version });
+
 interface SealedPartyKeys {
   identitySecret: string;
   transportSecret: string;
+}
+
+/** The party's keys as stored: public halves in the clear, secret halves sealed with its KEK. */
+export function sealPartyKeys(partyId: string, kek: Uint8Array, keys: PartyKeys): PartyKeysDoc {
+  return {
+    _id: 'self',
+    partyId,
+    identityPublic: toHex(keys.identityPublic),
+    transportPublic: toHex(keys.transportPublic),
+    sealed: sealJson(
+      kek,
+      { identitySecret: toHex(keys.identitySecret), transportSecret: toHex(keys.transportSecret) },
+      keysContext(partyId),
+    ),
+  };
 }
 
 export async function loadOrCreatePartyKeys(
   store: PartyStore,
   partyId: string,
   kek: Uint8Array,
-): Promise<Omit<PartyRuntime, 'store' | 'kek' | 'activeShares'>> {
+): Promise<Omit<PartyRuntime, 'store' | 'kek' | 'activeShares' | 'recoveryPublic'>> {
   let doc = await store.keys.findOne({ _id: 'self' });
   if (!doc) {
-    const keys = generatePartyKeys();
-    const fresh: PartyKeysDoc = {
-      _id: 'self',
-      partyId,
-      identityPublic: toHex(keys.identityPublic),
-      transportPublic: toHex(keys.transportPublic),
-      sealed: sealJson(
-        kek,
-        { identitySecret: toHex(keys.identitySecret), transportSecret: toHex(keys.transportSecret) },
-        keysContext(partyId),
-      ),
-    };
+    const fresh = sealPartyKeys(partyId, kek, generatePartyKeys());
     // Two workers starting at once converge on whichever keys were stored first.
     doc = await PartyStore.insertOrGet(store.keys, fresh);
   }
@@ -79,5 +93,11 @@ export async function openPartyRuntime(partyId: string, env: Env = process.env):
   const store = new PartyStore(await openDb(config.partyDb(partyId)));
   await store.ensureIndexes();
   const keys = await loadOrCreatePartyKeys(store, partyId, kek);
-  return { ...keys, store, kek, activeShares: new ImmutableMemo<ShareDoc>() };
+  return {
+    ...keys,
+    store,
+    kek,
+    activeShares: new ImmutableMemo<ShareDoc>(),
+    recoveryPublic: recoveryPublicKey(env),
+  };
 }

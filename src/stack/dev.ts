@@ -18,6 +18,7 @@ import {
   stackStatePath,
   type Env,
 } from '../config.js';
+import { generateRecoveryKey } from '../crypto/backup.js';
 import { ConclaveError } from '../errors.js';
 import { startServers, stopServers, type ServerInfo } from './local.js';
 import { projectRoot } from './paths.js';
@@ -64,6 +65,21 @@ export function devPartyKek(env: Env, partyId: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * The dev stack's operator recovery key, created on first use in `<CONCLAVE_HOME>/keys/recovery.key`
+ * (mode 600). In production the operator keeps the secret key offline and gives each party only
+ * the public key (`CONCLAVE_RECOVERY_PUBLIC_KEY`).
+ */
+export function devRecoveryKey(env: Env): { secretKey: string; publicKey: string } {
+  const dir = join(conclaveHome(env), 'keys');
+  const file = join(dir, 'recovery.key');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, JSON.stringify(generateRecoveryKey()), { mode: 0o600 });
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as { secretKey: string; publicKey: string };
+}
+
 /** Environment a worker process of this stack runs with. */
 export function workerEnv(env: Env, state: Pick<StackState, 'parties' | 'dbPrefix'>, partyId?: string): Env {
   const out: Env = {
@@ -71,7 +87,10 @@ export function workerEnv(env: Env, state: Pick<StackState, 'parties' | 'dbPrefi
     CONCLAVE_PARTIES: state.parties.join(','),
     CONCLAVE_DB_PREFIX: state.dbPrefix,
   };
-  if (partyId) out[partyKekEnvName(partyId)] = env[partyKekEnvName(partyId)] ?? devPartyKek(env, partyId);
+  if (partyId) {
+    out[partyKekEnvName(partyId)] = env[partyKekEnvName(partyId)] ?? devPartyKek(env, partyId);
+    out.CONCLAVE_RECOVERY_PUBLIC_KEY = env.CONCLAVE_RECOVERY_PUBLIC_KEY ?? devRecoveryKey(env).publicKey;
+  }
   return out;
 }
 

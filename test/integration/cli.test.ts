@@ -1,35 +1,12 @@
 /** The `conclave` command as a user runs it: real processes, real stack, JSON output, exit codes. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bech32m } from '@scure/base';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../../src/stack/paths.js';
 import { isAlive } from '../../src/stack/processes.js';
 import { verifyBip340 } from '../independent-verify.js';
-import { opensslVerifyEd25519, stackEnv } from './helpers.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function conclave(args: string[], env: Record<string, string | undefined> = stackEnv()): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(projectRoot, 'bin', 'conclave.mjs'), ...args],
-      { env, cwd: tmpdir() },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-const json = (r: Run) => JSON.parse(r.stdout) as Record<string, unknown>;
+import { conclave, json, opensslVerifyEd25519 } from './helpers.js';
 
 describe('conclave CLI', () => {
   it('keygen and sign print the documented JSON, and the signature verifies', async () => {

@@ -1,5 +1,8 @@
 /** Shared helpers of integration tests: the stack's env, independent signature checks, DB access. */
+import { execFile } from 'node:child_process';
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { verifyIndependently } from '../independent-verify.js';
 import { expect, inject } from 'vitest';
@@ -8,6 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { openDb } from '../../src/store/mongo.js';
 import { pinPeerKeys, showPartyKeys } from '../../src/party/admin.js';
 import { killPartyWorker, restartPartyWorker } from '../../src/stack/dev.js';
+import { projectRoot } from '../../src/stack/paths.js';
 import { PartyStore, shareDocId } from '../../src/store/party-store.js';
 
 export function stackEnv(): Record<string, string | undefined> {
@@ -96,14 +100,15 @@ export async function shareVersions(walletId: string, keyId: string, parties: st
 
 /**
  * A party loses everything: its worker is killed, its database dropped, and it starts again with
- * new keys. Every other party's operator then pins the new keys (`conclave party pin`).
+ * new keys, unless `beforeRestart` restored them from a backup.
  */
-export async function wipeParty(partyId: string): Promise<void> {
+export async function wipeParty(partyId: string, beforeRestart?: () => Promise<unknown>): Promise<void> {
   const env = stackEnv();
   await killPartyWorker(env, partyId);
   const db = await openDb(loadConfig(env).partyDb(partyId));
   try {
     await db.dropDatabase();
+    await beforeRestart?.();
   } finally {
     await restartPartyWorker(env, partyId);
   }
@@ -121,3 +126,25 @@ export async function pinEverywhere(partyId: string): Promise<void> {
     if (other !== partyId) await pinPeerKeys(other, keys, env);
   }
 }
+
+/** The `conclave` command as a user runs it: a real process, its exit code and output. */
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function conclave(args: string[], env: Record<string, string | undefined> = stackEnv()): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(projectRoot, 'bin', 'conclave.mjs'), ...args],
+      { env, cwd: tmpdir() },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+export const json = (r: Run) => JSON.parse(r.stdout) as Record<string, unknown>;

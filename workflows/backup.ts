@@ -1,0 +1,27 @@
+/**
+ * Backups of a wallet's current shares: each party encrypts its own share to the recovery key it
+ * was configured with. Parties that cannot are reported, not fatal: the others' backups stand.
+ */
+import { workflowInfo } from '@temporalio/workflow';
+import type { BackupRequest, BackupResult } from '../activities/types.js';
+import { abortWith, coordinator, failureDetails, partyBrief } from './common.js';
+
+export async function backupWorkflow(req: BackupRequest): Promise<BackupResult> {
+  try {
+    const w = await coordinator.getWallet(req.tenant, req.walletId);
+    const settled = await Promise.allSettled(
+      w.parties.map((p) => partyBrief(p).exportShareBackup(w.tenant, w.walletId, w.keyId, w.version)),
+    );
+    const result: BackupResult = { walletId: w.walletId, version: w.version, backups: [], failed: [] };
+    settled.forEach((s, i) => {
+      if (s.status === 'fulfilled') result.backups.push(s.value);
+      else {
+        const { message, details } = failureDetails(s.reason);
+        result.failed.push({ party: w.parties[i]!, code: details.code, reason: message });
+      }
+    });
+    return result;
+  } catch (err) {
+    throw abortWith(`backup ${workflowInfo().workflowId}`, err);
+  }
+}
