@@ -44,6 +44,8 @@ import type {
   SignContext,
   SignRequest,
   SignResult,
+  ValidateContext,
+  ValidateRequest,
   WalletInfo,
 } from './types.js';
 
@@ -523,6 +525,25 @@ export function createCoordinatorActivities(
         threshold: ctx.threshold,
         parties: ctx.roster.map((p) => p.partyId),
         dealers: ctx.dealers,
+      };
+    },
+
+    /** What every party's share of the wallet's current version must match. */
+    async planValidate(req: ValidateRequest): Promise<ValidateContext> {
+      assertId('tenant', req.tenant);
+      assertId('wallet id', req.walletId);
+      const store = await getStore();
+      const w = await findWallet(store, req.tenant, req.walletId);
+      if (!w)
+        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+      return {
+        tenant: w.tenant,
+        walletId: w.walletId,
+        keyId: w.keyId,
+        version: w.version,
+        threshold: w.threshold,
+        parties: w.parties.map((p) => p.partyId),
+        public: w.publicPackage,
       };
     },
 

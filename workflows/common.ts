@@ -2,10 +2,12 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  ChildWorkflowFailure,
   proxyActivities,
   proxyLocalActivities,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { CoordinatorActivities } from '../activities/coordinator.js';
 import type { PartyActivities } from '../activities/party/index.js';
 import type { FailureDetails } from '../activities/types.js';
@@ -30,11 +32,11 @@ export function party(partyId: string): PartyActivities {
 }
 
 /** Calls that must not hang on a party that is down (cleanup, backups, checks): short timeouts. */
-export function partyBrief(partyId: string): PartyActivities {
+export function partyBrief(partyId: string, giveUpAfter: Duration = '1 minute'): PartyActivities {
   return proxyActivities<PartyActivities>({
     taskQueue: partyTaskQueue(partyId),
     startToCloseTimeout: '10 seconds',
-    scheduleToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: giveUpAfter,
   });
 }
 
@@ -46,7 +48,9 @@ export function onEach<T>(parties: string[], round: (partyId: string) => Promise
 /** The typed cause of a failed activity: its code and, when a party misbehaved, the culprit. */
 export function failureDetails(err: unknown): { message: string; details: FailureDetails } {
   let cause: unknown = err;
-  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
+  while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause) {
+    cause = cause.cause;
+  }
   if (cause instanceof ApplicationFailure) {
     const d = (cause.details?.[0] ?? {}) as Partial<FailureDetails>;
     return {

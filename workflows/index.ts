@@ -3,3 +3,4 @@ export { keygenWorkflow } from './keygen.js';
 export { recoverWorkflow } from './recover.js';
 export { reshareWorkflow } from './reshare.js';
 export { signWorkflow, getWalletWorkflow } from './sign.js';
+export { validateWorkflow } from './validate.js';

@@ -7,6 +7,7 @@ import { keygenActivities } from './keygen.js';
 import { recoverActivities } from './recover.js';
 import { reshareActivities } from './reshare.js';
 import { signActivities } from './sign.js';
+import { validateActivities } from './validate.js';
 
 export function createPartyActivities(rt: PartyRuntime) {
   return withFailures({
@@ -18,6 +19,7 @@ export function createPartyActivities(rt: PartyRuntime) {
     ...reshareActivities(rt),
     ...recoverActivities(rt),
     ...backupActivities(rt),
+    ...validateActivities(rt),
   });
 }
 

@@ -36,6 +36,8 @@ const usage = `usage:
   conclave party show --party P        P's public keys (run by P's operator, on P's database)
   conclave party pin --party P --peer Q --identity HEX --transport HEX
                  P's operator pins Q's new keys after Q was rebuilt (needed before a recovery)
+  conclave share validate --wallet ID [--tenant ID]
+                 each party checks its share; a threshold makes a dry-run signature (verified, discarded)
   conclave backup keygen --out FILE    make an operator recovery key pair (give parties its public key)
   conclave backup export --wallet ID --out DIR [--tenant ID]
                  each party's share, encrypted to the recovery key it was set up with, a file per party
@@ -358,6 +360,18 @@ async function run(command: string[], v: Values): Promise<void> {
     ]);
     return;
   }
+  if (cmd === 'share' && sub === 'validate') {
+    const r = await withClient((c) => c.validateShares(required('wallet', v.wallet), v.tenant));
+    print(json, { ...r }, [
+      `wallet   ${r.walletId} v${r.version} (${r.threshold} to sign)`,
+      ...r.parties.map((p) => `${p.party.padEnd(8)} ${p.ok ? 'ok' : `FAILED ${p.code}: ${p.reason}`}`),
+      r.dryRun.verified
+        ? `dry run  ${r.dryRun.signers.join(', ')} signed; verified and discarded`
+        : `dry run  FAILED ${r.dryRun.code}: ${r.dryRun.reason}`,
+    ]);
+    if (!r.ok) process.exitCode = 1;
+    return;
+  }
   if (cmd === 'backup' && sub === 'keygen') {
     const out = required('out', v.out);
     const key = generateRecoveryKey();
@@ -437,7 +451,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     await run(positionals, values);
-    return 0;
+    // a command that reports a partial failure (a party that failed) sets a non-zero code
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     const usageProblem =
       err instanceof UsageError ||

@@ -26,6 +26,7 @@ import type {
   ReshareResult,
   SignRequest,
   SignResult,
+  ValidateResult,
   WalletInfo,
 } from '../../activities/types.js';
 import { assertPartyId, loadConfig, type Env } from '../config.js';
@@ -43,6 +44,7 @@ export type {
   RecoverResult,
   ReshareResult,
   SignResult,
+  ValidateResult,
   WalletInfo,
 };
 
@@ -274,6 +276,19 @@ export class ConclaveClient {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
     return this.run<BackupResult>('backupWorkflow', `backup:${tenant}:${walletId}:${randomUUID()}`, [
+      { tenant, walletId },
+    ]);
+  }
+
+  /**
+   * Checks every party's share of the wallet's current version (it decrypts, matches its public
+   * commitment and the wallet record), then has the threshold of them make a dry-run signature
+   * that is verified and discarded. Reports per party; `ok` only if everything held.
+   */
+  async validateShares(walletId: string, tenant: string = defaultTenant): Promise<ValidateResult> {
+    assertId('tenant', tenant);
+    assertId('wallet id', walletId);
+    return this.run<ValidateResult>('validateWorkflow', `validate:${tenant}:${walletId}:${randomUUID()}`, [
       { tenant, walletId },
     ]);
   }
