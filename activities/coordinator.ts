@@ -108,16 +108,21 @@ function assertNotLocked(w: WalletDoc, ceremonyId: string): void {
   }
 }
 
-/** Takes the wallet's lifecycle lock by a conditional update; a retry finds its own lock. */
-async function takeLifecycleLock(store: CoordinatorStore, w: WalletDoc, ceremonyId: string): Promise<void> {
-  if (w.lockedBy === ceremonyId) return;
+/**
+ * Takes the wallet's lifecycle lock by a conditional update, with the ceremony's own new version
+ * number (never one an earlier ceremony was planned with); a retry finds its own lock and number.
+ */
+async function takeLifecycleLock(store: CoordinatorStore, w: WalletDoc, ceremonyId: string): Promise<number> {
+  if (w.lockedBy === ceremonyId) return w.lastPlannedVersion!;
+  const toVersion = Math.max(w.version, w.lastPlannedVersion ?? 0) + 1;
   const locked = await store.wallets.updateOne(
     { _id: w._id, version: w.version, lockedBy: null },
-    { $set: { lockedBy: ceremonyId } },
+    { $set: { lockedBy: ceremonyId, lastPlannedVersion: toVersion } },
   );
   if (locked.modifiedCount !== 1) {
     throw new ConclaveError('BUSY', `wallet ${w.walletId} is already changing its shares`);
   }
+  return toVersion;
 }
 
 export async function openCoordinatorStore(): Promise<CoordinatorStore> {
@@ -371,7 +376,7 @@ export function createCoordinatorActivities(
         };
       });
       const sameCommittee = parties.join() === oldIds.join() && threshold === w.threshold;
-      await takeLifecycleLock(store, w, ceremonyId);
+      const toVersion = await takeLifecycleLock(store, w, ceremonyId);
       return {
         tenant: w.tenant,
         ceremonyId,
@@ -380,7 +385,7 @@ export function createCoordinatorActivities(
         scheme: w.scheme,
         kind: sameCommittee ? 'rotation' : 'reshare',
         fromVersion: w.version,
-        toVersion: w.version + 1,
+        toVersion,
         oldThreshold: w.threshold,
         oldRoster: w.parties,
         oldPublic: w.publicPackage,
@@ -425,7 +430,7 @@ export function createCoordinatorActivities(
       if (lostInfo.partyId !== req.party)
         throw new ConclaveError('UNKNOWN_PARTY', `party ${req.party} did not answer`);
       assertNotLocked(w, ceremonyId);
-      await takeLifecycleLock(store, w, ceremonyId);
+      const toVersion = await takeLifecycleLock(store, w, ceremonyId);
       return {
         tenant: w.tenant,
         ceremonyId,
@@ -435,7 +440,7 @@ export function createCoordinatorActivities(
         kind: 'recovery',
         lost: req.party,
         fromVersion: w.version,
-        toVersion: w.version + 1,
+        toVersion,
         oldThreshold: w.threshold,
         oldRoster: w.parties,
         oldPublic: w.publicPackage,
@@ -494,7 +499,7 @@ export function createCoordinatorActivities(
         publicPackage: confirmed.public,
         versionSince: new Date(),
       };
-      const { _id: _pointer, lockedBy: _lock, ...version } = next;
+      const { _id: _pointer, lockedBy: _lock, lastPlannedVersion: _planned, ...version } = next;
       await PartyStore.insertOrGet(store.walletVersions, {
         ...version,
         _id: walletVersionDocId(ctx.tenant, ctx.walletId, ctx.toVersion),

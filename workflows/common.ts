@@ -2,6 +2,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   ChildWorkflowFailure,
   proxyActivities,
   proxyLocalActivities,
@@ -79,4 +80,12 @@ export function abortWith(ceremony: string, err: unknown): ApplicationFailure {
 export function ceremonyIdOfThisRun(): string {
   const info = workflowInfo();
   return `${info.workflowId}/${info.runId}`;
+}
+
+/**
+ * Runs a failed ceremony's cleanup even if the workflow was cancelled: a cancelled ceremony must
+ * still release its wallet and undo what parties stored.
+ */
+export function evenIfCancelled<T>(cleanup: () => Promise<T>): Promise<T> {
+  return CancellationScope.nonCancellable(cleanup);
 }

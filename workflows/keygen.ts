@@ -4,7 +4,15 @@
  */
 import { uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Envelope, KeygenContext, KeygenRequest, KeygenResult } from '../activities/types.js';
-import { abortWith, ceremonyIdOfThisRun, coordinator, onEach, party, partyBrief } from './common.js';
+import {
+  abortWith,
+  evenIfCancelled,
+  ceremonyIdOfThisRun,
+  coordinator,
+  onEach,
+  party,
+  partyBrief,
+} from './common.js';
 
 export async function keygenWorkflow(req: KeygenRequest): Promise<KeygenResult> {
   const ceremonyId = ceremonyIdOfThisRun();
@@ -30,7 +38,7 @@ export async function keygenWorkflow(req: KeygenRequest): Promise<KeygenResult> 
     if (ctx) {
       const c = ctx;
       // Best effort: a party that is down keeps only a pending share, never an active one.
-      await Promise.allSettled(req.parties.map((p) => partyBrief(p).dkgAbort(c)));
+      await evenIfCancelled(() => Promise.allSettled(req.parties.map((p) => partyBrief(p).dkgAbort(c))));
     }
     throw abortWith(`key generation ${workflowInfo().workflowId}`, err);
   }

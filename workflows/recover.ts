@@ -7,7 +7,15 @@
  */
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { Envelope, RecoverRequest, RecoverResult, ReshareContext } from '../activities/types.js';
-import { abortWith, ceremonyIdOfThisRun, coordinator, onEach, party, partyBrief } from './common.js';
+import {
+  abortWith,
+  evenIfCancelled,
+  ceremonyIdOfThisRun,
+  coordinator,
+  onEach,
+  party,
+  partyBrief,
+} from './common.js';
 import { signWorkflow } from './sign.js';
 
 export async function recoverWorkflow(req: RecoverRequest): Promise<RecoverResult> {
@@ -53,11 +61,19 @@ export async function recoverWorkflow(req: RecoverRequest): Promise<RecoverResul
   } catch (err) {
     if (ctx) {
       const c = ctx;
-      if (!switched) {
-        // Best effort: nobody's share of the current version was touched.
-        await Promise.allSettled(c.roster.map((p) => partyBrief(p.partyId).reshareAbort(c)));
-      }
-      await coordinator.releaseWallet(c);
+      await evenIfCancelled(async () => {
+        // Nobody's share of the current version was touched until the switch: release at once,
+        // then, best effort, parties forget this ceremony's pending shares.
+        // a switch whose answer was lost still happened: then the new shares are the wallet's
+        if (!switched) {
+          switched = await coordinator.getWallet(c.tenant, c.walletId).then(
+            (w) => w.version === c.toVersion,
+            () => true, // cannot tell: keep what parties hold; an unused version is only litter
+          );
+        }
+        await coordinator.releaseWallet(c);
+        if (!switched) await Promise.allSettled(c.roster.map((p) => partyBrief(p.partyId).reshareAbort(c)));
+      });
     }
     throw abortWith(`recovery ${workflowInfo().workflowId}`, err);
   }

@@ -6,7 +6,15 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import type { Envelope, ReshareContext, ReshareRequest, ReshareResult } from '../activities/types.js';
-import { abortWith, ceremonyIdOfThisRun, coordinator, onEach, party, partyBrief } from './common.js';
+import {
+  abortWith,
+  evenIfCancelled,
+  ceremonyIdOfThisRun,
+  coordinator,
+  onEach,
+  party,
+  partyBrief,
+} from './common.js';
 
 export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResult> {
   const ceremonyId = ceremonyIdOfThisRun();
@@ -42,11 +50,19 @@ export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResul
   } catch (err) {
     if (ctx) {
       const c = ctx;
-      if (!switched) {
-        // Best effort: the old shares are untouched, so the wallet signs as before.
-        await Promise.allSettled(c.roster.map((p) => partyBrief(p.partyId).reshareAbort(c)));
-      }
-      await coordinator.releaseWallet(c);
+      await evenIfCancelled(async () => {
+        // The old shares are untouched until the switch, so the wallet signs as before at once;
+        // then, best effort, parties forget this ceremony's pending shares.
+        // a switch whose answer was lost still happened: then the new shares are the wallet's
+        if (!switched) {
+          switched = await coordinator.getWallet(c.tenant, c.walletId).then(
+            (w) => w.version === c.toVersion,
+            () => true, // cannot tell: keep what parties hold; an unused version is only litter
+          );
+        }
+        await coordinator.releaseWallet(c);
+        if (!switched) await Promise.allSettled(c.roster.map((p) => partyBrief(p.partyId).reshareAbort(c)));
+      });
     }
     throw abortWith(`resharing ${workflowInfo().workflowId}`, err);
   }

@@ -1,7 +1,15 @@
 /** FROST signing: two rounds on the chosen signers' workers, aggregation on the coordinator. */
 import { workflowInfo } from '@temporalio/workflow';
 import type { SignContext, SignRequest, SignResult, WalletInfo } from '../activities/types.js';
-import { abortWith, ceremonyIdOfThisRun, coordinator, onEach, party, partyBrief } from './common.js';
+import {
+  abortWith,
+  evenIfCancelled,
+  ceremonyIdOfThisRun,
+  coordinator,
+  onEach,
+  party,
+  partyBrief,
+} from './common.js';
 
 export async function signWorkflow(req: SignRequest): Promise<SignResult> {
   const ceremonyId = ceremonyIdOfThisRun();
@@ -15,7 +23,7 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
   } catch (err) {
     if (ctx) {
       const c = ctx;
-      await Promise.allSettled(c.signers.map((p) => partyBrief(p).signAbort(c)));
+      await evenIfCancelled(() => Promise.allSettled(c.signers.map((p) => partyBrief(p).signAbort(c))));
     }
     throw abortWith(`signing ${workflowInfo().workflowId}`, err);
   }

@@ -220,8 +220,8 @@ export async function activatePendingShare(
 ): Promise<void> {
   if (!(await rt.store.shares.findOne({ _id: shareId }))) {
     const share = await rt.store.pendingShares.findOne({ _id: shareId });
-    if (!share || share.tenant !== tenant) {
-      throw new ConclaveError('BAD_INPUT', `no pending share ${shareId} on ${rt.partyId}`);
+    if (!share || share.tenant !== tenant || (share.ceremonyId && share.ceremonyId !== ceremonyId)) {
+      throw new ConclaveError('BAD_INPUT', `no pending share ${shareId} of ${ceremonyId} on ${rt.partyId}`);
     }
     checkPeers(share);
     await PartyStore.insertOrGet(rt.store.shares, { ...share, status: 'active', activatedAt: new Date() });

@@ -46,8 +46,8 @@ interface SigmaBody {
 function validateRecovery(ctx: ReshareContext): PeerEntry {
   const lost = ctx.roster.find((p) => p.partyId === ctx.lost);
   if (ctx.kind !== 'recovery' || !lost) throw new ConclaveError('BAD_INPUT', 'not a recovery of a party');
-  if (ctx.toVersion !== ctx.fromVersion + 1)
-    throw new ConclaveError('BAD_INPUT', 'versions must be consecutive');
+  if (!Number.isSafeInteger(ctx.toVersion) || ctx.toVersion <= ctx.fromVersion)
+    throw new ConclaveError('BAD_INPUT', 'the new version must come after the current one');
   const same =
     ctx.threshold === ctx.oldThreshold &&
     ctx.roster.length === ctx.oldRoster.length &&

@@ -98,8 +98,8 @@ function validateContext(ctx: ReshareContext): void {
   if (!Number.isInteger(ctx.threshold) || ctx.threshold < 2 || ctx.threshold > n) {
     throw new ConclaveError('BAD_INPUT', `new threshold must be between 2 and ${n}, got ${ctx.threshold}`);
   }
-  if (ctx.toVersion !== ctx.fromVersion + 1)
-    throw new ConclaveError('BAD_INPUT', 'versions must be consecutive');
+  if (!Number.isSafeInteger(ctx.toVersion) || ctx.toVersion <= ctx.fromVersion)
+    throw new ConclaveError('BAD_INPUT', 'the new version must come after the current one');
   if (new Set(ctx.dealers).size !== ctx.dealers.length || ctx.dealers.length < ctx.oldThreshold) {
     throw new ConclaveError('BAD_INPUT', `at least ${ctx.oldThreshold} distinct dealers are needed`);
   }
@@ -161,13 +161,14 @@ export async function storeNextShare(
     transcriptHash: ctx.transcriptHash,
     sealed: sealJson(rt.kek, { signingShare }, shareContext(rt, ctx.tenant, ctx.keyId, ctx.toVersion)),
     createdAt: new Date(),
+    ceremonyId: ctx.ceremonyId,
   };
   const stored = await writeUnlessAborted(
     rt,
     ctx.tenant,
     ctx.ceremonyId,
     () => PartyStore.insertOrGet(rt.store.pendingShares, share),
-    () => rt.store.pendingShares.deleteOne({ _id: share._id }),
+    () => rt.store.pendingShares.deleteOne({ _id: share._id, ceremonyId: ctx.ceremonyId }),
   );
   if (!samePublicPackage(stored.public, pub)) {
     throw new ConclaveError(
@@ -336,11 +337,18 @@ export function reshareActivities(rt: PartyRuntime) {
       await rt.store.rounds.deleteMany({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId });
     },
 
-    /** Forgets a pending new share of an aborted reshare; the old share is untouched. */
+    /**
+     * Forgets what an aborted ceremony stored for its new version: the pending share, or the share
+     * it activated before the abort (the wallet never switched to that version, and no later
+     * ceremony uses the same version number). The old share is untouched.
+     */
     async reshareAbort(ctx: ReshareContext): Promise<void> {
-      await abortCeremony(rt, ctx.tenant, ctx.ceremonyId, () =>
-        rt.store.pendingShares.deleteOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.toVersion) }),
-      );
+      const id = shareDocId(ctx.tenant, ctx.keyId, ctx.toVersion);
+      await abortCeremony(rt, ctx.tenant, ctx.ceremonyId, async () => {
+        await rt.store.pendingShares.deleteOne({ _id: id, ceremonyId: ctx.ceremonyId });
+        await rt.store.shares.deleteOne({ _id: id, ceremonyId: ctx.ceremonyId });
+        rt.activeShares.forget(id);
+      });
     },
   };
 }

@@ -240,25 +240,57 @@ export function devStatus(env: Env = process.env): StackStatus {
   };
 }
 
-function partyWorkerOf(env: Env, partyId: string): { state: StackState; worker: WorkerProcess } {
+/** A worker of this stack: `coordinator`, or a party id. */
+function workerOf(env: Env, target: string): { state: StackState; worker: WorkerProcess } {
   const state = readStackState(env) as StackState | undefined;
-  const worker = state?.workers.find((w) => w.kind === 'party' && w.taskQueue === partyTaskQueue(partyId));
-  if (!state || !worker) throw new ConclaveError('STACK', `no worker for party ${partyId} in this stack`);
+  const worker = state?.workers.find((w) =>
+    target === 'coordinator'
+      ? w.kind === 'coordinator'
+      : w.kind === 'party' && w.taskQueue === partyTaskQueue(target),
+  );
+  if (!state || !worker) throw new ConclaveError('STACK', `no worker for ${target} in this stack`);
   return { state, worker };
 }
 
-/** Kills one party worker with SIGKILL: no chance to finish or clean up anything. */
-export async function killPartyWorker(env: Env, partyId: string): Promise<void> {
-  const { worker } = partyWorkerOf(env, partyId);
+/** Kills one worker (`coordinator` or a party id) with SIGKILL: no chance to finish or clean up. */
+export async function killWorker(env: Env, target: string): Promise<void> {
+  const { worker } = workerOf(env, target);
   if (isAlive(worker.pid)) process.kill(worker.pid, 'SIGKILL');
   await stopProcess(worker.pid, { graceMs: 5_000 });
 }
 
-/** Starts a killed party worker again and waits until it polls its queue. */
-export async function restartPartyWorker(env: Env, partyId: string): Promise<void> {
-  const { state, worker } = partyWorkerOf(env, partyId);
-  const fresh = startPartyWorker(env, state, partyId);
+/**
+ * Starts a killed worker again and waits until it polls its queue. Crash tests pass `crashAt`
+ * (`<activity>:<before|after>`): the worker then kills itself at that step (`src/drills/crash-at.ts`);
+ * its pid is returned so the caller can wait for the crash.
+ */
+export async function restartWorker(
+  env: Env,
+  target: string,
+  opts: { crashAt?: string } = {},
+): Promise<number> {
+  const { state, worker } = workerOf(env, target);
+  let fresh: WorkerProcess;
+  if (opts.crashAt) {
+    const logFile = join(conclaveHome(env), 'logs', `crash-${target}.log`);
+    const args = target === 'coordinator' ? ['coordinator', opts.crashAt] : ['party', target, opts.crashAt];
+    const pid = spawnDaemon({
+      name: `${worker.name} (crashes at ${opts.crashAt})`,
+      command: process.execPath,
+      args: ['--import', 'tsx', join(projectRoot, 'src', 'drills', 'crash-at.ts'), ...args],
+      env: workerEnv(env, state, target === 'coordinator' ? undefined : target),
+      logFile,
+      cwd: projectRoot,
+    });
+    fresh = { ...worker, pid, logFile };
+  } else {
+    fresh =
+      target === 'coordinator' ? startCoordinatorWorker(env, state) : startPartyWorker(env, state, target);
+  }
   state.workers = state.workers.map((w) => (w === worker ? fresh : w));
   writeState(env, state);
-  await waitForWorkers(state, [fresh]);
+  // a crashing worker may be gone before it is seen polling; the server may still list the
+  // killed worker's poller, so callers that need the new one up wait for its own traces
+  if (!opts.crashAt) await waitForWorkers(state, [fresh]);
+  return fresh.pid;
 }

@@ -18,14 +18,20 @@ export interface WalletDoc {
   transcriptHash: string;
   status: 'active';
   createdAt: Date;
-  /** The lifecycle ceremony (rotation, reshare) that holds the wallet; signing waits for it. */
+  /** The lifecycle ceremony (rotation, reshare, recovery) that holds the wallet; signing waits for it. */
   lockedBy?: string | null;
+  /**
+   * The highest version any lifecycle ceremony was planned to produce. Each ceremony gets a
+   * version number of its own, so what an aborted one left on a party that was away can never be
+   * taken for the shares of a later one.
+   */
+  lastPlannedVersion?: number;
   /** When this version became the wallet's current one. */
   versionSince?: Date;
 }
 
 /** One version of a wallet (its committee, threshold and public package); never changes. */
-export type WalletVersionDoc = Omit<WalletDoc, 'lockedBy'>;
+export type WalletVersionDoc = Omit<WalletDoc, 'lockedBy' | 'lastPlannedVersion'>;
 
 export const walletDocId = (tenant: string, walletId: string) => `${tenant}|${walletId}`;
 export const walletVersionDocId = (tenant: string, walletId: string, version: number) =>

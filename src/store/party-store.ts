@@ -70,6 +70,11 @@ export interface ShareDoc {
   sealed: SealedBox;
   createdAt: Date;
   activatedAt?: Date;
+  /**
+   * The ceremony that stored a pending share. Versions are numbered, so an aborted ceremony and
+   * the next one name the same share id: this tells a stale pending share from the current one.
+   */
+  ceremonyId?: string;
 }
 
 /** A fresh signing nonce pair, bound at creation to one ceremony, key and request. */

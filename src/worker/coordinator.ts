@@ -5,14 +5,19 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { coordinatorTaskQueue } from '../../temporal.config.js';
-import { createCoordinatorActivities } from '../../activities/coordinator.js';
+import { createCoordinatorActivities, type CoordinatorActivities } from '../../activities/coordinator.js';
 import { loadConfig } from '../config.js';
 import { closeAllDbs } from '../store/mongo.js';
 import { runUntilSignal } from './lifecycle.js';
 
 export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
-export async function createCoordinatorWorker(): Promise<Worker> {
+export interface CoordinatorWorkerOptions {
+  /** Test-only: wrap the coordinator's activities (crash drills). */
+  decorate?: (activities: CoordinatorActivities) => CoordinatorActivities;
+}
+
+export async function createCoordinatorWorker(opts: CoordinatorWorkerOptions = {}): Promise<Worker> {
   const config = loadConfig();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
@@ -21,7 +26,7 @@ export async function createCoordinatorWorker(): Promise<Worker> {
     namespace: config.temporal.namespace,
     taskQueue: coordinatorTaskQueue,
     workflowBundle,
-    activities: createCoordinatorActivities(),
+    activities: opts.decorate ? opts.decorate(createCoordinatorActivities()) : createCoordinatorActivities(),
     maxConcurrentWorkflowTaskExecutions: 64,
     maxConcurrentActivityTaskExecutions: 64,
     // aggregation and agreement checks are CPU-bound, like a party's rounds
@@ -40,5 +45,5 @@ const quietBundlerLogger = {
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await runUntilSignal('coordinator', createCoordinatorWorker, closeAllDbs);
+  await runUntilSignal('coordinator', () => createCoordinatorWorker(), closeAllDbs);
 }

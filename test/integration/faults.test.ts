@@ -10,7 +10,7 @@ import { ConclaveClient } from '../../src/client/index.js';
 import { misbehavingParty, type MisbehaviourMode } from '../../src/drills/misbehaving.js';
 import { CulpritError } from '../../src/errors.js';
 import { partyKekEnvName } from '../../src/config.js';
-import { devPartyKek, killPartyWorker, restartPartyWorker } from '../../src/stack/dev.js';
+import { devPartyKek, killWorker, restartWorker } from '../../src/stack/dev.js';
 import { createPartyWorker } from '../../src/worker/party.js';
 import { closeAllDbs } from '../../src/store/mongo.js';
 import {
@@ -46,10 +46,10 @@ describe('a party worker killed mid-ceremony', () => {
         30_000,
         5,
       );
-      await killPartyWorker(env, 'p3');
+      await killWorker(env, 'p3');
       expect(await p3.shares.countDocuments({ walletId, status: 'active' })).toBe(0);
     } finally {
-      await restartPartyWorker(env, 'p3');
+      await restartWorker(env, 'p3');
     }
     const r = await pending;
     const message = randomMessage();
@@ -62,7 +62,7 @@ describe('a party worker killed mid-ceremony', () => {
     const w = await client.createWallet({ threshold: 2, parties: 3 });
     const requestId = `kill-sign-${Date.now()}`;
     const p2 = await partyStore('p2');
-    await killPartyWorker(env, 'p1'); // round 1 cannot finish on p1, so round 2 cannot start
+    await killWorker(env, 'p1'); // round 1 cannot finish on p1, so round 2 cannot start
     const message = randomMessage();
     const ceremony = new RegExp(`^sign:default:${requestId}/`);
     let pending: Promise<{ signature: string }>;
@@ -75,7 +75,7 @@ describe('a party worker killed mid-ceremony', () => {
       );
       before = await p2.nonces.findOne({ ceremonyId: ceremony });
     } finally {
-      await restartPartyWorker(env, 'p1');
+      await restartWorker(env, 'p1');
     }
     const s = await pending;
     expect(nobleVerifyEd25519(w.publicKey, message, s.signature)).toBe(true);

@@ -10,7 +10,7 @@ import type { ConclaveClient } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
 import { openDb } from '../../src/store/mongo.js';
 import { pinPeerKeys, showPartyKeys } from '../../src/party/admin.js';
-import { killPartyWorker, restartPartyWorker } from '../../src/stack/dev.js';
+import { killWorker, restartWorker } from '../../src/stack/dev.js';
 import { projectRoot } from '../../src/stack/paths.js';
 import { PartyStore, shareDocId } from '../../src/store/party-store.js';
 
@@ -104,13 +104,13 @@ export async function shareVersions(walletId: string, keyId: string, parties: st
  */
 export async function wipeParty(partyId: string, beforeRestart?: () => Promise<unknown>): Promise<void> {
   const env = stackEnv();
-  await killPartyWorker(env, partyId);
+  await killWorker(env, partyId);
   const db = await openDb(loadConfig(env).partyDb(partyId));
   try {
     await db.dropDatabase();
     await beforeRestart?.();
   } finally {
-    await restartPartyWorker(env, partyId);
+    await restartWorker(env, partyId);
   }
   // the server may still list the killed worker's poller: wait for the new worker's own keys
   await waitFor(

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConclaveClient } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config.js';
-import { killPartyWorker, restartPartyWorker } from '../../src/stack/dev.js';
+import { killWorker, restartWorker } from '../../src/stack/dev.js';
 import { CoordinatorStore, walletDocId } from '../../src/store/coordinator-store.js';
 import { closeAllDbs, openDb } from '../../src/store/mongo.js';
 import { verifyIndependently } from '../independent-verify.js';
@@ -184,9 +184,9 @@ describe('lifecycle rules', () => {
         30_000,
         5,
       );
-      await killPartyWorker(env, 'p4');
+      await killWorker(env, 'p4');
     } finally {
-      await restartPartyWorker(env, 'p4');
+      await restartWorker(env, 'p4');
     }
     const r = await pending;
     expect(r.version).toBe(2);

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ValidateResult } from '../../activities/types.js';
-import { killPartyWorker, restartPartyWorker } from '../../src/stack/dev.js';
+import { killWorker, restartWorker } from '../../src/stack/dev.js';
 import { closeAllDbs } from '../../src/store/mongo.js';
 import { shareDocId } from '../../src/store/party-store.js';
 import { conclave, json, partyStore, stackEnv } from './helpers.js';
@@ -73,13 +73,13 @@ describe('share validation', () => {
 
     // p1 is down: reported as not answering, within the validation's time limit
     const env = stackEnv();
-    await killPartyWorker(env, 'p1');
+    await killWorker(env, 'p1');
     try {
       r = await validate(w.walletId);
       expect(r.result.parties[0]).toMatchObject({ party: 'p1', ok: false });
       expect(r.result.parties[0]!.reason).toMatch(/did not answer/);
     } finally {
-      await restartPartyWorker(env, 'p1');
+      await restartWorker(env, 'p1');
     }
     await p3.shares.updateOne({ _id: id }, { $set: { 'sealed.ct': ct } });
   }, 120_000);
