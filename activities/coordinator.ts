@@ -17,7 +17,7 @@ import { getScheme, resolveScheme } from '../src/crypto/schemes.js';
 import { canonicalKeyRequest, signingKeyFor } from '../src/crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../src/errors.js';
 import { assertPartyId, loadConfig } from '../src/config.js';
-import { assertId, validateKeygenRequest, validateSignRequest } from '../src/validation.js';
+import { assertId, printableActor, validateKeygenRequest, validateSignRequest } from '../src/validation.js';
 import { openDb } from '../src/store/mongo.js';
 import { ImmutableMemo } from '../src/store/memo.js';
 import {
@@ -33,6 +33,7 @@ import { reshareParams, type ReshareResultBody } from './party/reshare.js';
 import { signRequestHash, type SignShareBody } from './party/sign.js';
 import { withFailures } from './failures.js';
 import type {
+  AuditEntry,
   KeygenContext,
   KeygenRequest,
   KeygenResult,
@@ -550,6 +551,27 @@ export function createCoordinatorActivities(
         parties: w.parties.map((p) => p.partyId),
         public: w.publicPackage,
       };
+    },
+
+    /** Records how a ceremony ended; a retry of the same record is a no-op. */
+    async recordAudit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+      const store = await getStore();
+      await PartyStore.insertOrGet(store.audit, {
+        ...entry,
+        // named by whoever started the workflow: kept printable and short
+        requestedBy: printableActor(entry.requestedBy),
+        _id: `${entry.tenant}|${entry.ceremonyId}|${entry.outcome}`,
+        at: new Date(),
+      });
+    },
+
+    /** A wallet's audit records, oldest first. */
+    async auditLog(tenant: string, walletId: string): Promise<AuditEntry[]> {
+      assertId('tenant', tenant);
+      assertId('wallet id', walletId);
+      const store = await getStore();
+      const docs = await store.audit.find({ tenant, walletId }).sort({ at: 1 }).limit(10_000).toArray();
+      return docs.map(({ _id, at, ...rest }) => ({ ...rest, at: at.toISOString() }));
     },
 
     /**

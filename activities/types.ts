@@ -17,6 +17,8 @@ export interface PartyInfo {
 
 export interface KeygenRequest {
   tenant: string;
+  /** Who asks (for the audit record); the client fills it in. */
+  requestedBy?: string;
   walletId: string;
   curve: string;
   /** Needed when the curve has several schemes (secp256k1: frost-secp256k1, frost-taproot). */
@@ -49,6 +51,8 @@ export interface KeygenResult {
 
 export interface SignRequest {
   tenant: string;
+  /** Who asks (for the audit record); the client fills it in. */
+  requestedBy?: string;
   walletId: string;
   /** Hex bytes to sign. */
   message: string;
@@ -120,6 +124,8 @@ export type ShareChangeKind = 'rotation' | 'reshare' | 'recovery';
  */
 export interface ReshareRequest {
   tenant: string;
+  /** Who asks (for the audit record); the client fills it in. */
+  requestedBy?: string;
   walletId: string;
   /** The new committee; the current one by default. */
   parties?: string[];
@@ -167,6 +173,8 @@ export interface ReshareResult {
 /** Rebuilds the lost share of one party from `helpers` (at least the threshold, the party excluded). */
 export interface RecoverRequest {
   tenant: string;
+  /** Who asks (for the audit record); the client fills it in. */
+  requestedBy?: string;
   walletId: string;
   /** The party that lost its share. */
   party: string;
@@ -190,6 +198,8 @@ export interface RecoverResult extends ReshareResult {
 
 export interface BackupRequest {
   tenant: string;
+  /** Who asks (for the audit record); the client fills it in. */
+  requestedBy?: string;
   walletId: string;
 }
 
@@ -203,6 +213,8 @@ export interface BackupResult {
 
 export interface ValidateRequest {
   tenant: string;
+  /** Who asks (for the audit record); the client fills it in. */
+  requestedBy?: string;
   walletId: string;
 }
 
@@ -234,3 +246,29 @@ export interface ValidateResult {
   dryRun: { signers: string[]; verified: boolean; code?: string; reason?: string };
   ok: boolean;
 }
+
+/** A ceremony's audit record: who asked for what, when, on which wallet version, and how it ended. */
+export interface AuditEntry {
+  tenant: string;
+  walletId: string;
+  ceremony: 'keygen' | 'sign' | ShareChangeKind | 'backup' | 'validation';
+  workflowId: string;
+  ceremonyId: string;
+  /** Who asked, as the client named them (`CONCLAVE_ACTOR`, by default user@host). */
+  requestedBy: string;
+  outcome: 'completed' | 'failed';
+  /** A failure's code, culprit and one-line reason. */
+  code?: string;
+  culprit?: string;
+  reason?: string;
+  /** The wallet version the ceremony started from, and the one it used or made. */
+  fromVersion?: number;
+  version?: number;
+  /** The parties that took part. */
+  parties: string[];
+  detail?: Record<string, string | number | boolean | string[]>;
+  /** When the coordinator recorded it (ISO 8601). */
+  at: string;
+}
+
+export type AuditRecord = Omit<AuditEntry, 'workflowId' | 'ceremonyId' | 'at' | 'outcome' | 'requestedBy'>;

@@ -54,3 +54,11 @@ export function validateSignRequest(req: SignRequest): void {
     throw new ConclaveError('BAD_INPUT', 'merkle root must be 32 bytes of hex');
   }
 }
+
+/** Who asked for a ceremony, as recorded: control characters replaced, at most 128 characters. */
+export function printableActor(actor: unknown): string {
+  return [...String(actor)]
+    .map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? '?' : c))
+    .join('')
+    .slice(0, 128);
+}

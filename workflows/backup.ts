@@ -4,7 +4,7 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import type { BackupRequest, BackupResult } from '../activities/types.js';
-import { abortWith, coordinator, failureDetails, partyBrief } from './common.js';
+import { abortWith, audit, coordinator, failureDetails, partyBrief } from './common.js';
 
 export async function backupWorkflow(req: BackupRequest): Promise<BackupResult> {
   try {
@@ -19,6 +19,14 @@ export async function backupWorkflow(req: BackupRequest): Promise<BackupResult> 
         const { message, details } = failureDetails(s.reason);
         result.failed.push({ party: w.parties[i]!, code: details.code, reason: message });
       }
+    });
+    await audit(req.requestedBy, {
+      tenant: w.tenant,
+      walletId: w.walletId,
+      ceremony: 'backup',
+      version: w.version,
+      parties: result.backups.map((b) => b.party),
+      detail: { failed: result.failed.map((f) => f.party) },
     });
     return result;
   } catch (err) {

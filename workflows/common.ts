@@ -11,7 +11,7 @@ import {
 import type { Duration } from '@temporalio/common';
 import type { CoordinatorActivities } from '../activities/coordinator.js';
 import type { PartyActivities } from '../activities/party/index.js';
-import type { FailureDetails } from '../activities/types.js';
+import type { AuditRecord, FailureDetails } from '../activities/types.js';
 import { coordinatorActivityTimeouts, partyRoundTimeouts, partyTaskQueue } from '../temporal.config.js';
 
 /**
@@ -88,4 +88,34 @@ export function ceremonyIdOfThisRun(): string {
  */
 export function evenIfCancelled<T>(cleanup: () => Promise<T>): Promise<T> {
   return CancellationScope.nonCancellable(cleanup);
+}
+
+/**
+ * Records how this ceremony ended (with `err`, as failed). Never fails the ceremony itself: a
+ * record that cannot be written is retried by the local activity, then given up.
+ */
+export async function audit(
+  requestedBy: string | undefined,
+  record: AuditRecord,
+  err?: unknown,
+): Promise<void> {
+  const failure = err === undefined ? undefined : failureDetails(err);
+  await evenIfCancelled(() =>
+    coordinator
+      .recordAudit({
+        ...record,
+        workflowId: workflowInfo().workflowId,
+        ceremonyId: ceremonyIdOfThisRun(),
+        requestedBy: requestedBy ?? 'unknown',
+        outcome: failure ? 'failed' : 'completed',
+        ...(failure
+          ? {
+              code: failure.details.code,
+              reason: failure.message,
+              ...(failure.details.culprit ? { culprit: failure.details.culprit } : {}),
+            }
+          : {}),
+      })
+      .catch(() => undefined),
+  );
 }

@@ -3,9 +3,16 @@
  * own worker, and every message it routes is signed (and, point to point, encrypted) by a party.
  */
 import { uuid4, workflowInfo } from '@temporalio/workflow';
-import type { Envelope, KeygenContext, KeygenRequest, KeygenResult } from '../activities/types.js';
+import type {
+  AuditRecord,
+  Envelope,
+  KeygenContext,
+  KeygenRequest,
+  KeygenResult,
+} from '../activities/types.js';
 import {
   abortWith,
+  audit,
   evenIfCancelled,
   ceremonyIdOfThisRun,
   coordinator,
@@ -33,13 +40,25 @@ export async function keygenWorkflow(req: KeygenRequest): Promise<KeygenResult> 
     );
     const confirmed = await coordinator.confirmKeygen(c, results);
     await onEach(req.parties, (p) => party(p).dkgActivate(c, results));
-    return await coordinator.saveWallet(c, confirmed);
+    const result = await coordinator.saveWallet(c, confirmed);
+    await audit(req.requestedBy, keygenRecord(c));
+    return result;
   } catch (err) {
     if (ctx) {
       const c = ctx;
+      await audit(req.requestedBy, keygenRecord(c), err);
       // Best effort: a party that is down keeps only a pending share, never an active one.
       await evenIfCancelled(() => Promise.allSettled(req.parties.map((p) => partyBrief(p).dkgAbort(c))));
     }
     throw abortWith(`key generation ${workflowInfo().workflowId}`, err);
   }
 }
+
+const keygenRecord = (c: KeygenContext): AuditRecord => ({
+  tenant: c.tenant,
+  walletId: c.walletId,
+  ceremony: 'keygen',
+  version: c.version,
+  parties: c.roster.map((p) => p.partyId),
+  detail: { scheme: c.scheme, threshold: c.threshold, keyId: c.keyId },
+});

@@ -9,6 +9,7 @@ import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { Envelope, RecoverRequest, RecoverResult, ReshareContext } from '../activities/types.js';
 import {
   abortWith,
+  audit,
   evenIfCancelled,
   ceremonyIdOfThisRun,
   coordinator,
@@ -16,6 +17,7 @@ import {
   party,
   partyBrief,
 } from './common.js';
+import { shareChangeRecord } from './reshare.js';
 import { signWorkflow } from './sign.js';
 
 export async function recoverWorkflow(req: RecoverRequest): Promise<RecoverResult> {
@@ -51,7 +53,11 @@ export async function recoverWorkflow(req: RecoverRequest): Promise<RecoverResul
     const message = await coordinator.dryRunMessage('recovery-proof', ceremonyId);
     const proof = await executeChild(signWorkflow, {
       workflowId: `${workflowInfo().workflowId}:proof`,
-      args: [{ tenant: c.tenant, walletId: c.walletId, message, signers }],
+      args: [{ tenant: c.tenant, walletId: c.walletId, message, signers, requestedBy: req.requestedBy }],
+    });
+    await audit(req.requestedBy, {
+      ...shareChangeRecord(c),
+      detail: { ...shareChangeRecord(c).detail, proofSigners: proof.signers },
     });
     return {
       ...(await coordinator.reshareResult(c)),
@@ -61,6 +67,7 @@ export async function recoverWorkflow(req: RecoverRequest): Promise<RecoverResul
   } catch (err) {
     if (ctx) {
       const c = ctx;
+      await audit(req.requestedBy, shareChangeRecord(c), err);
       await evenIfCancelled(async () => {
         // Nobody's share of the current version was touched until the switch: release at once,
         // then, best effort, parties forget this ceremony's pending shares.

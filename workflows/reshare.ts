@@ -5,9 +5,16 @@
  * are the old shares destroyed. Until the switch, an abort leaves the wallet signing as before.
  */
 import { workflowInfo } from '@temporalio/workflow';
-import type { Envelope, ReshareContext, ReshareRequest, ReshareResult } from '../activities/types.js';
+import type {
+  AuditRecord,
+  Envelope,
+  ReshareContext,
+  ReshareRequest,
+  ReshareResult,
+} from '../activities/types.js';
 import {
   abortWith,
+  audit,
   evenIfCancelled,
   ceremonyIdOfThisRun,
   coordinator,
@@ -46,10 +53,12 @@ export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResul
       (p) => party(p).reshareRetire(c),
     );
     await coordinator.releaseWallet(c);
+    await audit(req.requestedBy, shareChangeRecord(c));
     return await coordinator.reshareResult(c);
   } catch (err) {
     if (ctx) {
       const c = ctx;
+      await audit(req.requestedBy, shareChangeRecord(c), err);
       await evenIfCancelled(async () => {
         // The old shares are untouched until the switch, so the wallet signs as before at once;
         // then, best effort, parties forget this ceremony's pending shares.
@@ -67,3 +76,18 @@ export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResul
     throw abortWith(`resharing ${workflowInfo().workflowId}`, err);
   }
 }
+
+/** The audit record of a rotation, reshare or recovery. */
+export const shareChangeRecord = (c: ReshareContext): AuditRecord => ({
+  tenant: c.tenant,
+  walletId: c.walletId,
+  ceremony: c.kind,
+  fromVersion: c.fromVersion,
+  version: c.toVersion,
+  parties: [...new Set([...c.oldRoster, ...c.roster].map((p) => p.partyId))],
+  detail: {
+    threshold: c.threshold,
+    [c.kind === 'recovery' ? 'helpers' : 'dealers']: c.dealers,
+    ...(c.lost ? { recovered: c.lost } : {}),
+  },
+});

@@ -6,7 +6,7 @@
  */
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { ShareCheck, ValidateRequest, ValidateResult } from '../activities/types.js';
-import { abortWith, ceremonyIdOfThisRun, coordinator, failureDetails, partyBrief } from './common.js';
+import { abortWith, audit, ceremonyIdOfThisRun, coordinator, failureDetails, partyBrief } from './common.js';
 import { signWorkflow } from './sign.js';
 
 export async function validateWorkflow(req: ValidateRequest): Promise<ValidateResult> {
@@ -38,7 +38,9 @@ export async function validateWorkflow(req: ValidateRequest): Promise<ValidateRe
         // aggregation verifies the signature under the wallet key, or fails naming a bad signer
         await executeChild(signWorkflow, {
           workflowId: `${workflowInfo().workflowId}:dry-run`,
-          args: [{ tenant: ctx.tenant, walletId: ctx.walletId, message, signers }],
+          args: [
+            { tenant: ctx.tenant, walletId: ctx.walletId, message, signers, requestedBy: req.requestedBy },
+          ],
         });
         dryRun = { signers, verified: true };
       } catch (err) {
@@ -46,7 +48,7 @@ export async function validateWorkflow(req: ValidateRequest): Promise<ValidateRe
         dryRun = { signers, verified: false, code: details.code, reason: message };
       }
     }
-    return {
+    const result: ValidateResult = {
       walletId: ctx.walletId,
       version: ctx.version,
       threshold: ctx.threshold,
@@ -54,6 +56,20 @@ export async function validateWorkflow(req: ValidateRequest): Promise<ValidateRe
       dryRun,
       ok: dryRun.verified && parties.every((p) => p.ok),
     };
+    await audit(req.requestedBy, {
+      tenant: ctx.tenant,
+      walletId: ctx.walletId,
+      ceremony: 'validation',
+      version: ctx.version,
+      parties: ctx.parties,
+      detail: {
+        ok: result.ok,
+        failed: parties.filter((p) => !p.ok).map((p) => p.party),
+        dryRunSigners: dryRun.signers,
+        dryRunVerified: dryRun.verified,
+      },
+    });
+    return result;
   } catch (err) {
     throw abortWith(`share validation ${workflowInfo().workflowId}`, err);
   }

@@ -43,6 +43,7 @@ const usage = `usage:
                  each party's share, encrypted to the recovery key it was set up with, a file per party
   conclave backup restore --party P --file F --recovery-key FILE
                  P's operator brings P's backup back into P's wiped database; then start P's worker
+  conclave audit --wallet ID [--tenant ID]     every ceremony on a wallet: when, what, who asked, outcome
   conclave wallet --wallet ID [--tenant ID]
 options: --json prints one JSON object`;
 
@@ -425,6 +426,26 @@ async function run(command: string[], v: Values): Promise<void> {
         ? `${r.party}'s keys were restored: start (or restart) its worker now`
         : `${r.party}'s keys were already in place`,
     ]);
+    return;
+  }
+  if (cmd === 'audit') {
+    const walletId = required('wallet', v.wallet);
+    const entries = await withClient((c) => c.auditLog(walletId, v.tenant));
+    print(
+      json,
+      { walletId, entries },
+      entries.map((e) =>
+        [
+          e.at,
+          e.ceremony.padEnd(10),
+          e.outcome === 'completed' ? 'completed' : `FAILED ${e.code ?? ''}`.trim(),
+          e.fromVersion !== undefined ? `v${e.fromVersion}->v${e.version}` : `v${e.version ?? '?'}`,
+          `by ${e.requestedBy}`,
+          `parties ${e.parties.join(',')}`,
+          ...(e.culprit ? [`culprit ${e.culprit}`] : []),
+        ].join('  '),
+      ),
+    );
     return;
   }
   if (cmd === 'wallet') {

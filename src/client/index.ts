@@ -3,6 +3,7 @@
  * Temporal; ceremony workflow ids are idempotency keys, so a request started twice runs once.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
 import {
   Client,
   Connection,
@@ -16,6 +17,7 @@ import {
 import { ApplicationFailure, WorkflowIdReusePolicy, type Duration } from '@temporalio/common';
 import { ceremonyExecutionTimeout, coordinatorTaskQueue } from '../../temporal.config.js';
 import type {
+  AuditEntry,
   BackupResult,
   FailureDetails,
   KeygenRequest,
@@ -35,9 +37,10 @@ import { formatPath, parsePath } from '../crypto/hd.js';
 import { resolveScheme } from '../crypto/schemes.js';
 import { deriveWalletKey, type DerivedWalletKey } from './derive.js';
 import { ConclaveError, CulpritError, type ErrorCode } from '../errors.js';
-import { assertId, validateKeygenRequest, validateSignRequest } from '../validation.js';
+import { assertId, printableActor, validateKeygenRequest, validateSignRequest } from '../validation.js';
 
 export type {
+  AuditEntry,
   BackupResult,
   DerivedWalletKey,
   KeygenResult,
@@ -86,6 +89,15 @@ export interface SignOptions {
 
 export const defaultTenant = 'default';
 
+/** Who a client acts for: `CONCLAVE_ACTOR`, or the OS user at this host. */
+export function actorOf(env: Env): string {
+  const actor = env.CONCLAVE_ACTOR || `${userInfo().username}@${hostname()}`;
+  if (printableActor(actor) !== actor) {
+    throw new ConclaveError('BAD_INPUT', 'CONCLAVE_ACTOR must be at most 128 printable characters');
+  }
+  return actor;
+}
+
 export const rotationScheduleId = (tenant: string, walletId: string) => `rotate:${tenant}:${walletId}`;
 
 export class ConclaveClient {
@@ -93,6 +105,8 @@ export class ConclaveClient {
     private readonly client: Client,
     private readonly connection: Connection,
     private readonly knownParties: string[],
+    /** Who this client acts for, in every ceremony's audit record. */
+    readonly actor: string,
   ) {}
 
   static async connect(env: Env = process.env): Promise<ConclaveClient> {
@@ -114,6 +128,7 @@ export class ConclaveClient {
       new Client({ connection, namespace: config.temporal.namespace }),
       connection,
       config.parties,
+      actorOf(env),
     );
   }
 
@@ -126,6 +141,7 @@ export class ConclaveClient {
     const scheme = resolveScheme(opts.curve ?? (opts.scheme ? undefined : 'ed25519'), opts.scheme);
     const req: KeygenRequest = {
       tenant: opts.tenant ?? defaultTenant,
+      requestedBy: this.actor,
       walletId: opts.walletId ?? `w-${randomUUID()}`,
       curve: scheme.curve,
       scheme: scheme.name,
@@ -149,6 +165,7 @@ export class ConclaveClient {
   async sign(opts: SignOptions): Promise<SignResult> {
     const message = typeof opts.message === 'string' ? opts.message.toLowerCase() : toHex(opts.message);
     const req: SignRequest = {
+      requestedBy: this.actor,
       tenant: opts.tenant ?? defaultTenant,
       walletId: opts.walletId,
       message,
@@ -189,7 +206,7 @@ export class ConclaveClient {
   async scheduleRotation(walletId: string, every: string, tenant: string = defaultTenant): Promise<string> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
-    const req: ReshareRequest = { tenant, walletId };
+    const req: ReshareRequest = { tenant, walletId, requestedBy: `${this.actor} (schedule)` };
     const scheduleId = rotationScheduleId(tenant, walletId);
     try {
       await this.client.schedule.create({
@@ -233,7 +250,7 @@ export class ConclaveClient {
 
   /** Moves a wallet's key to another committee and/or threshold; the key and addresses stay. */
   async reshare(walletId: string, opts: ReshareOptions = {}): Promise<ReshareResult> {
-    const req: ReshareRequest = { tenant: opts.tenant ?? defaultTenant, walletId };
+    const req: ReshareRequest = { tenant: opts.tenant ?? defaultTenant, walletId, requestedBy: this.actor };
     assertId('tenant', req.tenant);
     assertId('wallet id', walletId);
     if (opts.parties !== undefined) {
@@ -257,7 +274,12 @@ export class ConclaveClient {
     party: string,
     opts: { helpers?: string[]; tenant?: string; requestId?: string } = {},
   ): Promise<RecoverResult> {
-    const req: RecoverRequest = { tenant: opts.tenant ?? defaultTenant, walletId, party };
+    const req: RecoverRequest = {
+      tenant: opts.tenant ?? defaultTenant,
+      walletId,
+      party,
+      requestedBy: this.actor,
+    };
     assertId('tenant', req.tenant);
     assertId('wallet id', walletId);
     assertPartyId(party);
@@ -276,7 +298,7 @@ export class ConclaveClient {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
     return this.run<BackupResult>('backupWorkflow', `backup:${tenant}:${walletId}:${randomUUID()}`, [
-      { tenant, walletId },
+      { tenant, walletId, requestedBy: this.actor },
     ]);
   }
 
@@ -289,7 +311,17 @@ export class ConclaveClient {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
     return this.run<ValidateResult>('validateWorkflow', `validate:${tenant}:${walletId}:${randomUUID()}`, [
-      { tenant, walletId },
+      { tenant, walletId, requestedBy: this.actor },
+    ]);
+  }
+
+  /** A wallet's audit records, oldest first: every ceremony that ran on it, who asked, how it ended. */
+  async auditLog(walletId: string, tenant: string = defaultTenant): Promise<AuditEntry[]> {
+    assertId('tenant', tenant);
+    assertId('wallet id', walletId);
+    return this.run<AuditEntry[]>('auditLogWorkflow', `audit-read:${tenant}:${randomUUID()}`, [
+      tenant,
+      walletId,
     ]);
   }
 

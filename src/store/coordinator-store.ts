@@ -1,6 +1,7 @@
 /** The coordinator's database: public wallet records only (no secrets ever reach it). */
 import type { Collection, Db } from 'mongodb';
 import type { PublicPackage } from '../crypto/frost.js';
+import type { AuditEntry } from '../../activities/types.js';
 import type { PeerEntry } from './party-store.js';
 
 export interface WalletDoc {
@@ -33,6 +34,8 @@ export interface WalletDoc {
 /** One version of a wallet (its committee, threshold and public package); never changes. */
 export type WalletVersionDoc = Omit<WalletDoc, 'lockedBy' | 'lastPlannedVersion'>;
 
+export type AuditDoc = Omit<AuditEntry, 'at'> & { _id: string; at: Date };
+
 export const walletDocId = (tenant: string, walletId: string) => `${tenant}|${walletId}`;
 export const walletVersionDocId = (tenant: string, walletId: string, version: number) =>
   `${tenant}|${walletId}|v${version}`;
@@ -42,11 +45,15 @@ export class CoordinatorStore {
   readonly wallets: Collection<WalletDoc>;
   /** Every version of every wallet (insert-only, read by `_id`). */
   readonly walletVersions: Collection<WalletVersionDoc>;
+  /** One record per ended ceremony (insert-only, under `tenant|ceremonyId`). */
+  readonly audit: Collection<AuditDoc>;
   constructor(db: Db) {
     this.wallets = db.collection('wallets');
     this.walletVersions = db.collection('wallet_versions');
+    this.audit = db.collection('audit_log');
   }
   async ensureIndexes(): Promise<void> {
     await this.wallets.createIndex({ tenant: 1, createdAt: -1 });
+    await this.audit.createIndex({ tenant: 1, walletId: 1, at: 1 });
   }
 }
