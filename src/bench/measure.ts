@@ -411,11 +411,40 @@ export async function runBench(
           await timed(() => client.reshare(lc.walletId, { tenant: benchTenant, parties: 3, threshold: 2 })),
         );
       }
-      for (const [name, samples] of [
+      const lifecycleRows: [string, number[]][] = [
         ['rotate ed25519 2-of-3', rotations],
         ['reshare ed25519 2-of-3 -> 3-of-5', up],
         ['reshare ed25519 3-of-5 -> 2-of-3', down],
+      ];
+      // Recovery of p3's share by p1 and p2 (p3 keeps its keys, so no re-pinning), with its proof
+      // signature; and rotation on secp256k1 as well.
+      for (const [scheme, label] of [
+        ['frost-ed25519', 'ed25519'],
+        ['frost-secp256k1', 'frost-secp256k1'],
       ] as const) {
+        const rw = await client.createWallet({
+          tenant: benchTenant,
+          walletId: `${runId}-recovery-${label}`,
+          scheme,
+          threshold: 2,
+          parties: 3,
+        });
+        const recoveries: number[] = [];
+        const secpRotations: number[] = [];
+        for (let i = 0; i < sizes.lifecycle; i++) {
+          recoveries.push(
+            await timed(() =>
+              client.recover(rw.walletId, 'p3', { tenant: benchTenant, helpers: ['p1', 'p2'] }),
+            ),
+          );
+          if (scheme !== 'frost-ed25519') {
+            secpRotations.push(await timed(() => client.rotate(rw.walletId, { tenant: benchTenant })));
+          }
+        }
+        lifecycleRows.push([`recover ${label} 2-of-3 (with proof signature)`, recoveries]);
+        if (secpRotations.length) lifecycleRows.push([`rotate ${label} 2-of-3`, secpRotations]);
+      }
+      for (const [name, samples] of lifecycleRows) {
         const x = summarize(samples);
         rows.push({ name, kind: 'lifecycle', n: x.n, p50: x.p50, p95: x.p95, p99: x.p99, mean: x.mean });
       }

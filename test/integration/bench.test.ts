@@ -55,6 +55,9 @@ describe('bench (quick)', () => {
         'rotate ed25519 2-of-3',
         'reshare ed25519 2-of-3 -> 3-of-5',
         'reshare ed25519 3-of-5 -> 2-of-3',
+        'recover ed25519 2-of-3 (with proof signature)',
+        'recover frost-secp256k1 2-of-3 (with proof signature)',
+        'rotate frost-secp256k1 2-of-3',
       ].sort(),
     );
     for (const row of result.rows) {
@@ -78,8 +81,19 @@ describe('bench (quick)', () => {
       expect(row.errors).toBe(0);
       expect(row.n).toBe(quickSizes.throughput);
     }
-    for (const row of result.rows.filter((r) => r.kind === 'lifecycle'))
+    const lifecycle = result.rows.filter((r) => r.kind === 'lifecycle');
+    expect(lifecycle.map((r) => r.name)).toEqual([
+      'rotate ed25519 2-of-3',
+      'reshare ed25519 2-of-3 -> 3-of-5',
+      'reshare ed25519 3-of-5 -> 2-of-3',
+      'recover ed25519 2-of-3 (with proof signature)',
+      'recover frost-secp256k1 2-of-3 (with proof signature)',
+      'rotate frost-secp256k1 2-of-3',
+    ]);
+    for (const row of lifecycle) {
       expect(row.n).toBe(quickSizes.lifecycle);
+      positive(row.p50);
+    }
     // the orchestration baseline ran the same number of ceremonies, with nothing in them
     const [emptyOne, emptyMany] = result.rows.filter((r) => r.kind === 'baseline');
     expect(emptyOne!.n).toBe(quickSizes.sign);
