@@ -102,6 +102,23 @@ export function pickSigners(members: string[], threshold: number): string[] {
   return pool.slice(0, threshold);
 }
 
+/** What a share change takes from the wallet's current version. */
+function currentVersionOf(w: WalletDoc, ceremonyId: string, toVersion: number) {
+  return {
+    tenant: w.tenant,
+    ceremonyId,
+    walletId: w.walletId,
+    keyId: w.keyId,
+    scheme: w.scheme,
+    fromVersion: w.version,
+    toVersion,
+    oldThreshold: w.threshold,
+    oldRoster: w.parties,
+    oldPublic: w.publicPackage,
+    transcriptHash: w.transcriptHash,
+  };
+}
+
 /** One lifecycle ceremony per wallet: refuses (BUSY) if another one holds the wallet. */
 function assertNotLocked(w: WalletDoc, ceremonyId: string): void {
   if (w.lockedBy && w.lockedBy !== ceremonyId) {
@@ -379,18 +396,8 @@ export function createCoordinatorActivities(
       const sameCommittee = parties.join() === oldIds.join() && threshold === w.threshold;
       const toVersion = await takeLifecycleLock(store, w, ceremonyId);
       return {
-        tenant: w.tenant,
-        ceremonyId,
-        walletId: w.walletId,
-        keyId: w.keyId,
-        scheme: w.scheme,
+        ...currentVersionOf(w, ceremonyId, toVersion),
         kind: sameCommittee ? 'rotation' : 'reshare',
-        fromVersion: w.version,
-        toVersion,
-        oldThreshold: w.threshold,
-        oldRoster: w.parties,
-        oldPublic: w.publicPackage,
-        transcriptHash: w.transcriptHash,
         dealers: oldIds.filter((p) => dealers.includes(p)),
         threshold,
         roster,
@@ -433,19 +440,9 @@ export function createCoordinatorActivities(
       assertNotLocked(w, ceremonyId);
       const toVersion = await takeLifecycleLock(store, w, ceremonyId);
       return {
-        tenant: w.tenant,
-        ceremonyId,
-        walletId: w.walletId,
-        keyId: w.keyId,
-        scheme: w.scheme,
+        ...currentVersionOf(w, ceremonyId, toVersion),
         kind: 'recovery',
         lost: req.party,
-        fromVersion: w.version,
-        toVersion,
-        oldThreshold: w.threshold,
-        oldRoster: w.parties,
-        oldPublic: w.publicPackage,
-        transcriptHash: w.transcriptHash,
         dealers: ids.filter((p) => helpers.includes(p)),
         threshold: w.threshold,
         roster: w.parties.map((p) =>

@@ -24,57 +24,85 @@ import {
 } from './common.js';
 
 export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResult> {
-  const ceremonyId = ceremonyIdOfThisRun();
-  let ctx: ReshareContext | undefined;
-  let switched = false;
+  const change: ShareChange = { switched: false };
   try {
     const current = await coordinator.getWallet(req.tenant, req.walletId);
     const newParties = req.parties ?? current.parties;
     const infos = await onEach(newParties, (p) => party(p).describeParty());
-    ctx = await coordinator.planReshare(req, ceremonyId, infos);
-    const c = ctx;
-    const newIds = c.roster.map((p) => p.partyId);
+    const c = (change.ctx = await coordinator.planReshare(req, ceremonyIdOfThisRun(), infos));
     const deals = await onEach(c.dealers, (p) => party(p).reshareDeal(c));
     const commitments = deals.map((d) => d.broadcast);
     const subShares = deals.flatMap((d) => d.direct);
-    const results = await onEach(newIds, (p) =>
-      party(p).reshareReceive(
-        c,
-        commitments,
-        subShares.filter((e: Envelope) => e.to === p),
-      ),
+    const results = await onEach(
+      c.roster.map((p) => p.partyId),
+      (p) =>
+        party(p).reshareReceive(
+          c,
+          commitments,
+          subShares.filter((e: Envelope) => e.to === p),
+        ),
     );
-    const confirmed = await coordinator.confirmReshare(c, results);
-    await onEach(newIds, (p) => party(p).reshareActivate(c, results));
-    await coordinator.switchWalletVersion(c, confirmed);
-    switched = true;
-    await onEach(
-      c.oldRoster.map((p) => p.partyId),
-      (p) => party(p).reshareRetire(c),
-    );
-    await coordinator.releaseWallet(c);
+    await completeShareChange(change, c, results);
     await audit(req.requestedBy, shareChangeRecord(c));
     return await coordinator.reshareResult(c);
   } catch (err) {
-    if (ctx) {
-      const c = ctx;
-      await audit(req.requestedBy, shareChangeRecord(c), err);
-      await evenIfCancelled(async () => {
-        // The old shares are untouched until the switch, so the wallet signs as before at once;
-        // then, best effort, parties forget this ceremony's pending shares.
-        // a switch whose answer was lost still happened: then the new shares are the wallet's
-        if (!switched) {
-          switched = await coordinator.getWallet(c.tenant, c.walletId).then(
-            (w) => w.version === c.toVersion,
-            () => true, // cannot tell: keep what parties hold; an unused version is only litter
-          );
-        }
-        await coordinator.releaseWallet(c);
-        if (!switched) await Promise.allSettled(c.roster.map((p) => partyBrief(p.partyId).reshareAbort(c)));
-      });
-    }
+    await abortShareChange(change, req.requestedBy, err);
     throw abortWith(`resharing ${workflowInfo().workflowId}`, err);
   }
+}
+
+/** How far a share change got: once switched, its new shares are the wallet's and nothing is undone. */
+export interface ShareChange {
+  ctx?: ReshareContext;
+  switched: boolean;
+}
+
+/**
+ * The second phase of every share change, once each new party holds a pending share and a signed
+ * result: confirm, activate on each new party, switch the wallet's version, destroy the old
+ * version's shares, release the wallet.
+ */
+export async function completeShareChange(
+  change: ShareChange,
+  c: ReshareContext,
+  results: Envelope[],
+): Promise<void> {
+  const confirmed = await coordinator.confirmReshare(c, results);
+  await onEach(
+    c.roster.map((p) => p.partyId),
+    (p) => party(p).reshareActivate(c, results),
+  );
+  await coordinator.switchWalletVersion(c, confirmed);
+  change.switched = true;
+  await onEach(
+    c.oldRoster.map((p) => p.partyId),
+    (p) => party(p).reshareRetire(c),
+  );
+  await coordinator.releaseWallet(c);
+}
+
+/**
+ * After a failed share change: record it, release the wallet at once (before the switch its old
+ * shares are untouched, so it signs as before), then, best effort, have parties forget what
+ * this ceremony stored. Runs even if the workflow was cancelled.
+ */
+export async function abortShareChange(change: ShareChange, requestedBy: string | undefined, err: unknown) {
+  const c = change.ctx;
+  if (!c) return;
+  await audit(requestedBy, shareChangeRecord(c), err);
+  await evenIfCancelled(async () => {
+    if (!change.switched) {
+      // a switch whose answer was lost still happened: then the new shares are the wallet's
+      change.switched = await coordinator.getWallet(c.tenant, c.walletId).then(
+        (w) => w.version === c.toVersion,
+        () => true, // cannot tell: keep what parties hold; an unused version is only litter
+      );
+    }
+    await coordinator.releaseWallet(c);
+    if (!change.switched) {
+      await Promise.allSettled(c.roster.map((p) => partyBrief(p.partyId).reshareAbort(c)));
+    }
+  });
 }
 
 /** The audit record of a rotation, reshare or recovery. */

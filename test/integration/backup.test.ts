@@ -27,6 +27,9 @@ afterAll(async () => {
 
 const parties = ['p1', 'p2', 'p3'];
 
+const restore = (party: string, file: string, keyFile: string) =>
+  conclave(['backup', 'restore', '--party', party, '--file', file, '--recovery-key', keyFile, '--json']);
+
 describe.each(['frost-ed25519', 'frost-secp256k1'])('%s: backup and restore', (scheme) => {
   it('exports one encrypted file per party; a wiped party restored from its file signs again', async () => {
     const w = await client.createWallet({ scheme, threshold: 2, parties: 3 });
@@ -60,17 +63,7 @@ describe.each(['frost-ed25519', 'frost-secp256k1'])('%s: backup and restore', (s
     const p2File = out.files.find((f) => f.party === 'p2')!.file;
     let restored: Record<string, unknown> = {};
     await wipeParty('p2', async () => {
-      const r = await conclave([
-        'backup',
-        'restore',
-        '--party',
-        'p2',
-        '--file',
-        p2File,
-        '--recovery-key',
-        keyFile,
-        '--json',
-      ]);
+      const r = await restore('p2', p2File, keyFile);
       expect(r.code, r.stderr).toBe(0);
       restored = json(r);
     });
@@ -79,32 +72,12 @@ describe.each(['frost-ed25519', 'frost-secp256k1'])('%s: backup and restore', (s
     await expectSignsWithEverySubset(client, scheme, w.walletId, parties, 2);
 
     // restoring again changes nothing
-    const again = await conclave([
-      'backup',
-      'restore',
-      '--party',
-      'p2',
-      '--file',
-      p2File,
-      '--recovery-key',
-      keyFile,
-      '--json',
-    ]);
+    const again = await restore('p2', p2File, keyFile);
     expect(json(again)).toMatchObject({ keysRestored: false, shareRestored: false });
 
     // a rotation retires these shares on purpose: their backups are refused from then on
     await client.rotate(w.walletId);
-    const stale = await conclave([
-      'backup',
-      'restore',
-      '--party',
-      'p2',
-      '--file',
-      p2File,
-      '--recovery-key',
-      keyFile,
-      '--json',
-    ]);
+    const stale = await restore('p2', p2File, keyFile);
     expect(stale.code).toBe(1);
     expect(json(stale)).toMatchObject({ status: 'error', code: 'BAD_INPUT' });
     expect(String(json(stale).message)).toMatch(/version 1 .* at version 2/);
@@ -121,10 +94,8 @@ describe('backup refusals', () => {
     const p1File = r.files.find((f) => f.party === 'p1')!.file;
     const keyFile = join(dir, 'recovery.key');
     writeFileSync(keyFile, JSON.stringify(devRecoveryKey(stackEnv())), { mode: 0o600 });
-    const restore = (party: string, file: string, key = keyFile) =>
-      conclave(['backup', 'restore', '--party', party, '--file', file, '--recovery-key', key, '--json']);
 
-    const wrongParty = await restore('p3', p1File);
+    const wrongParty = await restore('p3', p1File, keyFile);
     expect(json(wrongParty)).toMatchObject({ code: 'BAD_INPUT' });
     expect(String(json(wrongParty).message)).toMatch(/belongs to p1/);
 
@@ -136,12 +107,12 @@ describe('backup refusals', () => {
     tampered.createdAt = new Date(0).toISOString();
     const tamperedFile = join(dir, 'tampered.json');
     writeFileSync(tamperedFile, JSON.stringify(tampered));
-    const t = await restore('p1', tamperedFile);
+    const t = await restore('p1', tamperedFile, keyFile);
     expect(t.code).toBe(1);
     expect(json(t)).toMatchObject({ status: 'error', code: 'TAMPERED' });
 
     // p1 is not wiped: its database holds shares under its own keys, and the backup has those keys
-    const same = await restore('p1', p1File);
+    const same = await restore('p1', p1File, keyFile);
     expect(json(same)).toMatchObject({ keysRestored: false, shareRestored: false });
     const s = await client.sign({ walletId: w.walletId, message: 'ab'.repeat(32), signers: ['p1', 'p3'] });
     expect(

@@ -206,6 +206,62 @@ describe('conclave CLI', () => {
     }
   });
 
+  it('recover, party show and party pin: the documented JSON and clear refusals', async () => {
+    const k = json(
+      await conclave(['keygen', '--curve', 'ed25519', '--threshold', '2', '--parties', '3', '--json']),
+    );
+    const walletId = k.walletId as string;
+    const shown = await conclave(['party', 'show', '--party', 'p3', '--json']);
+    expect(shown.code).toBe(0);
+    const keys = json(shown);
+    expect(Object.keys(keys).sort()).toEqual(['identityPublic', 'partyId', 'transportPublic']);
+    // pinning the keys p1 already trusts changes nothing; a malformed key is refused
+    const pin = [
+      'party',
+      'pin',
+      '--party',
+      'p1',
+      '--peer',
+      'p3',
+      '--identity',
+      keys.identityPublic as string,
+    ];
+    const same = await conclave([...pin, '--transport', keys.transportPublic as string, '--json']);
+    expect(json(same)).toEqual({ party: 'p1', peer: 'p3', replaced: false });
+    const bad = await conclave([...pin, '--transport', 'abcd', '--json']);
+    expect(bad.code).toBe(1);
+    expect(json(bad)).toMatchObject({ status: 'error', code: 'BAD_INPUT' });
+
+    const few = await conclave([
+      'recover',
+      '--wallet',
+      walletId,
+      '--party',
+      'p3',
+      '--helpers',
+      'p1',
+      '--json',
+    ]);
+    expect(few.code).toBe(1);
+    expect(json(few)).toMatchObject({ status: 'error', code: 'BAD_INPUT' });
+    expect(String(json(few).message)).toMatch(/at least 2 helpers/);
+
+    // p3 did not lose its share here, but a recovery rebuilds it all the same, and proves it signs
+    const r = await conclave(['recover', '--wallet', walletId, '--party', 'p3', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = json(r) as {
+      recovered: string;
+      version: number;
+      proof: { signers: string[]; signature: string; message: string; publicKey: string };
+    };
+    expect(out).toMatchObject({ recovered: 'p3', version: 2, publicKey: k.publicKey });
+    expect(out.proof.signers).toContain('p3');
+    expect(opensslVerifyEd25519(out.proof.publicKey, out.proof.message, out.proof.signature)).toBe(true);
+    const text = await conclave(['recover', '--wallet', walletId, '--party', 'p1']);
+    expect(text.stdout).toMatch(/^wallet +\S+ \(recovery of p1\)$/m);
+    expect(text.stdout).toMatch(/^proof +p1, .* signed a dry-run message; verified under /m);
+  });
+
   it('dev up / status / down manage a stack of their own', async () => {
     const home = mkdtempSync(join(tmpdir(), 'conclave-dev-'));
     const env = { ...process.env, CONCLAVE_HOME: home };
