@@ -1,0 +1,17 @@
+/** Policy engine: decides whether a transaction may be signed. See engine.ts. */
+export * from './types.js';
+export { combineDecision, fallbackApprovals } from './decision.js';
+export {
+  addDecimal,
+  compareDecimal,
+  formatDecimal,
+  isDecimalString,
+  mulDecimal,
+  parseDecimal,
+} from './decimal.js';
+export type { Decimal } from './decimal.js';
+export { evaluatePolicy, policyVocabulary, validateRuleSet } from './engine.js';
+export type { EvaluateOptions } from './engine.js';
+export { builtinOperators } from './vocabulary.js';
+export { parseInstant, transactionFacts, validateTransaction } from './transaction.js';
+export type { RuleSetError, RuleSetValidation } from './validate.js';
