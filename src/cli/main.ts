@@ -8,6 +8,12 @@ import { parseArgs } from 'node:util';
 import { ConclaveClient } from '../client/index.js';
 import { ConclaveError, CulpritError } from '../errors.js';
 import { generateRecoveryKey } from '../crypto/backup.js';
+import {
+  evaluatePolicy,
+  parseTenantPolicyConfig,
+  validateRuleSet,
+  type Transaction,
+} from '../policy/index.js';
 import { pinPeerKeys, restoreShareBackup, showPartyKeys } from '../party/admin.js';
 import { ensureBinary } from '../stack/binaries.js';
 import { devDown, devPartyKek, devStatus, devUp } from '../stack/dev.js';
@@ -43,6 +49,9 @@ const usage = `usage:
                  each party's share, encrypted to the recovery key it was set up with, a file per party
   conclave backup restore --party P --file F --recovery-key FILE
                  P's operator brings P's backup back into P's wiped database; then start P's worker
+  conclave rules validate FILE         check a rule set: JSON, facts, operators, events; FILE:line:col per error
+  conclave rules test FILE --tx TX.json [--config CONFIG.json]
+                 the decision and why, for one transaction; nothing is stored
   conclave audit --wallet ID [--tenant ID]     every ceremony on a wallet: when, what, who asked, outcome
   conclave wallet --wallet ID [--tenant ID]
 options: --json prints one JSON object`;
@@ -66,6 +75,8 @@ const options = {
   dealers: { type: 'string' },
   every: { type: 'string' },
   party: { type: 'string' },
+  tx: { type: 'string' },
+  config: { type: 'string' },
   out: { type: 'string' },
   file: { type: 'string' },
   'recovery-key': { type: 'string' },
@@ -425,6 +436,47 @@ async function run(command: string[], v: Values): Promise<void> {
       r.keysRestored
         ? `${r.party}'s keys were restored: start (or restart) its worker now`
         : `${r.party}'s keys were already in place`,
+    ]);
+    return;
+  }
+  if (cmd === 'rules' && (sub === 'validate' || sub === 'test')) {
+    const file = command[2];
+    if (!file) throw new UsageError(`conclave rules ${sub} needs a FILE`);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new ConclaveError('BAD_INPUT', `cannot read rule set file ${file}`);
+    }
+    const checked = validateRuleSet(text);
+    if (!checked.ok) {
+      print(
+        json,
+        { status: 'invalid', file, errors: checked.errors },
+        checked.errors.map((e) => `${file}:${e.line}:${e.column}: ${e.message}`),
+      );
+      process.exitCode = 1;
+      return;
+    }
+    if (sub === 'validate') {
+      const n = checked.ruleSet.rules.length;
+      print(json, { status: 'valid', file, version: checked.ruleSet.version, rules: n }, [
+        `${file}: valid, ${n} rule${n === 1 ? '' : 's'} (version ${checked.ruleSet.version})`,
+      ]);
+      return;
+    }
+    const tx = readJsonFile(required('tx', v.tx), 'transaction') as Transaction;
+    const config = parseTenantPolicyConfig(v.config ? readJsonFile(v.config, 'policy config') : {});
+    const d = await evaluatePolicy(checked.ruleSet, config, tx);
+    const approvals = Object.entries(d.approvals).map(([role, n]) => `${n} ${role}`);
+    print(json, { ...d }, [
+      `decision  ${d.outcome}${approvals.length ? ` (approvals: ${approvals.join(', ')})` : ''}${d.defaulted ? ' (no rule fired: the default)' : ''}`,
+      ...(d.flags.length ? [`flags     ${d.flags.join(', ')}`] : []),
+      ...d.fired.map(
+        (f) =>
+          `  ${f.action.padEnd(8)} ${f.rule}: ${f.reason}${f.failedClosed ? ' (could not be evaluated: fails closed)' : ''}`,
+      ),
+      `rules     version ${d.rulesVersion}`,
     ]);
     return;
   }

@@ -112,7 +112,8 @@ function buildEngine(
   for (const [name, op] of vocab.operators) {
     engine.addOperator(name, (a: unknown, b: unknown) => apply(op, a, b, config) as boolean);
   }
-  for (const name of transactionFacts) engine.addFact(name, tx[name]);
+  // optional fields left out read as empty (no memo is memo ''), not as undeterminable
+  for (const name of transactionFacts) engine.addFact(name, tx[name] ?? (name === 'metadata' ? {} : ''));
   for (const [name, fact] of vocab.facts) {
     engine.addFact(name, async () => {
       try {

@@ -15,3 +15,4 @@ export type { EvaluateOptions } from './engine.js';
 export { builtinOperators } from './vocabulary.js';
 export { parseInstant, transactionFacts, validateTransaction } from './transaction.js';
 export type { RuleSetError, RuleSetValidation } from './validate.js';
+export { defaultTenantPolicyConfig, parseTenantPolicyConfig } from './tenant-config.js';

@@ -1,9 +1,10 @@
 /** The `conclave` command as a user runs it: real processes, real stack, JSON output, exit codes. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bech32m } from '@scure/base';
 import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../../src/stack/paths.js';
 import { isAlive } from '../../src/stack/processes.js';
 import { verifyBip340 } from '../independent-verify.js';
 import { conclave, json, opensslVerifyEd25519 } from './helpers.js';
@@ -260,6 +261,62 @@ describe('conclave CLI', () => {
     const text = await conclave(['recover', '--wallet', walletId, '--party', 'p1']);
     expect(text.stdout).toMatch(/^wallet +\S+ \(recovery of p1\)$/m);
     expect(text.stdout).toMatch(/^proof +p1, .* signed a dry-run message; verified under /m);
+  });
+
+  it('rules validate and rules test: line-precise errors, decisions with reasons, nothing stored', async () => {
+    const ex = (f: string) => join(projectRoot, 'docs', 'examples', f);
+    const ok = await conclave(['rules', 'validate', ex('rules.json'), '--json']);
+    expect(ok.code).toBe(0);
+    expect(json(ok)).toMatchObject({ status: 'valid', version: 1, rules: 4 });
+
+    const dir = mkdtempSync(join(tmpdir(), 'conclave-rules-'));
+    const bad = join(dir, 'bad.json');
+    const text = readFileSync(ex('rules.json'), 'utf8').replace('"inDenyList"', '"inDenyLst"');
+    writeFileSync(bad, text);
+    const badLine = text.split('\n').findIndex((l) => l.includes('inDenyLst')) + 1;
+    const invalid = await conclave(['rules', 'validate', bad]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stdout).toContain(`${bad}:${badLine}:`);
+    expect(invalid.stdout).toMatch(/inDenyLst/);
+
+    const decide = async (tx: Record<string, unknown>) => {
+      const file = join(dir, `tx-${Math.random().toString(36).slice(2)}.json`);
+      const base = JSON.parse(readFileSync(ex('tx.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify({ ...base, ...tx }));
+      const r = await conclave([
+        'rules',
+        'test',
+        ex('rules.json'),
+        '--tx',
+        file,
+        '--config',
+        ex('policy-config.json'),
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      return json(r) as {
+        outcome: string;
+        approvals: Record<string, number>;
+        fired: { rule: string; reason: string }[];
+      };
+    };
+    const large = await decide({});
+    expect(large).toMatchObject({ outcome: 'escalate', approvals: { risk: 1, treasury: 1 } });
+    expect(large.fired[0]!.reason).toBe('0.25 BTC is worth 16250 USD, over the 10000 USD limit');
+    const denied = await decide({
+      destination: 'bc1qdeniedaddress0000000000000000000000000',
+      amount: '0.01',
+    });
+    expect(denied.outcome).toBe('block');
+    const night = await decide({ amount: '0.01', at: '2026-11-23T23:30:00+01:00' });
+    expect(night).toMatchObject({ outcome: 'escalate', approvals: { risk: 1 } });
+    expect(night.fired.map((f) => f.rule)).toEqual(['out of hours']);
+    const small = await decide({ amount: '0.01' });
+    expect(small).toMatchObject({ outcome: 'allow', defaulted: true });
+    // an asset with no price cannot be valued: the limit rule fails closed
+    const unpriced = await decide({ asset: 'DOGE', amount: '1' });
+    expect(unpriced.outcome).toBe('escalate');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('dev up / status / down manage a stack of their own', async () => {

@@ -179,10 +179,20 @@ describe('evaluatePolicy', () => {
           all: [{ fact: 'chain', operator: 'equal', value: { fact: 'asset' } }],
         }),
         rule('missing-key', { all: [{ fact: 'metadata', path: '$.nope', operator: 'equal', value: 'x' }] }),
-        // own keys only: "$.constructor" must not reach Object.prototype.constructor (memo is undefined too)
+        // own keys only: "$.constructor" must not reach Object.prototype.constructor (it reads as
+        // missing, like "$.nope", so the two are equal)
         rule(
           'prototype-key',
-          { all: [{ fact: 'metadata', path: '$.constructor', operator: 'equal', value: { fact: 'memo' } }] },
+          {
+            all: [
+              {
+                fact: 'metadata',
+                path: '$.constructor',
+                operator: 'equal',
+                value: { fact: 'metadata', path: '$.nope' },
+              },
+            ],
+          },
           'flag',
         ),
       ],
@@ -197,7 +207,7 @@ describe('evaluatePolicy', () => {
         {
           rule: 'payroll',
           action: 'flag',
-          reason: '2 ETH for {"purpose":"payroll"} by alice, <none>',
+          reason: '2 ETH for {"purpose":"payroll"} by alice, ', // no memo reads as empty
           flag: 'payroll',
         },
         { rule: 'prototype-key', action: 'flag', reason: 'prototype-key fired', flag: 'prototype-key' },
