@@ -32,6 +32,7 @@ import { keygenParams, type KeygenResultBody } from './party/keygen.js';
 import { reshareParams, type ReshareResultBody } from './party/reshare.js';
 import { signRequestHash, type SignShareBody } from './party/sign.js';
 import { withFailures } from './failures.js';
+import { policyActivities } from './policy.js';
 import type {
   AuditEntry,
   KeygenContext,
@@ -185,6 +186,7 @@ export function createCoordinatorActivities(
     return v && v.tenant === tenant ? v : null;
   };
   return withFailures({
+    ...policyActivities(getStore),
     async validateKeygen(req: KeygenRequest): Promise<void> {
       validateKeygenRequest(req);
       const store = await getStore();

@@ -272,3 +272,24 @@ export interface AuditEntry {
 }
 
 export type AuditRecord = Omit<AuditEntry, 'workflowId' | 'ceremonyId' | 'at' | 'outcome' | 'requestedBy'>;
+
+/** Publishes a rule set (its JSON text), or re-publishes an older version (`rollbackTo`). */
+export interface PublishRulesRequest {
+  tenant: string;
+  requestedBy?: string;
+  text?: string;
+  rollbackTo?: number;
+}
+
+/** One published version of a tenant's rule set, as history shows it. */
+export interface RuleSetVersion {
+  tenant: string;
+  version: number;
+  current: boolean;
+  publishedBy: string;
+  publishedAt: string;
+  previous: number;
+  diff: { added: string[]; removed: string[]; changed: string[] };
+  rules: number;
+  rollbackOf?: number;
+}

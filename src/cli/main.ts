@@ -52,6 +52,10 @@ const usage = `usage:
   conclave rules validate FILE         check a rule set: JSON, facts, operators, events; FILE:line:col per error
   conclave rules test FILE --tx TX.json [--config CONFIG.json]
                  the decision and why, for one transaction; nothing is stored
+  conclave rules publish FILE [--tenant ID]    publish a rule set as the tenant's next version (validated first)
+  conclave rules history [--tenant ID]        every published version: who, when, what changed
+  conclave rules rollback --to N [--tenant ID]
+                 publish version N again as the next version
   conclave audit --wallet ID [--tenant ID]     every ceremony on a wallet: when, what, who asked, outcome
   conclave wallet --wallet ID [--tenant ID]
 options: --json prints one JSON object`;
@@ -77,6 +81,7 @@ const options = {
   party: { type: 'string' },
   tx: { type: 'string' },
   config: { type: 'string' },
+  to: { type: 'string' },
   out: { type: 'string' },
   file: { type: 'string' },
   'recovery-key': { type: 'string' },
@@ -478,6 +483,41 @@ async function run(command: string[], v: Values): Promise<void> {
       ),
       `rules     version ${d.rulesVersion}`,
     ]);
+    return;
+  }
+  if (cmd === 'rules' && (sub === 'publish' || sub === 'rollback')) {
+    let source: { text: string } | { rollbackTo: number };
+    if (sub === 'publish') {
+      const file = command[2];
+      if (!file) throw new UsageError('conclave rules publish needs a FILE');
+      try {
+        source = { text: readFileSync(file, 'utf8') };
+      } catch {
+        throw new ConclaveError('BAD_INPUT', `cannot read rule set file ${file}`);
+      }
+    } else {
+      source = { rollbackTo: intOption('to', v.to) };
+    }
+    const r = await withClient((c) => c.publishRules(source, v.tenant));
+    print(json, { ...r }, [
+      `rules     version ${r.version} is current for ${r.tenant}${r.rollbackOf ? ` (a copy of version ${r.rollbackOf})` : ''}`,
+      `changes   +${r.diff.added.length} -${r.diff.removed.length} ~${r.diff.changed.length} against version ${r.previous}`,
+      `by        ${r.publishedBy} at ${r.publishedAt}`,
+    ]);
+    return;
+  }
+  if (cmd === 'rules' && sub === 'history') {
+    const versions = await withClient((c) => c.rulesHistory(v.tenant));
+    print(
+      json,
+      { versions },
+      versions.map(
+        (r) =>
+          `${r.current ? '*' : ' '} v${r.version}  ${r.publishedAt}  by ${r.publishedBy}  ${r.rules} rules  ` +
+          `+[${r.diff.added.join(', ')}] -[${r.diff.removed.join(', ')}] ~[${r.diff.changed.join(', ')}]` +
+          (r.rollbackOf ? `  (rollback to v${r.rollbackOf})` : ''),
+      ),
+    );
     return;
   }
   if (cmd === 'audit') {

@@ -19,6 +19,7 @@ import { ceremonyExecutionTimeout, coordinatorTaskQueue } from '../../temporal.c
 import type {
   AuditEntry,
   BackupResult,
+  RuleSetVersion,
   FailureDetails,
   KeygenRequest,
   KeygenResult,
@@ -42,6 +43,7 @@ import { assertId, printableActor, validateKeygenRequest, validateSignRequest } 
 export type {
   AuditEntry,
   BackupResult,
+  RuleSetVersion,
   DerivedWalletKey,
   KeygenResult,
   RecoverResult,
@@ -322,6 +324,28 @@ export class ConclaveClient {
     return this.run<AuditEntry[]>('auditLogWorkflow', `audit-read:${tenant}:${randomUUID()}`, [
       tenant,
       walletId,
+    ]);
+  }
+
+  /**
+   * Publishes a rule set (its JSON text) as the tenant's next version, or with `rollbackTo`
+   * re-publishes an older version as the next one. Published versions never change.
+   */
+  async publishRules(
+    source: { text: string } | { rollbackTo: number },
+    tenant: string = defaultTenant,
+  ): Promise<RuleSetVersion> {
+    assertId('tenant', tenant);
+    return this.run<RuleSetVersion>('publishRulesWorkflow', `rules-publish:${tenant}:${randomUUID()}`, [
+      { tenant, requestedBy: this.actor, ...source },
+    ]);
+  }
+
+  /** Every published version of the tenant's rule set, newest first. */
+  async rulesHistory(tenant: string = defaultTenant): Promise<RuleSetVersion[]> {
+    assertId('tenant', tenant);
+    return this.run<RuleSetVersion[]>('rulesHistoryWorkflow', `rules-read:${tenant}:${randomUUID()}`, [
+      tenant,
     ]);
   }
 

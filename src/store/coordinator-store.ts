@@ -3,6 +3,7 @@ import type { Collection, Db } from 'mongodb';
 import type { PublicPackage } from '../crypto/frost.js';
 import type { AuditEntry } from '../../activities/types.js';
 import type { PeerEntry } from './party-store.js';
+import { PolicyStore } from './policy-store.js';
 
 export interface WalletDoc {
   _id: string;
@@ -47,13 +48,17 @@ export class CoordinatorStore {
   readonly walletVersions: Collection<WalletVersionDoc>;
   /** One record per ended ceremony (insert-only, under `tenant|ceremonyId`). */
   readonly audit: Collection<AuditDoc>;
+  /** Per-tenant rule sets and their versions. */
+  readonly policy: PolicyStore;
   constructor(db: Db) {
     this.wallets = db.collection('wallets');
     this.walletVersions = db.collection('wallet_versions');
     this.audit = db.collection('audit_log');
+    this.policy = new PolicyStore(db);
   }
   async ensureIndexes(): Promise<void> {
     await this.wallets.createIndex({ tenant: 1, createdAt: -1 });
     await this.audit.createIndex({ tenant: 1, walletId: 1, at: 1 });
+    await this.policy.ensureIndexes();
   }
 }

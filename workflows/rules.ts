@@ -1,0 +1,19 @@
+/** A tenant's rule sets through the coordinator: publish, roll back, history (clients need only Temporal). */
+import type { PublishRulesRequest, RuleSetVersion } from '../activities/types.js';
+import { abortWith, coordinator } from './common.js';
+
+export async function publishRulesWorkflow(req: PublishRulesRequest): Promise<RuleSetVersion> {
+  try {
+    return await coordinator.publishRules(req);
+  } catch (err) {
+    throw abortWith('rule set publish', err);
+  }
+}
+
+export async function rulesHistoryWorkflow(tenant: string): Promise<RuleSetVersion[]> {
+  try {
+    return await coordinator.rulesHistory(tenant);
+  } catch (err) {
+    throw abortWith('rule set history', err);
+  }
+}
