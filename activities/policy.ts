@@ -4,11 +4,19 @@
  * published version never changes; decisions name the version they used.
  */
 import { ConclaveError } from '../src/errors.js';
-import { validateRuleSet, type RuleSet, type RuleSpec } from '../src/policy/index.js';
+import {
+  evaluatePolicy,
+  parseTenantPolicyConfig,
+  validateRuleSet,
+  type Decision,
+  type RuleSet,
+  type RuleSpec,
+  type TenantPolicyConfig,
+} from '../src/policy/index.js';
 import type { CoordinatorStore } from '../src/store/coordinator-store.js';
 import { ruleSetDocId, type RuleSetDoc } from '../src/store/policy-store.js';
 import { assertId, printableActor } from '../src/validation.js';
-import type { PublishRulesRequest, RuleSetVersion } from './types.js';
+import type { PublishRulesRequest, RuleSetVersion, SignRequest } from './types.js';
 
 /** Rule names added, removed and changed between two versions. */
 export function diffRuleSets(before: RuleSpec[], after: RuleSpec[]): RuleSetDoc['diff'] {
@@ -48,6 +56,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
       assertId('tenant', req.tenant);
       const store = await getStore();
       let ruleSet: RuleSet;
+      let config: TenantPolicyConfig;
       if (req.rollbackTo !== undefined) {
         const old = await store.policy.ruleSets.findOne({ _id: ruleSetDocId(req.tenant, req.rollbackTo) });
         if (!old)
@@ -56,6 +65,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
             `tenant ${req.tenant} has no rule set version ${req.rollbackTo}`,
           );
         ruleSet = old.ruleSet;
+        config = old.config;
       } else {
         const checked = validateRuleSet(req.text ?? '');
         if (!checked.ok) {
@@ -66,6 +76,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
           );
         }
         ruleSet = checked.ruleSet;
+        config = parseTenantPolicyConfig(req.config ?? {});
       }
       const h = await head(store, req.tenant);
       const version = h.last + 1;
@@ -91,6 +102,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
         tenant: req.tenant,
         version,
         ruleSet: { ...ruleSet, version },
+        config,
         publishedBy: printableActor(req.requestedBy ?? 'unknown'),
         publishedAt: new Date(),
         previous: h.current,
@@ -100,6 +112,40 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
       await store.policy.ruleSets.insertOne(doc);
       await store.policy.heads.updateOne({ _id: req.tenant }, { $max: { current: version } });
       return toVersion(doc, version);
+    },
+
+    /**
+     * The tenant's current rules on a sign request, before anything reaches a party: null when the
+     * tenant has published none. The coordinator stamps initiator and time; a request without a
+     * transaction description is refused once rules exist.
+     */
+    async evaluateSignPolicy(req: SignRequest): Promise<Decision | null> {
+      assertId('tenant', req.tenant);
+      const store = await getStore();
+      const h = await head(store, req.tenant);
+      if (!h.current) return null;
+      const published = await store.policy.ruleSets.findOne({ _id: ruleSetDocId(req.tenant, h.current) });
+      if (!published)
+        throw new ConclaveError('STACK', `rule set version ${h.current} of ${req.tenant} is missing`);
+      if (!req.tx || typeof req.tx !== 'object') {
+        throw new ConclaveError(
+          'BAD_INPUT',
+          `tenant ${req.tenant} has published rules: a sign request must describe its transaction (chain, asset, amount, destination)`,
+        );
+      }
+      const { chain, asset, amount, destination, memo, metadata } = req.tx;
+      return evaluatePolicy(published.ruleSet, published.config, {
+        tenant: req.tenant,
+        walletId: req.walletId,
+        chain,
+        asset,
+        amount,
+        destination,
+        ...(memo !== undefined ? { memo } : {}),
+        ...(metadata !== undefined ? { metadata } : {}),
+        initiator: printableActor(req.requestedBy ?? 'unknown'),
+        at: new Date().toISOString(),
+      });
     },
 
     /** Every published version of a tenant's rule set, newest first. */

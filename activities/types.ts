@@ -62,6 +62,19 @@ export interface SignRequest {
   path?: string;
   /** Taproot only: the script tree's merkle root (hex); key-path spending with no tree by default. */
   merkleRoot?: string;
+  /** What is being paid, for the tenant's rules; required once the tenant has published rules. */
+  tx?: TransactionDescription;
+}
+
+/** A transaction as a sign request describes it; the coordinator adds tenant, wallet, initiator and time. */
+export interface TransactionDescription {
+  chain: string;
+  asset: string;
+  /** Decimal string, never a float. */
+  amount: string;
+  destination: string;
+  memo?: string;
+  metadata?: Record<string, string>;
 }
 
 export interface SignContext {
@@ -89,6 +102,13 @@ export interface SignResult {
   signature: string;
   scheme: string;
   signers: string[];
+  /** The tenant's rules' decision, when it has published rules. */
+  policy?: {
+    outcome: string;
+    rulesVersion: number;
+    flags: string[];
+    fired: { rule: string; action: string; reason: string }[];
+  };
 }
 
 export interface WalletInfo {
@@ -278,6 +298,8 @@ export interface PublishRulesRequest {
   tenant: string;
   requestedBy?: string;
   text?: string;
+  /** The tenant's policy config (lists, calendar, prices), published with the rules; defaults otherwise. */
+  config?: unknown;
   rollbackTo?: number;
 }
 

@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'DECRYPT_FAILED'
   | 'ABORTED'
   | 'BUSY'
+  | 'POLICY_BLOCKED'
+  | 'APPROVAL_REQUIRED'
   | 'STACK'
   | 'CONFIG';
 

@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { TransactionDescription } from '../../activities/types.js';
 import { ConclaveClient } from '../client/index.js';
 import { ConclaveError, CulpritError } from '../errors.js';
 import { generateRecoveryKey } from '../crypto/backup.js';
@@ -28,7 +29,8 @@ const usage = `usage:
   conclave keygen --curve ed25519|secp256k1 [--scheme S] --threshold T --parties N [--party-ids a,b,c]
                  [--wallet ID] [--tenant ID]    schemes: frost-ed25519, frost-secp256k1, frost-taproot
   conclave sign --wallet ID --message HEX [--path m/0/7] [--merkle-root HEX] [--signers a,b]
-                [--request-id ID] [--tenant ID]
+                [--tx TX.json] [--request-id ID] [--tenant ID]
+                 --tx describes the payment (chain, asset, amount, destination) for the tenant's rules
   conclave address --wallet ID [--path m/0/7] [--network N] [--merkle-root HEX] [--tenant ID]
                  networks: mainnet, testnet, signet, regtest (Taproot); mainnet-beta, devnet, testnet (Solana)
   conclave rotate --wallet ID [--request-id ID] [--tenant ID]
@@ -52,7 +54,8 @@ const usage = `usage:
   conclave rules validate FILE         check a rule set: JSON, facts, operators, events; FILE:line:col per error
   conclave rules test FILE --tx TX.json [--config CONFIG.json]
                  the decision and why, for one transaction; nothing is stored
-  conclave rules publish FILE [--tenant ID]    publish a rule set as the tenant's next version (validated first)
+  conclave rules publish FILE [--config CONFIG.json] [--tenant ID]
+                 publish a rule set (and the tenant's lists, calendar, prices) as the next version
   conclave rules history [--tenant ID]        every published version: who, when, what changed
   conclave rules rollback --to N [--tenant ID]
                  publish version N again as the next version
@@ -252,6 +255,7 @@ async function run(command: string[], v: Values): Promise<void> {
         requestId: v['request-id'],
         path: v.path,
         merkleRoot: v['merkle-root'],
+        ...(v.tx ? { tx: readJsonFile(v.tx, 'transaction') as TransactionDescription } : {}),
       }),
     );
     print(
@@ -266,6 +270,7 @@ async function run(command: string[], v: Values): Promise<void> {
         signature: r.signature,
         scheme: r.scheme,
         signers: r.signers,
+        ...(r.policy ? { policy: r.policy } : {}),
       },
       [
         `signed by  ${r.signers.join(', ')}`,
@@ -486,7 +491,7 @@ async function run(command: string[], v: Values): Promise<void> {
     return;
   }
   if (cmd === 'rules' && (sub === 'publish' || sub === 'rollback')) {
-    let source: { text: string } | { rollbackTo: number };
+    let source: { text: string; config?: unknown } | { rollbackTo: number };
     if (sub === 'publish') {
       const file = command[2];
       if (!file) throw new UsageError('conclave rules publish needs a FILE');
@@ -498,6 +503,7 @@ async function run(command: string[], v: Values): Promise<void> {
     } else {
       source = { rollbackTo: intOption('to', v.to) };
     }
+    if (v.config && 'text' in source) source.config = readJsonFile(v.config, 'policy config');
     const r = await withClient((c) => c.publishRules(source, v.tenant));
     print(json, { ...r }, [
       `rules     version ${r.version} is current for ${r.tenant}${r.rollbackOf ? ` (a copy of version ${r.rollbackOf})` : ''}`,

@@ -29,6 +29,7 @@ import type {
   ReshareResult,
   SignRequest,
   SignResult,
+  TransactionDescription,
   ValidateResult,
   WalletInfo,
 } from '../../activities/types.js';
@@ -87,6 +88,8 @@ export interface SignOptions {
   merkleRoot?: string;
   /** Idempotency key: the same id returns the same signature and never signs twice. */
   requestId?: string;
+  /** What is paid (chain, asset, amount, destination…), for the tenant's rules. */
+  tx?: TransactionDescription;
 }
 
 export const defaultTenant = 'default';
@@ -174,6 +177,7 @@ export class ConclaveClient {
       signers: opts.signers,
       path: opts.path,
       merkleRoot: opts.merkleRoot?.toLowerCase(),
+      ...(opts.tx ? { tx: opts.tx } : {}),
     };
     validateSignRequest(req);
     const path = formatPath(parsePath(opts.path ?? 'm'));
@@ -332,7 +336,7 @@ export class ConclaveClient {
    * re-publishes an older version as the next one. Published versions never change.
    */
   async publishRules(
-    source: { text: string } | { rollbackTo: number },
+    source: { text: string; config?: unknown } | { rollbackTo: number },
     tenant: string = defaultTenant,
   ): Promise<RuleSetVersion> {
     assertId('tenant', tenant);

@@ -4,13 +4,15 @@
  * says which version is current and which number comes next.
  */
 import type { Collection, Db } from 'mongodb';
-import type { RuleSet } from '../policy/types.js';
+import type { RuleSet, TenantPolicyConfig } from '../policy/types.js';
 
 export interface RuleSetDoc {
   _id: string;
   tenant: string;
   version: number;
   ruleSet: RuleSet;
+  /** The tenant's lists, calendar and prices, published with the rules: a version pins both. */
+  config: TenantPolicyConfig;
   publishedBy: string;
   publishedAt: Date;
   /** The version that was current when this one was published (0: none). */
