@@ -3,6 +3,8 @@
  * and sample sizes; `runBench` runs them all and returns one result object.
  */
 import { randomBytes } from 'node:crypto';
+import type { TransactionDescription } from '../../activities/types.js';
+import { benchPayment, benchPolicyConfig, benchRuleSet, measurePolicyEvaluation } from './policy.js';
 import { availableParallelism } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { ConclaveClient, type KeygenResult } from '../client/index.js';
@@ -29,6 +31,8 @@ export interface BenchSizes {
   historySample: number;
   /** Rotations, and reshares each way, of one wallet. */
   lifecycle: number;
+  /** In-process evaluations per rule set size. */
+  policy: number;
 }
 
 export const fullSizes: BenchSizes = {
@@ -43,6 +47,7 @@ export const fullSizes: BenchSizes = {
   floorWarmup: 2,
   historySample: 10,
   lifecycle: 10,
+  policy: 200,
 };
 
 export const quickSizes: BenchSizes = {
@@ -57,6 +62,7 @@ export const quickSizes: BenchSizes = {
   floorWarmup: 1,
   historySample: 3,
   lifecycle: 2,
+  policy: 20,
 };
 
 export type Log = (line: string) => void;
@@ -127,6 +133,8 @@ export interface SignOptions {
   tenant?: string;
   /** Derivation path signed along; the wallet key by default. */
   path?: string;
+  /** The transaction the tenant's rules judge. */
+  tx?: TransactionDescription;
 }
 
 /** Signing latency, one ceremony at a time. */
@@ -143,6 +151,7 @@ export async function measureSigning(client: ConclaveClient, opts: SignOptions):
       message: randomMessage(),
       requestId,
       path: opts.path,
+      ...(opts.tx ? { tx: opts.tx } : {}),
     });
     const ms = now() - start;
     if (i >= opts.warmup) {
@@ -220,7 +229,7 @@ export async function measureThroughput(
 
 export interface Row {
   name: string;
-  kind: 'keygen' | 'sign' | 'throughput' | 'floor' | 'baseline' | 'lifecycle';
+  kind: 'keygen' | 'sign' | 'throughput' | 'floor' | 'baseline' | 'lifecycle' | 'policy';
   n: number;
   p50: number;
   p95: number;
@@ -383,6 +392,70 @@ export async function runBench(
         rows.push(latencyRow(name, 'sign', sg.samples, floor.sign.p50));
         history.push({ ceremony: name, ids: pick(sg.workflowIds, sizes.historySample) });
       }
+    }
+
+    // The rule layer: evaluation in process at two sizes, then signing with a 10-rule set on a tenant
+    // of its own, next to the same wallet shape with no rules, measured back to back.
+    for (const n of [10, 200]) {
+      log(`policy evaluation, ${n} rules: ${sizes.policy} in process`);
+      const x = summarize(await measurePolicyEvaluation(n, sizes.policy));
+      rows.push({
+        name: `policy evaluation ${n} rules`,
+        kind: 'policy',
+        n: x.n,
+        p50: x.p50,
+        p95: x.p95,
+        p99: x.p99,
+        mean: x.mean,
+      });
+    }
+    {
+      const tenant = 'bench-rules';
+      log(
+        `signing ed25519 2-of-3 with and without 10 rules: ${sizes.signWarmup} warm-up + ${sizes.sign} each`,
+      );
+      await client.publishRules(
+        { text: JSON.stringify(benchRuleSet(10)), config: benchPolicyConfig },
+        tenant,
+      );
+      const ruled = await client.createWallet({
+        tenant,
+        walletId: `${runId}-rules`,
+        threshold: 2,
+        parties: 3,
+      });
+      const plain = wallets[keyOf(usable[0]!)]!;
+      const common = { runId, samples: sizes.sign, warmup: sizes.signWarmup };
+      const off = await measureSigning(client, { ...common, walletId: plain, label: 'rules-off' });
+      const on = await measureSigning(client, {
+        ...common,
+        tenant,
+        walletId: ruled.walletId,
+        label: 'rules-on',
+        tx: benchPayment,
+      });
+      const offRow = summarize(off.samples);
+      for (const [name, s] of [
+        ['sign ed25519 2-of-3 rules off', off.samples],
+        ['sign ed25519 2-of-3 rules on (10 rules)', on.samples],
+      ] as const) {
+        const x = summarize(s);
+        rows.push({
+          name,
+          kind: 'policy',
+          n: x.n,
+          p50: x.p50,
+          p95: x.p95,
+          p99: x.p99,
+          mean: x.mean,
+          floorP50: offRow.p50,
+          ratio: x.p50 / offRow.p50,
+        });
+      }
+      history.push({
+        ceremony: 'sign ed25519 2-of-3 rules on (10 rules)',
+        ids: pick(on.workflowIds, sizes.historySample),
+      });
     }
 
     if (usable.some((c) => c.n === 5)) {

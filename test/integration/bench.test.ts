@@ -58,6 +58,10 @@ describe('bench (quick)', () => {
         'recover ed25519 2-of-3 (with proof signature)',
         'recover frost-secp256k1 2-of-3 (with proof signature)',
         'rotate frost-secp256k1 2-of-3',
+        'policy evaluation 10 rules',
+        'policy evaluation 200 rules',
+        'sign ed25519 2-of-3 rules off',
+        'sign ed25519 2-of-3 rules on (10 rules)',
       ].sort(),
     );
     for (const row of result.rows) {
@@ -65,7 +69,12 @@ describe('bench (quick)', () => {
       positive(row.p50);
       expect(row.p95).toBeGreaterThanOrEqual(row.p50);
       expect(row.p99).toBeGreaterThanOrEqual(row.p95);
-      if (row.kind !== 'floor' && row.kind !== 'baseline' && row.kind !== 'lifecycle') {
+      if (
+        row.kind !== 'floor' &&
+        row.kind !== 'baseline' &&
+        row.kind !== 'lifecycle' &&
+        !row.name.startsWith('policy')
+      ) {
         positive(row.floorP50);
         positive(row.ratio);
       }
@@ -81,6 +90,13 @@ describe('bench (quick)', () => {
       expect(row.errors).toBe(0);
       expect(row.n).toBe(quickSizes.throughput);
     }
+    // the rule layer: evaluation at both sizes, and signing with rules compared with signing without
+    const policy = Object.fromEntries(result.rows.filter((r) => r.kind === 'policy').map((r) => [r.name, r]));
+    expect(policy['policy evaluation 10 rules']!.n).toBe(quickSizes.policy);
+    expect(policy['policy evaluation 200 rules']!.n).toBe(quickSizes.policy);
+    const off = policy['sign ed25519 2-of-3 rules off']!;
+    expect(policy['sign ed25519 2-of-3 rules on (10 rules)']!.floorP50).toBe(off.p50);
+    expect(off.ratio).toBe(1);
     const lifecycle = result.rows.filter((r) => r.kind === 'lifecycle');
     expect(lifecycle.map((r) => r.name)).toEqual([
       'rotate ed25519 2-of-3',
@@ -113,6 +129,7 @@ describe('bench (quick)', () => {
       'sign frost-secp256k1 2-of-3',
       'sign frost-taproot 2-of-3',
       'sign frost-taproot 2-of-3 m/0/7',
+      'sign ed25519 2-of-3 rules on (10 rules)',
       'sign 2-of-3 (32 in flight)',
     ]);
     for (const r of result.rounds) {
