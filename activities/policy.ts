@@ -12,11 +12,18 @@ import {
   type RuleSet,
   type RuleSpec,
   type TenantPolicyConfig,
+  type Transaction,
 } from '../src/policy/index.js';
 import type { CoordinatorStore } from '../src/store/coordinator-store.js';
 import { ruleSetDocId, type RuleSetDoc } from '../src/store/policy-store.js';
 import { assertId, printableActor } from '../src/validation.js';
-import type { PublishRulesRequest, RuleSetVersion, SignRequest } from './types.js';
+import type {
+  BacktestRequest,
+  BacktestResult,
+  PublishRulesRequest,
+  RuleSetVersion,
+  SignRequest,
+} from './types.js';
 
 /** Rule names added, removed and changed between two versions. */
 export function diffRuleSets(before: RuleSpec[], after: RuleSpec[]): RuleSetDoc['diff'] {
@@ -119,7 +126,9 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
      * tenant has published none. The coordinator stamps initiator and time; a request without a
      * transaction description is refused once rules exist.
      */
-    async evaluateSignPolicy(req: SignRequest): Promise<Decision | null> {
+    async evaluateSignPolicy(
+      req: SignRequest,
+    ): Promise<{ decision: Decision; transaction: Transaction } | null> {
       assertId('tenant', req.tenant);
       const store = await getStore();
       const h = await head(store, req.tenant);
@@ -134,7 +143,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
         );
       }
       const { chain, asset, amount, destination, memo, metadata } = req.tx;
-      return evaluatePolicy(published.ruleSet, published.config, {
+      const transaction: Transaction = {
         tenant: req.tenant,
         walletId: req.walletId,
         chain,
@@ -145,7 +154,67 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
         ...(metadata !== undefined ? { metadata } : {}),
         initiator: printableActor(req.requestedBy ?? 'unknown'),
         at: new Date().toISOString(),
-      });
+      };
+      return {
+        decision: await evaluatePolicy(published.ruleSet, published.config, transaction),
+        transaction,
+      };
+    },
+
+    /**
+     * Replays the tenant's recorded sign requests since `since` against a draft rule set (with the
+     * config of the current version, or the one given) and reports the decisions that would
+     * change. Reads only; nothing is stored.
+     */
+    async backtestRules(req: BacktestRequest): Promise<BacktestResult> {
+      assertId('tenant', req.tenant);
+      const checked = validateRuleSet(req.text);
+      if (!checked.ok) {
+        const first = checked.errors[0]!;
+        throw new ConclaveError(
+          'BAD_INPUT',
+          `rule set is invalid, first error at line ${first.line}, column ${first.column}: ${first.message}`,
+        );
+      }
+      const since = new Date(req.since ?? 0);
+      if (Number.isNaN(since.getTime()))
+        throw new ConclaveError('BAD_INPUT', `--since must be a date, got "${req.since}"`);
+      const store = await getStore();
+      let config: TenantPolicyConfig;
+      if (req.config !== undefined) config = parseTenantPolicyConfig(req.config);
+      else {
+        const h = await head(store, req.tenant);
+        const current = h.current
+          ? await store.policy.ruleSets.findOne({ _id: ruleSetDocId(req.tenant, h.current) })
+          : null;
+        config = current?.config ?? parseTenantPolicyConfig({});
+      }
+      const records = await store.audit
+        .find({ tenant: req.tenant, ceremony: 'sign', at: { $gte: since } })
+        .sort({ at: 1 })
+        .limit(10_000)
+        .toArray();
+      const result: BacktestResult = { evaluated: 0, changed: [] };
+      for (const r of records) {
+        const recorded = r.detail?.tx;
+        const before = r.detail?.policy;
+        if (typeof recorded !== 'string' || typeof before !== 'string') continue;
+        const tx = JSON.parse(recorded) as Transaction;
+        const after = await evaluatePolicy(checked.ruleSet, config, tx);
+        result.evaluated += 1;
+        if (after.outcome !== before) {
+          result.changed.push({
+            workflowId: r.workflowId,
+            walletId: r.walletId,
+            at: tx.at,
+            before,
+            beforeVersion: Number(r.detail?.rulesVersion),
+            after: after.outcome,
+            reasons: after.fired.map((f) => `${f.action} ${f.rule}: ${f.reason}`),
+          });
+        }
+      }
+      return result;
     },
 
     /** Every published version of a tenant's rule set, newest first. */

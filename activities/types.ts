@@ -315,3 +315,26 @@ export interface RuleSetVersion {
   rules: number;
   rollbackOf?: number;
 }
+
+/** Replays recorded sign requests against a draft rule set (JSON text). */
+export interface BacktestRequest {
+  tenant: string;
+  text: string;
+  /** ISO date; all records by default. */
+  since?: string;
+  /** The tenant config to judge with; the current version's by default. */
+  config?: unknown;
+}
+
+export interface BacktestResult {
+  evaluated: number;
+  changed: {
+    workflowId: string;
+    walletId: string;
+    at: string;
+    before: string;
+    beforeVersion: number;
+    after: string;
+    reasons: string[];
+  }[];
+}

@@ -1,5 +1,10 @@
 /** A tenant's rule sets through the coordinator: publish, roll back, history (clients need only Temporal). */
-import type { PublishRulesRequest, RuleSetVersion } from '../activities/types.js';
+import type {
+  BacktestRequest,
+  BacktestResult,
+  PublishRulesRequest,
+  RuleSetVersion,
+} from '../activities/types.js';
 import { abortWith, coordinator } from './common.js';
 
 export async function publishRulesWorkflow(req: PublishRulesRequest): Promise<RuleSetVersion> {
@@ -15,5 +20,13 @@ export async function rulesHistoryWorkflow(tenant: string): Promise<RuleSetVersi
     return await coordinator.rulesHistory(tenant);
   } catch (err) {
     throw abortWith('rule set history', err);
+  }
+}
+
+export async function backtestRulesWorkflow(req: BacktestRequest): Promise<BacktestResult> {
+  try {
+    return await coordinator.backtestRules(req);
+  } catch (err) {
+    throw abortWith('rule set backtest', err);
   }
 }

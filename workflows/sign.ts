@@ -1,6 +1,6 @@
 /** FROST signing: two rounds on the chosen signers' workers, aggregation on the coordinator. */
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import type { Decision } from '../src/policy/types.js';
+import type { Decision, Transaction } from '../src/policy/types.js';
 import type { AuditRecord, SignContext, SignRequest, SignResult, WalletInfo } from '../activities/types.js';
 import {
   abortWith,
@@ -16,13 +16,13 @@ import {
 export async function signWorkflow(req: SignRequest): Promise<SignResult> {
   const ceremonyId = ceremonyIdOfThisRun();
   let ctx: SignContext | undefined;
-  let decision: Decision | null = null;
+  let judged: Judged | null = null;
   try {
     // The tenant's rules first: a blocked or escalated request never reaches a party.
-    decision = await coordinator.evaluateSignPolicy(req);
-    if (decision && decision.outcome !== 'allow') {
-      const refusal = policyRefusal(decision);
-      await audit(req.requestedBy, { ...requestRecord(req), detail: policyDetail(decision) }, refusal);
+    judged = await coordinator.evaluateSignPolicy(req);
+    if (judged && judged.decision.outcome !== 'allow') {
+      const refusal = policyRefusal(judged.decision);
+      await audit(req.requestedBy, { ...requestRecord(req), detail: policyDetail(judged) }, refusal);
       throw refusal;
     }
     ctx = await coordinator.planSign(req, ceremonyId);
@@ -30,19 +30,22 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
     const commitments = await onEach(c.signers, (p) => party(p).signRound1(c));
     const shares = await onEach(c.signers, (p) => party(p).signRound2(c, commitments));
     const result = await coordinator.aggregateSignature(c, commitments, shares);
-    await audit(req.requestedBy, signRecord(c, decision));
-    return decision ? { ...result, policy: policySummary(decision) } : result;
+    await audit(req.requestedBy, signRecord(c, judged));
+    return judged ? { ...result, policy: policySummary(judged.decision) } : result;
   } catch (err) {
     if (ctx) {
       const c = ctx;
-      await audit(req.requestedBy, signRecord(c, decision), err);
+      await audit(req.requestedBy, signRecord(c, judged), err);
       await evenIfCancelled(() => Promise.allSettled(c.signers.map((p) => partyBrief(p).signAbort(c))));
     }
     throw abortWith(`signing ${workflowInfo().workflowId}`, err);
   }
 }
 
-const signRecord = (c: SignContext, decision: Decision | null): AuditRecord => ({
+/** A decision and the transaction it judged (as the coordinator stamped it). */
+type Judged = { decision: Decision; transaction: Transaction };
+
+const signRecord = (c: SignContext, judged: Judged | null): AuditRecord => ({
   tenant: c.tenant,
   walletId: c.walletId,
   ceremony: 'sign',
@@ -52,7 +55,7 @@ const signRecord = (c: SignContext, decision: Decision | null): AuditRecord => (
     message: c.message,
     path: c.path,
     ...(c.merkleRoot ? { merkleRoot: c.merkleRoot } : {}),
-    ...(decision ? policyDetail(decision) : {}),
+    ...(judged ? policyDetail(judged) : {}),
   },
 });
 
@@ -63,11 +66,15 @@ const requestRecord = (req: SignRequest): AuditRecord => ({
   parties: [],
 });
 
-/** What the audit record keeps of a decision: outcome, rules version, the rules that fired. */
-const policyDetail = (d: Decision): Record<string, string | number | string[]> => ({
+/**
+ * What the audit record keeps of a decision: outcome, rules version, the rules that fired, and
+ * the transaction as judged (so a draft rule set can be replayed against it: `rules backtest`).
+ */
+const policyDetail = ({ decision: d, transaction }: Judged): Record<string, string | number | string[]> => ({
   policy: d.outcome,
   rulesVersion: d.rulesVersion,
   fired: d.fired.map((f) => `${f.action} ${f.rule}: ${f.reason}${f.failedClosed ? ' (failed closed)' : ''}`),
+  tx: JSON.stringify(transaction),
 });
 
 const policySummary = (d: Decision): NonNullable<SignResult['policy']> => ({

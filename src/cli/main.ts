@@ -56,6 +56,8 @@ const usage = `usage:
                  the decision and why, for one transaction; nothing is stored
   conclave rules publish FILE [--config CONFIG.json] [--tenant ID]
                  publish a rule set (and the tenant's lists, calendar, prices) as the next version
+  conclave rules backtest FILE [--since DATE] [--config CONFIG.json] [--tenant ID]
+                 replay recorded sign requests against a draft: the decisions that would change
   conclave rules history [--tenant ID]        every published version: who, when, what changed
   conclave rules rollback --to N [--tenant ID]
                  publish version N again as the next version
@@ -85,6 +87,7 @@ const options = {
   tx: { type: 'string' },
   config: { type: 'string' },
   to: { type: 'string' },
+  since: { type: 'string' },
   out: { type: 'string' },
   file: { type: 'string' },
   'recovery-key': { type: 'string' },
@@ -509,6 +512,27 @@ async function run(command: string[], v: Values): Promise<void> {
       `rules     version ${r.version} is current for ${r.tenant}${r.rollbackOf ? ` (a copy of version ${r.rollbackOf})` : ''}`,
       `changes   +${r.diff.added.length} -${r.diff.removed.length} ~${r.diff.changed.length} against version ${r.previous}`,
       `by        ${r.publishedBy} at ${r.publishedAt}`,
+    ]);
+    return;
+  }
+  if (cmd === 'rules' && sub === 'backtest') {
+    const file = command[2];
+    if (!file) throw new UsageError('conclave rules backtest needs a FILE');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new ConclaveError('BAD_INPUT', `cannot read rule set file ${file}`);
+    }
+    const config = v.config ? readJsonFile(v.config, 'policy config') : undefined;
+    const r = await withClient((c) => c.backtestRules(text, { since: v.since, config, tenant: v.tenant }));
+    print(json, { ...r }, [
+      `replayed  ${r.evaluated} recorded sign requests; ${r.changed.length} decisions would change`,
+      ...r.changed.map(
+        (ch) =>
+          `  ${ch.at}  ${ch.walletId}  ${ch.before} (v${ch.beforeVersion}) -> ${ch.after}` +
+          (ch.reasons.length ? `: ${ch.reasons.join('; ')}` : ''),
+      ),
     ]);
     return;
   }

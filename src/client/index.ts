@@ -18,6 +18,7 @@ import { ApplicationFailure, WorkflowIdReusePolicy, type Duration } from '@tempo
 import { ceremonyExecutionTimeout, coordinatorTaskQueue } from '../../temporal.config.js';
 import type {
   AuditEntry,
+  BacktestResult,
   BackupResult,
   RuleSetVersion,
   FailureDetails,
@@ -43,6 +44,7 @@ import { assertId, printableActor, validateKeygenRequest, validateSignRequest } 
 
 export type {
   AuditEntry,
+  BacktestResult,
   BackupResult,
   RuleSetVersion,
   DerivedWalletKey,
@@ -342,6 +344,26 @@ export class ConclaveClient {
     assertId('tenant', tenant);
     return this.run<RuleSetVersion>('publishRulesWorkflow', `rules-publish:${tenant}:${randomUUID()}`, [
       { tenant, requestedBy: this.actor, ...source },
+    ]);
+  }
+
+  /**
+   * Replays the tenant's recorded sign requests (since `since`) against a draft rule set and
+   * returns the decisions that would change. Stores nothing.
+   */
+  async backtestRules(
+    text: string,
+    opts: { since?: string; config?: unknown; tenant?: string } = {},
+  ): Promise<BacktestResult> {
+    const tenant = opts.tenant ?? defaultTenant;
+    assertId('tenant', tenant);
+    return this.run<BacktestResult>('backtestRulesWorkflow', `rules-backtest:${tenant}:${randomUUID()}`, [
+      {
+        tenant,
+        text,
+        ...(opts.since ? { since: opts.since } : {}),
+        ...(opts.config ? { config: opts.config } : {}),
+      },
     ]);
   }
 

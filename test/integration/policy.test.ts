@@ -161,6 +161,21 @@ describe('rules in front of signing', () => {
       ['completed', '', 3],
     ]);
     expect(signs.every((e) => e.requestedBy === 'carol@payments')).toBe(true);
+
+    // backtest a draft without the deny rule: only the deny-listed payment and the frozen one
+    // (both blocked) would change, to allowed; the escalations stay escalations
+    const draft = JSON.parse(rules()) as { rules: { name: string }[] };
+    draft.rules = draft.rules.filter((r) => r.name !== 'deny-listed destination');
+    const bt = await client.backtestRules(JSON.stringify(draft), { tenant });
+    expect(bt.evaluated).toBe(6); // every sign request judged by rules (the first had none)
+    expect(bt.changed.map((c) => [c.before, c.beforeVersion, c.after])).toEqual([
+      ['block', 1, 'allow'],
+      ['block', 2, 'allow'],
+    ]);
+    expect(bt.changed.every((c) => c.walletId === w.walletId)).toBe(true);
+    // the same rules as version 1 change nothing that version 1 decided
+    const same = await client.backtestRules(rules(), { tenant, since: v1.publishedAt });
+    expect(same.changed.map((c) => c.beforeVersion)).toEqual([2]);
   });
 
   it('a tenant whose business hours never hold escalates every payment as out of hours', async () => {
