@@ -13,6 +13,15 @@ import {
   type ShareDoc,
 } from '../../src/store/party-store.js';
 
+/** The header of one round message of a ceremony; `to` is a party id, or '*' for a broadcast. */
+export const roundHeader = (
+  ctx: { tenant: string; ceremonyId: string },
+  round: string,
+  type: string,
+  from: string,
+  to: string,
+): EnvelopeHeader => ({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId, round, type, from, to });
+
 export function selfEntry(rt: PartyRuntime, roster: PeerEntry[]): PeerEntry {
   const me = roster.find((p) => p.partyId === rt.partyId);
   if (!me) throw new ConclaveError('BAD_INPUT', `party ${rt.partyId} is not in this ceremony's roster`);

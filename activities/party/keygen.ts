@@ -5,7 +5,7 @@
  * derives the party's signing share and stores it sealed, as pending. It becomes active only
  * when the party has seen every other party's signed result agree with its own.
  */
-import { sealBroadcast, sealDirect, type Envelope, type EnvelopeHeader } from '../../src/crypto/envelope.js';
+import { sealBroadcast, sealDirect, type Envelope } from '../../src/crypto/envelope.js';
 import { sealJson, openJson } from '../../src/crypto/at-rest.js';
 import { fromHex } from '../../src/crypto/encoding.js';
 import {
@@ -34,6 +34,7 @@ import {
   runRoundOnce,
   selfEntry,
   writeUnlessAborted,
+  roundHeader,
 } from './common.js';
 
 interface Round1Body {
@@ -49,21 +50,6 @@ export interface KeygenResultBody {
   public: PublicPackage;
   transcriptHash: string;
 }
-
-const header = (
-  ctx: KeygenContext,
-  round: string,
-  type: string,
-  from: string,
-  to: string,
-): EnvelopeHeader => ({
-  tenant: ctx.tenant,
-  ceremonyId: ctx.ceremonyId,
-  round,
-  type,
-  from,
-  to,
-});
 
 export const keygenParams = (ctx: KeygenContext) =>
   paramsHash(
@@ -93,7 +79,7 @@ function openRound1(rt: PartyRuntime, ctx: KeygenContext, round1: Envelope[]): R
       const body = openFrom<Round1Body>(
         rt,
         round1,
-        header(ctx, 'dkg-1', 'dkg-round1', peer.partyId, '*'),
+        roundHeader(ctx, 'dkg-1', 'dkg-round1', peer.partyId, '*'),
         peer,
         false,
       );
@@ -126,7 +112,7 @@ export function keygenActivities(rt: PartyRuntime) {
         const { pkg, state } = dkgRound1(scheme, me.identifier, ctx.threshold, ctx.roster.length);
         const body: Round1Body = { params: keygenParams(ctx), pkg };
         const output = sealBroadcast(
-          header(ctx, 'dkg-1', 'dkg-round1', rt.partyId, '*'),
+          roundHeader(ctx, 'dkg-1', 'dkg-round1', rt.partyId, '*'),
           jsonBytes(body),
           rt.identitySecret,
         );
@@ -154,7 +140,7 @@ export function keygenActivities(rt: PartyRuntime) {
             if (!share) throw new ConclaveError('BAD_INPUT', `no share computed for ${peer.partyId}`);
             const body: Round2Body = { share };
             return sealDirect(
-              header(ctx, 'dkg-2', 'dkg-share', rt.partyId, peer.partyId),
+              roundHeader(ctx, 'dkg-2', 'dkg-share', rt.partyId, peer.partyId),
               jsonBytes(body),
               rt.identitySecret,
               fromHex(peer.transportPublic, 'transport key'),
@@ -177,7 +163,7 @@ export function keygenActivities(rt: PartyRuntime) {
             const body = openFrom<Round2Body>(
               rt,
               round2,
-              header(ctx, 'dkg-2', 'dkg-share', peer.partyId, rt.partyId),
+              roundHeader(ctx, 'dkg-2', 'dkg-share', peer.partyId, rt.partyId),
               peer,
               true,
             );
@@ -236,7 +222,7 @@ export function keygenActivities(rt: PartyRuntime) {
         };
         return {
           output: sealBroadcast(
-            header(ctx, 'dkg-3', 'dkg-result', rt.partyId, '*'),
+            roundHeader(ctx, 'dkg-3', 'dkg-result', rt.partyId, '*'),
             jsonBytes(body),
             rt.identitySecret,
           ),
@@ -253,7 +239,7 @@ export function keygenActivities(rt: PartyRuntime) {
       await activatePendingShare(rt, ctx.tenant, ctx.ceremonyId, id, (share) => {
         for (const peer of ctx.roster) {
           if (peer.partyId === rt.partyId) continue;
-          const expect = header(ctx, 'dkg-3', 'dkg-result', peer.partyId, '*');
+          const expect = roundHeader(ctx, 'dkg-3', 'dkg-result', peer.partyId, '*');
           const body = openFrom<KeygenResultBody>(rt, results, expect, peer, false);
           if (body.transcriptHash !== share.transcriptHash || body.publicKey !== share.publicKey) {
             throw new CulpritError(

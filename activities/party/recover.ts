@@ -19,16 +19,17 @@ import { ConclaveError, CulpritError } from '../../src/errors.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
 import type { PeerEntry } from '../../src/store/party-store.js';
 import type { ReshareContext } from '../types.js';
-import { checkPinnedPeers, jsonBytes, openFrom, renameCulprit, runRoundOnce, selfEntry } from './common.js';
-import { openShareSecret } from './keygen.js';
 import {
-  dealerEntries,
-  oldShare,
-  reshareHeader,
-  reshareParams,
-  storeNextShare,
-  type DealOutput,
-} from './reshare.js';
+  checkPinnedPeers,
+  jsonBytes,
+  openFrom,
+  renameCulprit,
+  roundHeader,
+  runRoundOnce,
+  selfEntry,
+} from './common.js';
+import { openShareSecret } from './keygen.js';
+import { dealerEntries, oldShare, reshareParams, storeNextShare, type DealOutput } from './reshare.js';
 
 interface CommitmentsBody {
   params: string;
@@ -115,7 +116,7 @@ export function recoverActivities(rt: PartyRuntime) {
         const body: CommitmentsBody = { params: reshareParams(ctx), commitments: step.commitments };
         const direct = dealerEntries(ctx).map((helper) =>
           sealDirect(
-            reshareHeader(ctx, 'repair-1', 'repair-piece', rt.partyId, helper.partyId),
+            roundHeader(ctx, 'repair-1', 'repair-piece', rt.partyId, helper.partyId),
             jsonBytes({ piece: step.pieces[helper.identifier]! } satisfies PieceBody),
             rt.identitySecret,
             fromHex(helper.transportPublic, 'transport key'),
@@ -124,7 +125,7 @@ export function recoverActivities(rt: PartyRuntime) {
         return {
           output: {
             broadcast: sealBroadcast(
-              reshareHeader(ctx, 'repair-1', 'repair-commitments', rt.partyId, '*'),
+              roundHeader(ctx, 'repair-1', 'repair-commitments', rt.partyId, '*'),
               jsonBytes(body),
               rt.identitySecret,
             ),
@@ -148,7 +149,7 @@ export function recoverActivities(rt: PartyRuntime) {
           const { piece } = openFrom<PieceBody>(
             rt,
             pieces,
-            reshareHeader(ctx, 'repair-1', 'repair-piece', helper.partyId, rt.partyId),
+            roundHeader(ctx, 'repair-1', 'repair-piece', helper.partyId, rt.partyId),
             helper,
             true,
           );
@@ -169,7 +170,7 @@ export function recoverActivities(rt: PartyRuntime) {
         }
         return {
           output: sealDirect(
-            reshareHeader(ctx, 'repair-2', 'repair-sigma', rt.partyId, lost.partyId),
+            roundHeader(ctx, 'repair-2', 'repair-sigma', rt.partyId, lost.partyId),
             jsonBytes({ sigma } satisfies SigmaBody),
             rt.identitySecret,
             fromHex(lost.transportPublic, 'transport key'),
@@ -194,7 +195,7 @@ export function recoverActivities(rt: PartyRuntime) {
           sums[helper.identifier] = openFrom<SigmaBody>(
             rt,
             sigmas,
-            reshareHeader(ctx, 'repair-2', 'repair-sigma', helper.partyId, rt.partyId),
+            roundHeader(ctx, 'repair-2', 'repair-sigma', helper.partyId, rt.partyId),
             helper,
             true,
           ).sigma;
@@ -242,7 +243,7 @@ function openCommitments(
     const body = openFrom<CommitmentsBody>(
       rt,
       envelopes,
-      reshareHeader(ctx, 'repair-1', 'repair-commitments', helper.partyId, '*'),
+      roundHeader(ctx, 'repair-1', 'repair-commitments', helper.partyId, '*'),
       helper,
       false,
     );

@@ -7,7 +7,7 @@
  * once this party has seen every new party sign the same public package; old shares are destroyed
  * only after the wallet has moved to the new version. The group key never changes.
  */
-import { sealBroadcast, sealDirect, type Envelope, type EnvelopeHeader } from '../../src/crypto/envelope.js';
+import { sealBroadcast, sealDirect, type Envelope } from '../../src/crypto/envelope.js';
 import { sealJson } from '../../src/crypto/at-rest.js';
 import { fromHex, transcriptHash } from '../../src/crypto/encoding.js';
 import { samePublicPackage, type PublicPackage } from '../../src/crypto/frost.js';
@@ -28,6 +28,7 @@ import {
   runRoundOnce,
   selfEntry,
   writeUnlessAborted,
+  roundHeader,
 } from './common.js';
 import { openShareSecret } from './keygen.js';
 
@@ -49,21 +50,6 @@ export interface DealOutput {
   broadcast: Envelope;
   direct: Envelope[];
 }
-
-export const reshareHeader = (
-  ctx: ReshareContext,
-  round: string,
-  type: string,
-  from: string,
-  to: string,
-): EnvelopeHeader => ({
-  tenant: ctx.tenant,
-  ceremonyId: ctx.ceremonyId,
-  round,
-  type,
-  from,
-  to,
-});
 
 const canonicalPackage = (p: PublicPackage) =>
   JSON.stringify([p.threshold, p.total, p.commitments, Object.entries(p.verifyingShares).sort()]);
@@ -184,7 +170,7 @@ export async function storeNextShare(
     reshareHash,
   };
   return sealBroadcast(
-    reshareHeader(ctx, 'reshare-2', 'reshare-result', rt.partyId, '*'),
+    roundHeader(ctx, 'reshare-2', 'reshare-result', rt.partyId, '*'),
     jsonBytes(body),
     rt.identitySecret,
   );
@@ -215,7 +201,7 @@ export function reshareActivities(rt: PartyRuntime) {
         const direct = ctx.roster.map((peer) => {
           const sub: SubShareBody = { share: deal.shares[peer.identifier]! };
           return sealDirect(
-            reshareHeader(ctx, 'reshare-1', 'reshare-subshare', rt.partyId, peer.partyId),
+            roundHeader(ctx, 'reshare-1', 'reshare-subshare', rt.partyId, peer.partyId),
             jsonBytes(sub),
             rt.identitySecret,
             fromHex(peer.transportPublic, 'transport key'),
@@ -224,7 +210,7 @@ export function reshareActivities(rt: PartyRuntime) {
         return {
           output: {
             broadcast: sealBroadcast(
-              reshareHeader(ctx, 'reshare-1', 'reshare-commitment', rt.partyId, '*'),
+              roundHeader(ctx, 'reshare-1', 'reshare-commitment', rt.partyId, '*'),
               jsonBytes(body),
               rt.identitySecret,
             ),
@@ -252,7 +238,7 @@ export function reshareActivities(rt: PartyRuntime) {
           const body = openFrom<DealBody>(
             rt,
             commitments,
-            reshareHeader(ctx, 'reshare-1', 'reshare-commitment', dealer.partyId, '*'),
+            roundHeader(ctx, 'reshare-1', 'reshare-commitment', dealer.partyId, '*'),
             dealer,
             false,
           );
@@ -266,7 +252,7 @@ export function reshareActivities(rt: PartyRuntime) {
           const sub = openFrom<SubShareBody>(
             rt,
             subShares,
-            reshareHeader(ctx, 'reshare-1', 'reshare-subshare', dealer.partyId, rt.partyId),
+            roundHeader(ctx, 'reshare-1', 'reshare-subshare', dealer.partyId, rt.partyId),
             dealer,
             true,
           );
@@ -309,7 +295,7 @@ export function reshareActivities(rt: PartyRuntime) {
       await activatePendingShare(rt, ctx.tenant, ctx.ceremonyId, id, (share) => {
         for (const peer of ctx.roster) {
           if (peer.partyId === rt.partyId) continue;
-          const expect = reshareHeader(ctx, 'reshare-2', 'reshare-result', peer.partyId, '*');
+          const expect = roundHeader(ctx, 'reshare-2', 'reshare-result', peer.partyId, '*');
           const body = openFrom<ReshareResultBody>(rt, results, expect, peer, false);
           if (
             body.params !== params ||

@@ -30,7 +30,7 @@ import {
   checkRuleSet,
   checkRuleSetJson,
   formatPath,
-  placeholder,
+  factReference,
   type RuleSetValidation,
 } from './validate.js';
 import {
@@ -180,10 +180,10 @@ function shown(v: unknown): string {
   return v === undefined ? '<none>' : JSON.stringify(v);
 }
 
-/** Fills `{{fact}}` placeholders with the almanac's (cached) fact values. */
+/** Fills `{{fact}}` references with the almanac's (cached) fact values. */
 async function fillReason(reason: string, almanac: Almanac | undefined): Promise<string> {
   const values = new Map<string, string>();
-  for (const [, name = ''] of reason.matchAll(placeholder)) {
+  for (const [, name = ''] of reason.matchAll(factReference)) {
     if (values.has(name)) continue;
     let v: unknown = new Undetermined(name, '');
     try {
@@ -193,7 +193,7 @@ async function fillReason(reason: string, almanac: Almanac | undefined): Promise
     }
     values.set(name, shown(v));
   }
-  return reason.replace(placeholder, (_, name: string) => values.get(name) ?? '<unknown>');
+  return reason.replace(factReference, (_, name: string) => values.get(name) ?? '<unknown>');
 }
 
 /**

@@ -32,7 +32,7 @@ export interface FiredRule {
   /** Rule name. */
   rule: string;
   action: RuleAction;
-  /** The rule's reason with `{{fact}}` placeholders filled in with the facts' values. */
+  /** The rule's reason with `{{fact}}` references filled in with the facts' values. */
   reason: string;
   approvals?: Approvals;
   flag?: string;

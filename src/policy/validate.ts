@@ -25,7 +25,7 @@ const roleName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const flagName = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 // $.a.b only: json-rules-engine's default resolver is full JSONPath, which has had code-execution bugs
 export const factPath = /^\$(\.[A-Za-z0-9_-]+){1,8}$/;
-export const placeholder = /\{\{\s*([A-Za-z_$][\w$]*)\s*\}\}/g;
+export const factReference = /\{\{\s*([A-Za-z_$][\w$]*)\s*\}\}/g;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -130,7 +130,7 @@ export function checkRuleSet(value: unknown, vocab: Vocabulary): Problem[] {
     if (typeof p.reason !== 'string' || p.reason.trim() === '') {
       err([...at, 'params', 'reason'], 'every rule needs a reason an analyst can read');
     } else {
-      for (const [, name] of p.reason.matchAll(placeholder)) {
+      for (const [, name] of p.reason.matchAll(factReference)) {
         if (!vocab.factNames.has(name as string))
           err([...at, 'params', 'reason'], `reason uses unknown fact {{${name}}}`);
       }
