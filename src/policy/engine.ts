@@ -18,6 +18,7 @@ import { combineDecision, defaultApprovalsOf } from './decision.js';
 import { transactionFacts, validateTransaction } from './transaction.js';
 import type {
   Decision,
+  EvaluationContext,
   FiredRule,
   PolicyOperator,
   PolicyPlugin,
@@ -45,6 +46,8 @@ export { builtinOperators, transactionFacts };
 export interface EvaluateOptions {
   /** A fact still pending after this long is undetermined (default 2000 ms). */
   factTimeoutMs?: number;
+  /** The velocity ledger and other state facts may read. */
+  context?: EvaluationContext;
 }
 
 /** A fact that could not be determined, and why. */
@@ -100,6 +103,7 @@ function buildEngine(
   tx: Transaction,
   vocab: Vocabulary,
   timeoutMs: number,
+  context: EvaluationContext,
 ): Engine {
   const engine = new Engine([], {
     allowUndefinedFacts: false,
@@ -117,7 +121,7 @@ function buildEngine(
   for (const [name, fact] of vocab.facts) {
     engine.addFact(name, async () => {
       try {
-        const v = await settle(fact(config, tx), timeoutMs);
+        const v = await settle(fact(config, tx, context), timeoutMs);
         return v === undefined ? new Undetermined(name, 'it has no value') : v;
       } catch (e) {
         return new Undetermined(name, errorText(e));
@@ -221,7 +225,14 @@ export async function evaluatePolicy(
   let run: EngineResult | undefined;
   let crash = '';
   try {
-    run = await buildEngine(ruleSet.rules, config, tx, vocab, options.factTimeoutMs ?? 2000).run();
+    run = await buildEngine(
+      ruleSet.rules,
+      config,
+      tx,
+      vocab,
+      options.factTimeoutMs ?? 2000,
+      options.context ?? {},
+    ).run();
   } catch (e) {
     crash = `the policy engine failed: ${errorText(e)}`; // every rule fails closed below
   }

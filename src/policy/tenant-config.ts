@@ -4,7 +4,7 @@
  * fails closed until prices are configured), USD.
  */
 import { ConclaveError } from '../errors.js';
-import type { TenantPolicyConfig } from './types.js';
+import type { ActorKey, TenantPolicyConfig } from './types.js';
 
 export const defaultTenantPolicyConfig: TenantPolicyConfig = {
   timeZone: 'UTC',
@@ -15,7 +15,43 @@ export const defaultTenantPolicyConfig: TenantPolicyConfig = {
   sanctions: [],
   prices: {},
   fiatCurrency: 'USD',
+  initiators: [],
+  approvers: [],
+  escalationExpiresAfter: 86_400,
 };
+
+const actorId = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
+
+function actorKeys(v: unknown, what: string, withRoles: boolean): ActorKey[] {
+  if (!Array.isArray(v)) throw new ConclaveError('BAD_INPUT', `policy config: ${what} must be a list`);
+  const seen = new Set<string>();
+  return v.map((k: unknown, i) => {
+    const e = (typeof k === 'object' && k !== null ? k : {}) as Record<string, unknown>;
+    const at = `policy config: ${what}[${i}]`;
+    if (typeof e.id !== 'string' || !actorId.test(e.id))
+      throw new ConclaveError('BAD_INPUT', `${at}: id must be letters, digits, . _ @ - (at most 128)`);
+    if (seen.has(e.id)) throw new ConclaveError('BAD_INPUT', `${at}: ${e.id} is listed twice`);
+    seen.add(e.id);
+    if (typeof e.publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(e.publicKey))
+      throw new ConclaveError(
+        'BAD_INPUT',
+        `${at}: publicKey must be an Ed25519 public key (64 lowercase hex)`,
+      );
+    for (const key of Object.keys(e)) {
+      if (!['id', 'publicKey', ...(withRoles ? ['roles'] : [])].includes(key))
+        throw new ConclaveError('BAD_INPUT', `${at}: unknown field "${key}"`);
+    }
+    if (!withRoles) return { id: e.id, publicKey: e.publicKey };
+    const roles = e.roles;
+    if (
+      !Array.isArray(roles) ||
+      roles.length === 0 ||
+      roles.some((r) => typeof r !== 'string' || !actorId.test(r))
+    )
+      throw new ConclaveError('BAD_INPUT', `${at}: roles must be a non-empty list of role names`);
+    return { id: e.id, publicKey: e.publicKey, roles: [...new Set(roles as string[])] };
+  });
+}
 
 const stringList = (v: unknown, what: string): string[] => {
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
@@ -64,6 +100,15 @@ export function parseTenantPolicyConfig(value: unknown): TenantPolicyConfig {
     Object.values(out.prices).some((p) => typeof p !== 'string')
   ) {
     throw new ConclaveError('BAD_INPUT', 'policy config: prices must map assets to decimal strings');
+  }
+  out.initiators = actorKeys(out.initiators, 'initiators', false);
+  out.approvers = actorKeys(out.approvers, 'approvers', true);
+  const expiry = out.escalationExpiresAfter;
+  if (!Number.isInteger(expiry) || expiry < 1 || expiry > 30 * 86_400) {
+    throw new ConclaveError(
+      'BAD_INPUT',
+      'policy config: escalationExpiresAfter must be a whole number of seconds, 1 to 2592000 (30 days)',
+    );
   }
   return out;
 }

@@ -97,13 +97,50 @@ export interface TenantPolicyConfig {
   /** Asset → decimal price in `fiatCurrency`. */
   prices: Record<string, string>;
   fiatCurrency: string;
+  /** Keys allowed to initiate sign requests. Parties check a request's signature against these. */
+  initiators: ActorKey[];
+  /** Keys allowed to approve or reject escalated requests, with the roles each may approve as. */
+  approvers: ActorKey[];
+  /** Seconds an escalated request waits for its approvals before it is rejected (default 86400). */
+  escalationExpiresAfter: number;
+}
+
+/** A person or system with an Ed25519 key: an initiator or an approver of a tenant. */
+export interface ActorKey {
+  id: string;
+  /** Ed25519 public key, 64 hex characters. */
+  publicKey: string;
+  /** Approvers only: the roles the key may approve as (e.g. "risk", "treasury"). */
+  roles?: string[];
+}
+
+/**
+ * A request the tenant already holds a reservation for in the velocity ledger: it counts in the
+ * rolling sums of every later request. `fiatValue` is absent when the asset had no price.
+ */
+export interface VelocityEntry {
+  walletId: string;
+  /** ISO 8601 instant of the request. */
+  at: string;
+  asset: string;
+  amount: string;
+  fiatValue?: string;
+}
+
+/** State a decision depends on beyond the rule set, the config and the transaction. */
+export interface EvaluationContext {
+  /**
+   * The tenant's earlier reservations (at least those of the last 24 hours), not including the
+   * transaction being judged. `undefined` means the ledger is unavailable: velocity facts fail closed.
+   */
+  velocity?: readonly VelocityEntry[];
 }
 
 /**
  * Computes one fact. May return a promise. Throwing (or returning undefined) means the fact
  * cannot be determined, and every rule whose result depends on it fails closed.
  */
-export type PolicyFact = (config: TenantPolicyConfig, tx: Transaction) => unknown;
+export type PolicyFact = (config: TenantPolicyConfig, tx: Transaction, context: EvaluationContext) => unknown;
 
 /**
  * Compares a fact's value with a condition's JSON `value`. The tenant config is passed in (rather

@@ -12,6 +12,9 @@ const config: TenantPolicyConfig = {
   sanctions: ['0x5a1c000000000000000000000000000000000000'],
   prices: { ETH: '3000' },
   fiatCurrency: 'USD',
+  initiators: [],
+  approvers: [],
+  escalationExpiresAfter: 86_400,
 };
 const base: Transaction = {
   tenant: 'acme',
@@ -135,15 +138,15 @@ describe('address screening plugin', () => {
     expect(normalizeAddress(' 0XABCdef ')).toBe('0xabcdef');
     expect(normalizeAddress('bc1QaBc')).toBe('bc1QaBc');
     const deny = { ...base, destination: 'bc1qdenied' };
-    expect(addressScreening.facts.inDenyList?.(config, deny)).toBe(true);
-    expect(addressScreening.facts.inAllowList?.(config, deny)).toBe(false);
+    expect(addressScreening.facts.inDenyList?.(config, deny, {})).toBe(true);
+    expect(addressScreening.facts.inAllowList?.(config, deny, {})).toBe(false);
     expect(addressScreening.operators.inDenyList?.('bc1qdenied', false, config)).toBe(false);
     expect(() => addressScreening.operators.inDenyList?.('bc1qdenied', 'yes', config)).toThrow(
       /true or false/,
     );
-    expect(() => addressScreening.facts.inSanctionsList?.({ ...config, sanctions: undefined }, base)).toThrow(
-      /unavailable/,
-    );
+    expect(() =>
+      addressScreening.facts.inSanctionsList?.({ ...config, sanctions: undefined }, base, {}),
+    ).toThrow(/unavailable/);
     expect(addressScreening.checkValue?.('inDenyList', 1)).toMatch(/true or false/);
   });
 });

@@ -12,6 +12,9 @@ const config: TenantPolicyConfig = {
   sanctions: [],
   prices: { ETH: '3000.25', WEI: '0.000000000000003', USDC: '1', TENTH: '0.1' },
   fiatCurrency: 'USD',
+  initiators: [],
+  approvers: [],
+  escalationExpiresAfter: 86_400,
 };
 const tx = (asset: string, amount: string): Transaction => ({
   tenant: 'acme',

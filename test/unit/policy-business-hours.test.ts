@@ -12,6 +12,9 @@ const paris: TenantPolicyConfig = {
   sanctions: [],
   prices: {},
   fiatCurrency: 'EUR',
+  initiators: [],
+  approvers: [],
+  escalationExpiresAfter: 86_400,
 };
 const newYork: TenantPolicyConfig = { ...paris, timeZone: 'America/New_York', holidays: [] };
 const tx = (at: string): Transaction => ({
@@ -94,8 +97,8 @@ describe('business hours plugin', () => {
   });
 
   it('isHoliday uses the local date', () => {
-    expect(businessHours.facts.isHoliday?.(paris, tx('2024-04-30T22:30:00Z'))).toBe(true);
-    expect(businessHours.facts.isHoliday?.(paris, tx('2024-04-30T21:30:00Z'))).toBe(false);
+    expect(businessHours.facts.isHoliday?.(paris, tx('2024-04-30T22:30:00Z'), {})).toBe(true);
+    expect(businessHours.facts.isHoliday?.(paris, tx('2024-04-30T21:30:00Z'), {})).toBe(false);
   });
 
   it.each([

@@ -19,6 +19,9 @@ const config: TenantPolicyConfig = {
   sanctions: [],
   prices: { ETH: '3000' },
   fiatCurrency: 'USD',
+  initiators: [],
+  approvers: [],
+  escalationExpiresAfter: 86_400,
 };
 const tx: Transaction = {
   tenant: 'acme',

@@ -29,6 +29,9 @@ const config: TenantPolicyConfig = {
   allowList: ['0xbeef'],
   prices: { BTC: '65000' },
   fiatCurrency: 'USD',
+  initiators: [],
+  approvers: [],
+  escalationExpiresAfter: 86_400,
 };
 const tx: Transaction = {
   tenant: 'acme',
