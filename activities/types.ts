@@ -6,8 +6,9 @@ import type { ShareBackup } from '../src/crypto/backup.js';
 import type { Envelope } from '../src/crypto/envelope.js';
 import type { PublicPackage } from '../src/crypto/frost.js';
 import type { PeerEntry } from '../src/store/party-store.js';
+import type { TransactionDescription } from '../src/policy/types.js';
 
-export type { Envelope, PublicPackage, PeerEntry };
+export type { Envelope, PublicPackage, PeerEntry, TransactionDescription };
 
 export interface PartyInfo {
   partyId: string;
@@ -66,16 +67,6 @@ export interface SignRequest {
   tx?: TransactionDescription;
 }
 
-/** A transaction as a sign request describes it; the coordinator adds tenant, wallet, initiator and time. */
-export interface TransactionDescription {
-  chain: string;
-  asset: string;
-  /** Decimal string, never a float. */
-  amount: string;
-  destination: string;
-  memo?: string;
-  metadata?: Record<string, string>;
-}
 
 export interface SignContext {
   tenant: string;

@@ -4,10 +4,11 @@ import type { PolicyPlugin } from '../src/policy/types.js';
 import { addressScreening } from './address-screening.js';
 import { amountLimits } from './amount-limits.js';
 import { businessHours } from './business-hours.js';
+import { velocity } from './velocity.js';
 
-export { addressScreening, amountLimits, businessHours };
+export { addressScreening, amountLimits, businessHours, velocity };
 
-export const defaultPlugins: PolicyPlugin[] = [addressScreening, businessHours, amountLimits];
+export const defaultPlugins: PolicyPlugin[] = [addressScreening, businessHours, amountLimits, velocity];
 
 /**
  * Adds a plugin to `list` (the default plugins unless given). Refuses a second plugin of the same

@@ -20,6 +20,9 @@ export type ErrorCode =
   | 'BUSY'
   | 'POLICY_BLOCKED'
   | 'APPROVAL_REQUIRED'
+  | 'APPROVAL_REJECTED'
+  | 'APPROVAL_EXPIRED'
+  | 'UNAUTHORIZED'
   | 'STACK'
   | 'CONFIG';
 

@@ -16,3 +16,6 @@ export { builtinOperators } from './vocabulary.js';
 export { parseInstant, transactionFacts, validateTransaction } from './transaction.js';
 export type { RuleSetError, RuleSetValidation } from './validate.js';
 export { defaultTenantPolicyConfig, parseTenantPolicyConfig } from './tenant-config.js';
+export * from './authorization.js';
+export { checkSignAuthorization, clockSkewMs, transactionOf } from './gate.js';
+export type { GateTarget, SignAuthorization } from './gate.js';

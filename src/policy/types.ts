@@ -28,6 +28,17 @@ export interface Transaction {
   at: string;
 }
 
+/** A transaction as a sign request describes it; tenant, wallet, initiator and time come with the request. */
+export interface TransactionDescription {
+  chain: string;
+  asset: string;
+  /** Decimal string, never a float. */
+  amount: string;
+  destination: string;
+  memo?: string;
+  metadata?: Record<string, string>;
+}
+
 export interface FiredRule {
   /** Rule name. */
   rule: string;
