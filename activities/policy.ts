@@ -5,7 +5,23 @@
  */
 import { ConclaveError } from '../src/errors.js';
 import {
+  canonicalJson,
+  checkApproval,
+  checkRequestSignature,
+  clockSkewMs,
   evaluatePolicy,
+  parseInstant,
+  publicationDigest,
+  requestDigest,
+  transactionOf,
+  verifyPublication,
+  type PublicationSignature,
+  type SignedApproval,
+  type SignedPublication,
+  type SignedRequest,
+  signStatement,
+  type TransactionDescription,
+  type VelocityEntry,
   parseTenantPolicyConfig,
   validateRuleSet,
   type Decision,
@@ -15,13 +31,23 @@ import {
   type Transaction,
 } from '../src/policy/index.js';
 import type { CoordinatorStore } from '../src/store/coordinator-store.js';
-import { ruleSetDocId, type RuleSetDoc } from '../src/store/policy-store.js';
+import {
+  reservationDocId,
+  ruleSetDocId,
+  type ReservationDoc,
+  type RuleSetDoc,
+} from '../src/store/policy-store.js';
+import { isDuplicateKey } from '../src/store/mongo.js';
+import { formatPath, parsePath } from '../src/crypto/hd.js';
+import { fiatValue } from '../plugins/amount-limits.js';
+import { velocity } from '../plugins/velocity.js';
 import { assertId, printableActor } from '../src/validation.js';
 import type {
   BacktestRequest,
   BacktestResult,
   PublishRulesRequest,
   RuleSetVersion,
+  SignJudgement,
   SignRequest,
 } from './types.js';
 
@@ -85,6 +111,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
         ruleSet = checked.ruleSet;
         config = parseTenantPolicyConfig(req.config ?? {});
       }
+      if (req.signature) checkPublicationSignature(req.tenant, ruleSet, config, req.signature);
       const h = await head(store, req.tenant);
       const version = h.last + 1;
       const reserved = await store.policy.heads
@@ -110,11 +137,12 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
         version,
         ruleSet: { ...ruleSet, version },
         config,
-        publishedBy: printableActor(req.requestedBy ?? 'unknown'),
+        publishedBy: req.signature ? req.signature.publisher : printableActor(req.requestedBy ?? 'unknown'),
         publishedAt: new Date(),
         previous: h.current,
         diff: diffRuleSets(before, ruleSet.rules),
         ...(req.rollbackTo !== undefined ? { rollbackOf: req.rollbackTo } : {}),
+        ...(req.signature ? { signature: req.signature } : {}),
       };
       await store.policy.ruleSets.insertOne(doc);
       await store.policy.heads.updateOne({ _id: req.tenant }, { $max: { current: version } });
@@ -123,12 +151,12 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
 
     /**
      * The tenant's current rules on a sign request, before anything reaches a party: null when the
-     * tenant has published none. The coordinator stamps initiator and time; a request without a
-     * transaction description is refused once rules exist.
+     * tenant has published none. The request statement is the one its initiator signed, checked
+     * against the request and the tenant's initiators; or, when the tenant lists no initiators and
+     * the client did not sign, one the coordinator writes (initiator = requestedBy, time = now).
+     * Rule sets that read velocity facts judge against the ledger and reserve atomically.
      */
-    async evaluateSignPolicy(
-      req: SignRequest,
-    ): Promise<{ decision: Decision; transaction: Transaction } | null> {
+    async evaluateSignPolicy(req: SignRequest, requestId: string): Promise<SignJudgement | null> {
       assertId('tenant', req.tenant);
       const store = await getStore();
       const h = await head(store, req.tenant);
@@ -142,23 +170,57 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
           `tenant ${req.tenant} has published rules: a sign request must describe its transaction (chain, asset, amount, destination)`,
         );
       }
-      const { chain, asset, amount, destination, memo, metadata } = req.tx;
-      const transaction: Transaction = {
-        tenant: req.tenant,
-        walletId: req.walletId,
-        chain,
-        asset,
-        amount,
-        destination,
-        ...(memo !== undefined ? { memo } : {}),
-        ...(metadata !== undefined ? { metadata } : {}),
-        initiator: printableActor(req.requestedBy ?? 'unknown'),
-        at: new Date().toISOString(),
-      };
+      const request = requestStatement(req, req.tx, requestId, published.config);
+      const transaction = transactionOf(request);
+      const publication = publicationOf(published);
+      const judged = await judgeWithLedger(store, publication, transaction, requestId);
       return {
-        decision: await evaluatePolicy(published.ruleSet, published.config, transaction),
+        ...judged,
         transaction,
+        request,
+        requestDigest: requestDigest(request.statement),
+        publication,
+        publicationDigest: publicationDigest(publication),
       };
+    },
+
+    /** Marks a request's velocity reservation as released: it no longer counts against the limits. */
+    async releaseReservation(tenant: string, reservation: string): Promise<void> {
+      const store = await getStore();
+      await store.policy.reservations.updateOne({ _id: reservation, tenant }, { $set: { released: true } });
+    },
+
+    /** Why an approval of a judged request is refused, or undefined when it counts. */
+    async checkApproval(
+      judged: SignJudgement,
+      approval: SignedApproval,
+      accepted: SignedApproval[],
+    ): Promise<string | undefined> {
+      const s = judged.request.statement;
+      return checkApproval(approval, {
+        tenant: s.tenant,
+        requestId: s.requestId,
+        requestDigest: judged.requestDigest,
+        rulesVersion: judged.publication.rulesVersion,
+        publicationDigest: judged.publicationDigest,
+        initiator: s.initiator,
+        ...(judged.request.initiatorKey ? { initiatorKey: judged.request.initiatorKey } : {}),
+        config: judged.publication.config,
+        required: judged.decision.approvals,
+        accepted,
+      });
+    },
+
+    /** One published version's rules and config (for a publisher re-signing it as a rollback). */
+    async getRuleSet(
+      tenant: string,
+      version: number,
+    ): Promise<{ ruleSet: RuleSet; config: TenantPolicyConfig }> {
+      assertId('tenant', tenant);
+      const store = await getStore();
+      const doc = await store.policy.ruleSets.findOne({ _id: ruleSetDocId(tenant, version) });
+      if (!doc) throw new ConclaveError('BAD_INPUT', `tenant ${tenant} has no rule set version ${version}`);
+      return { ruleSet: doc.ruleSet, config: doc.config };
     },
 
     /**
@@ -226,4 +288,160 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
       return docs.map((d) => toVersion(d, h.current));
     },
   };
+}
+
+/** The request statement the rules judge: the initiator-signed one, checked, or one written here. */
+function requestStatement(
+  req: SignRequest,
+  tx: TransactionDescription,
+  requestId: string,
+  config: TenantPolicyConfig,
+): SignedRequest {
+  const expected = (initiator: string, createdAt: string) =>
+    signStatement({
+      tenant: req.tenant,
+      walletId: req.walletId,
+      message: req.message,
+      path: formatPath(parsePath(req.path ?? 'm')),
+      ...(req.merkleRoot !== undefined ? { merkleRoot: req.merkleRoot } : {}),
+      tx,
+      requestId,
+      initiator,
+      createdAt,
+    });
+  if (!req.signed) {
+    if (config.initiators.length > 0) {
+      throw new ConclaveError(
+        'UNAUTHORIZED',
+        `tenant ${req.tenant} accepts sign requests signed by its initiators only (set CONCLAVE_KEY)`,
+      );
+    }
+    return { statement: expected(printableActor(req.requestedBy ?? 'unknown'), new Date().toISOString()) };
+  }
+  const s = req.signed.statement;
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    canonicalJson(s) !== canonicalJson(expected(String(s.initiator), String(s.createdAt)))
+  ) {
+    throw new ConclaveError('UNAUTHORIZED', 'the signed statement does not describe this request');
+  }
+  if (Math.abs(parseInstant(s.createdAt) - Date.now()) > clockSkewMs)
+    throw new ConclaveError(
+      'UNAUTHORIZED',
+      `the request is dated ${s.createdAt}, too far from the coordinator's clock`,
+    );
+  if (config.initiators.length > 0) {
+    const checked = checkRequestSignature(req.signed, config);
+    if ('refused' in checked) throw new ConclaveError('UNAUTHORIZED', checked.refused);
+  }
+  return req.signed;
+}
+
+/** A stored version as parties receive it: rules, config and the publisher's signature ('' if unsigned). */
+function publicationOf(doc: RuleSetDoc): SignedPublication {
+  const { version: _v, ...ruleSet } = doc.ruleSet;
+  return {
+    tenant: doc.tenant,
+    rulesVersion: doc.version,
+    ruleSet,
+    config: doc.config,
+    publisher: doc.signature?.publisher ?? doc.publishedBy,
+    publisherKey: doc.signature?.publisherKey ?? '',
+    publishedAt: doc.signature?.publishedAt ?? doc.publishedAt.toISOString(),
+    signature: doc.signature?.signature ?? '',
+  };
+}
+
+const velocityFacts = Object.keys(velocity.facts);
+const readsVelocity = (ruleSet: Omit<RuleSet, 'version'>): boolean => {
+  const text = JSON.stringify(ruleSet.rules);
+  return velocityFacts.some((f) => text.includes(`"${f}"`));
+};
+const dayMs = 86_400_000;
+
+/**
+ * Decides, and when the rules read velocity facts, reserves. The reservation's sequence number is
+ * its `_id`: the insert succeeds only if no other request took that number since the ledger was
+ * read, so every reservation was judged with all earlier ones counted. A blocked request reserves
+ * nothing; one that is rejected, expires or fails is released by its workflow.
+ */
+async function judgeWithLedger(
+  store: CoordinatorStore,
+  publication: SignedPublication,
+  tx: Transaction,
+  workflowId: string,
+): Promise<Pick<SignJudgement, 'decision' | 'velocity' | 'reservation'>> {
+  const ruleSet = { ...publication.ruleSet, version: publication.rulesVersion };
+  if (!readsVelocity(publication.ruleSet))
+    return { decision: await evaluatePolicy(ruleSet, publication.config, tx) };
+  const ledger = store.policy.reservations;
+  const since = new Date(parseInstant(tx.at) - dayMs - clockSkewMs);
+  const mine = await ledger.findOne({ tenant: tx.tenant, workflowId });
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const last = await ledger.find({ tenant: tx.tenant }).sort({ seq: -1 }).limit(1).toArray();
+    const docs = await ledger.find({ tenant: tx.tenant, atDate: { $gt: since } }).toArray();
+    const velocity: VelocityEntry[] = docs
+      .filter((d) => !d.released && d._id !== mine?._id)
+      .sort((a, b) => a.seq - b.seq)
+      .map((d) => ({
+        walletId: d.walletId,
+        at: d.at,
+        asset: d.asset,
+        amount: d.amount,
+        ...(d.fiatValue !== undefined ? { fiatValue: d.fiatValue } : {}),
+      }));
+    const decision = await evaluatePolicy(ruleSet, publication.config, tx, undefined, {
+      context: { velocity },
+    });
+    // a retried activity keeps the reservation it made; a blocked request holds none
+    if (mine || decision.outcome === 'block')
+      return { decision, velocity, ...(mine ? { reservation: mine._id } : {}) };
+    const seq = (last[0]?.seq ?? 0) + 1;
+    let value: string | undefined;
+    try {
+      value = fiatValue(publication.config, tx);
+    } catch {
+      value = undefined;
+    }
+    const doc: ReservationDoc = {
+      _id: reservationDocId(tx.tenant, seq),
+      tenant: tx.tenant,
+      seq,
+      workflowId,
+      walletId: tx.walletId,
+      at: tx.at,
+      atDate: new Date(parseInstant(tx.at)),
+      asset: tx.asset,
+      amount: tx.amount,
+      ...(value !== undefined ? { fiatValue: value } : {}),
+    };
+    try {
+      await ledger.insertOne(doc);
+      return { decision, velocity, reservation: doc._id };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // another request took this number: judge again with it counted
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * Math.min(attempt + 1, 10)));
+    }
+  }
+  throw new ConclaveError('BUSY', `the velocity ledger of ${tx.tenant} is too contended; retry the request`);
+}
+
+/** A publisher's signature must cover exactly these rules and config, and be fresh. */
+function checkPublicationSignature(
+  tenant: string,
+  ruleSet: RuleSet | Omit<RuleSet, 'version'>,
+  config: TenantPolicyConfig,
+  sig: PublicationSignature,
+): void {
+  const { version: _v, ...rules } = ruleSet as RuleSet;
+  if (!verifyPublication({ tenant, ruleSet: rules, config, ...sig })) {
+    throw new ConclaveError(
+      'UNAUTHORIZED',
+      `the publication's signature by ${sig.publisher} does not verify`,
+    );
+  }
+  if (Math.abs(parseInstant(sig.publishedAt) - Date.now()) > clockSkewMs)
+    throw new ConclaveError('UNAUTHORIZED', `the publication is dated ${sig.publishedAt}, too far from now`);
 }

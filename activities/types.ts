@@ -6,7 +6,9 @@ import type { ShareBackup } from '../src/crypto/backup.js';
 import type { Envelope } from '../src/crypto/envelope.js';
 import type { PublicPackage } from '../src/crypto/frost.js';
 import type { PeerEntry } from '../src/store/party-store.js';
-import type { TransactionDescription } from '../src/policy/types.js';
+import type { PublicationSignature, SignedPublication, SignedRequest } from '../src/policy/authorization.js';
+import type { SignAuthorization } from '../src/policy/gate.js';
+import type { Decision, Transaction, TransactionDescription, VelocityEntry } from '../src/policy/types.js';
 
 export type { Envelope, PublicPackage, PeerEntry, TransactionDescription };
 
@@ -65,8 +67,56 @@ export interface SignRequest {
   merkleRoot?: string;
   /** What is being paid, for the tenant's rules; required once the tenant has published rules. */
   tx?: TransactionDescription;
+  /** The request as its initiator signed it (statement and signature); see src/policy/authorization.ts. */
+  signed?: SignedRequest;
 }
 
+/**
+ * The coordinator's judgement of a sign request under the tenant's current rules: the decision,
+ * what it judged (the request statement and the published version), and the velocity ledger
+ * snapshot and reservation it used.
+ */
+export interface SignJudgement {
+  decision: Decision;
+  transaction: Transaction;
+  request: SignedRequest;
+  requestDigest: string;
+  publication: SignedPublication;
+  publicationDigest: string;
+  velocity?: VelocityEntry[];
+  /** The velocity reservation this request holds, released if it is not signed. */
+  reservation?: string;
+}
+
+/** A sign request's state while it waits for approvals, and after (`conclave tx show`). */
+export interface TransactionState {
+  requestId: string;
+  tenant: string;
+  walletId: string;
+  state:
+    'judging' | 'awaiting-approval' | 'signing' | 'signed' | 'blocked' | 'rejected' | 'expired' | 'failed';
+  request?: SignedRequest;
+  requestDigest?: string;
+  rulesVersion?: number;
+  publicationDigest?: string;
+  decision?: {
+    outcome: string;
+    approvals: Record<string, number>;
+    flags: string[];
+    fired: FiredRuleSummary[];
+  };
+  approvals: { approver: string; role: string; verdict: string; at: string }[];
+  /** ISO 8601: when an escalation stops waiting. */
+  expiresAt?: string;
+  signature?: string;
+  failure?: string;
+}
+
+export interface FiredRuleSummary {
+  rule: string;
+  action: string;
+  reason: string;
+}
 
 export interface SignContext {
   tenant: string;
@@ -79,6 +129,8 @@ export interface SignContext {
   /** Canonical derivation path; part of what every signer binds its nonce and share to. */
   path: string;
   merkleRoot?: string;
+  /** The signed request, rule set and approvals every party checks itself before signing. */
+  authorization?: SignAuthorization;
 }
 
 export interface SignResult {
@@ -99,6 +151,8 @@ export interface SignResult {
     rulesVersion: number;
     flags: string[];
     fired: { rule: string; action: string; reason: string }[];
+    /** Who approved, when the request was escalated. */
+    approvals: { approver: string; role: string }[];
   };
 }
 
@@ -292,6 +346,8 @@ export interface PublishRulesRequest {
   /** The tenant's policy config (lists, calendar, prices), published with the rules; defaults otherwise. */
   config?: unknown;
   rollbackTo?: number;
+  /** The publisher's signature over the rules and config (parties that gate the tenant need it). */
+  signature?: PublicationSignature;
 }
 
 /** One published version of a tenant's rule set, as history shows it. */

@@ -1,93 +1,236 @@
-/** FROST signing: two rounds on the chosen signers' workers, aggregation on the coordinator. */
-import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import type { Decision, Transaction } from '../src/policy/types.js';
-import type { AuditRecord, SignContext, SignRequest, SignResult, WalletInfo } from '../activities/types.js';
+/**
+ * FROST signing behind the tenant's rules. The coordinator judges the request first; a blocked
+ * one ends there, an escalated one waits for signed approvals (updates) until they meet the
+ * requirement, one approver rejects, or the escalation expires. Then two rounds run on the chosen
+ * signers' workers, each party checking the signed request, rules and approvals itself, and the
+ * coordinator aggregates.
+ */
+import {
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineUpdate,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { approvalsMet, describeApprovals } from '../src/policy/decision.js';
+import type { SignedApproval } from '../src/policy/authorization.js';
+import type { Decision } from '../src/policy/types.js';
+import type {
+  AuditRecord,
+  SignContext,
+  SignJudgement,
+  SignRequest,
+  SignResult,
+  TransactionState,
+  WalletInfo,
+} from '../activities/types.js';
 import {
   abortWith,
   audit,
   evenIfCancelled,
   ceremonyIdOfThisRun,
   coordinator,
+  failureDetails,
   onEach,
   party,
   partyBrief,
 } from './common.js';
 
+/** An approval or rejection of an escalated request, signed by a registered approver. */
+export const submitApprovalUpdate = defineUpdate<TransactionState, [SignedApproval]>('submitApproval');
+/** Where a sign request stands: decision, approvals, expiry, outcome. */
+export const transactionQuery = defineQuery<TransactionState>('transaction');
+
 export async function signWorkflow(req: SignRequest): Promise<SignResult> {
   const ceremonyId = ceremonyIdOfThisRun();
+  const requestId = workflowInfo().workflowId;
+  const tx: TransactionState = {
+    requestId,
+    tenant: req.tenant,
+    walletId: req.walletId,
+    state: 'judging',
+    approvals: [],
+  };
+  const accepted: SignedApproval[] = [];
+  let rejectedBy: string | undefined;
   let ctx: SignContext | undefined;
-  let judged: Judged | null = null;
+  let judged: SignJudgement | null = null;
+  let signed = false;
+
+  setHandler(transactionQuery, () => tx);
+  setHandler(
+    submitApprovalUpdate,
+    async (approval) => {
+      const why = await coordinator.checkApproval(judged!, approval, accepted);
+      // another verdict may have landed while this one was checked
+      if (tx.state !== 'awaiting-approval') throw notWaiting(tx);
+      const again = accepted.some((a) => a.statement.approver === approval.statement.approver);
+      if (why || again) {
+        const reason = why ?? `${approval.statement.approver} has already given a verdict on this request`;
+        throw ApplicationFailure.create({
+          message: `approval refused: ${reason}`,
+          type: 'UNAUTHORIZED',
+          nonRetryable: true,
+          details: [{ code: 'UNAUTHORIZED', reason: `approval refused: ${reason}` }],
+        });
+      }
+      const s = approval.statement;
+      accepted.push(approval);
+      tx.approvals.push({ approver: s.approver, role: s.role, verdict: s.verdict, at: s.at });
+      if (s.verdict === 'reject') rejectedBy ??= s.approver;
+      return tx;
+    },
+    {
+      validator: (approval) => {
+        if (tx.state !== 'awaiting-approval' || !judged) throw notWaiting(tx);
+        if (typeof approval?.statement?.approver !== 'string')
+          throw new Error('an approval needs a statement');
+      },
+    },
+  );
+
   try {
-    // The tenant's rules first: a blocked or escalated request never reaches a party.
-    judged = await coordinator.evaluateSignPolicy(req);
-    if (judged && judged.decision.outcome !== 'allow') {
-      const refusal = policyRefusal(judged.decision);
-      await audit(req.requestedBy, { ...requestRecord(req), detail: policyDetail(judged) }, refusal);
-      throw refusal;
+    // The tenant's rules first: a blocked request never reaches a party.
+    judged = await coordinator.evaluateSignPolicy(req, requestId);
+    if (judged) {
+      const j = judged;
+      Object.assign(tx, {
+        request: j.request,
+        requestDigest: j.requestDigest,
+        rulesVersion: j.publication.rulesVersion,
+        publicationDigest: j.publicationDigest,
+        decision: decisionSummary(j.decision),
+      });
+      if (j.decision.outcome === 'block') {
+        tx.state = 'blocked';
+        throw policyRefusal(j.decision);
+      }
+      if (j.decision.outcome === 'escalate') await awaitApprovals(j);
     }
-    ctx = await coordinator.planSign(req, ceremonyId);
+    tx.state = 'signing';
+    const planned = await coordinator.planSign(req, ceremonyId);
+    ctx = judged
+      ? {
+          ...planned,
+          authorization: {
+            request: judged.request,
+            publication: judged.publication,
+            approvals: accepted,
+            ...(judged.velocity ? { velocity: judged.velocity } : {}),
+          },
+        }
+      : planned;
     const c = ctx;
     const commitments = await onEach(c.signers, (p) => party(p).signRound1(c));
     const shares = await onEach(c.signers, (p) => party(p).signRound2(c, commitments));
     const result = await coordinator.aggregateSignature(c, commitments, shares);
-    await audit(req.requestedBy, signRecord(c, judged));
-    return judged ? { ...result, policy: policySummary(judged.decision) } : result;
+    signed = true;
+    tx.state = 'signed';
+    tx.signature = result.signature;
+    await audit(req.requestedBy, signRecord(req, c, judged, tx));
+    return judged ? { ...result, policy: policySummary(judged.decision, tx) } : result;
   } catch (err) {
+    if (!signed && !['blocked', 'rejected', 'expired'].includes(tx.state)) tx.state = 'failed';
+    tx.failure = failureDetails(err).message;
+    const j = judged;
+    await evenIfCancelled(async () => {
+      if (j?.reservation && !signed) await coordinator.releaseReservation(req.tenant, j.reservation);
+    });
+    await audit(req.requestedBy, signRecord(req, ctx, judged, tx), err);
     if (ctx) {
       const c = ctx;
-      await audit(req.requestedBy, signRecord(c, judged), err);
       await evenIfCancelled(() => Promise.allSettled(c.signers.map((p) => partyBrief(p).signAbort(c))));
     }
-    throw abortWith(`signing ${workflowInfo().workflowId}`, err);
+    throw abortWith(`signing ${requestId}`, err);
+  }
+
+  /** Waits for the approvals the decision requires; one rejection ends it, and so does the expiry. */
+  async function awaitApprovals(j: SignJudgement): Promise<void> {
+    const waitMs = j.publication.config.escalationExpiresAfter * 1000;
+    tx.state = 'awaiting-approval';
+    tx.expiresAt = new Date(Date.now() + waitMs).toISOString();
+    const met = () => approvalsMet(j.decision.approvals, accepted);
+    const settled = await condition(() => met() || rejectedBy !== undefined, waitMs);
+    if (rejectedBy !== undefined) {
+      tx.state = 'rejected';
+      throw refusal('APPROVAL_REJECTED', `${rejectedBy} rejected the request`);
+    }
+    if (!settled) {
+      tx.state = 'expired';
+      throw refusal(
+        'APPROVAL_EXPIRED',
+        `the escalation expired at ${tx.expiresAt} with approvals ${tx.approvals.length ? tx.approvals.map((a) => `${a.approver} (${a.role})`).join(', ') : 'none'} of ${describeApprovals(j.decision.approvals)} required`,
+      );
+    }
   }
 }
 
-/** A decision and the transaction it judged (as the coordinator stamped it). */
-type Judged = { decision: Decision; transaction: Transaction };
+const notWaiting = (tx: TransactionState) =>
+  new Error(`request ${tx.requestId} is ${tx.state}, not awaiting approval`);
 
-const signRecord = (c: SignContext, judged: Judged | null): AuditRecord => ({
-  tenant: c.tenant,
-  walletId: c.walletId,
-  ceremony: 'sign',
-  version: c.version,
-  parties: c.signers,
-  detail: {
-    message: c.message,
-    path: c.path,
-    ...(c.merkleRoot ? { merkleRoot: c.merkleRoot } : {}),
-    ...(judged ? policyDetail(judged) : {}),
-  },
-});
+const refusal = (code: string, message: string) =>
+  ApplicationFailure.create({
+    message,
+    type: code,
+    nonRetryable: true,
+    details: [{ code, reason: message }],
+  });
 
-const requestRecord = (req: SignRequest): AuditRecord => ({
+const signRecord = (
+  req: SignRequest,
+  c: SignContext | undefined,
+  judged: SignJudgement | null,
+  tx: TransactionState,
+): AuditRecord => ({
   tenant: req.tenant,
   walletId: req.walletId,
   ceremony: 'sign',
-  parties: [],
+  ...(c ? { version: c.version } : {}),
+  parties: c?.signers ?? [],
+  detail: {
+    ...(c ? { message: c.message, path: c.path } : {}),
+    ...(c?.merkleRoot ? { merkleRoot: c.merkleRoot } : {}),
+    ...(judged ? policyDetail(judged, tx) : {}),
+  },
 });
 
 /**
  * What the audit record keeps of a decision: outcome, rules version, the rules that fired, and
  * the transaction as judged (so a draft rule set can be replayed against it: `rules backtest`).
  */
-const policyDetail = ({ decision: d, transaction }: Judged): Record<string, string | number | string[]> => ({
+const policyDetail = (
+  { decision: d, transaction }: SignJudgement,
+  tx: TransactionState,
+): Record<string, string | number | string[]> => ({
   policy: d.outcome,
   rulesVersion: d.rulesVersion,
   fired: d.fired.map((f) => `${f.action} ${f.rule}: ${f.reason}${f.failedClosed ? ' (failed closed)' : ''}`),
   tx: JSON.stringify(transaction),
+  ...(d.outcome === 'escalate'
+    ? {
+        approvals: tx.approvals.map((a) => `${a.verdict} ${a.approver} (${a.role}) at ${a.at}`),
+        state: tx.state,
+      }
+    : {}),
 });
 
-const policySummary = (d: Decision): NonNullable<SignResult['policy']> => ({
+const decisionSummary = (d: Decision): NonNullable<TransactionState['decision']> => ({
   outcome: d.outcome,
-  rulesVersion: d.rulesVersion,
+  approvals: d.approvals,
   flags: d.flags,
   fired: d.fired.map((f) => ({ rule: f.rule, action: f.action, reason: f.reason })),
 });
 
-/**
- * A blocked request fails as POLICY_BLOCKED. An escalated one fails as APPROVAL_REQUIRED with the
- * approvals it needs: gathering approvals is not built yet, so nothing escalated is ever signed.
- */
+const policySummary = (d: Decision, tx: TransactionState): NonNullable<SignResult['policy']> => ({
+  outcome: d.outcome,
+  rulesVersion: d.rulesVersion,
+  flags: d.flags,
+  fired: d.fired.map((f) => ({ rule: f.rule, action: f.action, reason: f.reason })),
+  approvals: tx.approvals.map((a) => ({ approver: a.approver, role: a.role })),
+});
+
+/** A blocked request fails as POLICY_BLOCKED, with the rules that blocked it. */
 function policyRefusal(d: Decision): ApplicationFailure {
   const reasons = d.fired
     .filter((f) => f.action === d.outcome)

@@ -11,6 +11,8 @@ import { signCommit, signShare, tweakPublicPackage, tweakSigningShare } from '..
 import { signingKeyFor } from '../../src/crypto/signing-key.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
+import { checkSignAuthorization } from '../../src/policy/gate.js';
+import { parseInstant } from '../../src/policy/transaction.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
 import {
   nonceDocId,
@@ -88,10 +90,52 @@ async function activeShare(rt: PartyRuntime, ctx: SignContext): Promise<ShareDoc
   return share;
 }
 
+/**
+ * The party's own policy check (src/policy/gate.ts) for a tenant whose rule set publishers its
+ * operator trusts: signed request, signed rules evaluated here, signed approvals. It also refuses
+ * a rule set older than one this party has already signed under (a coordinator replaying a more
+ * permissive version). Runs before a nonce is drawn and again before the share is produced.
+ */
+async function passGate(rt: PartyRuntime, ctx: SignContext): Promise<void> {
+  const trust = await rt.store.tenantTrust.findOne({ _id: ctx.tenant });
+  if (!trust) {
+    if (!rt.requireGate) return;
+    throw new ConclaveError(
+      'UNAUTHORIZED',
+      `${rt.partyId} trusts no rule set publisher of tenant ${ctx.tenant} and signs for gated tenants only`,
+    );
+  }
+  const cut = ctx.ceremonyId.lastIndexOf('/');
+  await checkSignAuthorization(
+    ctx.authorization,
+    {
+      tenant: ctx.tenant,
+      walletId: ctx.walletId,
+      message: ctx.message,
+      path: ctx.path,
+      ...(ctx.merkleRoot ? { merkleRoot: ctx.merkleRoot } : {}),
+      requestId: cut > 0 ? ctx.ceremonyId.slice(0, cut) : ctx.ceremonyId,
+    },
+    trust.publishers,
+    Date.now(),
+  );
+  const published = parseInstant(ctx.authorization!.publication.publishedAt);
+  if (trust.latestPublication !== undefined && published < trust.latestPublication) {
+    throw new ConclaveError(
+      'UNAUTHORIZED',
+      `rules v${ctx.authorization!.publication.rulesVersion} are older than a rule set ${rt.partyId} has already signed under`,
+    );
+  }
+  if (trust.latestPublication === undefined || published > trust.latestPublication) {
+    await rt.store.tenantTrust.updateOne({ _id: ctx.tenant }, { $max: { latestPublication: published } });
+  }
+}
+
 export function signActivities(rt: PartyRuntime) {
   return {
     async signRound1(ctx: SignContext): Promise<Envelope> {
       const share = await activeShare(rt, ctx);
+      await passGate(rt, ctx);
       const request = signRequestHash(ctx);
       const id = nonceDocId(ctx.tenant, ctx.ceremonyId);
       // A retry returns what round 1 produced before, whether its nonce is still fresh or spent.
@@ -145,6 +189,7 @@ export function signActivities(rt: PartyRuntime) {
 
     async signRound2(ctx: SignContext, commitments: Envelope[]): Promise<Envelope> {
       const share = await activeShare(rt, ctx);
+      await passGate(rt, ctx);
       const request = signRequestHash(ctx);
       const id = nonceDocId(ctx.tenant, ctx.ceremonyId);
       const spent = await rt.store.nonceSpends.findOne({ _id: id });

@@ -15,6 +15,8 @@ import { getScheme } from '../crypto/schemes.js';
 import { PartyStore, shareDocId, type PinnedPeerDoc, type ShareDoc } from '../store/party-store.js';
 import { sealPartyKeys, shareContext } from './runtime.js';
 import { openDb } from '../store/mongo.js';
+import { assertId } from '../validation.js';
+import { assertActorId } from '../policy/tenant-config.js';
 import type { PartyInfo } from '../../activities/types.js';
 
 async function openPartyStore(partyId: string, env: Env): Promise<PartyStore> {
@@ -188,4 +190,32 @@ export async function restoreShareBackup(
     keysRestored,
     shareRestored: stored === doc,
   };
+}
+
+/**
+ * Sets the rule set publishers `partyId` trusts for `tenant` (replacing the list). From then on
+ * the party signs for the tenant only what a rule set signed by one of them allows, checking the
+ * request, the rules and the approvals itself. Party-local for the same reason as pinning: a
+ * coordinator that could choose the publishers could choose the rules.
+ */
+export async function trustPublishers(
+  partyId: string,
+  tenant: string,
+  publishers: { id: string; publicKey: string }[],
+  env: Env = process.env,
+): Promise<{ tenant: string; publishers: { id: string; publicKey: string }[] }> {
+  assertId('tenant', tenant);
+  if (publishers.length === 0)
+    throw new ConclaveError('BAD_INPUT', 'name at least one publisher (--publisher ID=PUBLIC_KEY)');
+  const list = publishers.map((p) => ({
+    id: assertActorId('publisher id', p.id),
+    publicKey: assertKey('publisher key', p.publicKey),
+  }));
+  const store = await openPartyStore(partyId, env);
+  await store.tenantTrust.updateOne(
+    { _id: tenant },
+    { $set: { publishers: list, updatedAt: new Date() } },
+    { upsert: true },
+  );
+  return { tenant, publishers: list };
 }

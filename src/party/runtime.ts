@@ -24,6 +24,8 @@ export interface PartyRuntime {
   activeShares: ImmutableMemo<ShareDoc>;
   /** The operator's recovery key that backups are encrypted to; none configured, no backups. */
   recoveryPublic?: Uint8Array;
+  /** CONCLAVE_REQUIRE_GATE: refuse to sign for a tenant whose publishers this party does not trust. */
+  requireGate: boolean;
 }
 
 const keysContext = (partyId: string): AtRestContext => ({
@@ -66,7 +68,7 @@ export async function loadOrCreatePartyKeys(
   store: PartyStore,
   partyId: string,
   kek: Uint8Array,
-): Promise<Omit<PartyRuntime, 'store' | 'kek' | 'activeShares' | 'recoveryPublic'>> {
+): Promise<Omit<PartyRuntime, 'store' | 'kek' | 'activeShares' | 'recoveryPublic' | 'requireGate'>> {
   let doc = await store.keys.findOne({ _id: 'self' });
   if (!doc) {
     const fresh = sealPartyKeys(partyId, kek, generatePartyKeys());
@@ -99,5 +101,6 @@ export async function openPartyRuntime(partyId: string, env: Env = process.env):
     kek,
     activeShares: new ImmutableMemo<ShareDoc>(),
     recoveryPublic: recoveryPublicKey(env),
+    requireGate: ['1', 'true', 'yes'].includes((env.CONCLAVE_REQUIRE_GATE ?? '').toLowerCase()),
   };
 }

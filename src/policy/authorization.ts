@@ -15,6 +15,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { fromHex, toHex, transcriptHash } from '../crypto/encoding.js';
 import { verifyBytes } from '../crypto/identity.js';
 import { ConclaveError } from '../errors.js';
+import { describeApprovals } from './decision.js';
+export { approvalsMet, describeApprovals } from './decision.js';
 import type { ActorKey, Approvals, RuleSet, TenantPolicyConfig, TransactionDescription } from './types.js';
 
 /** An actor's key file: who, and the Ed25519 secret they sign with. */
@@ -160,6 +162,39 @@ export interface SignedRequest {
   signature?: string;
 }
 
+/**
+ * The statement for a sign request, in the one form client and coordinator both build: canonical
+ * path, lower-case hex, and only the transaction's known fields.
+ */
+export function signStatement(f: {
+  tenant: string;
+  walletId: string;
+  message: string;
+  path: string;
+  merkleRoot?: string;
+  tx: TransactionDescription;
+  requestId: string;
+  initiator: string;
+  createdAt: string;
+}): SignStatement {
+  const { chain, asset, amount, destination, memo, metadata } = f.tx;
+  const tx: TransactionDescription = { chain, asset, amount, destination };
+  if (memo !== undefined) tx.memo = memo;
+  if (metadata !== undefined) tx.metadata = metadata;
+  const s: SignStatement = {
+    tenant: f.tenant,
+    walletId: f.walletId,
+    message: f.message.toLowerCase(),
+    path: f.path,
+    tx,
+    requestId: f.requestId,
+    initiator: f.initiator,
+    createdAt: f.createdAt,
+  };
+  if (f.merkleRoot !== undefined) s.merkleRoot = f.merkleRoot.toLowerCase();
+  return s;
+}
+
 export const requestDigest = (s: SignStatement): string => digestOf('conclave/sign-request/1', s);
 
 export function signRequest(key: ActorSecret, statement: SignStatement): SignedRequest {
@@ -259,16 +294,3 @@ export function checkApproval(a: SignedApproval, c: ApprovalContext): string | u
     return `${s.approver} has already given a verdict on this request`;
   return undefined;
 }
-
-/** Whether accepted approvals meet the requirement: distinct approvers, counted per role. */
-export function approvalsMet(required: Approvals, accepted: readonly SignedApproval[]): boolean {
-  return Object.entries(required).every(
-    ([role, n]) =>
-      accepted.filter((a) => a.statement.verdict === 'approve' && a.statement.role === role).length >= n,
-  );
-}
-
-export const describeApprovals = (a: Approvals): string =>
-  Object.entries(a)
-    .map(([role, n]) => `${n} ${role}`)
-    .join(', ') || 'none';

@@ -39,3 +39,22 @@ export function combineDecision(
     return { ...base, outcome: 'allow', approvals: {}, defaulted: true };
   return { ...base, outcome: 'escalate', approvals: defaultApprovalsOf(ruleSet), defaulted: true };
 }
+
+/**
+ * Whether approvals meet a requirement: per role, the approving verdicts that count for it. The
+ * approvals must already be checked (one verdict per approver, roles the approver holds).
+ */
+export function approvalsMet(
+  required: Approvals,
+  accepted: readonly { statement: { verdict: string; role: string } }[],
+): boolean {
+  return Object.entries(required).every(
+    ([role, n]) =>
+      accepted.filter((a) => a.statement.verdict === 'approve' && a.statement.role === role).length >= n,
+  );
+}
+
+export const describeApprovals = (a: Approvals): string =>
+  Object.entries(a)
+    .map(([role, n]) => `${n} ${role}`)
+    .join(', ') || 'none';

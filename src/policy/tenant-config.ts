@@ -22,6 +22,16 @@ export const defaultTenantPolicyConfig: TenantPolicyConfig = {
 
 const actorId = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
+/** An initiator, approver or publisher id: letters, digits, . _ @ -, at most 128. */
+export function assertActorId(what: string, v: unknown): string {
+  if (typeof v !== 'string' || !actorId.test(v))
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `${what} must be letters, digits, . _ @ - (at most 128), got ${JSON.stringify(String(v).slice(0, 40))}`,
+    );
+  return v;
+}
+
 function actorKeys(v: unknown, what: string, withRoles: boolean): ActorKey[] {
   if (!Array.isArray(v)) throw new ConclaveError('BAD_INPUT', `policy config: ${what} must be a list`);
   const seen = new Set<string>();

@@ -124,6 +124,18 @@ export const roundDocId = (tenant: string, ceremonyId: string, step: string) =>
   `${tenant}|${ceremonyId}|${step}`;
 export const nonceDocId = ceremonyDocId;
 
+/**
+ * The rule set publishers a party's operator trusts for one tenant (party-local, like pinned
+ * peers). A party with this document gates the tenant's signatures itself (src/policy/gate.ts).
+ */
+export interface TenantTrustDoc {
+  _id: string;
+  publishers: { id: string; publicKey: string }[];
+  /** The newest publication (ms since epoch) this party has signed under: older ones are refused. */
+  latestPublication?: number;
+  updatedAt: Date;
+}
+
 export class PartyStore {
   readonly keys: Collection<PartyKeysDoc>;
   readonly peers: Collection<PinnedPeerDoc>;
@@ -135,6 +147,7 @@ export class PartyStore {
   readonly nonces: Collection<NonceDoc>;
   readonly nonceSpends: Collection<NonceSpendDoc>;
   readonly tombstones: Collection<TombstoneDoc>;
+  readonly tenantTrust: Collection<TenantTrustDoc>;
 
   constructor(db: Db) {
     this.keys = db.collection('party_keys');
@@ -145,6 +158,7 @@ export class PartyStore {
     this.nonces = db.collection('nonces');
     this.nonceSpends = db.collection('nonce_spends');
     this.tombstones = db.collection('aborted_ceremonies');
+    this.tenantTrust = db.collection('tenant_trust');
   }
 
   async ensureIndexes(): Promise<void> {

@@ -4,6 +4,7 @@
  * says which version is current and which number comes next.
  */
 import type { Collection, Db } from 'mongodb';
+import type { PublicationSignature } from '../policy/authorization.js';
 import type { RuleSet, TenantPolicyConfig } from '../policy/types.js';
 
 export interface RuleSetDoc {
@@ -21,7 +22,32 @@ export interface RuleSetDoc {
   diff: { added: string[]; removed: string[]; changed: string[] };
   /** Set when this version re-publishes an older one. */
   rollbackOf?: number;
+  /** The publisher's signature over rules and config; parties that gate the tenant require it. */
+  signature?: PublicationSignature;
 }
+
+/**
+ * One request's hold on the tenant's velocity limits. The `_id` carries the tenant's next sequence
+ * number, so inserting it is the atomic step: of two requests judged against the same ledger,
+ * only one gets the number and the other is judged again with the first one counted.
+ */
+export interface ReservationDoc {
+  _id: string;
+  tenant: string;
+  seq: number;
+  workflowId: string;
+  walletId: string;
+  /** ISO 8601, the request's time; `atDate` the same for queries. */
+  at: string;
+  atDate: Date;
+  asset: string;
+  amount: string;
+  fiatValue?: string;
+  /** Set when the request was rejected, expired or failed: it no longer counts. */
+  released?: boolean;
+}
+
+export const reservationDocId = (tenant: string, seq: number) => `${tenant}|r${seq}`;
 
 export interface PolicyHeadDoc {
   _id: string;
@@ -36,11 +62,15 @@ export const ruleSetDocId = (tenant: string, version: number) => `${tenant}|v${v
 export class PolicyStore {
   readonly ruleSets: Collection<RuleSetDoc>;
   readonly heads: Collection<PolicyHeadDoc>;
+  readonly reservations: Collection<ReservationDoc>;
   constructor(db: Db) {
     this.ruleSets = db.collection('rule_sets');
     this.heads = db.collection('policy_heads');
+    this.reservations = db.collection('velocity_reservations');
   }
   async ensureIndexes(): Promise<void> {
     await this.ruleSets.createIndex({ tenant: 1, version: -1 });
+    await this.reservations.createIndex({ tenant: 1, seq: -1 });
+    await this.reservations.createIndex({ tenant: 1, workflowId: 1 });
   }
 }
