@@ -33,6 +33,9 @@ export const coordinatorActivityTimeouts = {
 /** A ceremony that has not finished after this long fails instead of hanging forever. */
 export const ceremonyExecutionTimeout = '30 minutes';
 
+/** A sign request may wait for approvals (at most 30 days, the longest escalation expiry) first. */
+export const signExecutionTimeout = '31 days';
+
 export interface TemporalSettings {
   address: string;
   namespace: string;

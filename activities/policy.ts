@@ -24,7 +24,6 @@ import {
   type VelocityEntry,
   parseTenantPolicyConfig,
   validateRuleSet,
-  type Decision,
   type RuleSet,
   type RuleSpec,
   type TenantPolicyConfig,

@@ -5,4 +5,9 @@ export { reshareWorkflow } from './reshare.js';
 export { signWorkflow, getWalletWorkflow } from './sign.js';
 export { validateWorkflow } from './validate.js';
 export { auditLogWorkflow } from './audit.js';
-export { backtestRulesWorkflow, publishRulesWorkflow, rulesHistoryWorkflow } from './rules.js';
+export {
+  backtestRulesWorkflow,
+  publishRulesWorkflow,
+  ruleSetWorkflow,
+  rulesHistoryWorkflow,
+} from './rules.js';

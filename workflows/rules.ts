@@ -30,3 +30,15 @@ export async function backtestRulesWorkflow(req: BacktestRequest): Promise<Backt
     throw abortWith('rule set backtest', err);
   }
 }
+
+/** One published version's rules and config, for a publisher re-signing it as a rollback. */
+export async function ruleSetWorkflow(
+  tenant: string,
+  version: number,
+): Promise<Awaited<ReturnType<typeof coordinator.getRuleSet>>> {
+  try {
+    return await coordinator.getRuleSet(tenant, version);
+  } catch (err) {
+    throw abortWith('rule set read', err);
+  }
+}

@@ -6,16 +6,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TransactionDescription } from '../../activities/types.js';
-import { ConclaveClient } from '../client/index.js';
+import { ConclaveClient, loadActorKey, type TransactionState } from '../client/index.js';
 import { ConclaveError, CulpritError } from '../errors.js';
 import { generateRecoveryKey } from '../crypto/backup.js';
 import {
   evaluatePolicy,
+  generateActorKey,
   parseTenantPolicyConfig,
   validateRuleSet,
   type Transaction,
 } from '../policy/index.js';
-import { pinPeerKeys, restoreShareBackup, showPartyKeys } from '../party/admin.js';
+import { pinPeerKeys, restoreShareBackup, showPartyKeys, trustPublishers } from '../party/admin.js';
+import { assertActorId } from '../policy/tenant-config.js';
 import { ensureBinary } from '../stack/binaries.js';
 import { devDown, devPartyKek, devStatus, devUp } from '../stack/dev.js';
 import { partyKekEnvName, readStackState, type Env } from '../config.js';
@@ -41,7 +43,17 @@ const usage = `usage:
                  [--request-id ID] [--tenant ID]
   conclave recover --wallet ID --party P [--helpers a,b] [--request-id ID] [--tenant ID]
                  rebuild P's lost share from the threshold of helpers; P then proves it signs
+  conclave sign ... --detach           start the request and print its id without waiting (escalations)
+  conclave tx show TX [--tenant ID]    a sign request: state, decision and why, approvals, expiry
+  conclave approve TX --as ID [--role R] [--key FILE] [--tenant ID]
+                 approve an escalated request with ID's key (CONCLAVE_KEY by default)
+  conclave reject TX --as ID [--role R] [--key FILE] [--tenant ID]
+                 reject it: one rejection ends the request
+  conclave keys new --id ID --out FILE an actor key (initiator, approver, publisher); prints its public key
   conclave party show --party P        P's public keys (run by P's operator, on P's database)
+  conclave party trust --party P --tenant T --publisher ID=PUBLIC_KEY [--publisher ...]
+                 P's operator names who may publish T's rules: P then checks every request, rule
+                 set and approval itself before signing for T
   conclave party pin --party P --peer Q --identity HEX --transport HEX
                  P's operator pins Q's new keys after Q was rebuilt (needed before a recovery)
   conclave share validate --wallet ID [--tenant ID]
@@ -96,6 +108,12 @@ const options = {
   identity: { type: 'string' },
   transport: { type: 'string' },
   unschedule: { type: 'boolean' },
+  as: { type: 'string' },
+  role: { type: 'string' },
+  key: { type: 'string' },
+  id: { type: 'string' },
+  publisher: { type: 'string', multiple: true },
+  detach: { type: 'boolean' },
 } as const;
 
 class UsageError extends Error {}
@@ -145,6 +163,36 @@ const list = (v: string | undefined) =>
 type Values = ReturnType<typeof parse>['values'];
 function parse(argv: string[]) {
   return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+}
+
+function transactionLines(t: TransactionState): string[] {
+  const s = t.request?.statement;
+  return [
+    `request    ${t.requestId}`,
+    `state      ${t.state}${t.expiresAt && t.state === 'awaiting-approval' ? ` (expires ${t.expiresAt})` : ''}`,
+    ...(s
+      ? [
+          `wallet     ${s.walletId} (${s.tenant}), initiated by ${s.initiator} at ${s.createdAt}${t.request?.signature ? ' (signed)' : ''}`,
+          `pays       ${s.tx.amount} ${s.tx.asset} on ${s.tx.chain} to ${s.tx.destination}${s.tx.memo ? ` (memo ${s.tx.memo})` : ''}`,
+          `message    ${s.message} (path ${s.path})`,
+        ]
+      : []),
+    ...(t.decision
+      ? [
+          `decision   ${t.decision.outcome} under rules v${t.rulesVersion}${
+            t.decision.outcome === 'escalate'
+              ? `, needs ${Object.entries(t.decision.approvals)
+                  .map(([r, n]) => `${n} ${r}`)
+                  .join(', ')}`
+              : ''
+          }`,
+          ...t.decision.fired.map((f) => `  ${f.action.padEnd(8)} ${f.rule}: ${f.reason}`),
+        ]
+      : []),
+    ...t.approvals.map((a) => `${a.verdict.padEnd(10)} ${a.approver} as ${a.role} at ${a.at}`),
+    ...(t.signature ? [`signature  ${t.signature}`] : []),
+    ...(t.failure ? [`failure    ${t.failure}`] : []),
+  ];
 }
 
 function print(json: boolean, value: Record<string, unknown>, lines: string[]): void {
@@ -246,6 +294,77 @@ async function run(command: string[], v: Values): Promise<void> {
         `public key ${r.publicKey}`,
       ],
     );
+    return;
+  }
+  if (cmd === 'sign' && v.detach) {
+    const requestId = await withClient((c) =>
+      c.startSign({
+        walletId: required('wallet', v.wallet),
+        message: required('message', v.message),
+        tenant: v.tenant,
+        signers: list(v.signers),
+        requestId: v['request-id'],
+        path: v.path,
+        merkleRoot: v['merkle-root'],
+        ...(v.tx ? { tx: readJsonFile(v.tx, 'transaction') as TransactionDescription } : {}),
+      }),
+    );
+    print(json, { requestId }, [`request ${requestId} started: conclave tx show ${requestId}`]);
+    return;
+  }
+  if (cmd === 'tx' && sub === 'show') {
+    const id = command[2];
+    if (!id) throw new UsageError('conclave tx show needs a request id');
+    const t = await withClient((c) => c.transaction(id, v.tenant));
+    print(json, { ...t }, transactionLines(t));
+    return;
+  }
+  if (cmd === 'approve' || cmd === 'reject') {
+    const id = command[1];
+    if (!id) throw new UsageError(`conclave ${cmd} needs a request id`);
+    const as = required('as', v.as);
+    const keyPath = v.key ?? process.env.CONCLAVE_KEY;
+    if (!keyPath) throw new UsageError('--key FILE (or CONCLAVE_KEY) is required');
+    const key = loadActorKey(keyPath);
+    if (key.id !== as)
+      throw new ConclaveError('BAD_INPUT', `the key file ${keyPath} is ${key.id}'s, not ${as}'s`);
+    const t = await withClient((c) =>
+      c.approve(id, {
+        verdict: cmd === 'approve' ? 'approve' : 'reject',
+        key,
+        tenant: v.tenant,
+        ...(v.role ? { role: v.role } : {}),
+      }),
+    );
+    print(json, { ...t }, [
+      `${as} ${cmd === 'approve' ? 'approved' : 'rejected'} ${id}`,
+      ...transactionLines(t),
+    ]);
+    return;
+  }
+  if (cmd === 'keys' && sub === 'new') {
+    const id = required('id', v.id);
+    const out = required('out', v.out);
+    const key = generateActorKey(assertActorId('--id', id));
+    writeFileSync(out, JSON.stringify(key), { mode: 0o600, flag: 'wx' });
+    print(json, { id, file: out, publicKey: key.publicKey }, [
+      `key of ${id} written to ${out} (keep it secret)`,
+      `public key ${key.publicKey} (list it in the tenant's config as an initiator or approver, or trust it as a publisher)`,
+    ]);
+    return;
+  }
+  if (cmd === 'party' && sub === 'trust') {
+    const partyId = required('party', v.party);
+    const tenant = required('tenant', v.tenant);
+    const publishers = (v.publisher ?? []).map((p) => {
+      const [id, publicKey] = p.split('=');
+      if (!id || !publicKey) throw new UsageError(`--publisher takes ID=PUBLIC_KEY, got "${p}"`);
+      return { id, publicKey };
+    });
+    const r = await trustPublishers(partyId, tenant, publishers, partyAdminEnv(partyId));
+    print(json, { party: partyId, ...r }, [
+      `${partyId} signs for ${tenant} only what rules published by ${r.publishers.map((p) => p.id).join(', ')} allow`,
+    ]);
     return;
   }
   if (cmd === 'sign') {

@@ -3,6 +3,7 @@
  * Temporal; ceremony workflow ids are idempotency keys, so a request started twice runs once.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import {
   Client,
@@ -12,10 +13,16 @@ import {
   ScheduleOverlapPolicy,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy, type Duration } from '@temporalio/common';
-import { ceremonyExecutionTimeout, coordinatorTaskQueue } from '../../temporal.config.js';
+import {
+  ceremonyExecutionTimeout,
+  coordinatorTaskQueue,
+  signExecutionTimeout,
+} from '../../temporal.config.js';
 import type {
   AuditEntry,
   BacktestResult,
@@ -31,6 +38,7 @@ import type {
   SignRequest,
   SignResult,
   TransactionDescription,
+  TransactionState,
   ValidateResult,
   WalletInfo,
 } from '../../activities/types.js';
@@ -39,6 +47,22 @@ import { toHex } from '../crypto/encoding.js';
 import { formatPath, parsePath } from '../crypto/hd.js';
 import { resolveScheme } from '../crypto/schemes.js';
 import { deriveWalletKey, type DerivedWalletKey } from './derive.js';
+import {
+  parseActorSecret,
+  parseTenantPolicyConfig,
+  requestDigest,
+  signApproval,
+  signPublication,
+  signRequest,
+  signStatement,
+  validateRuleSet,
+  type ActorSecret,
+  type PublicationSignature,
+  type RuleSet,
+  type SignedApproval,
+  type TenantPolicyConfig,
+  type Verdict,
+} from '../policy/index.js';
 import { ConclaveError, CulpritError, type ErrorCode } from '../errors.js';
 import { assertId, printableActor, validateKeygenRequest, validateSignRequest } from '../validation.js';
 
@@ -52,6 +76,7 @@ export type {
   RecoverResult,
   ReshareResult,
   SignResult,
+  TransactionState,
   ValidateResult,
   WalletInfo,
 };
@@ -114,6 +139,8 @@ export class ConclaveClient {
     private readonly knownParties: string[],
     /** Who this client acts for, in every ceremony's audit record. */
     readonly actor: string,
+    /** The actor's signing key (CONCLAVE_KEY): signs sign requests, rule publications and approvals. */
+    readonly key?: ActorSecret,
   ) {}
 
   static async connect(env: Env = process.env): Promise<ConclaveClient> {
@@ -136,6 +163,7 @@ export class ConclaveClient {
       connection,
       config.parties,
       actorOf(env),
+      env.CONCLAVE_KEY ? loadActorKey(env.CONCLAVE_KEY) : undefined,
     );
   }
 
@@ -169,7 +197,40 @@ export class ConclaveClient {
     return result;
   }
 
+  /**
+   * Signs, behind the tenant's rules: returns when the signature exists. An escalated request
+   * waits here for its approvals (`approve`, from other people); `startSign` does not wait.
+   */
   async sign(opts: SignOptions): Promise<SignResult> {
+    const { workflowId, req, path } = this.signRequest(opts);
+    const result = await this.run<SignResult>('signWorkflow', workflowId, [req]);
+    if (
+      result.message !== req.message ||
+      result.walletId !== req.walletId ||
+      result.path !== path ||
+      result.merkleRoot !== req.merkleRoot
+    ) {
+      throw new ConclaveError(
+        'REPLAY',
+        `request id ${workflowId} was already used for another signing request`,
+      );
+    }
+    return result;
+  }
+
+  /** Starts a sign request and returns its request id (for `transaction`, `approve`) without waiting. */
+  async startSign(opts: SignOptions): Promise<string> {
+    const { workflowId, req, requestId } = this.signRequest(opts);
+    await this.start('signWorkflow', workflowId, [req]);
+    return requestId;
+  }
+
+  private signRequest(opts: SignOptions): {
+    workflowId: string;
+    requestId: string;
+    req: SignRequest;
+    path: string;
+  } {
     const message = typeof opts.message === 'string' ? opts.message.toLowerCase() : toHex(opts.message);
     const req: SignRequest = {
       requestedBy: this.actor,
@@ -184,19 +245,97 @@ export class ConclaveClient {
     validateSignRequest(req);
     const path = formatPath(parsePath(opts.path ?? 'm'));
     const requestId = assertId('request id', opts.requestId ?? randomUUID());
-    const result = await this.run<SignResult>('signWorkflow', `sign:${req.tenant}:${requestId}`, [req]);
-    if (
-      result.message !== message ||
-      result.walletId !== req.walletId ||
-      result.path !== path ||
-      result.merkleRoot !== req.merkleRoot
-    ) {
-      throw new ConclaveError(
-        'REPLAY',
-        `request id ${requestId} was already used for another signing request`,
+    const workflowId = signWorkflowId(req.tenant, requestId);
+    // the initiator signs what is paid, so every party can check the request came from it
+    if (this.key && opts.tx) {
+      req.signed = signRequest(
+        this.key,
+        signStatement({
+          tenant: req.tenant,
+          walletId: req.walletId,
+          message,
+          path,
+          ...(req.merkleRoot !== undefined ? { merkleRoot: req.merkleRoot } : {}),
+          tx: opts.tx,
+          requestId: workflowId,
+          initiator: this.key.id,
+          createdAt: new Date().toISOString(),
+        }),
       );
     }
-    return result;
+    return { workflowId, requestId, req, path };
+  }
+
+  /** Where a sign request stands: decision, approvals, expiry, outcome. */
+  async transaction(requestId: string, tenant: string = defaultTenant): Promise<TransactionState> {
+    assertId('tenant', tenant);
+    assertId('request id', requestId);
+    const handle = this.client.workflow.getHandle(signWorkflowId(tenant, requestId));
+    try {
+      return await handle.query<TransactionState>('transaction');
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError)
+        throw new ConclaveError('BAD_INPUT', `tenant ${tenant} has no sign request ${requestId}`);
+      throw err;
+    }
+  }
+
+  /**
+   * Approves (or rejects) an escalated sign request as this client's key (or `opts.key`). What is
+   * signed is recomputed here from the request statement shown, not taken from the coordinator.
+   */
+  async approve(
+    requestId: string,
+    opts: { verdict?: Verdict; role?: string; tenant?: string; key?: ActorSecret } = {},
+  ): Promise<TransactionState> {
+    const tenant = opts.tenant ?? defaultTenant;
+    const key = opts.key ?? this.key;
+    if (!key)
+      throw new ConclaveError('BAD_INPUT', 'approving needs an approver key: set CONCLAVE_KEY or pass --key');
+    const state = await this.transaction(requestId, tenant);
+    if (state.state !== 'awaiting-approval' || !state.request || !state.decision)
+      throw new ConclaveError('BAD_INPUT', `request ${requestId} is ${state.state}, not awaiting approval`);
+    const digest = requestDigest(state.request.statement);
+    if (digest !== state.requestDigest || state.request.statement.tenant !== tenant)
+      throw new ConclaveError(
+        'TAMPERED',
+        `request ${requestId}: the statement shown does not match its digest`,
+      );
+    const roles = Object.keys(state.decision.approvals);
+    const role = opts.role ?? (roles.length === 1 ? roles[0]! : undefined);
+    if (!role)
+      throw new ConclaveError(
+        'BAD_INPUT',
+        `name the role you approve as (--role): ${roles.join(' or ')} is required`,
+      );
+    const approval = signApproval(key, {
+      tenant,
+      requestId: signWorkflowId(tenant, requestId),
+      requestDigest: digest,
+      rulesVersion: state.rulesVersion ?? 0,
+      publicationDigest: state.publicationDigest ?? '',
+      verdict: opts.verdict ?? 'approve',
+      approver: key.id,
+      role,
+      at: new Date().toISOString(),
+    });
+    const handle = this.client.workflow.getHandle(signWorkflowId(tenant, requestId));
+    try {
+      return await handle.executeUpdate<TransactionState, [SignedApproval]>('submitApproval', {
+        args: [approval],
+      });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        const cause = err.cause;
+        if (cause instanceof ApplicationFailure) {
+          // a validator's refusal arrives as a plain Error
+          const code = (cause.type && cause.type !== 'Error' ? cause.type : 'BAD_INPUT') as ErrorCode;
+          throw new ConclaveError(code, cause.message);
+        }
+        throw new ConclaveError('BAD_INPUT', cause?.message ?? err.message);
+      }
+      throw err;
+    }
   }
 
   /** New shares of the same key for the same committee and threshold; old shares are destroyed. */
@@ -342,8 +481,34 @@ export class ConclaveClient {
     tenant: string = defaultTenant,
   ): Promise<RuleSetVersion> {
     assertId('tenant', tenant);
+    let signature: PublicationSignature | undefined;
+    // a publisher's key signs exactly what is published, so parties can trust the rules
+    if (this.key) {
+      let ruleSet: Omit<RuleSet, 'version'> & { version?: number };
+      let config: TenantPolicyConfig;
+      if ('rollbackTo' in source) {
+        ({ ruleSet, config } = await this.run<{ ruleSet: RuleSet; config: TenantPolicyConfig }>(
+          'ruleSetWorkflow',
+          `rules-read:${tenant}:${randomUUID()}`,
+          [tenant, source.rollbackTo],
+        ));
+      } else {
+        const checked = validateRuleSet(source.text);
+        if (!checked.ok) {
+          const first = checked.errors[0]!;
+          throw new ConclaveError(
+            'BAD_INPUT',
+            `rule set is invalid (${checked.errors.length} errors), first at line ${first.line}, column ${first.column}: ${first.message}`,
+          );
+        }
+        ruleSet = checked.ruleSet;
+        config = parseTenantPolicyConfig(source.config ?? {});
+      }
+      const { version: _v, ...rules } = ruleSet;
+      signature = signPublication(this.key, tenant, rules, config, new Date().toISOString());
+    }
     return this.run<RuleSetVersion>('publishRulesWorkflow', `rules-publish:${tenant}:${randomUUID()}`, [
-      { tenant, requestedBy: this.actor, ...source },
+      { tenant, requestedBy: this.actor, ...source, ...(signature ? { signature } : {}) },
     ]);
   }
 
@@ -435,7 +600,8 @@ export class ConclaveClient {
         taskQueue: coordinatorTaskQueue,
         workflowId,
         args,
-        workflowExecutionTimeout: ceremonyExecutionTimeout,
+        workflowExecutionTimeout:
+          workflow === 'signWorkflow' ? signExecutionTimeout : ceremonyExecutionTimeout,
         // A failed request may be retried under the same id; a running or finished one is joined.
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       });
@@ -444,6 +610,19 @@ export class ConclaveClient {
       return this.client.workflow.getHandle(workflowId);
     }
   }
+}
+
+export const signWorkflowId = (tenant: string, requestId: string) => `sign:${tenant}:${requestId}`;
+
+/** Reads an actor key file (`conclave keys new`). */
+export function loadActorKey(path: string): ActorSecret {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConclaveError('CONFIG', `cannot read the actor key file ${path}`);
+  }
+  return parseActorSecret(text, path);
 }
 
 /** How long a client call keeps waiting through a Temporal outage before it gives up. */
