@@ -158,9 +158,14 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
     }
     if (!settled) {
       tx.state = 'expired';
+      const given = tx.approvals.map((a) => `${a.approver} (${a.role})`).join(', ') || 'none';
+      const why = j.decision.fired
+        .filter((f) => f.action === 'escalate')
+        .map((f) => `${f.rule}: ${f.reason}`)
+        .join('; ');
       throw refusal(
         'APPROVAL_EXPIRED',
-        `the escalation expired at ${tx.expiresAt} with approvals ${tx.approvals.length ? tx.approvals.map((a) => `${a.approver} (${a.role})`).join(', ') : 'none'} of ${describeApprovals(j.decision.approvals)} required`,
+        `the escalation expired at ${tx.expiresAt}: rules v${j.decision.rulesVersion} required approvals (${describeApprovals(j.decision.approvals)}), given: ${given}${why ? `; ${why}` : ''}`,
       );
     }
   }

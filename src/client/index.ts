@@ -266,6 +266,19 @@ export class ConclaveClient {
     return { workflowId, requestId, req, path };
   }
 
+  /** Waits for a started sign request (`startSign`) to end: its signature, or its typed failure. */
+  async signResult(requestId: string, tenant: string = defaultTenant): Promise<SignResult> {
+    assertId('tenant', tenant);
+    assertId('request id', requestId);
+    try {
+      return (await this.client.workflow.getHandle(signWorkflowId(tenant, requestId)).result()) as SignResult;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError)
+        throw new ConclaveError('BAD_INPUT', `tenant ${tenant} has no sign request ${requestId}`);
+      throw toConclaveError(err);
+    }
+  }
+
   /** Where a sign request stands: decision, approvals, expiry, outcome. */
   async transaction(requestId: string, tenant: string = defaultTenant): Promise<TransactionState> {
     assertId('tenant', tenant);

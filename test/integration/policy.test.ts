@@ -45,7 +45,8 @@ const rules = (extra: object[] = []) =>
       ...extra,
     ],
   });
-const config = { denyList: [denied], prices: { SOL: '150' } };
+// escalations wait 2 s for approvals here, then expire (approvals.test.ts gathers them)
+const config = { denyList: [denied], prices: { SOL: '150' }, escalationExpiresAfter: 2 };
 const pay = (
   amount: string,
   destination = 'Dest1111111111111111111111111111111111111111',
@@ -115,7 +116,7 @@ describe('rules in front of signing', () => {
     const large = await refusal(
       client.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('100') }),
     );
-    expect(large.code).toBe('APPROVAL_REQUIRED');
+    expect(large.code).toBe('APPROVAL_EXPIRED');
     expect(large.message).toContain('1 risk, 1 treasury');
     expect(large.message).toContain('100 SOL is worth 15000 USD');
 
@@ -123,7 +124,8 @@ describe('rules in front of signing', () => {
     const unpriced = await refusal(
       client.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('1', undefined, 'BONK') }),
     );
-    expect(unpriced.code).toBe('APPROVAL_REQUIRED');
+    expect(unpriced.code).toBe('APPROVAL_EXPIRED');
+    expect(unpriced.message).toContain('failing closed');
 
     expect((await refusal(client.sign({ tenant, walletId: w.walletId, message: message32() }))).code).toBe(
       'BAD_INPUT',
@@ -155,8 +157,11 @@ describe('rules in front of signing', () => {
       ['completed', '', '-'],
       ['completed', '', 1],
       ['failed', 'POLICY_BLOCKED', 1],
-      ['failed', 'APPROVAL_REQUIRED', 1],
-      ['failed', 'APPROVAL_REQUIRED', 1],
+      ['failed', 'APPROVAL_EXPIRED', 1],
+      ['failed', 'APPROVAL_EXPIRED', 1],
+      // refused before judging (no transaction, a float amount): recorded too
+      ['failed', 'BAD_INPUT', '-'],
+      ['failed', 'BAD_INPUT', '-'],
       ['failed', 'POLICY_BLOCKED', 2],
       ['completed', '', 3],
     ]);
@@ -189,14 +194,14 @@ describe('rules in front of signing', () => {
     await client.publishRules(
       {
         text: JSON.stringify({ version: 1, defaultOutcome: 'allow', rules: [outOfHours] }),
-        config: { businessHours: { days: [], start: '09:00', end: '17:00' } },
+        config: { businessHours: { days: [], start: '09:00', end: '17:00' }, escalationExpiresAfter: 2 },
       },
       tenant,
     );
     const e = await refusal(
       client.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('1') }),
     );
-    expect(e.code).toBe('APPROVAL_REQUIRED');
+    expect(e.code).toBe('APPROVAL_EXPIRED');
     expect(e.message).toContain('out of hours: outside business hours');
   });
 });
