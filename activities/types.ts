@@ -106,6 +106,8 @@ export interface TransactionState {
     fired: FiredRuleSummary[];
   };
   approvals: { approver: string; role: string; verdict: string; at: string }[];
+  /** The tenant's approvers under the version that judged the request, and the roles each holds. */
+  approvers?: { id: string; roles: string[] }[];
   /** ISO 8601: when an escalation stops waiting. */
   expiresAt?: string;
   signature?: string;

@@ -101,6 +101,7 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
         rulesVersion: j.publication.rulesVersion,
         publicationDigest: j.publicationDigest,
         decision: decisionSummary(j.decision),
+        approvers: j.publication.config.approvers.map((a) => ({ id: a.id, roles: a.roles ?? [] })),
       });
       if (j.decision.outcome === 'block') {
         tx.state = 'blocked';

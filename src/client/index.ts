@@ -314,12 +314,16 @@ export class ConclaveClient {
         'TAMPERED',
         `request ${requestId}: the statement shown does not match its digest`,
       );
-    const roles = Object.keys(state.decision.approvals);
-    const role = opts.role ?? (roles.length === 1 ? roles[0]! : undefined);
+    // by default: the first required role this approver holds that still lacks approvals
+    const held = state.approvers?.find((a) => a.id === key.id)?.roles ?? [];
+    const open = Object.entries(state.decision.approvals)
+      .filter(([r, n]) => state.approvals.filter((a) => a.verdict === 'approve' && a.role === r).length < n)
+      .map(([r]) => r);
+    const role = opts.role ?? open.find((r) => held.includes(r)) ?? held[0];
     if (!role)
       throw new ConclaveError(
         'BAD_INPUT',
-        `name the role you approve as (--role): ${roles.join(' or ')} is required`,
+        `${key.id} holds none of the roles this request needs (${open.join(', ') || 'none left'}); name one with --role`,
       );
     const approval = signApproval(key, {
       tenant,

@@ -207,7 +207,12 @@ describe('approvals', () => {
         ...change,
       });
     const update = (a: SignedApproval) =>
-      handle.executeUpdate<TransactionState, [SignedApproval]>('submitApproval', { args: [a] });
+      handle
+        .executeUpdate<TransactionState, [SignedApproval]>('submitApproval', { args: [a] })
+        .catch((e: unknown) => {
+          // the workflow's reason is the update failure's cause
+          throw new Error((e as { cause?: Error }).cause?.message ?? String(e));
+        });
     await expect(update(crafted({ requestDigest: 'ab'.repeat(32) }))).rejects.toThrow(
       /approval is for another transaction/,
     );
@@ -351,7 +356,13 @@ describe('a compromised coordinator', () => {
     // v1: permissive (no limit); v2: the limit. Parties sign a small payment under v2 first.
     await publisher.publishRules({ text: rulesText([denyRule]), config: config() }, tenant);
     await publisher.publishRules({ text: rulesText([denyRule, largeRule]), config: config() }, tenant);
-    await initiator.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('1') });
+    await initiator.sign({
+      tenant,
+      walletId: w.walletId,
+      message: message32(),
+      tx: pay('1'),
+      signers: ['p1', 'p2'],
+    });
 
     // What a compromised coordinator holds: the stored, signed publications, and a genuine
     // request the backend signed for a large payment (say, one waiting for approvals).
