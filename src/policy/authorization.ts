@@ -40,6 +40,8 @@ export function parseActorSecret(text: string, where: string): ActorSecret {
     throw new ConclaveError('BAD_INPUT', `${where} is not an actor key file (JSON)`);
   }
   if (
+    typeof v !== 'object' ||
+    v === null ||
     typeof v.id !== 'string' ||
     typeof v.secretKey !== 'string' ||
     !/^[0-9a-f]{64}$/.test(v.secretKey) ||
@@ -53,12 +55,15 @@ export function parseActorSecret(text: string, where: string): ActorSecret {
 
 /** JSON with object keys sorted at every level: one text per value. Undefined fields are left out. */
 export function canonicalJson(value: unknown): string {
+  if (!['string', 'number', 'boolean', 'object'].includes(typeof value))
+    throw new ConclaveError('BAD_INPUT', `cannot encode a ${typeof value} as JSON`);
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isFinite(value))
       throw new ConclaveError('BAD_INPUT', 'cannot encode a non-finite number');
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

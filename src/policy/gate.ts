@@ -66,7 +66,8 @@ const refuse = (why: string): never => {
 /**
  * Checks `auth` for `target` against the publishers the party trusts. Returns the decision the
  * party reached; throws UNAUTHORIZED (statements missing, forged or about something else),
- * POLICY_BLOCKED or APPROVAL_REQUIRED.
+ * POLICY_BLOCKED, APPROVAL_REQUIRED or APPROVAL_REJECTED, or BAD_INPUT for a malformed time or
+ * transaction. A rule set older than one already seen is the caller's to refuse (it keeps state).
  */
 export async function checkSignAuthorization(
   auth: SignAuthorization | undefined,
@@ -126,6 +127,8 @@ export async function checkSignAuthorization(
       config: pub.config,
       required: decision.approvals,
     };
+    if (auth.approvals !== undefined && !Array.isArray(auth.approvals))
+      refuse('approvals must be a list of signed approvals');
     for (const a of auth.approvals ?? []) {
       const why = checkApproval(a, { ...context, accepted });
       if (why) throw new ConclaveError('APPROVAL_REQUIRED', `approval refused: ${why}`);

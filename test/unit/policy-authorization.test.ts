@@ -14,6 +14,7 @@ import {
   signApproval,
   signPublication,
   signRequest,
+  signStatement,
   verifyPublication,
   type ActorSecret,
   type ApprovalContext,
@@ -139,6 +140,7 @@ describe('generateActorKey / parseActorSecret', () => {
     ['not JSON', '{id: alice}', /a\.json is not an actor key file \(JSON\)/],
     ['a JSON string', '"alice"', /not a valid actor key file/],
     ['a JSON array', '[]', /not a valid actor key file/],
+    ['JSON null', 'null', /not a valid actor key file/],
     ['no id', JSON.stringify({ publicKey: alice.publicKey, secretKey: alice.secretKey }), /not a valid/],
     ['a numeric id', JSON.stringify({ ...alice, id: 7 }), /not a valid/],
     ['no secret key', JSON.stringify({ id: 'alice', publicKey: alice.publicKey }), /not a valid/],
@@ -227,6 +229,16 @@ describe('canonicalJson', () => {
   ])('refuses %s', (_n, value) => {
     expect(() => canonicalJson(value)).toThrow(ConclaveError);
     expect(() => canonicalJson(value)).toThrow(/non-finite/);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['a function field', { f: () => 1 }, /cannot encode a function/],
+    ['a bigint', { n: 1n }, /cannot encode a bigint/],
+    ['a symbol in an array', [Symbol('s')], /cannot encode a symbol/],
+    ['undefined itself', undefined, /cannot encode a undefined/],
+  ])('refuses %s (not JSON)', (_n, value, why) => {
+    expect(() => canonicalJson(value)).toThrow(ConclaveError);
+    expect(() => canonicalJson(value)).toThrow(why);
   });
 });
 
@@ -393,6 +405,43 @@ describe('publications', () => {
 
   it('answers false for a malformed publisher key', () => {
     expect(verifyPublication({ ...sign(publisher), publisherKey: 'not-a-key' })).toBe(false);
+  });
+});
+
+describe('signStatement', () => {
+  const fields = {
+    tenant: 'acme',
+    walletId: 'w1',
+    message: 'AB'.repeat(32),
+    path: 'm/0/1',
+    tx: { chain: 'eth', asset: 'ETH', amount: '10', destination: '0xbeef' },
+    requestId: 'req-1',
+    initiator: 'backend',
+    createdAt: '2024-04-02T10:00:00Z',
+  };
+
+  it('builds the statement the initiator signs: lower-case hex, optional fields left out', () => {
+    const s = signStatement(fields);
+    expect(s).toEqual(statement);
+    expect(Object.keys(s)).not.toContain('merkleRoot');
+    expect(Object.keys(s.tx)).toEqual(['chain', 'asset', 'amount', 'destination']);
+    expect(requestDigest(s)).toBe(requestDigest(statement));
+  });
+
+  it('keeps the known optional fields and drops unknown transaction fields', () => {
+    const tx = { ...fields.tx, memo: 'invoice 7', metadata: { purpose: 'payroll' }, extra: 'x' };
+    const s = signStatement({ ...fields, tx, merkleRoot: 'CD'.repeat(32) });
+    expect(s.merkleRoot).toBe('cd'.repeat(32));
+    expect(s.tx).toEqual({ ...fields.tx, memo: 'invoice 7', metadata: { purpose: 'payroll' } });
+    expect(requestDigest(s)).not.toBe(requestDigest(statement));
+  });
+
+  it('client and coordinator build the same digest from differently written input', () => {
+    const a = signStatement({ ...fields, tx: { ...fields.tx, memo: undefined } as never });
+    const b = signStatement(
+      reversedKeys({ ...fields, message: fields.message.toLowerCase() }) as typeof fields,
+    );
+    expect(requestDigest(a)).toBe(requestDigest(b));
   });
 });
 

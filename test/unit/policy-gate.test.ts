@@ -296,6 +296,27 @@ describe('checkSignAuthorization: decisions', () => {
     await expect(gate(auth(big, { approvals: approvals() }))).rejects.toMatchObject(refused(code, why));
   });
 
+  it.each<[string, ActorSecret]>([
+    ['by id (an approver entry named like the initiator)', generateActorKey('backend')],
+    ["with the initiator's key under another id", { ...backend, id: 'ops' }],
+  ])('refuses the initiator approving its own request, %s', async (_n, self) => {
+    const pub = publish({
+      config: {
+        ...config,
+        approvers: [...config.approvers, { id: self.id, publicKey: self.publicKey, roles: ['risk'] }],
+      },
+    });
+    const approvals = [approval(self, 'risk', big, pub), approval(carol, 'treasury', big, pub)];
+    await expect(gate(auth(big, { publication: pub, approvals }))).rejects.toMatchObject(
+      refused('APPROVAL_REQUIRED', new RegExp(`${self.id} initiated this request and cannot approve it`)),
+    );
+    // the same publication with someone else approving is fine
+    const others = [approval(alice, 'risk', big, pub), approval(carol, 'treasury', big, pub)];
+    await expect(gate(auth(big, { publication: pub, approvals: others }))).resolves.toMatchObject({
+      outcome: 'escalate',
+    });
+  });
+
   it.each([
     ['as listed', denied, '1'],
     ['in another casing', denied.toLowerCase(), '1'],
@@ -351,6 +372,12 @@ describe('checkSignAuthorization: the rule set', () => {
       { ...publish({}, rogue), publisher: publisher.id },
       small,
       /not by a publisher this party trusts/,
+    ],
+    [
+      "signed with the trusted publisher's key under another publisher name",
+      publish({}, { ...publisher, id: 'someone-else' }),
+      small,
+      /published by someone-else, not by a publisher this party trusts/,
     ],
     [
       "re-signed with another key and presented with the trusted publisher's key",
