@@ -3,6 +3,11 @@
  * and sample sizes; `runBench` runs them all and returns one result object.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { trustPublishers } from '../party/admin.js';
+import { generateActorKey } from '../policy/authorization.js';
 import type { TransactionDescription } from '../../activities/types.js';
 import { benchPayment, benchPolicyConfig, benchRuleSet, measurePolicyEvaluation } from './policy.js';
 import { availableParallelism } from 'node:os';
@@ -434,10 +439,14 @@ export async function runBench(
         label: 'rules-on',
         tx: benchPayment,
       });
+      // the same rules signed by a publisher the parties trust, requests signed by an initiator:
+      // every signer checks signatures and evaluates the rules itself (src/policy/gate.ts)
+      const gated = await measureGatedSigning(env, { ...common, tenant: 'bench-gate' });
       const offRow = summarize(off.samples);
       for (const [name, s] of [
         ['sign ed25519 2-of-3 rules off', off.samples],
         ['sign ed25519 2-of-3 rules on (10 rules)', on.samples],
+        ['sign ed25519 2-of-3 rules on + party gate', gated.samples],
       ] as const) {
         const x = summarize(s);
         rows.push({
@@ -687,5 +696,54 @@ export async function runBench(
   } finally {
     await client.close().catch(() => undefined);
     await connection.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Signing on a gated tenant: rules published with a publisher key the three parties trust, and
+ * requests signed by an initiator key. Keys are made for this run and live in a temporary folder.
+ */
+async function measureGatedSigning(
+  env: Env,
+  opts: { runId: string; samples: number; warmup: number; tenant: string },
+): Promise<LatencyResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-bench-keys-'));
+  try {
+    const publisherKey = generateActorKey('bench-publisher');
+    const initiatorKey = generateActorKey('bench-initiator');
+    writeFileSync(join(dir, 'publisher.key'), JSON.stringify(publisherKey), { mode: 0o600 });
+    writeFileSync(join(dir, 'initiator.key'), JSON.stringify(initiatorKey), { mode: 0o600 });
+    const tenant = `${opts.tenant}-${opts.runId}`;
+    for (const p of ['p1', 'p2', 'p3'])
+      await trustPublishers(p, tenant, [{ id: publisherKey.id, publicKey: publisherKey.publicKey }], env);
+    const publisher = await ConclaveClient.connect({ ...env, CONCLAVE_KEY: join(dir, 'publisher.key') });
+    const initiator = await ConclaveClient.connect({ ...env, CONCLAVE_KEY: join(dir, 'initiator.key') });
+    try {
+      await publisher.publishRules(
+        {
+          text: JSON.stringify(benchRuleSet(10)),
+          config: {
+            ...benchPolicyConfig,
+            initiators: [{ id: initiatorKey.id, publicKey: initiatorKey.publicKey }],
+          },
+        },
+        tenant,
+      );
+      const w = await initiator.createWallet({ tenant, threshold: 2, parties: ['p1', 'p2', 'p3'] });
+      return await measureSigning(initiator, {
+        runId: opts.runId,
+        samples: opts.samples,
+        warmup: opts.warmup,
+        tenant,
+        walletId: w.walletId,
+        label: 'gated',
+        tx: benchPayment,
+      });
+    } finally {
+      await publisher.close();
+      await initiator.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -62,6 +62,7 @@ describe('bench (quick)', () => {
         'policy evaluation 200 rules',
         'sign ed25519 2-of-3 rules off',
         'sign ed25519 2-of-3 rules on (10 rules)',
+        'sign ed25519 2-of-3 rules on + party gate',
       ].sort(),
     );
     for (const row of result.rows) {
@@ -96,6 +97,8 @@ describe('bench (quick)', () => {
     expect(policy['policy evaluation 200 rules']!.n).toBe(quickSizes.policy);
     const off = policy['sign ed25519 2-of-3 rules off']!;
     expect(policy['sign ed25519 2-of-3 rules on (10 rules)']!.floorP50).toBe(off.p50);
+    expect(policy['sign ed25519 2-of-3 rules on + party gate']!.floorP50).toBe(off.p50);
+    expect(policy['sign ed25519 2-of-3 rules on + party gate']!.n).toBe(off.n);
     expect(off.ratio).toBe(1);
     const lifecycle = result.rows.filter((r) => r.kind === 'lifecycle');
     expect(lifecycle.map((r) => r.name)).toEqual([
