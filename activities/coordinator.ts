@@ -4,8 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { openEnvelope, type Envelope } from '../src/crypto/envelope.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { fromHex, toHex, utf8 } from '../src/crypto/encoding.js';
+import { fromHex, toHex } from '../src/crypto/encoding.js';
 import {
   aggregateSignature as aggregateShares,
   identifierFor,
@@ -16,6 +15,7 @@ import { chainCodeFor } from '../src/crypto/hd.js';
 import { getScheme, resolveScheme } from '../src/crypto/schemes.js';
 import { canonicalKeyRequest, signingKeyFor } from '../src/crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../src/errors.js';
+import { dryRunMessage, type DryRunPurpose } from '../src/policy/authorization.js';
 import { assertPartyId, loadConfig } from '../src/config.js';
 import { assertId, printableActor, validateKeygenRequest, validateSignRequest } from '../src/validation.js';
 import { openDb } from '../src/store/mongo.js';
@@ -341,6 +341,7 @@ export function createCoordinatorActivities(
         message: req.message.toLowerCase(),
         signers,
         ...key,
+        ...(req.dryRun ? { dryRun: req.dryRun } : {}),
       };
     },
 
@@ -577,8 +578,8 @@ export function createCoordinatorActivities(
      * The message of a dry-run signature (a recovery's proof, a share validation): a tagged hash
      * of the ceremony, 32 bytes that are no transaction, sighash or message of any chain.
      */
-    async dryRunMessage(purpose: string, ceremonyId: string): Promise<string> {
-      return toHex(sha256(utf8(`conclave/dry-run/${purpose}\n${ceremonyId}`)));
+    async dryRunMessage(purpose: DryRunPurpose, ceremonyId: string): Promise<string> {
+      return dryRunMessage({ purpose, reference: ceremonyId });
     },
 
     /** Checks each signature share (naming a bad signer), aggregates, and verifies the result. */

@@ -40,7 +40,7 @@ import { isDuplicateKey } from '../src/store/mongo.js';
 import { formatPath, parsePath } from '../src/crypto/hd.js';
 import { fiatValue } from '../plugins/amount-limits.js';
 import { velocity } from '../plugins/velocity.js';
-import { assertId, printableActor } from '../src/validation.js';
+import { assertId, printableActor, validateSignRequest } from '../src/validation.js';
 import type {
   BacktestRequest,
   BacktestResult,
@@ -157,6 +157,11 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
      */
     async evaluateSignPolicy(req: SignRequest, requestId: string): Promise<SignJudgement | null> {
       assertId('tenant', req.tenant);
+      // a dry run signs only its own tagged hash, which pays nothing: no rules apply
+      if (req.dryRun) {
+        validateSignRequest(req);
+        return null;
+      }
       const store = await getStore();
       const h = await head(store, req.tenant);
       if (!h.current) return null;

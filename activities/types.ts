@@ -6,7 +6,12 @@ import type { ShareBackup } from '../src/crypto/backup.js';
 import type { Envelope } from '../src/crypto/envelope.js';
 import type { PublicPackage } from '../src/crypto/frost.js';
 import type { PeerEntry } from '../src/store/party-store.js';
-import type { PublicationSignature, SignedPublication, SignedRequest } from '../src/policy/authorization.js';
+import type {
+  DryRun,
+  PublicationSignature,
+  SignedPublication,
+  SignedRequest,
+} from '../src/policy/authorization.js';
 import type { SignAuthorization } from '../src/policy/gate.js';
 import type { Decision, Transaction, TransactionDescription, VelocityEntry } from '../src/policy/types.js';
 
@@ -69,6 +74,8 @@ export interface SignRequest {
   tx?: TransactionDescription;
   /** The request as its initiator signed it (statement and signature); see src/policy/authorization.ts. */
   signed?: SignedRequest;
+  /** A signature that pays nothing (recovery proof, share validation): `message` must be its tagged hash. */
+  dryRun?: DryRun;
 }
 
 /**
@@ -133,6 +140,8 @@ export interface SignContext {
   merkleRoot?: string;
   /** The signed request, rule set and approvals every party checks itself before signing. */
   authorization?: SignAuthorization;
+  /** A dry run: no rules apply, and every party checks that `message` is the dry run's tagged hash. */
+  dryRun?: DryRun;
 }
 
 export interface SignResult {

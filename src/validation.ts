@@ -5,6 +5,7 @@ import { fromHex } from './crypto/encoding.js';
 import { parsePath } from './crypto/hd.js';
 import { resolveScheme } from './crypto/schemes.js';
 import { ConclaveError } from './errors.js';
+import { dryRunMessage } from './policy/authorization.js';
 
 export const maxMessageBytes = 64 * 1024;
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -52,6 +53,12 @@ export function validateSignRequest(req: SignRequest): void {
   if (req.path !== undefined) parsePath(req.path);
   if (req.merkleRoot !== undefined && !/^[0-9a-fA-F]{64}$/.test(String(req.merkleRoot))) {
     throw new ConclaveError('BAD_INPUT', 'merkle root must be 32 bytes of hex');
+  }
+  if (req.dryRun !== undefined) {
+    if (typeof req.dryRun?.reference !== 'string' || req.message.toLowerCase() !== dryRunMessage(req.dryRun))
+      throw new ConclaveError('BAD_INPUT', 'a dry run signs only its own tagged message');
+    if (req.tx !== undefined || req.signed !== undefined)
+      throw new ConclaveError('BAD_INPUT', 'a dry run pays nothing: it takes no transaction');
   }
 }
 

@@ -36,7 +36,16 @@ export async function recoverWorkflow(req: RecoverRequest): Promise<RecoverResul
     const message = await coordinator.dryRunMessage('recovery-proof', c.ceremonyId);
     const proof = await executeChild(signWorkflow, {
       workflowId: `${workflowInfo().workflowId}:proof`,
-      args: [{ tenant: c.tenant, walletId: c.walletId, message, signers, requestedBy: req.requestedBy }],
+      args: [
+        {
+          tenant: c.tenant,
+          walletId: c.walletId,
+          message,
+          signers,
+          requestedBy: req.requestedBy,
+          dryRun: { purpose: 'recovery-proof', reference: c.ceremonyId },
+        },
+      ],
     });
     await audit(req.requestedBy, {
       ...shareChangeRecord(c),

@@ -39,7 +39,14 @@ export async function validateWorkflow(req: ValidateRequest): Promise<ValidateRe
         await executeChild(signWorkflow, {
           workflowId: `${workflowInfo().workflowId}:dry-run`,
           args: [
-            { tenant: ctx.tenant, walletId: ctx.walletId, message, signers, requestedBy: req.requestedBy },
+            {
+              tenant: ctx.tenant,
+              walletId: ctx.walletId,
+              message,
+              signers,
+              requestedBy: req.requestedBy,
+              dryRun: { purpose: 'share-validation', reference: ceremonyIdOfThisRun() },
+            },
           ],
         });
         dryRun = { signers, verified: true };

@@ -11,6 +11,7 @@ import { signCommit, signShare, tweakPublicPackage, tweakSigningShare } from '..
 import { signingKeyFor } from '../../src/crypto/signing-key.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
+import { dryRunMessage } from '../../src/policy/authorization.js';
 import { checkSignAuthorization } from '../../src/policy/gate.js';
 import { parseInstant } from '../../src/policy/transaction.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
@@ -97,6 +98,11 @@ async function activeShare(rt: PartyRuntime, ctx: SignContext): Promise<ShareDoc
  * permissive version). Runs before a nonce is drawn and again before the share is produced.
  */
 async function passGate(rt: PartyRuntime, ctx: SignContext): Promise<void> {
+  // a dry run's message is a tagged hash that pays nothing; anything else goes through the gate
+  if (ctx.dryRun) {
+    if (ctx.message === dryRunMessage(ctx.dryRun)) return;
+    throw new ConclaveError('UNAUTHORIZED', `the message is not the dry run's own (${ctx.dryRun.purpose})`);
+  }
   const trust = await rt.store.tenantTrust.findOne({ _id: ctx.tenant });
   if (!trust) {
     if (!rt.requireGate) return;

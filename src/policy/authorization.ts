@@ -12,7 +12,7 @@
  * `transcriptHash`, so no two different statements share one.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { fromHex, toHex, transcriptHash } from '../crypto/encoding.js';
+import { fromHex, sha256, toHex, transcriptHash } from '../crypto/encoding.js';
 import { verifyBytes } from '../crypto/identity.js';
 import { ConclaveError } from '../errors.js';
 import { describeApprovals } from './decision.js';
@@ -138,6 +138,28 @@ export function signPublication(
 
 export function verifyPublication(p: PublicationStatement & { signature: string }): boolean {
   return verifyDigest(p.publisherKey, publicationDigest(p), p.signature);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dry-run signatures
+
+/** Why Conclave signs a message that pays nothing: a recovered party's proof, a share validation. */
+export type DryRunPurpose = 'recovery-proof' | 'share-validation';
+export interface DryRun {
+  purpose: DryRunPurpose;
+  /** The ceremony that asked for it. */
+  reference: string;
+}
+
+/**
+ * The only message a dry run may sign: a tagged hash of its purpose and ceremony. Being a
+ * SHA-256 output of a fixed-prefix text, it cannot be a transaction's digest, so parties may sign
+ * it without rules or approvals.
+ */
+export function dryRunMessage(d: DryRun): string {
+  if (d.purpose !== 'recovery-proof' && d.purpose !== 'share-validation')
+    throw new ConclaveError('BAD_INPUT', `unknown dry-run purpose ${JSON.stringify(d.purpose)}`);
+  return toHex(sha256(new TextEncoder().encode(`conclave/dry-run/${d.purpose}\n${d.reference}`)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -279,6 +279,10 @@ describe('approvals', () => {
     const { tenant, w } = await gatedTenant('rej');
     const small = await initiator.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('1') });
     expect(small.policy).toMatchObject({ outcome: 'allow', approvals: [] });
+    // share validation's dry-run signature pays nothing: no rules, and the gating parties sign it
+    const validated = await initiator.validateShares(w.walletId, tenant);
+    expect(validated.dryRun).toMatchObject({ verified: true });
+    expect(validated.ok).toBe(true);
 
     const id = `rejected-${run}`;
     await initiator.startSign({
@@ -519,6 +523,11 @@ describe('a compromised coordinator', () => {
         'an unsigned request',
         ctx({ request: { statement: genuine.statement }, publication: v2, approvals: [] }),
         /UNAUTHORIZED: the request is not signed by an initiator key/,
+      ],
+      [
+        'a payment message passed off as a dry run',
+        { ...ctx(undefined), dryRun: { purpose: 'share-validation', reference: requestId } },
+        /UNAUTHORIZED: the message is not the dry run's own \(share-validation\)/,
       ],
       [
         'a request signed by an approver, not an initiator',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { validateSignRequest } from '../../src/validation.js';
 import { ConclaveError } from '../../src/errors.js';
 import {
   approvalDigest,
@@ -8,6 +9,7 @@ import {
   checkRequestSignature,
   describeApprovals,
   generateActorKey,
+  dryRunMessage,
   parseActorSecret,
   publicationDigest,
   requestDigest,
@@ -673,5 +675,30 @@ describe('approvals', () => {
     [{ risk: 1, treasury: 2 }, '1 risk, 2 treasury'],
   ])('describeApprovals(%j) is %s', (a, text) => {
     expect(describeApprovals(a)).toBe(text);
+  });
+});
+
+describe('dry runs', () => {
+  it('sign only their own tagged hash, distinct per purpose and ceremony', () => {
+    const a = dryRunMessage({ purpose: 'share-validation', reference: 'validate:t:w/run-1' });
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(dryRunMessage({ purpose: 'share-validation', reference: 'validate:t:w/run-1' })).toBe(a);
+    expect(dryRunMessage({ purpose: 'recovery-proof', reference: 'validate:t:w/run-1' })).not.toBe(a);
+    expect(dryRunMessage({ purpose: 'share-validation', reference: 'validate:t:w/run-2' })).not.toBe(a);
+    expect(() => dryRunMessage({ purpose: 'payment' as never, reference: 'x' })).toThrow(
+      /unknown dry-run purpose/,
+    );
+  });
+
+  it('a sign request flagged as a dry run must carry that message and no transaction', () => {
+    const dryRun = { purpose: 'recovery-proof' as const, reference: 'recover:t:w/run' };
+    const base = { tenant: 't', walletId: 'w', message: dryRunMessage(dryRun), dryRun };
+    expect(() => validateSignRequest(base)).not.toThrow();
+    expect(() => validateSignRequest({ ...base, message: 'ab'.repeat(32) })).toThrow(
+      /only its own tagged message/,
+    );
+    expect(() =>
+      validateSignRequest({ ...base, tx: { chain: 'solana', asset: 'SOL', amount: '1', destination: 'd' } }),
+    ).toThrow(/takes no transaction/);
   });
 });
