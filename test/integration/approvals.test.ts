@@ -36,7 +36,16 @@ import {
 import { PolicyStore } from '../../src/store/policy-store.js';
 import { closeAllDbs, openDb } from '../../src/store/mongo.js';
 import { verifyIndependently } from '../independent-verify.js';
-import { conclave, json, message32, partyStore, stackEnv, waitFor } from './helpers.js';
+import {
+  conclave,
+  json,
+  message32,
+  partyStore,
+  pinEverywhere,
+  stackEnv,
+  waitFor,
+  wipeParty,
+} from './helpers.js';
 
 const run = Date.now().toString(36);
 const dir = mkdtempSync(join(tmpdir(), 'conclave-approvals-'));
@@ -337,6 +346,50 @@ describe('approvals', () => {
     } finally {
       await anonymous.close();
     }
+  });
+});
+
+describe('share lifecycle on a gated tenant', () => {
+  it('a lost party is recovered: its proof signature is a dry run the gating parties accept', async () => {
+    const { tenant, w } = await gatedTenant('lost');
+    await wipeParty('p3');
+    await pinEverywhere('p3');
+    // a rebuilt party has lost its operator's trust list too: until it is set again, p3 signs
+    // for this tenant ungated (CONCLAVE_REQUIRE_GATE=1 makes it refuse instead)
+    const trusted = await partyStore('p3').then((s) => s.tenantTrust.countDocuments({ _id: tenant }));
+    expect(trusted).toBe(0);
+    const again = await conclave([
+      'party',
+      'trust',
+      '--party',
+      'p3',
+      '--tenant',
+      tenant,
+      '--publisher',
+      `risk-lead=${keys['risk-lead']!.publicKey}`,
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    const r = await initiator.recover(w.walletId, 'p3', { tenant, helpers: ['p1', 'p2'] });
+    expect(r.proof.signers).toContain('p3');
+    expect(
+      verifyIndependently(
+        'frost-ed25519',
+        r.proof.signature,
+        Buffer.from(r.proof.message, 'hex'),
+        w.publicKey,
+      ),
+    ).toBe(true);
+    // and the recovered p3 signs a payment under the rules, checking it itself
+    const paid = await initiator.sign({
+      tenant,
+      walletId: w.walletId,
+      message: message32(),
+      tx: pay('1'),
+      signers: ['p1', 'p3'],
+    });
+    expect(
+      verifyIndependently('frost-ed25519', paid.signature, Buffer.from(paid.message, 'hex'), w.publicKey),
+    ).toBe(true);
   });
 });
 
