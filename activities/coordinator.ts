@@ -32,8 +32,11 @@ import { keygenParams, type KeygenResultBody } from './party/keygen.js';
 import { reshareParams, type ReshareResultBody } from './party/reshare.js';
 import { signRequestHash, type SignShareBody } from './party/sign.js';
 import { withFailures } from './failures.js';
+import { appendAudit, chainEntryOf } from '../src/store/audit-log.js';
+import { coordinatorAuditKey } from '../src/config.js';
 import { policyActivities } from './policy.js';
 import type {
+  AuditChainPage,
   AuditEntry,
   KeygenContext,
   KeygenRequest,
@@ -150,6 +153,8 @@ export async function openCoordinatorStore(): Promise<CoordinatorStore> {
   return store;
 }
 
+const auditPageSize = 200;
+
 export function createCoordinatorActivities(
   openStore: () => Promise<CoordinatorStore> = openCoordinatorStore,
 ) {
@@ -169,6 +174,9 @@ export function createCoordinatorActivities(
     return w && w.tenant === tenant ? w : null;
   };
   const versions = new ImmutableMemo<WalletVersionDoc>();
+  // the key that signs audit checkpoints (CONCLAVE_COORDINATOR_KEY), read once
+  let auditKeyLoaded: { secret: Uint8Array; publicKey: string } | null | undefined;
+  const auditKey = () => (auditKeyLoaded ??= coordinatorAuditKey(process.env) ?? null) ?? undefined;
   const findWalletVersion = async (
     store: CoordinatorStore,
     tenant: string,
@@ -186,7 +194,32 @@ export function createCoordinatorActivities(
     return v && v.tenant === tenant ? v : null;
   };
   return withFailures({
-    ...policyActivities(getStore),
+    ...policyActivities(getStore, async (doc) => {
+      // a rule publication is a tenant's action like a ceremony: in the audit chain
+      await appendAudit(
+        await getStore(),
+        {
+          tenant: doc.tenant,
+          walletId: '',
+          ceremony: 'rules-publish',
+          workflowId: '',
+          ceremonyId: doc._id,
+          requestedBy: doc.publishedBy,
+          outcome: 'completed',
+          version: doc.version,
+          parties: [],
+          detail: {
+            signedBy: doc.signature?.publisher ?? '',
+            added: doc.diff.added,
+            removed: doc.diff.removed,
+            changed: doc.diff.changed,
+            ...(doc.rollbackOf !== undefined ? { rollbackOf: doc.rollbackOf } : {}),
+          },
+          key: `rules|v${doc.version}`,
+        },
+        auditKey()?.secret,
+      );
+    }),
     async validateKeygen(req: KeygenRequest): Promise<void> {
       validateKeygenRequest(req);
       const store = await getStore();
@@ -553,16 +586,48 @@ export function createCoordinatorActivities(
       };
     },
 
-    /** Records how a ceremony ended; a retry of the same record is a no-op. */
+    /** Appends how a ceremony ended to the tenant's audit chain; a retry of the same record is a no-op. */
     async recordAudit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
       const store = await getStore();
-      await PartyStore.insertOrGet(store.audit, {
-        ...entry,
-        // named by whoever started the workflow: kept printable and short
-        requestedBy: printableActor(entry.requestedBy),
-        _id: `${entry.tenant}|${entry.ceremonyId}|${entry.outcome}`,
-        at: new Date(),
-      });
+      await appendAudit(
+        store,
+        {
+          ...entry,
+          // named by whoever started the workflow: kept printable and short
+          requestedBy: printableActor(entry.requestedBy),
+          key: `${entry.ceremonyId}|${entry.outcome}`,
+        },
+        auditKey()?.secret,
+      );
+    },
+
+    /**
+     * One page of a tenant's audit chain after `afterSeq` (at most 200 entries), the checkpoints
+     * within it, and the coordinator's public key: what `conclave audit verify / export` check.
+     */
+    async auditChainPage(tenant: string, afterSeq: number): Promise<AuditChainPage> {
+      assertId('tenant', tenant);
+      const store = await getStore();
+      const docs = await store.audit
+        .find({ tenant, seq: { $gt: afterSeq } })
+        .sort({ seq: 1 })
+        .limit(auditPageSize)
+        .toArray();
+      const last = docs.at(-1)?.seq ?? afterSeq;
+      const checkpoints = await store.auditCheckpoints
+        .find({
+          tenant,
+          seq: { $gt: afterSeq, $lte: docs.length < auditPageSize ? Number.MAX_SAFE_INTEGER : last },
+        })
+        .sort({ seq: 1 })
+        .toArray();
+      return {
+        tenant,
+        entries: docs.map(chainEntryOf),
+        checkpoints: checkpoints.map(({ _id, ...c }) => c),
+        more: docs.length === auditPageSize,
+        ...(auditKey() ? { coordinatorKey: auditKey()!.publicKey } : {}),
+      };
     },
 
     /** A wallet's audit records, oldest first. */
@@ -570,8 +635,11 @@ export function createCoordinatorActivities(
       assertId('tenant', tenant);
       assertId('wallet id', walletId);
       const store = await getStore();
-      const docs = await store.audit.find({ tenant, walletId }).sort({ at: 1 }).limit(10_000).toArray();
-      return docs.map(({ _id, at, ...rest }) => ({ ...rest, at: at.toISOString() }));
+      const docs = await store.audit.find({ tenant, walletId }).sort({ seq: 1 }).limit(10_000).toArray();
+      return docs.map(({ _id, at, key: _k, prevHash: _p, hash: _h, ...rest }) => ({
+        ...rest,
+        at: at.toISOString(),
+      }));
     },
 
     /**

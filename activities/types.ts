@@ -2,6 +2,7 @@
  * Contracts between workflows and activities. Only public data crosses them: envelopes are
  * signed, and their point-to-point bodies encrypted to the recipient.
  */
+import type { AuditChainEntry, AuditCheckpoint } from '../src/audit/chain.js';
 import type { ShareBackup } from '../src/crypto/backup.js';
 import type { Envelope } from '../src/crypto/envelope.js';
 import type { PublicPackage } from '../src/crypto/frost.js';
@@ -327,7 +328,7 @@ export interface ValidateResult {
 export interface AuditEntry {
   tenant: string;
   walletId: string;
-  ceremony: 'keygen' | 'sign' | ShareChangeKind | 'backup' | 'validation';
+  ceremony: 'keygen' | 'sign' | ShareChangeKind | 'backup' | 'validation' | 'approval' | 'rules-publish';
   workflowId: string;
   ceremonyId: string;
   /** Who asked, as the client named them (`CONCLAVE_ACTOR`, by default user@host). */
@@ -345,6 +346,15 @@ export interface AuditEntry {
   detail?: Record<string, string | number | boolean | string[]>;
   /** When the coordinator recorded it (ISO 8601). */
   at: string;
+}
+
+/** A page of a tenant's audit chain, with its checkpoints and the coordinator's public key. */
+export interface AuditChainPage {
+  tenant: string;
+  entries: AuditChainEntry[];
+  checkpoints: AuditCheckpoint[];
+  more: boolean;
+  coordinatorKey?: string;
 }
 
 export type AuditRecord = Omit<AuditEntry, 'workflowId' | 'ceremonyId' | 'at' | 'outcome' | 'requestedBy'>;

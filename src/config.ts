@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { resolveTemporalSettings, type TemporalSettings } from '../temporal.config.js';
 import { ConclaveError } from './errors.js';
 import { fromHex } from './crypto/encoding.js';
+import { parseActorSecret } from './policy/authorization.js';
 import { projectRoot } from './stack/paths.js';
 
 export type Env = Record<string, string | undefined>;
@@ -124,4 +125,23 @@ export function recoveryPublicKey(env: Env = process.env): Uint8Array | undefine
     throw new ConclaveError('CONFIG', 'CONCLAVE_RECOVERY_PUBLIC_KEY must be 32 bytes (64 hex characters)');
   }
   return key;
+}
+
+/**
+ * The coordinator's Ed25519 key that signs audit checkpoints: `CONCLAVE_COORDINATOR_KEY` names a
+ * key file (`conclave keys new`). Without one, the audit chain has no checkpoints.
+ */
+export function coordinatorAuditKey(
+  env: Env = process.env,
+): { secret: Uint8Array; publicKey: string } | undefined {
+  const file = env.CONCLAVE_COORDINATOR_KEY;
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConclaveError('CONFIG', `cannot read CONCLAVE_COORDINATOR_KEY file ${file}`);
+  }
+  const key = parseActorSecret(text, file);
+  return { secret: fromHex(key.secretKey, 'coordinator key'), publicKey: key.publicKey };
 }

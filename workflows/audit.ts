@@ -1,5 +1,5 @@
 /** Reads a wallet's audit records through the coordinator (clients need only Temporal). */
-import type { AuditEntry } from '../activities/types.js';
+import type { AuditChainPage, AuditEntry } from '../activities/types.js';
 import { abortWith, coordinator } from './common.js';
 
 export async function auditLogWorkflow(tenant: string, walletId: string): Promise<AuditEntry[]> {
@@ -7,5 +7,14 @@ export async function auditLogWorkflow(tenant: string, walletId: string): Promis
     return await coordinator.auditLog(tenant, walletId);
   } catch (err) {
     throw abortWith('audit log read', err);
+  }
+}
+
+/** One page of a tenant's hash-chained audit log, for `conclave audit verify / export`. */
+export async function auditChainWorkflow(tenant: string, afterSeq: number): Promise<AuditChainPage> {
+  try {
+    return await coordinator.auditChainPage(tenant, afterSeq);
+  } catch (err) {
+    throw abortWith('audit chain read', err);
   }
 }

@@ -4,7 +4,7 @@ export { recoverWorkflow } from './recover.js';
 export { reshareWorkflow } from './reshare.js';
 export { signWorkflow, getWalletWorkflow } from './sign.js';
 export { validateWorkflow } from './validate.js';
-export { auditLogWorkflow } from './audit.js';
+export { auditChainWorkflow, auditLogWorkflow } from './audit.js';
 export {
   backtestRulesWorkflow,
   publishRulesWorkflow,

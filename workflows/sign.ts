@@ -66,6 +66,20 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
       // another verdict may have landed while this one was checked
       if (tx.state !== 'awaiting-approval') throw notWaiting(tx);
       const again = accepted.some((a) => a.statement.approver === approval.statement.approver);
+      const s = approval.statement;
+      // every verdict, accepted or refused, is in the audit chain
+      await coordinator.recordAudit({
+        tenant: req.tenant,
+        walletId: req.walletId,
+        ceremony: 'approval',
+        workflowId: requestId,
+        ceremonyId: `${ceremonyId}#${String(approval.signature).slice(0, 32)}`,
+        requestedBy: String(s.approver).slice(0, 128),
+        outcome: why || again ? 'failed' : 'completed',
+        ...(why || again ? { code: 'UNAUTHORIZED', reason: why ?? 'a second verdict' } : {}),
+        parties: [],
+        detail: { verdict: String(s.verdict), role: String(s.role), requestDigest: String(s.requestDigest) },
+      });
       if (why || again) {
         const reason = why ?? `${approval.statement.approver} has already given a verdict on this request`;
         throw ApplicationFailure.create({
@@ -75,7 +89,6 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
           details: [{ code: 'UNAUTHORIZED', reason: `approval refused: ${reason}` }],
         });
       }
-      const s = approval.statement;
       accepted.push(approval);
       tx.approvals.push({ approver: s.approver, role: s.role, verdict: s.verdict, at: s.at });
       if (s.verdict === 'reject') rejectedBy ??= s.approver;

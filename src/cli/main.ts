@@ -6,7 +6,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TransactionDescription } from '../../activities/types.js';
-import { ConclaveClient, loadActorKey, type TransactionState } from '../client/index.js';
+import {
+  auditExportFormat,
+  ConclaveClient,
+  loadActorKey,
+  type AuditExport,
+  type TransactionState,
+} from '../client/index.js';
+import { verifyAuditChain } from '../audit/chain.js';
 import { ConclaveError, CulpritError } from '../errors.js';
 import { generateRecoveryKey } from '../crypto/backup.js';
 import {
@@ -74,6 +81,9 @@ const usage = `usage:
   conclave rules rollback --to N [--tenant ID]
                  publish version N again as the next version
   conclave audit --wallet ID [--tenant ID]     every ceremony on a wallet: when, what, who asked, outcome
+  conclave audit verify [--tenant ID | --file F] [--coordinator-key HEX]
+                 re-compute the tenant's hash-chained log, check its signed checkpoints, name the first broken entry
+  conclave audit export --out FILE [--tenant ID]   the whole chain, verifiable offline with audit verify --file
   conclave wallet --wallet ID [--tenant ID]
 options: --json prints one JSON object`;
 
@@ -114,6 +124,7 @@ const options = {
   id: { type: 'string' },
   publisher: { type: 'string', multiple: true },
   detach: { type: 'boolean' },
+  'coordinator-key': { type: 'string' },
 } as const;
 
 class UsageError extends Error {}
@@ -667,6 +678,59 @@ async function run(command: string[], v: Values): Promise<void> {
           (r.rollbackOf ? `  (rollback to v${r.rollbackOf})` : ''),
       ),
     );
+    return;
+  }
+  if (cmd === 'audit' && sub === 'export') {
+    const out = required('out', v.out);
+    const chain = await withClient((c) => c.auditChain(v.tenant));
+    writeFileSync(out, JSON.stringify(chain, null, 1), { mode: 0o600, flag: 'wx' });
+    print(
+      json,
+      {
+        file: out,
+        tenant: chain.tenant,
+        entries: chain.entries.length,
+        checkpoints: chain.checkpoints.length,
+      },
+      [
+        `${chain.entries.length} entries and ${chain.checkpoints.length} signed checkpoints of ${chain.tenant} written to ${out}`,
+        `verify it offline: conclave audit verify --file ${out} --coordinator-key ${chain.coordinatorKey ?? '<key>'}`,
+      ],
+    );
+    return;
+  }
+  if (cmd === 'audit' && sub === 'verify') {
+    let chain: AuditExport;
+    if (v.file) {
+      chain = readJsonFile(v.file, 'audit export') as AuditExport;
+      if (
+        chain?.format !== auditExportFormat ||
+        !Array.isArray(chain.entries) ||
+        !Array.isArray(chain.checkpoints)
+      )
+        throw new ConclaveError('BAD_INPUT', `${v.file} is not a Conclave audit export`);
+      if (v.tenant && v.tenant !== chain.tenant)
+        throw new ConclaveError('BAD_INPUT', `${v.file} is tenant ${chain.tenant}'s log, not ${v.tenant}'s`);
+    } else chain = await withClient((c) => c.auditChain(v.tenant));
+    const pinned = v['coordinator-key'];
+    if (pinned && chain.coordinatorKey && pinned !== chain.coordinatorKey)
+      throw new ConclaveError(
+        'TAMPERED',
+        `the log names coordinator key ${chain.coordinatorKey}, not the one given`,
+      );
+    const r = verifyAuditChain(
+      chain.tenant,
+      chain.entries,
+      chain.checkpoints,
+      pinned ?? chain.coordinatorKey,
+    );
+    print(json, { ...r, coordinatorKey: pinned ?? chain.coordinatorKey }, [
+      r.ok
+        ? `audit log of ${r.tenant} holds: ${r.entries} entries, ${r.checkpoints} signed checkpoints${r.head ? `, head ${r.head.seq} ${r.head.hash}` : ''}`
+        : `audit log of ${r.tenant} is BROKEN at entry ${r.broken!.seq}: ${r.broken!.reason}`,
+      `checkpoints verified under coordinator key ${pinned ?? chain.coordinatorKey ?? '(none)'}${pinned ? '' : ' (as the log names it: pin it with --coordinator-key)'}`,
+    ]);
+    if (!r.ok) process.exitCode = 1;
     return;
   }
   if (cmd === 'audit') {

@@ -23,7 +23,9 @@ import {
   coordinatorTaskQueue,
   signExecutionTimeout,
 } from '../../temporal.config.js';
+import type { AuditChainEntry, AuditCheckpoint } from '../audit/chain.js';
 import type {
+  AuditChainPage,
   AuditEntry,
   BacktestResult,
   BackupResult,
@@ -549,6 +551,28 @@ export class ConclaveClient {
     ]);
   }
 
+  /**
+   * The tenant's whole audit chain (entries, signed checkpoints, the coordinator's public key),
+   * read page by page; check it with `verifyAuditChain` (src/audit/chain.ts).
+   */
+  async auditChain(tenant: string = defaultTenant): Promise<AuditExport> {
+    assertId('tenant', tenant);
+    const out: AuditExport = { format: auditExportFormat, tenant, entries: [], checkpoints: [] };
+    for (let after = 0; ;) {
+      const page = await this.run<AuditChainPage>(
+        'auditChainWorkflow',
+        `audit-read:${tenant}:${randomUUID()}`,
+        [tenant, after],
+      );
+      out.entries.push(...page.entries);
+      out.checkpoints.push(...page.checkpoints);
+      if (page.coordinatorKey) out.coordinatorKey = page.coordinatorKey;
+      if (!page.more || page.entries.length === 0) break;
+      after = page.entries.at(-1)!.seq;
+    }
+    return out;
+  }
+
   /** Every published version of the tenant's rule set, newest first. */
   async rulesHistory(tenant: string = defaultTenant): Promise<RuleSetVersion[]> {
     assertId('tenant', tenant);
@@ -627,6 +651,17 @@ export class ConclaveClient {
       return this.client.workflow.getHandle(workflowId);
     }
   }
+}
+
+export const auditExportFormat = 'conclave-audit-export/1';
+
+/** A tenant's audit chain as `conclave audit export` writes it; `conclave audit verify --file` reads it. */
+export interface AuditExport {
+  format: typeof auditExportFormat;
+  tenant: string;
+  coordinatorKey?: string;
+  entries: AuditChainEntry[];
+  checkpoints: AuditCheckpoint[];
 }
 
 export const signWorkflowId = (tenant: string, requestId: string) => `sign:${tenant}:${requestId}`;

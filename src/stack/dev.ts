@@ -18,6 +18,7 @@ import {
   stackStatePath,
   type Env,
 } from '../config.js';
+import { generateActorKey } from '../policy/authorization.js';
 import { generateRecoveryKey } from '../crypto/backup.js';
 import { ConclaveError } from '../errors.js';
 import { startServers, stopServers, type ServerInfo } from './local.js';
@@ -80,6 +81,20 @@ export function devRecoveryKey(env: Env): { secretKey: string; publicKey: string
   return JSON.parse(readFileSync(file, 'utf8')) as { secretKey: string; publicKey: string };
 }
 
+/**
+ * The dev stack's coordinator key (signs audit checkpoints), created on first use in
+ * `<CONCLAVE_HOME>/keys/coordinator.key`. Returns the file's path.
+ */
+export function devCoordinatorKeyFile(env: Env): string {
+  const dir = join(conclaveHome(env), 'keys');
+  const file = join(dir, 'coordinator.key');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, JSON.stringify(generateActorKey('coordinator')), { mode: 0o600 });
+  }
+  return file;
+}
+
 /** Environment a worker process of this stack runs with. */
 export function workerEnv(env: Env, state: Pick<StackState, 'parties' | 'dbPrefix'>, partyId?: string): Env {
   const out: Env = {
@@ -90,6 +105,8 @@ export function workerEnv(env: Env, state: Pick<StackState, 'parties' | 'dbPrefi
   if (partyId) {
     out[partyKekEnvName(partyId)] = env[partyKekEnvName(partyId)] ?? devPartyKek(env, partyId);
     out.CONCLAVE_RECOVERY_PUBLIC_KEY = env.CONCLAVE_RECOVERY_PUBLIC_KEY ?? devRecoveryKey(env).publicKey;
+  } else {
+    out.CONCLAVE_COORDINATOR_KEY = env.CONCLAVE_COORDINATOR_KEY ?? devCoordinatorKeyFile(env);
   }
   return out;
 }

@@ -3,6 +3,7 @@ import type { Collection, Db } from 'mongodb';
 import type { PublicPackage } from '../crypto/frost.js';
 import type { AuditEntry } from '../../activities/types.js';
 import type { PeerEntry } from './party-store.js';
+import type { AuditCheckpointDoc } from './audit-log.js';
 import { PolicyStore } from './policy-store.js';
 
 export interface WalletDoc {
@@ -35,7 +36,16 @@ export interface WalletDoc {
 /** One version of a wallet (its committee, threshold and public package); never changes. */
 export type WalletVersionDoc = Omit<WalletDoc, 'lockedBy' | 'lastPlannedVersion'>;
 
-export type AuditDoc = Omit<AuditEntry, 'at'> & { _id: string; at: Date };
+/** One entry of a tenant's hash-chained audit log (src/store/audit-log.ts). */
+export type AuditDoc = Omit<AuditEntry, 'at'> & {
+  _id: string;
+  at: Date;
+  /** One entry per key: a retried append finds it. */
+  key: string;
+  seq: number;
+  prevHash: string;
+  hash: string;
+};
 
 export const walletDocId = (tenant: string, walletId: string) => `${tenant}|${walletId}`;
 export const walletVersionDocId = (tenant: string, walletId: string, version: number) =>
@@ -46,19 +56,24 @@ export class CoordinatorStore {
   readonly wallets: Collection<WalletDoc>;
   /** Every version of every wallet (insert-only, read by `_id`). */
   readonly walletVersions: Collection<WalletVersionDoc>;
-  /** One record per ended ceremony (insert-only, under `tenant|ceremonyId`). */
+  /** The per-tenant hash-chained audit log (insert-only, under `tenant|seq`). */
   readonly audit: Collection<AuditDoc>;
+  /** Signed checkpoints of the audit log's head. */
+  readonly auditCheckpoints: Collection<AuditCheckpointDoc>;
   /** Per-tenant rule sets and their versions. */
   readonly policy: PolicyStore;
   constructor(db: Db) {
     this.wallets = db.collection('wallets');
     this.walletVersions = db.collection('wallet_versions');
     this.audit = db.collection('audit_log');
+    this.auditCheckpoints = db.collection('audit_checkpoints');
     this.policy = new PolicyStore(db);
   }
   async ensureIndexes(): Promise<void> {
     await this.wallets.createIndex({ tenant: 1, createdAt: -1 });
     await this.audit.createIndex({ tenant: 1, walletId: 1, at: 1 });
+    await this.audit.createIndex({ tenant: 1, seq: -1 });
+    await this.audit.createIndex({ tenant: 1, key: 1 });
     await this.policy.ensureIndexes();
   }
 }
