@@ -25,6 +25,8 @@ export interface ConclaveConfig {
   parties: string[];
   coordinatorDb: DbLocation;
   partyDb(partyId: string): DbLocation;
+  /** Encrypts every Temporal payload (src/codec/payload-codec.ts); none: payloads in the clear. */
+  payloadKey?: Uint8Array;
 }
 
 const partyIdPattern = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -87,10 +89,12 @@ export function loadConfig(env: Env = process.env): ConclaveConfig {
   const parties = (
     env.CONCLAVE_PARTIES ? env.CONCLAVE_PARTIES.split(',') : (state?.parties ?? defaultParties)
   ).map((p) => assertPartyId(p.trim()));
+  const payloadKey = payloadKeyOf(env, Boolean(state));
   return {
     temporal,
     mongoUri,
     parties,
+    ...(payloadKey ? { payloadKey } : {}),
     coordinatorDb: { uri: env.CONCLAVE_COORDINATOR_MONGODB_URI || mongoUri, name: `${prefix}_coordinator` },
     partyDb: (partyId) => ({
       uri: env[`CONCLAVE_PARTY_${envKey(partyId)}_MONGODB_URI`] || mongoUri,
@@ -144,4 +148,19 @@ export function coordinatorAuditKey(
   }
   const key = parseActorSecret(text, file);
   return { secret: fromHex(key.secretKey, 'coordinator key'), publicKey: key.publicKey };
+}
+
+/**
+ * The Temporal payload key: `CONCLAVE_PAYLOAD_KEY` (32 bytes, hex), or the dev stack's
+ * `<CONCLAVE_HOME>/keys/payload.key` when this process talks to the dev stack.
+ */
+function payloadKeyOf(env: Env, devStack: boolean): Uint8Array | undefined {
+  let value = env.CONCLAVE_PAYLOAD_KEY;
+  const devFile = join(conclaveHome(env), 'keys', 'payload.key');
+  if (!value && devStack && existsSync(devFile)) value = readFileSync(devFile, 'utf8').trim();
+  if (!value) return undefined;
+  const key = fromHex(value, 'CONCLAVE_PAYLOAD_KEY');
+  if (key.length !== 32)
+    throw new ConclaveError('CONFIG', 'CONCLAVE_PAYLOAD_KEY must be 32 bytes (64 hex characters)');
+  return key;
 }

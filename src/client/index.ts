@@ -49,6 +49,7 @@ import { toHex } from '../crypto/encoding.js';
 import { formatPath, parsePath } from '../crypto/hd.js';
 import { resolveScheme } from '../crypto/schemes.js';
 import { deriveWalletKey, type DerivedWalletKey } from './derive.js';
+import { clientDataConverter } from '../codec/payload-codec.js';
 import {
   parseActorSecret,
   parseTenantPolicyConfig,
@@ -161,7 +162,11 @@ export class ConclaveClient {
       );
     }
     return new ConclaveClient(
-      new Client({ connection, namespace: config.temporal.namespace }),
+      new Client({
+        connection,
+        namespace: config.temporal.namespace,
+        ...withDataConverter(clientDataConverter(config.payloadKey)),
+      }),
       connection,
       config.parties,
       actorOf(env),
@@ -652,6 +657,8 @@ export class ConclaveClient {
     }
   }
 }
+
+const withDataConverter = <T>(dc: T | undefined) => (dc ? { dataConverter: dc } : {});
 
 export const auditExportFormat = 'conclave-audit-export/1';
 

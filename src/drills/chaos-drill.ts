@@ -10,6 +10,7 @@
  * and the drill then looks the ceremony up by its workflow id (its idempotency key) — a request
  * that never reached Temporal is sent again, one that did is awaited.
  */
+import { clientDataConverter } from '../codec/payload-codec.js';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -319,7 +320,12 @@ export async function runChaosDrill(opts: ChaosDrillOptions): Promise<ChaosDrill
 
   const client = await ConclaveClient.connect(env);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const dataConverter = clientDataConverter(config.payloadKey);
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    ...(dataConverter ? { dataConverter } : {}),
+  });
   const runner = new CeremonyRunner(client, temporal);
   const startedAt = new Date();
   try {

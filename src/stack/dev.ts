@@ -95,12 +95,24 @@ export function devCoordinatorKeyFile(env: Env): string {
   return file;
 }
 
+/** The dev stack's Temporal payload key (hex), created on first use in `<CONCLAVE_HOME>/keys/payload.key`. */
+export function devPayloadKey(env: Env): string {
+  const dir = join(conclaveHome(env), 'keys');
+  const file = join(dir, 'payload.key');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
 /** Environment a worker process of this stack runs with. */
 export function workerEnv(env: Env, state: Pick<StackState, 'parties' | 'dbPrefix'>, partyId?: string): Env {
   const out: Env = {
     CONCLAVE_HOME: conclaveHome(env),
     CONCLAVE_PARTIES: state.parties.join(','),
     CONCLAVE_DB_PREFIX: state.dbPrefix,
+    CONCLAVE_PAYLOAD_KEY: env.CONCLAVE_PAYLOAD_KEY ?? devPayloadKey(env),
   };
   if (partyId) {
     out[partyKekEnvName(partyId)] = env[partyKekEnvName(partyId)] ?? devPartyKek(env, partyId);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { coordinatorTaskQueue } from '../../temporal.config.js';
 import { createCoordinatorActivities, type CoordinatorActivities } from '../../activities/coordinator.js';
+import { workerDataConverter } from '../codec/payload-codec.js';
 import { loadConfig } from '../config.js';
 import { closeAllDbs } from '../store/mongo.js';
 import { runUntilSignal } from './lifecycle.js';
@@ -20,10 +21,16 @@ export interface CoordinatorWorkerOptions {
 export async function createCoordinatorWorker(opts: CoordinatorWorkerOptions = {}): Promise<Worker> {
   const config = loadConfig();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  const dataConverter = workerDataConverter(config.payloadKey);
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath,
+    logger: quietBundlerLogger,
+    ...(dataConverter ? { failureConverterPath: dataConverter.failureConverterPath } : {}),
+  });
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
+    ...(dataConverter ? { dataConverter } : {}),
     taskQueue: coordinatorTaskQueue,
     workflowBundle,
     activities: opts.decorate ? opts.decorate(createCoordinatorActivities()) : createCoordinatorActivities(),

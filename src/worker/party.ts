@@ -5,6 +5,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { partyTaskQueue } from '../../temporal.config.js';
 import { createPartyActivities, type PartyActivities } from '../../activities/party/index.js';
+import { workerDataConverter } from '../codec/payload-codec.js';
 import { loadConfig } from '../config.js';
 import { openPartyRuntime, type PartyRuntime } from '../party/runtime.js';
 import { closeAllDbs } from '../store/mongo.js';
@@ -21,9 +22,11 @@ export async function createPartyWorker(opts: PartyWorkerOptions): Promise<Worke
   const rt = await openPartyRuntime(opts.partyId);
   const honest = createPartyActivities(rt);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const dataConverter = workerDataConverter(config.payloadKey);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
+    ...(dataConverter ? { dataConverter } : {}),
     taskQueue: partyTaskQueue(opts.partyId),
     activities: opts.decorate ? opts.decorate(honest, rt) : honest,
     // A party's rounds are CPU-bound on one thread: more at once only makes each slower (and

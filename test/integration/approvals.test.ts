@@ -15,6 +15,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignContext, TransactionState } from '../../activities/types.js';
 import { ConclaveClient, signWorkflowId, type TransactionState as State } from '../../src/client/index.js';
+import { clientDataConverter, workerDataConverter } from '../../src/codec/payload-codec.js';
 import { loadConfig } from '../../src/config.js';
 import { ConclaveError } from '../../src/errors.js';
 import {
@@ -65,7 +66,8 @@ beforeAll(async () => {
   initiator = await ConclaveClient.connect({ ...stackEnv(), CONCLAVE_KEY: keyFile('backend') });
   publisher = await ConclaveClient.connect({ ...stackEnv(), CONCLAVE_KEY: keyFile('risk-lead') });
   const connection = await Connection.connect({ address: loadConfig(stackEnv()).temporal.address });
-  temporal = new Client({ connection });
+  const dataConverter = clientDataConverter(loadConfig(stackEnv()).payloadKey);
+  temporal = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
 });
 afterAll(async () => {
   await initiator?.close();
@@ -482,7 +484,9 @@ describe('a compromised coordinator', () => {
       // a runtime is already installed in this process
     }
     const queue = `rogue-${run}`;
+    const dataConverter = workerDataConverter(loadConfig(stackEnv()).payloadKey);
     const worker = await Worker.create({
+      ...(dataConverter ? { dataConverter } : {}),
       connection: await NativeConnection.connect({ address: loadConfig(stackEnv()).temporal.address }),
       taskQueue: queue,
       workflowsPath: fileURLToPath(new URL('./rogue/workflows.ts', import.meta.url)),

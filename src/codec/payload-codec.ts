@@ -1,0 +1,130 @@
+/**
+ * Temporal payload encryption: every payload the client and the workers send (ceremony inputs,
+ * round messages, results, failure messages) reaches the Temporal server as AES-256-GCM
+ * ciphertext. The key comes from configuration (`CONCLAVE_PAYLOAD_KEY`, 32 bytes hex); each
+ * tenant gets its own key derived from it (HKDF-SHA256), and the tenant is authenticated data,
+ * so a payload moved from one tenant's history to another's does not decrypt.
+ *
+ * Payloads that are not ours (no `encoding: binary/conclave-aes-256-gcm`) pass through decode
+ * unchanged: Temporal's own and those of a client without the key.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { DefaultFailureConverter, type Payload, type PayloadCodec } from '@temporalio/common';
+import { fileURLToPath } from 'node:url';
+import { ConclaveError } from '../errors.js';
+
+export const encryptedEncoding = 'binary/conclave-aes-256-gcm';
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/** The tenant a payload belongs to: the `tenant` field of a JSON object payload, or '' (none). */
+function tenantOf(p: Payload): string {
+  const encoding = p.metadata?.encoding ? fromUtf8.decode(p.metadata.encoding) : '';
+  if (encoding !== 'json/plain' || !p.data || p.data[0] !== 0x7b) return '';
+  try {
+    const v = JSON.parse(fromUtf8.decode(p.data)) as { tenant?: unknown };
+    return typeof v.tenant === 'string' && v.tenant.length <= 128 ? v.tenant : '';
+  } catch {
+    return '';
+  }
+}
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+export class ConclavePayloadCodec implements PayloadCodec {
+  private readonly keys = new Map<string, Uint8Array>();
+  /** Names the master key in each payload, so a rotated key can be told apart. */
+  readonly keyId: string;
+
+  constructor(private readonly master: Uint8Array) {
+    if (master.length !== 32) throw new ConclaveError('CONFIG', 'the payload key must be 32 bytes');
+    this.keyId = Buffer.from(sha256(master)).toString('hex').slice(0, 16);
+  }
+
+  private keyFor(tenant: string): Uint8Array {
+    let k = this.keys.get(tenant);
+    if (!k) {
+      k = hkdf(sha256, this.master, utf8.encode('conclave/payload/1'), utf8.encode(tenant), 32);
+      this.keys.set(tenant, k);
+    }
+    return k;
+  }
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((p) => {
+      const tenant = tenantOf(p);
+      const inner = utf8.encode(
+        JSON.stringify({
+          m: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
+          d: b64(p.data ?? new Uint8Array()),
+        }),
+      );
+      const nonce = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', this.keyFor(tenant), nonce);
+      cipher.setAAD(utf8.encode(`${this.keyId}|${tenant}`));
+      const data = Buffer.concat([nonce, cipher.update(inner), cipher.final(), cipher.getAuthTag()]);
+      return {
+        metadata: {
+          encoding: utf8.encode(encryptedEncoding),
+          'conclave-key-id': utf8.encode(this.keyId),
+          'conclave-tenant': utf8.encode(tenant),
+        },
+        data: new Uint8Array(data),
+      };
+    });
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((p) => {
+      const m = p.metadata ?? {};
+      if (!m.encoding || fromUtf8.decode(m.encoding) !== encryptedEncoding) return p;
+      const keyId = m['conclave-key-id'] ? fromUtf8.decode(m['conclave-key-id']) : '';
+      if (keyId !== this.keyId)
+        throw new ConclaveError(
+          'CONFIG',
+          `a payload is encrypted under key ${keyId}, this process has ${this.keyId}`,
+        );
+      const tenant = m['conclave-tenant'] ? fromUtf8.decode(m['conclave-tenant']) : '';
+      const data = p.data ?? new Uint8Array();
+      let inner: Uint8Array;
+      try {
+        if (data.length < 28) throw new Error('short');
+        const decipher = createDecipheriv('aes-256-gcm', this.keyFor(tenant), data.subarray(0, 12));
+        decipher.setAAD(utf8.encode(`${keyId}|${tenant}`));
+        decipher.setAuthTag(data.subarray(data.length - 16));
+        inner = Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]);
+      } catch {
+        throw new ConclaveError('TAMPERED', `an encrypted payload (tenant "${tenant}") does not decrypt`);
+      }
+      const { m: meta, d } = JSON.parse(fromUtf8.decode(inner)) as { m: Record<string, string>; d: string };
+      return {
+        metadata: Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, unb64(v)])),
+        data: unb64(d),
+      };
+    });
+  }
+}
+
+/** A client's data converter: payloads and failure messages encrypted when a key is set. */
+export function clientDataConverter(payloadKey: Uint8Array | undefined) {
+  return payloadKey
+    ? {
+        payloadCodecs: [new ConclavePayloadCodec(payloadKey)],
+        // the same converter as failure-converter.cjs, which workers load by path
+        failureConverter: new DefaultFailureConverter({ encodeCommonAttributes: true }),
+      }
+    : undefined;
+}
+
+/** A worker's data converter (its workflow bundle loads the failure converter by path). */
+export function workerDataConverter(payloadKey: Uint8Array | undefined) {
+  return payloadKey
+    ? {
+        payloadCodecs: [new ConclavePayloadCodec(payloadKey)],
+        failureConverterPath: fileURLToPath(new URL('./failure-converter.cjs', import.meta.url)),
+      }
+    : undefined;
+}
