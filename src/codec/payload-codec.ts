@@ -21,7 +21,7 @@ const fromUtf8 = new TextDecoder();
 
 /** The tenant a payload belongs to: the `tenant` field of a JSON object payload, or '' (none). */
 function tenantOf(p: Payload): string {
-  const encoding = p.metadata?.encoding ? fromUtf8.decode(p.metadata.encoding) : '';
+  const encoding = textOf(p.metadata?.encoding);
   if (encoding !== 'json/plain' || !p.data || p.data[0] !== 0x7b) return '';
   try {
     const v = JSON.parse(fromUtf8.decode(p.data)) as { tenant?: unknown };
@@ -30,6 +30,10 @@ function tenantOf(p: Payload): string {
     return '';
   }
 }
+
+/** A metadata value as text: protobuf may hand an empty bytes field over as `[]`. */
+const textOf = (v: Uint8Array | number[] | null | undefined): string =>
+  v && v.length ? fromUtf8.decode(v instanceof Uint8Array ? v : Uint8Array.from(v)) : '';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
@@ -70,7 +74,7 @@ export class ConclavePayloadCodec implements PayloadCodec {
         metadata: {
           encoding: utf8.encode(encryptedEncoding),
           'conclave-key-id': utf8.encode(this.keyId),
-          'conclave-tenant': utf8.encode(tenant),
+          ...(tenant ? { 'conclave-tenant': utf8.encode(tenant) } : {}),
         },
         data: new Uint8Array(data),
       };
@@ -80,14 +84,14 @@ export class ConclavePayloadCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((p) => {
       const m = p.metadata ?? {};
-      if (!m.encoding || fromUtf8.decode(m.encoding) !== encryptedEncoding) return p;
-      const keyId = m['conclave-key-id'] ? fromUtf8.decode(m['conclave-key-id']) : '';
+      if (textOf(m.encoding) !== encryptedEncoding) return p;
+      const keyId = textOf(m['conclave-key-id']);
       if (keyId !== this.keyId)
         throw new ConclaveError(
           'CONFIG',
           `a payload is encrypted under key ${keyId}, this process has ${this.keyId}`,
         );
-      const tenant = m['conclave-tenant'] ? fromUtf8.decode(m['conclave-tenant']) : '';
+      const tenant = textOf(m['conclave-tenant']);
       const data = p.data ?? new Uint8Array();
       let inner: Uint8Array;
       try {
