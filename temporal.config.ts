@@ -36,9 +36,18 @@ export const ceremonyExecutionTimeout = '30 minutes';
 /** A sign request may wait for approvals (at most 30 days, the longest escalation expiry) first. */
 export const signExecutionTimeout = '31 days';
 
+/**
+ * The search attribute (Keyword) every ceremony carries its tenant in. The local stack registers
+ * it; on a cluster, register it (`temporal operator search-attribute create --name ConclaveTenant
+ * --type Keyword`) and set CONCLAVE_TENANT_SEARCH_ATTRIBUTE=1.
+ */
+export const tenantSearchAttribute = 'ConclaveTenant';
+
 export interface TemporalSettings {
   address: string;
   namespace: string;
+  /** Whether ceremonies are started with the tenant search attribute. */
+  tenantAttribute: boolean;
 }
 
 export function resolveTemporalSettings(
@@ -47,5 +56,10 @@ export function resolveTemporalSettings(
 ): TemporalSettings | undefined {
   const address = env.TEMPORAL_ADDRESS || localDefault?.address;
   if (!address) return undefined;
-  return { address, namespace: env.TEMPORAL_NAMESPACE || 'default' };
+  return {
+    address,
+    namespace: env.TEMPORAL_NAMESPACE || 'default',
+    // the local stack registers the attribute; a cluster only when its operator says so
+    tenantAttribute: env.TEMPORAL_ADDRESS ? env.CONCLAVE_TENANT_SEARCH_ATTRIBUTE === '1' : true,
+  };
 }

@@ -22,6 +22,7 @@ import {
   ceremonyExecutionTimeout,
   coordinatorTaskQueue,
   signExecutionTimeout,
+  tenantSearchAttribute,
 } from '../../temporal.config.js';
 import type { AuditChainEntry, AuditCheckpoint } from '../audit/chain.js';
 import type {
@@ -144,6 +145,8 @@ export class ConclaveClient {
     readonly actor: string,
     /** The actor's signing key (CONCLAVE_KEY): signs sign requests, rule publications and approvals. */
     readonly key?: ActorSecret,
+    /** Whether ceremonies carry their tenant as a search attribute (`tenantSearchAttribute`). */
+    private readonly tenantAttribute = false,
   ) {}
 
   static async connect(env: Env = process.env): Promise<ConclaveClient> {
@@ -171,6 +174,7 @@ export class ConclaveClient {
       config.parties,
       actorOf(env),
       env.CONCLAVE_KEY ? loadActorKey(env.CONCLAVE_KEY) : undefined,
+      config.temporal.tenantAttribute,
     );
   }
 
@@ -390,6 +394,7 @@ export class ConclaveClient {
           taskQueue: coordinatorTaskQueue,
           args: [req],
           workflowExecutionTimeout: ceremonyExecutionTimeout,
+          ...(this.tenantAttribute ? { searchAttributes: { [tenantSearchAttribute]: [tenant] } } : {}),
         },
         policies: { overlap: ScheduleOverlapPolicy.SKIP },
       });
@@ -641,11 +646,17 @@ export class ConclaveClient {
   }
 
   private async start(workflow: string, workflowId: string, args: unknown[]): Promise<WorkflowHandle> {
+    // every request names its tenant first: a string argument or a request's `tenant`
+    const first = args[0];
+    const tenant = typeof first === 'string' ? first : (first as { tenant?: unknown } | undefined)?.tenant;
     try {
       return await this.client.workflow.start(workflow, {
         taskQueue: coordinatorTaskQueue,
         workflowId,
         args,
+        ...(this.tenantAttribute && typeof tenant === 'string'
+          ? { searchAttributes: { [tenantSearchAttribute]: [tenant] } }
+          : {}),
         workflowExecutionTimeout:
           workflow === 'signWorkflow' ? signExecutionTimeout : ceremonyExecutionTimeout,
         // A failed request may be retried under the same id; a running or finished one is joined.

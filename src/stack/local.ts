@@ -4,6 +4,7 @@
  * anything returns. `TEMPORAL_ADDRESS` / `MONGODB_URI` replace the respective local server with an
  * existing one (then only health-checked, never started or stopped).
  */
+import { tenantSearchAttribute } from '../../temporal.config.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -254,6 +255,9 @@ function temporalPlan(dataDir: string, binary: string): DaemonPlan {
         // empty two-round ceremony, 47 ms with this setting.
         '--dynamic-config-value',
         'history.transferProcessorMaxPollRPS=1000',
+        // every ceremony carries its tenant, for visibility queries (ConclaveTenant = 'acme')
+        '--search-attribute',
+        `${tenantSearchAttribute}=Keyword`,
         '--log-level',
         'warn',
       ],

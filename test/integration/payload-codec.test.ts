@@ -10,7 +10,8 @@ import { encryptedEncoding } from '../../src/codec/payload-codec.js';
 import { loadConfig } from '../../src/config.js';
 import { ConclaveError } from '../../src/errors.js';
 import { closeAllDbs } from '../../src/store/mongo.js';
-import { message32, stackEnv } from './helpers.js';
+import { tenantSearchAttribute } from '../../temporal.config.js';
+import { message32, stackEnv, waitFor } from './helpers.js';
 
 let client: ConclaveClient;
 let raw: Client;
@@ -85,5 +86,19 @@ describe('payload encryption', () => {
       expect(new TextDecoder().decode(started?.metadata?.encoding ?? undefined)).toBe(encryptedEncoding);
       expect(new TextDecoder().decode(started?.metadata?.['conclave-tenant'] ?? undefined)).toBe(tenant);
     }
+
+    // visibility: the tenant's ceremonies are found by its search attribute, and only they
+    let ids: string[] = [];
+    await waitFor('visibility to list the tenant', async () => {
+      ids = [];
+      for await (const e of raw.workflow.list({ query: `${tenantSearchAttribute} = '${tenant}'` }))
+        ids.push(e.workflowId);
+      return ids.length >= 4;
+    });
+    expect(ids).toEqual(
+      expect.arrayContaining([signWorkflowId(tenant, okId), signWorkflowId(tenant, blockedId)]),
+    );
+    expect(ids.length).toBeGreaterThanOrEqual(4); // keygen, publish, two signs
+    expect(ids.every((id) => id.includes(`:${tenant}:`))).toBe(true);
   });
 });
