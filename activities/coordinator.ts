@@ -194,32 +194,7 @@ export function createCoordinatorActivities(
     return v && v.tenant === tenant ? v : null;
   };
   return withFailures({
-    ...policyActivities(getStore, async (doc) => {
-      // a rule publication is a tenant's action like a ceremony: in the audit chain
-      await appendAudit(
-        await getStore(),
-        {
-          tenant: doc.tenant,
-          walletId: '',
-          ceremony: 'rules-publish',
-          workflowId: '',
-          ceremonyId: doc._id,
-          requestedBy: doc.publishedBy,
-          outcome: 'completed',
-          version: doc.version,
-          parties: [],
-          detail: {
-            signedBy: doc.signature?.publisher ?? '',
-            added: doc.diff.added,
-            removed: doc.diff.removed,
-            changed: doc.diff.changed,
-            ...(doc.rollbackOf !== undefined ? { rollbackOf: doc.rollbackOf } : {}),
-          },
-          key: `rules|v${doc.version}`,
-        },
-        auditKey()?.secret,
-      );
-    }),
+    ...policyActivities(getStore),
     async validateKeygen(req: KeygenRequest): Promise<void> {
       validateKeygenRequest(req);
       const store = await getStore();

@@ -74,10 +74,7 @@ const toVersion = (d: RuleSetDoc, current: number): RuleSetVersion => ({
   ...(d.rollbackOf ? { rollbackOf: d.rollbackOf } : {}),
 });
 
-export function policyActivities(
-  getStore: () => Promise<CoordinatorStore>,
-  recordPublication: (doc: RuleSetDoc) => Promise<void>,
-) {
+export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
   const head = async (store: CoordinatorStore, tenant: string) =>
     (await store.policy.heads.findOne({ _id: tenant })) ?? { _id: tenant, current: 0, last: 0 };
 
@@ -148,7 +145,6 @@ export function policyActivities(
       };
       await store.policy.ruleSets.insertOne(doc);
       await store.policy.heads.updateOne({ _id: req.tenant }, { $max: { current: version } });
-      await recordPublication(doc);
       return toVersion(doc, version);
     },
 

@@ -5,14 +5,40 @@ import type {
   PublishRulesRequest,
   RuleSetVersion,
 } from '../activities/types.js';
-import { abortWith, coordinator } from './common.js';
+import { workflowInfo } from '@temporalio/workflow';
+import { abortWith, coordinator, evenIfCancelled } from './common.js';
 
 export async function publishRulesWorkflow(req: PublishRulesRequest): Promise<RuleSetVersion> {
+  let v: RuleSetVersion;
   try {
-    return await coordinator.publishRules(req);
+    v = await coordinator.publishRules(req);
   } catch (err) {
     throw abortWith('rule set publish', err);
   }
+  // a publication is a tenant's action like a ceremony: in the audit chain (its own step, so a
+  // retry of the append never publishes twice)
+  await evenIfCancelled(() =>
+    coordinator
+      .recordAudit({
+        tenant: v.tenant,
+        walletId: '',
+        ceremony: 'rules-publish',
+        workflowId: workflowInfo().workflowId,
+        ceremonyId: `${v.tenant}|v${v.version}`,
+        requestedBy: v.publishedBy,
+        outcome: 'completed',
+        version: v.version,
+        parties: [],
+        detail: {
+          added: v.diff.added,
+          removed: v.diff.removed,
+          changed: v.diff.changed,
+          ...(v.rollbackOf !== undefined ? { rollbackOf: v.rollbackOf } : {}),
+        },
+      })
+      .catch(() => undefined),
+  );
+  return v;
 }
 
 export async function rulesHistoryWorkflow(tenant: string): Promise<RuleSetVersion[]> {
