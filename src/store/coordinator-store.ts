@@ -3,7 +3,7 @@ import type { Collection, Db } from 'mongodb';
 import type { PublicPackage } from '../crypto/frost.js';
 import type { AuditEntry } from '../../activities/types.js';
 import type { PeerEntry } from './party-store.js';
-import type { AuditCheckpointDoc } from './audit-log.js';
+import type { AuditCheckpointDoc, AuditHeadDoc, AuditKeyDoc } from './audit-log.js';
 import { PolicyStore } from './policy-store.js';
 
 export interface WalletDoc {
@@ -60,6 +60,8 @@ export class CoordinatorStore {
   readonly audit: Collection<AuditDoc>;
   /** Signed checkpoints of the audit log's head. */
   readonly auditCheckpoints: Collection<AuditCheckpointDoc>;
+  readonly auditHeads: Collection<AuditHeadDoc>;
+  readonly auditKeys: Collection<AuditKeyDoc>;
   /** Per-tenant rule sets and their versions. */
   readonly policy: PolicyStore;
   constructor(db: Db) {
@@ -67,13 +69,14 @@ export class CoordinatorStore {
     this.walletVersions = db.collection('wallet_versions');
     this.audit = db.collection('audit_log');
     this.auditCheckpoints = db.collection('audit_checkpoints');
+    this.auditHeads = db.collection('audit_heads');
+    this.auditKeys = db.collection('audit_keys');
     this.policy = new PolicyStore(db);
   }
   async ensureIndexes(): Promise<void> {
     await this.wallets.createIndex({ tenant: 1, createdAt: -1 });
     await this.audit.createIndex({ tenant: 1, walletId: 1, at: 1 });
-    await this.audit.createIndex({ tenant: 1, seq: -1 });
-    await this.audit.createIndex({ tenant: 1, key: 1 });
+    await this.audit.createIndex({ tenant: 1, seq: 1 });
     await this.policy.ensureIndexes();
   }
 }
