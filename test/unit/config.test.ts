@@ -23,7 +23,9 @@ describe('configuration', () => {
         dbPrefix: 'it',
       }),
     });
-    expect(c.temporal).toEqual({ address: '127.0.0.1:7', namespace: 'default' });
+    // the local stack registers the tenant search attribute; no payload key file: none
+    expect(c.temporal).toEqual({ address: '127.0.0.1:7', namespace: 'default', tenantAttribute: true });
+    expect(c.payloadKey).toBeUndefined();
     expect(c.mongoUri).toBe('mongodb://x:1/');
     expect(c.parties).toEqual(['p1', 'p2']);
     expect(c.partyDb('p2')).toEqual({ uri: 'mongodb://x:1/', name: 'it_party_p2' });
@@ -39,10 +41,26 @@ describe('configuration', () => {
       CONCLAVE_PARTY_P2_MONGODB_URI: 'mongodb://party-two:27017/',
       CONCLAVE_PARTY_EU_WEST_1_MONGODB_URI: 'mongodb://eu:27017/',
     });
-    expect(c.temporal).toEqual({ address: 'temporal.prod:7233', namespace: 'custody' });
+    expect(c.temporal).toEqual({
+      address: 'temporal.prod:7233',
+      namespace: 'custody',
+      tenantAttribute: false,
+    });
     expect(c.partyDb('p1').uri).toBe('mongodb://shared:27017/');
     expect(c.partyDb('p2').uri).toBe('mongodb://party-two:27017/');
     expect(c.partyDb('eu-west-1')).toEqual({ uri: 'mongodb://eu:27017/', name: 'conclave_party_eu_west_1' });
+  });
+
+  it('takes the payload key and the tenant search attribute from the environment on a cluster', () => {
+    const env = { CONCLAVE_HOME: home(), TEMPORAL_ADDRESS: 'a:1', MONGODB_URI: 'm' };
+    const c = loadConfig({
+      ...env,
+      CONCLAVE_PAYLOAD_KEY: 'ab'.repeat(32),
+      CONCLAVE_TENANT_SEARCH_ATTRIBUTE: '1',
+    });
+    expect(c.temporal.tenantAttribute).toBe(true);
+    expect(c.payloadKey).toEqual(new Uint8Array(32).fill(0xab));
+    expect(() => loadConfig({ ...env, CONCLAVE_PAYLOAD_KEY: 'ab'.repeat(16) })).toThrow(/32 bytes/);
   });
 
   it('says how to get servers when there are none', () => {
