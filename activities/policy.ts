@@ -23,7 +23,7 @@ import {
   type TransactionDescription,
   type VelocityEntry,
   parseTenantPolicyConfig,
-  validateRuleSet,
+  parseRuleSet,
   type RuleSet,
   type RuleSpec,
   type TenantPolicyConfig,
@@ -99,15 +99,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
         ruleSet = old.ruleSet;
         config = old.config;
       } else {
-        const checked = validateRuleSet(req.text ?? '');
-        if (!checked.ok) {
-          const first = checked.errors[0]!;
-          throw new ConclaveError(
-            'BAD_INPUT',
-            `rule set is invalid (${checked.errors.length} errors), first at line ${first.line}, column ${first.column}: ${first.message}`,
-          );
-        }
-        ruleSet = checked.ruleSet;
+        ruleSet = parseRuleSet(req.text ?? '');
         config = parseTenantPolicyConfig(req.config ?? {});
       }
       if (req.signature) checkPublicationSignature(req.tenant, ruleSet, config, req.signature);
@@ -234,14 +226,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
      */
     async backtestRules(req: BacktestRequest): Promise<BacktestResult> {
       assertId('tenant', req.tenant);
-      const checked = validateRuleSet(req.text);
-      if (!checked.ok) {
-        const first = checked.errors[0]!;
-        throw new ConclaveError(
-          'BAD_INPUT',
-          `rule set is invalid, first error at line ${first.line}, column ${first.column}: ${first.message}`,
-        );
-      }
+      const draft = parseRuleSet(req.text);
       const since = new Date(req.since ?? 0);
       if (Number.isNaN(since.getTime()))
         throw new ConclaveError('BAD_INPUT', `--since must be a date, got "${req.since}"`);
@@ -266,7 +251,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
         const before = r.detail?.policy;
         if (typeof recorded !== 'string' || typeof before !== 'string') continue;
         const tx = JSON.parse(recorded) as Transaction;
-        const after = await evaluatePolicy(checked.ruleSet, config, tx);
+        const after = await evaluatePolicy(draft, config, tx);
         result.evaluated += 1;
         if (after.outcome !== before) {
           result.changed.push({

@@ -11,6 +11,7 @@ import {
   ConclaveClient,
   loadActorKey,
   type AuditExport,
+  type SignOptions,
   type TransactionState,
 } from '../client/index.js';
 import { verifyAuditChain } from '../audit/chain.js';
@@ -149,6 +150,21 @@ function partyAdminEnv(partyId: string): Env {
   const name = partyKekEnvName(partyId);
   if (!env[name] && readStackState(env)) env[name] = devPartyKek(env, partyId);
   return env;
+}
+
+/** What `conclave sign` asks for, from its options. */
+function signOptions(v: Record<string, string | boolean | string[] | undefined>): SignOptions {
+  const text = (k: string) => v[k] as string | undefined;
+  return {
+    walletId: required('wallet', text('wallet')),
+    message: required('message', text('message')),
+    tenant: text('tenant'),
+    signers: list(text('signers')),
+    requestId: text('request-id'),
+    path: text('path'),
+    merkleRoot: text('merkle-root'),
+    ...(v.tx ? { tx: readJsonFile(text('tx')!, 'transaction') as TransactionDescription } : {}),
+  };
 }
 
 function intOption(name: string, value: string | undefined): number {
@@ -308,18 +324,7 @@ async function run(command: string[], v: Values): Promise<void> {
     return;
   }
   if (cmd === 'sign' && v.detach) {
-    const requestId = await withClient((c) =>
-      c.startSign({
-        walletId: required('wallet', v.wallet),
-        message: required('message', v.message),
-        tenant: v.tenant,
-        signers: list(v.signers),
-        requestId: v['request-id'],
-        path: v.path,
-        merkleRoot: v['merkle-root'],
-        ...(v.tx ? { tx: readJsonFile(v.tx, 'transaction') as TransactionDescription } : {}),
-      }),
-    );
+    const requestId = await withClient((c) => c.startSign(signOptions(v)));
     print(json, { requestId }, [`request ${requestId} started: conclave tx show ${requestId}`]);
     return;
   }
@@ -379,18 +384,7 @@ async function run(command: string[], v: Values): Promise<void> {
     return;
   }
   if (cmd === 'sign') {
-    const r = await withClient((c) =>
-      c.sign({
-        walletId: required('wallet', v.wallet),
-        message: required('message', v.message),
-        tenant: v.tenant,
-        signers: list(v.signers),
-        requestId: v['request-id'],
-        path: v.path,
-        merkleRoot: v['merkle-root'],
-        ...(v.tx ? { tx: readJsonFile(v.tx, 'transaction') as TransactionDescription } : {}),
-      }),
-    );
+    const r = await withClient((c) => c.sign(signOptions(v)));
     print(
       json,
       {

@@ -59,7 +59,7 @@ import {
   signPublication,
   signRequest,
   signStatement,
-  validateRuleSet,
+  parseRuleSet,
   type ActorSecret,
   type PublicationSignature,
   type RuleSet,
@@ -522,15 +522,7 @@ export class ConclaveClient {
           [tenant, source.rollbackTo],
         ));
       } else {
-        const checked = validateRuleSet(source.text);
-        if (!checked.ok) {
-          const first = checked.errors[0]!;
-          throw new ConclaveError(
-            'BAD_INPUT',
-            `rule set is invalid (${checked.errors.length} errors), first at line ${first.line}, column ${first.column}: ${first.message}`,
-          );
-        }
-        ruleSet = checked.ruleSet;
+        ruleSet = parseRuleSet(source.text);
         config = parseTenantPolicyConfig(source.config ?? {});
       }
       const { version: _v, ...rules } = ruleSet;

@@ -277,6 +277,17 @@ export function validateRuleSet(
   return checkRuleSetJson(json, vocabulary(plugins));
 }
 
+/** A rule set's JSON text, checked: the rule set, or BAD_INPUT naming the first error's line and column. */
+export function parseRuleSet(json: string, plugins: readonly PolicyPlugin[] = defaultPlugins): RuleSet {
+  const checked = validateRuleSet(json, plugins);
+  if (checked.ok) return checked.ruleSet;
+  const first = checked.errors[0]!;
+  throw new ConclaveError(
+    'BAD_INPUT',
+    `rule set is invalid (${checked.errors.length} errors), first at line ${first.line}, column ${first.column}: ${first.message}`,
+  );
+}
+
 /** Every fact and operator a rule may use, sorted (for the CLI). */
 export function policyVocabulary(plugins: readonly PolicyPlugin[] = defaultPlugins): {
   facts: string[];

@@ -10,7 +10,7 @@ export {
   parseDecimal,
 } from './decimal.js';
 export type { Decimal } from './decimal.js';
-export { evaluatePolicy, policyVocabulary, validateRuleSet } from './engine.js';
+export { evaluatePolicy, parseRuleSet, policyVocabulary, validateRuleSet } from './engine.js';
 export type { EvaluateOptions } from './engine.js';
 export { builtinOperators } from './vocabulary.js';
 export { parseInstant, transactionFacts, validateTransaction } from './transaction.js';
