@@ -193,17 +193,7 @@ export interface SignedRequest {
  * The statement for a sign request, in the one form client and coordinator both build: canonical
  * path, lower-case hex, and only the transaction's known fields.
  */
-export function signStatement(f: {
-  tenant: string;
-  walletId: string;
-  message: string;
-  path: string;
-  merkleRoot?: string;
-  tx: TransactionDescription;
-  requestId: string;
-  initiator: string;
-  createdAt: string;
-}): SignStatement {
+export function signStatement(f: SignStatement): SignStatement {
   const { chain, asset, amount, destination, memo, metadata } = f.tx;
   const tx: TransactionDescription = { chain, asset, amount, destination };
   if (memo !== undefined) tx.memo = memo;

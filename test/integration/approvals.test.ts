@@ -137,11 +137,9 @@ const awaiting = async (tenant: string, requestId: string): Promise<State> => {
   return state!;
 };
 
-/** A tenant with a wallet on p1..p3, rules signed by risk-lead, and p1..p3 trusting risk-lead. */
-async function gatedTenant(name: string, extra: object = {}) {
-  const tenant = `${name}-${run}`;
-  const w = await initiator.createWallet({ tenant, threshold: 2, parties: 3 });
-  for (const p of ['p1', 'p2', 'p3']) {
+/** Each party's operator trusts risk-lead as the tenant's rule publisher (through the CLI). */
+async function trustRiskLead(tenant: string, parties: string[]) {
+  for (const p of parties) {
     const r = await conclave([
       'party',
       'trust',
@@ -154,6 +152,13 @@ async function gatedTenant(name: string, extra: object = {}) {
     ]);
     expect(r.code, r.stderr).toBe(0);
   }
+}
+
+/** A tenant with a wallet on p1..p3, rules signed by risk-lead, and p1..p3 trusting risk-lead. */
+async function gatedTenant(name: string, extra: object = {}) {
+  const tenant = `${name}-${run}`;
+  const w = await initiator.createWallet({ tenant, threshold: 2, parties: 3 });
+  await trustRiskLead(tenant, ['p1', 'p2', 'p3']);
   const v = await publisher.publishRules(
     { text: rulesText([denyRule, largeRule]), config: config(extra) },
     tenant,
@@ -360,17 +365,7 @@ describe('share lifecycle on a gated tenant', () => {
     // for this tenant ungated (CONCLAVE_REQUIRE_GATE=1 makes it refuse instead)
     const trusted = await partyStore('p3').then((s) => s.tenantTrust.countDocuments({ _id: tenant }));
     expect(trusted).toBe(0);
-    const again = await conclave([
-      'party',
-      'trust',
-      '--party',
-      'p3',
-      '--tenant',
-      tenant,
-      '--publisher',
-      `risk-lead=${keys['risk-lead']!.publicKey}`,
-    ]);
-    expect(again.code, again.stderr).toBe(0);
+    await trustRiskLead(tenant, ['p3']);
     const r = await initiator.recover(w.walletId, 'p3', { tenant, helpers: ['p1', 'p2'] });
     expect(r.proof.signers).toContain('p3');
     expect(
@@ -399,19 +394,7 @@ describe('a compromised coordinator', () => {
   it('cannot get a signature past the rules: every party checks request, rules and approvals itself', async () => {
     const tenant = `rogue-${run}`;
     const w = await initiator.createWallet({ tenant, threshold: 2, parties: 3 });
-    for (const p of ['p1', 'p2', 'p3']) {
-      const r = await conclave([
-        'party',
-        'trust',
-        '--party',
-        p,
-        '--tenant',
-        tenant,
-        '--publisher',
-        `risk-lead=${keys['risk-lead']!.publicKey}`,
-      ]);
-      expect(r.code, r.stderr).toBe(0);
-    }
+    await trustRiskLead(tenant, ['p1', 'p2', 'p3']);
     // v1: permissive (no limit); v2: the limit. Parties sign a small payment under v2 first.
     await publisher.publishRules({ text: rulesText([denyRule]), config: config() }, tenant);
     await publisher.publishRules({ text: rulesText([denyRule, largeRule]), config: config() }, tenant);
