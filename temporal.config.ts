@@ -31,6 +31,12 @@ export const coordinatorActivityTimeouts = {
 } as const;
 
 /** A ceremony that has not finished after this long fails instead of hanging forever. */
+/** One webhook delivery attempt: a 10 s HTTP timeout, DNS, and the attempt log. */
+export const webhookAttemptTimeouts = {
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '2 minutes',
+};
+
 export const ceremonyExecutionTimeout = '30 minutes';
 
 /** A sign request may wait for approvals (at most 30 days, the longest escalation expiry) first. */

@@ -35,6 +35,8 @@ import { withFailures } from './failures.js';
 import { appendAudit, chainEntryOf } from '../src/store/audit-log.js';
 import { coordinatorAuditKey } from '../src/config.js';
 import { policyActivities } from './policy.js';
+import { retryScheduleOf, webhookActivities } from './webhooks.js';
+import { eventOfAuditEntry } from '../src/webhooks/events.js';
 import type {
   AuditChainPage,
   AuditEntry,
@@ -50,6 +52,7 @@ import type {
   SignRequest,
   SignResult,
   ValidateContext,
+  WebhookDispatch,
   ValidateRequest,
   WalletInfo,
 } from './types.js';
@@ -193,8 +196,27 @@ export function createCoordinatorActivities(
     });
     return v && v.tenant === tenant ? v : null;
   };
+  const appendEntry = async (entry: Omit<AuditEntry, 'at'>) => {
+    const store = await getStore();
+    await appendAudit(
+      store,
+      {
+        ...entry,
+        // named by whoever started the workflow: kept printable and short
+        requestedBy: printableActor(entry.requestedBy),
+        key: `${entry.ceremonyId}|${entry.outcome}`,
+      },
+      auditKey()?.secret,
+    );
+  };
+  const webhooks = webhookActivities(getStore, {
+    coordinatorSeed: () => auditKey()?.secret,
+    audit: appendEntry,
+    retrySchedule: () => retryScheduleOf(process.env),
+  });
   return withFailures({
     ...policyActivities(getStore),
+    ...webhooks,
     async validateKeygen(req: KeygenRequest): Promise<void> {
       validateKeygenRequest(req);
       const store = await getStore();
@@ -561,19 +583,14 @@ export function createCoordinatorActivities(
       };
     },
 
-    /** Appends how a ceremony ended to the tenant's audit chain; a retry of the same record is a no-op. */
-    async recordAudit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
-      const store = await getStore();
-      await appendAudit(
-        store,
-        {
-          ...entry,
-          // named by whoever started the workflow: kept printable and short
-          requestedBy: printableActor(entry.requestedBy),
-          key: `${entry.ceremonyId}|${entry.outcome}`,
-        },
-        auditKey()?.secret,
-      );
+    /**
+     * Appends how a ceremony ended to the tenant's audit chain (a retry of the same record is a
+     * no-op), and records the webhook event it raises: returns the deliveries to start.
+     */
+    async recordAudit(entry: Omit<AuditEntry, 'at'>): Promise<WebhookDispatch[]> {
+      await appendEntry(entry);
+      const event = eventOfAuditEntry(entry);
+      return event ? webhooks.recordEvents(entry.tenant, [event]) : [];
     },
 
     /**

@@ -8,3 +8,5 @@ export type {
 } from './client/index.js';
 export { ConclaveError, CulpritError } from './errors.js';
 export type { ErrorCode } from './errors.js';
+export { verifyWebhook, WebhookVerificationError } from './webhooks/signature.js';
+export { webhookEventTypes, type WebhookBody, type WebhookEventType } from './webhooks/events.js';

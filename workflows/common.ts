@@ -4,14 +4,17 @@ import {
   ApplicationFailure,
   CancellationScope,
   ChildWorkflowFailure,
+  ParentClosePolicy,
   proxyActivities,
+  startChild,
   proxyLocalActivities,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { CoordinatorActivities } from '../activities/coordinator.js';
 import type { PartyActivities } from '../activities/party/index.js';
-import type { AuditRecord, FailureDetails } from '../activities/types.js';
+import type { AuditRecord, FailureDetails, WebhookDispatch } from '../activities/types.js';
+import type { RaisedEvent } from '../src/webhooks/events.js';
 import { coordinatorActivityTimeouts, partyRoundTimeouts, partyTaskQueue } from '../temporal.config.js';
 
 /**
@@ -100,7 +103,7 @@ export async function audit(
   err?: unknown,
 ): Promise<void> {
   const failure = err === undefined ? undefined : failureDetails(err);
-  await evenIfCancelled(() =>
+  const dispatches = await evenIfCancelled(() =>
     coordinator
       .recordAudit({
         ...record,
@@ -116,6 +119,33 @@ export async function audit(
             }
           : {}),
       })
-      .catch(() => undefined),
+      .catch((): WebhookDispatch[] => []),
+  );
+  await startDeliveries(dispatches);
+}
+
+/** Records events this workflow raises mid-way (a transaction escalated, approved…) and sends them. */
+export async function raiseEvents(tenant: string, events: RaisedEvent[]): Promise<void> {
+  const dispatches = await evenIfCancelled(() =>
+    coordinator.recordEvents(tenant, events).catch((): WebhookDispatch[] => []),
+  );
+  await startDeliveries(dispatches);
+}
+
+/**
+ * Starts each delivery as a workflow of its own that outlives this one (ABANDON): its retries
+ * take hours. The workflow id is the delivery's, so it starts once. Never fails the ceremony.
+ */
+export async function startDeliveries(dispatches: WebhookDispatch[]): Promise<void> {
+  await evenIfCancelled(() =>
+    Promise.allSettled(
+      dispatches.map((d) =>
+        startChild('webhookDeliveryWorkflow', {
+          workflowId: `webhook-${d.tenant}-${d.deliveryId}`,
+          args: [d],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        }),
+      ),
+    ),
   );
 }

@@ -11,3 +11,4 @@ export {
   ruleSetWorkflow,
   rulesHistoryWorkflow,
 } from './rules.js';
+export { replayWebhooksWorkflow, webhookAdminWorkflow, webhookDeliveryWorkflow } from './webhooks.js';

@@ -6,7 +6,7 @@ import type {
   RuleSetVersion,
 } from '../activities/types.js';
 import { workflowInfo } from '@temporalio/workflow';
-import { abortWith, coordinator, evenIfCancelled } from './common.js';
+import { abortWith, coordinator, evenIfCancelled, startDeliveries } from './common.js';
 
 export async function publishRulesWorkflow(req: PublishRulesRequest): Promise<RuleSetVersion> {
   let v: RuleSetVersion;
@@ -17,7 +17,7 @@ export async function publishRulesWorkflow(req: PublishRulesRequest): Promise<Ru
   }
   // a publication is a tenant's action like a ceremony: in the audit chain (its own step, so a
   // retry of the append never publishes twice)
-  await evenIfCancelled(() =>
+  const dispatches = await evenIfCancelled(() =>
     coordinator
       .recordAudit({
         tenant: v.tenant,
@@ -36,8 +36,9 @@ export async function publishRulesWorkflow(req: PublishRulesRequest): Promise<Ru
           ...(v.rollbackOf !== undefined ? { rollbackOf: v.rollbackOf } : {}),
         },
       })
-      .catch(() => undefined),
+      .catch(() => []),
   );
+  await startDeliveries(dispatches);
   return v;
 }
 

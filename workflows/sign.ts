@@ -35,7 +35,9 @@ import {
   onEach,
   party,
   partyBrief,
+  raiseEvents,
 } from './common.js';
+import type { RaisedEvent } from '../src/webhooks/events.js';
 
 /** An approval or rejection of an escalated request, signed by a registered approver. */
 export const submitApprovalUpdate = defineUpdate<TransactionState, [SignedApproval]>('submitApproval');
@@ -106,6 +108,7 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
   try {
     // The tenant's rules first: a blocked request never reaches a party.
     judged = await coordinator.evaluateSignPolicy(req, requestId);
+    if (!req.dryRun) await raiseEvents(req.tenant, judgedEvents(req, ceremonyId, requestId, judged));
     if (judged) {
       const j = judged;
       Object.assign(tx, {
@@ -170,6 +173,20 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
       tx.state = 'rejected';
       throw refusal('APPROVAL_REJECTED', `${rejectedBy} rejected the request`);
     }
+    if (settled) {
+      await raiseEvents(req.tenant, [
+        {
+          type: 'transaction.approved',
+          source: ceremonyId,
+          data: {
+            requestId,
+            walletId: req.walletId,
+            rulesVersion: j.decision.rulesVersion,
+            approvals: tx.approvals.map((a) => `${a.approver} (${a.role})`),
+          },
+        },
+      ]);
+    }
     if (!settled) {
       tx.state = 'expired';
       const given = tx.approvals.map((a) => `${a.approver} (${a.role})`).join(', ') || 'none';
@@ -183,6 +200,53 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
       );
     }
   }
+}
+
+/** What judging a request raises: it was created, and (with rules) blocked or escalated. */
+function judgedEvents(
+  req: SignRequest,
+  source: string,
+  requestId: string,
+  j: SignJudgement | null,
+): RaisedEvent[] {
+  const base = { requestId, walletId: req.walletId };
+  const created: RaisedEvent = {
+    type: 'transaction.created',
+    source,
+    data: {
+      ...base,
+      message: req.message,
+      ...(req.path ? { path: req.path } : {}),
+      ...(j
+        ? { transaction: j.transaction, policy: j.decision.outcome, rulesVersion: j.decision.rulesVersion }
+        : {}),
+    },
+  };
+  if (j?.decision.outcome !== 'escalate') return [created];
+  const d = j.decision;
+  const reasons = d.fired.filter((f) => f.action === 'escalate').map((f) => `${f.rule}: ${f.reason}`);
+  const expiresAt = new Date(Date.now() + j.publication.config.escalationExpiresAfter * 1000).toISOString();
+  return [
+    created,
+    {
+      type: 'transaction.escalated',
+      source,
+      data: { ...base, rulesVersion: d.rulesVersion, reasons, required: d.approvals, expiresAt },
+    },
+    {
+      type: 'approval.requested',
+      source,
+      data: {
+        ...base,
+        rulesVersion: d.rulesVersion,
+        required: d.approvals,
+        approvers: j.publication.config.approvers
+          .filter((a) => (a.roles ?? []).some((r) => (d.approvals[r] ?? 0) > 0))
+          .map((a) => a.id),
+        expiresAt,
+      },
+    },
+  ];
 }
 
 const notWaiting = (tx: TransactionState) =>
@@ -208,6 +272,7 @@ const signRecord = (
   ...(c ? { version: c.version } : {}),
   parties: c?.signers ?? [],
   detail: {
+    ...(req.dryRun ? { dryRun: req.dryRun.purpose } : {}),
     ...(c ? { message: c.message, path: c.path } : {}),
     ...(c?.merkleRoot ? { merkleRoot: c.merkleRoot } : {}),
     ...(judged ? policyDetail(judged, tx) : {}),

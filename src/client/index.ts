@@ -44,7 +44,15 @@ import type {
   TransactionState,
   ValidateResult,
   WalletInfo,
+  WebhookAdminRequest,
+  WebhookAdminResult,
+  WebhookDeliveryView,
+  WebhookReplayRequest,
+  WebhookSecretInput,
+  WebhookSubscriptionView,
 } from '../../activities/types.js';
+import { sealWebhookSecret } from '../webhooks/secret-seal.js';
+import { generateWebhookSecret, generateWebhookSigningKey } from '../webhooks/signature.js';
 import { assertPartyId, loadConfig, type Env } from '../config.js';
 import { toHex } from '../crypto/encoding.js';
 import { formatPath, parsePath } from '../crypto/hd.js';
@@ -83,6 +91,8 @@ export type {
   TransactionState,
   ValidateResult,
   WalletInfo,
+  WebhookDeliveryView,
+  WebhookSubscriptionView,
 };
 
 export interface ReshareOptions {
@@ -575,6 +585,143 @@ export class ConclaveClient {
     return out;
   }
 
+  /**
+   * Creates a webhook subscription. The secret is made here and sealed to the coordinator; it is
+   * returned only now: `secret` (whsec_, HMAC `v1`) or, with `signing: 'ed25519'`, `publicKey`
+   * (whpk_, `v1a`), which is what receivers verify with.
+   */
+  async createWebhook(opts: {
+    tenant?: string;
+    /** Letters, digits, . _ -; a random `wh-…` id by default. */
+    id?: string;
+    url: string;
+    events: string[];
+    signing?: 'hmac' | 'ed25519';
+  }): Promise<WebhookCredentials> {
+    const tenant = assertId('tenant', opts.tenant ?? defaultTenant);
+    const subscriptionId = assertId('subscription id', opts.id ?? `wh-${randomUUID()}`);
+    const { input, credentials } = await this.newWebhookSecret(tenant, subscriptionId, opts.signing);
+    const r = await this.webhookAdmin({
+      action: 'create',
+      tenant,
+      subscriptionId,
+      url: opts.url,
+      events: opts.events,
+      secret: input,
+      requestedBy: this.actor,
+    });
+    return { subscription: r.subscription!, ...credentials };
+  }
+
+  /** A tenant's webhook subscriptions (never their secrets). */
+  async webhooks(tenant: string = defaultTenant): Promise<WebhookSubscriptionView[]> {
+    return (await this.webhookAdmin({ action: 'list', tenant })).subscriptions!;
+  }
+
+  /**
+   * Replaces a subscription's secret. Deliveries are signed with the old and the new one for
+   * `graceSeconds` (default a day), so receivers can switch without losing one.
+   */
+  async rotateWebhookSecret(
+    subscriptionId: string,
+    opts: { tenant?: string; graceSeconds?: number; signing?: 'hmac' | 'ed25519' } = {},
+  ): Promise<WebhookCredentials> {
+    const tenant = assertId('tenant', opts.tenant ?? defaultTenant);
+    assertId('subscription id', subscriptionId);
+    const { input, credentials } = await this.newWebhookSecret(tenant, subscriptionId, opts.signing);
+    const r = await this.webhookAdmin({
+      action: 'rotate',
+      tenant,
+      subscriptionId,
+      secret: input,
+      requestedBy: this.actor,
+      ...(opts.graceSeconds !== undefined ? { graceSeconds: opts.graceSeconds } : {}),
+    });
+    return { subscription: r.subscription!, ...credentials };
+  }
+
+  /** Stops (or resumes) deliveries to a subscription; pending retries stop at their next attempt. */
+  async setWebhookEnabled(
+    subscriptionId: string,
+    enabled: boolean,
+    tenant: string = defaultTenant,
+  ): Promise<WebhookSubscriptionView> {
+    const r = await this.webhookAdmin({
+      action: enabled ? 'enable' : 'disable',
+      tenant,
+      subscriptionId,
+      requestedBy: this.actor,
+    });
+    return r.subscription!;
+  }
+
+  /** The delivery log, newest first (200 at most): each delivery with every attempt. */
+  async webhookDeliveries(
+    filter: {
+      tenant?: string;
+      subscriptionId?: string;
+      eventId?: string;
+      status?: WebhookDeliveryView['status'];
+    } = {},
+  ): Promise<WebhookDeliveryView[]> {
+    const { tenant, ...rest } = filter;
+    return (await this.webhookAdmin({ action: 'deliveries', tenant: tenant ?? defaultTenant, ...rest }))
+      .deliveries!;
+  }
+
+  /** Delivers one event again, or every event between `from` and `to` (default now). */
+  async replayWebhooks(req: Omit<WebhookReplayRequest, 'requestedBy'>): Promise<{ deliveries: string[] }> {
+    assertId('tenant', req.tenant);
+    if (req.eventId === undefined && req.from === undefined) {
+      throw new ConclaveError('BAD_INPUT', 'replay needs an event id or a time range (from, to)');
+    }
+    return this.run('replayWebhooksWorkflow', `webhooks-replay:${req.tenant}:${randomUUID()}`, [
+      { ...req, requestedBy: this.actor },
+    ]);
+  }
+
+  private sealingKey?: Promise<string>;
+
+  private async newWebhookSecret(
+    tenant: string,
+    subscriptionId: string,
+    signing: 'hmac' | 'ed25519' = 'hmac',
+  ): Promise<{ input: WebhookSecretInput; credentials: { secret?: string; publicKey?: string } }> {
+    if (signing !== 'hmac' && signing !== 'ed25519') {
+      throw new ConclaveError('BAD_INPUT', 'signing must be hmac or ed25519');
+    }
+    this.sealingKey ??= this.webhookAdmin({ action: 'sealing-key' }).then((r) => r.sealingKey!);
+    const sealTo = await this.sealingKey.catch((err: unknown) => {
+      this.sealingKey = undefined;
+      throw err;
+    });
+    if (signing === 'hmac') {
+      const secret = generateWebhookSecret();
+      return {
+        input: { sealed: sealWebhookSecret(sealTo, secret, tenant, subscriptionId) },
+        credentials: { secret },
+      };
+    }
+    const key = generateWebhookSigningKey();
+    return {
+      input: {
+        sealed: sealWebhookSecret(sealTo, key.secretKey, tenant, subscriptionId),
+        publicKey: key.publicKey,
+      },
+      credentials: { publicKey: key.publicKey },
+    };
+  }
+
+  private webhookAdmin(req: WebhookAdminRequest): Promise<WebhookAdminResult> {
+    if (req.action !== 'sealing-key') assertId('tenant', req.tenant);
+    const tenant = req.action === 'sealing-key' ? '' : req.tenant;
+    return this.run<WebhookAdminResult>(
+      'webhookAdminWorkflow',
+      `webhooks:${tenant}:${req.action}:${randomUUID()}`,
+      [req],
+    );
+  }
+
   /** Every published version of the tenant's rule set, newest first. */
   async rulesHistory(tenant: string = defaultTenant): Promise<RuleSetVersion[]> {
     assertId('tenant', tenant);
@@ -672,6 +819,15 @@ export interface AuditExport {
   coordinatorKey?: string;
   entries: AuditChainEntry[];
   checkpoints: AuditCheckpoint[];
+}
+
+/** A new subscription's or rotation's credentials: shown once, never stored in the clear. */
+export interface WebhookCredentials {
+  subscription: WebhookSubscriptionView;
+  /** HMAC subscriptions: the whsec_ secret to give the receiver. */
+  secret?: string;
+  /** Ed25519 subscriptions: the whpk_ key receivers verify with. */
+  publicKey?: string;
 }
 
 export const signWorkflowId = (tenant: string, requestId: string) => `sign:${tenant}:${requestId}`;

@@ -18,6 +18,7 @@ export const defaultTenantPolicyConfig: TenantPolicyConfig = {
   initiators: [],
   approvers: [],
   escalationExpiresAfter: 86_400,
+  allowPrivateWebhookEndpoints: false,
 };
 
 const actorId = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
@@ -119,6 +120,9 @@ export function parseTenantPolicyConfig(value: unknown): TenantPolicyConfig {
       'BAD_INPUT',
       'policy config: escalationExpiresAfter must be a whole number of seconds, 1 to 2592000 (30 days)',
     );
+  }
+  if (typeof out.allowPrivateWebhookEndpoints !== 'boolean') {
+    throw new ConclaveError('BAD_INPUT', 'policy config: allowPrivateWebhookEndpoints must be true or false');
   }
   return out;
 }

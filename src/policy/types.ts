@@ -114,6 +114,11 @@ export interface TenantPolicyConfig {
   approvers: ActorKey[];
   /** Seconds an escalated request waits for its approvals before it is rejected (default 86400). */
   escalationExpiresAfter: number;
+  /**
+   * Lets this tenant's webhooks go to loopback, private and link-local addresses, and over plain
+   * http (self-hosted receivers inside the tenant's own network). Default false.
+   */
+  allowPrivateWebhookEndpoints?: boolean;
 }
 
 /** A person or system with an Ed25519 key: an initiator or an approver of a tenant. */

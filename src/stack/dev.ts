@@ -119,6 +119,8 @@ export function workerEnv(env: Env, state: Pick<StackState, 'parties' | 'dbPrefi
     out.CONCLAVE_RECOVERY_PUBLIC_KEY = env.CONCLAVE_RECOVERY_PUBLIC_KEY ?? devRecoveryKey(env).publicKey;
   } else {
     out.CONCLAVE_COORDINATOR_KEY = env.CONCLAVE_COORDINATOR_KEY ?? devCoordinatorKeyFile(env);
+    if (env.CONCLAVE_WEBHOOK_RETRY_SCHEDULE)
+      out.CONCLAVE_WEBHOOK_RETRY_SCHEDULE = env.CONCLAVE_WEBHOOK_RETRY_SCHEDULE;
   }
   return out;
 }

@@ -5,6 +5,7 @@ import type { AuditEntry } from '../../activities/types.js';
 import type { PeerEntry } from './party-store.js';
 import type { AuditCheckpointDoc, AuditHeadDoc, AuditKeyDoc } from './audit-log.js';
 import { PolicyStore } from './policy-store.js';
+import { WebhookStore } from './webhook-store.js';
 
 export interface WalletDoc {
   _id: string;
@@ -64,6 +65,8 @@ export class CoordinatorStore {
   readonly auditKeys: Collection<AuditKeyDoc>;
   /** Per-tenant rule sets and their versions. */
   readonly policy: PolicyStore;
+  /** Webhook subscriptions, events, deliveries and attempts. */
+  readonly webhooks: WebhookStore;
   constructor(db: Db) {
     this.wallets = db.collection('wallets');
     this.walletVersions = db.collection('wallet_versions');
@@ -72,11 +75,13 @@ export class CoordinatorStore {
     this.auditHeads = db.collection('audit_heads');
     this.auditKeys = db.collection('audit_keys');
     this.policy = new PolicyStore(db);
+    this.webhooks = new WebhookStore(db);
   }
   async ensureIndexes(): Promise<void> {
     await this.wallets.createIndex({ tenant: 1, createdAt: -1 });
     await this.audit.createIndex({ tenant: 1, walletId: 1, at: 1 });
     await this.audit.createIndex({ tenant: 1, seq: 1 });
     await this.policy.ensureIndexes();
+    await this.webhooks.ensureIndexes();
   }
 }

@@ -17,7 +17,8 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const home = mkdtempSync(join(tmpdir(), 'conclave-it-'));
-  const env = { ...process.env, CONCLAVE_HOME: home };
+  // webhook retries in seconds, not hours: the tests watch a delivery fail, retry and die
+  const env = { ...process.env, CONCLAVE_HOME: home, CONCLAVE_WEBHOOK_RETRY_SCHEDULE: '1,2,2,3,4' };
   const started = Date.now();
   await devUp({
     env,
