@@ -58,8 +58,13 @@ const replayLimit = 1000;
 export function retryScheduleOf(env: Record<string, string | undefined>): number[] {
   const text = env.CONCLAVE_WEBHOOK_RETRY_SCHEDULE;
   if (!text) return defaultRetrySchedule;
-  const steps = text.split(',').map((s) => Number(s.trim()));
-  if (steps.length > 30 || steps.some((s) => !Number.isFinite(s) || s < 0 || s > 86_400)) {
+  const parts = text.split(',').map((s) => s.trim());
+  const steps = parts.map(Number);
+  if (
+    parts.length > 30 ||
+    parts.some((p) => p === '') ||
+    steps.some((s) => !Number.isFinite(s) || s < 0 || s > 86_400)
+  ) {
     throw new ConclaveError(
       'CONFIG',
       'CONCLAVE_WEBHOOK_RETRY_SCHEDULE must be at most 30 comma-separated seconds, each 0 to 86400',
@@ -598,11 +603,19 @@ async function postOnce(
 
 const printable = (s: string) => s.slice(0, responseExcerptChars).replace(/[^\x20-\x7e]/g, ' ');
 
-/** `Retry-After` as seconds: delta seconds or an HTTP date; nonsense is ignored. */
+/**
+ * `Retry-After` as seconds (RFC 9110 §10.2.3): delay seconds, or an HTTP-date (IMF-fixdate, or the
+ * obsolete RFC 850 and asctime forms, all naming a weekday). Anything else is ignored.
+ */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined;
-  if (/^\d{1,9}$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) {
+    const seconds = Number(text);
+    return seconds <= 999_999_999 ? seconds : undefined;
+  }
+  if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /.test(text)) return undefined;
+  const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - now) / 1000));
 }

@@ -18,6 +18,7 @@ import { measureEmptyCeremony, type EmptyCeremonyResult } from './empty-ceremony
 import { measureFloor, type FloorResult } from './floor.js';
 import { fetchTimelines, summarizeTimelines, type RoundBreakdown } from './history.js';
 import { now, summarize, type Summary } from './stats.js';
+import { measureAuditAppends, measureWebhookLatency } from './webhooks.js';
 
 export const benchTenant = 'bench';
 
@@ -38,6 +39,10 @@ export interface BenchSizes {
   lifecycle: number;
   /** In-process evaluations per rule set size. */
   policy: number;
+  /** Signatures whose webhook is timed from event to receipt. */
+  webhooks: number;
+  /** Audit appends per writer, at each concurrency. */
+  auditPerWriter: number;
 }
 
 export const fullSizes: BenchSizes = {
@@ -53,6 +58,8 @@ export const fullSizes: BenchSizes = {
   historySample: 10,
   lifecycle: 10,
   policy: 200,
+  webhooks: 30,
+  auditPerWriter: 20,
 };
 
 export const quickSizes: BenchSizes = {
@@ -68,6 +75,8 @@ export const quickSizes: BenchSizes = {
   historySample: 3,
   lifecycle: 2,
   policy: 20,
+  webhooks: 5,
+  auditPerWriter: 5,
 };
 
 export type Log = (line: string) => void;
@@ -234,7 +243,8 @@ export async function measureThroughput(
 
 export interface Row {
   name: string;
-  kind: 'keygen' | 'sign' | 'throughput' | 'floor' | 'baseline' | 'lifecycle' | 'policy';
+  kind:
+    'keygen' | 'sign' | 'throughput' | 'floor' | 'baseline' | 'lifecycle' | 'policy' | 'webhooks' | 'audit';
   n: number;
   p50: number;
   p95: number;
@@ -532,6 +542,46 @@ export async function runBench(
       }
     } else {
       skipped.push('rotation and reshare: the stack has fewer than 5 parties');
+    }
+
+    {
+      log(`webhook delivery: ${sizes.webhooks} signatures, event to receipt`);
+      const wh = await measureWebhookLatency(client, { runId, samples: sizes.webhooks, warmup: 2 });
+      for (const [name, x] of [
+        ['webhook POST, direct from this process (base)', wh.directPost],
+        ['webhook delivery, event to receipt', wh.delivery],
+      ] as const) {
+        rows.push({
+          name,
+          kind: 'webhooks',
+          n: x.n,
+          p50: x.p50,
+          p95: x.p95,
+          p99: x.p99,
+          mean: x.mean,
+          floorP50: wh.directPost.p50,
+          ratio: x.p50 / wh.directPost.p50,
+        });
+      }
+      log(`audit appends: ${sizes.auditPerWriter} per writer, 1, 8 and 32 writers`);
+      for (const a of await measureAuditAppends(env, {
+        runId,
+        perWriter: sizes.auditPerWriter,
+        writers: [1, 8, 32],
+      })) {
+        rows.push({
+          name: `audit appends x${a.writers} writers (plain inserts ${a.insertsPerSecond.toFixed(0)}/s)`,
+          kind: 'audit',
+          n: a.appends,
+          p50: NaN,
+          p95: NaN,
+          p99: NaN,
+          mean: NaN,
+          perSecond: a.perSecond,
+          inFlight: a.writers,
+          ratio: a.perSecond / a.insertsPerSecond,
+        });
+      }
     }
 
     const throughput: ThroughputResult[] = [];

@@ -68,7 +68,7 @@ function table(header: string[], rows: string[][], alignLeft = 1): string {
 
 export function formatRows(rows: Row[]): string {
   return table(
-    ['measurement', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'floor p50', 'ratio', 'sig/s', 'errors'],
+    ['measurement', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'floor p50', 'ratio', 'per s', 'errors'],
     rows.map((r) => [
       r.name,
       String(r.n),

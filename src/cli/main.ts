@@ -9,10 +9,14 @@ import type { TransactionDescription } from '../../activities/types.js';
 import {
   auditExportFormat,
   ConclaveClient,
+  defaultTenant,
   loadActorKey,
   type AuditExport,
   type SignOptions,
   type TransactionState,
+  type WebhookCredentials,
+  type WebhookDeliveryView,
+  type WebhookSubscriptionView,
 } from '../client/index.js';
 import { verifyAuditChain } from '../audit/chain.js';
 import { ConclaveError, CulpritError } from '../errors.js';
@@ -86,6 +90,16 @@ const usage = `usage:
                  re-compute the tenant's hash-chained log, check its signed checkpoints, name the first broken entry
   conclave audit export --out FILE [--tenant ID]   the whole chain, verifiable offline with audit verify --file
   conclave wallet --wallet ID [--tenant ID]
+  conclave webhooks create --url URL --events TYPE,TYPE|'*' [--id ID] [--signing hmac|ed25519] [--tenant ID]
+                 subscribe an endpoint; prints its secret (whsec_) or, with ed25519, the whpk_ key to verify with
+  conclave webhooks list [--tenant ID]          subscriptions, their status and when their secrets expire
+  conclave webhooks rotate --id ID [--grace SECONDS] [--signing hmac|ed25519] [--tenant ID]
+                 a new secret; the old one keeps signing for the grace (default 86400)
+  conclave webhooks disable|enable --id ID [--tenant ID]
+  conclave webhooks deliveries [--id ID] [--event EVT] [--status pending|delivered|dead|disabled] [--tenant ID]
+                 the delivery log: every attempt's status, latency and response
+  conclave webhooks replay --event EVT | --since DATE [--until DATE]  [--id ID] [--tenant ID]
+                 deliver one event, or every event in a time range, again
 options: --json prints one JSON object`;
 
 const options = {
@@ -126,6 +140,13 @@ const options = {
   publisher: { type: 'string', multiple: true },
   detach: { type: 'boolean' },
   'coordinator-key': { type: 'string' },
+  url: { type: 'string' },
+  events: { type: 'string' },
+  signing: { type: 'string' },
+  grace: { type: 'string' },
+  event: { type: 'string' },
+  status: { type: 'string' },
+  until: { type: 'string' },
 } as const;
 
 class UsageError extends Error {}
@@ -674,6 +695,10 @@ async function run(command: string[], v: Values): Promise<void> {
     );
     return;
   }
+  if (cmd === 'webhooks') {
+    await webhooks(sub, v, json);
+    return;
+  }
   if (cmd === 'audit' && sub === 'export') {
     const out = required('out', v.out);
     const chain = await withClient((c) => c.auditChain(v.tenant));
@@ -759,6 +784,104 @@ async function run(command: string[], v: Values): Promise<void> {
     return;
   }
   throw new UsageError(command.length ? `unknown command "${command.join(' ')}"` : 'no command given');
+}
+
+const signingOption = (v: string | undefined): 'hmac' | 'ed25519' | undefined => {
+  if (v === undefined || v === 'hmac' || v === 'ed25519') return v;
+  throw new UsageError('--signing must be hmac or ed25519');
+};
+
+const subscriptionLine = (s: WebhookSubscriptionView) =>
+  `${s.subscriptionId.padEnd(24)} ${s.status.padEnd(8)} ${s.signing.padEnd(7)} ${s.url} [${s.events.join(', ')}]${
+    s.disabledReason ? ` (${s.disabledReason})` : ''
+  }${s.secrets.some((x) => x.expiresAt) ? ` (a replaced secret signs until ${s.secrets.find((x) => x.expiresAt)!.expiresAt})` : ''}`;
+
+async function webhooks(sub: string | undefined, v: Values, json: boolean): Promise<void> {
+  const tenant = v.tenant;
+  const shown = (r: WebhookCredentials) => [
+    subscriptionLine(r.subscription),
+    r.secret
+      ? `secret     ${r.secret}   (shown once: give it to the receiver)`
+      : `public key ${r.publicKey}   (receivers verify v1a signatures with it)`,
+  ];
+  switch (sub) {
+    case 'create': {
+      const r = await withClient((c) =>
+        c.createWebhook({
+          url: required('url', v.url),
+          events: list(required('events', v.events))!,
+          ...(v.id ? { id: v.id } : {}),
+          ...(tenant ? { tenant } : {}),
+          ...(v.signing ? { signing: signingOption(v.signing) } : {}),
+        }),
+      );
+      return print(json, { ...r }, shown(r));
+    }
+    case 'rotate': {
+      const id = required('id', v.id);
+      const r = await withClient((c) =>
+        c.rotateWebhookSecret(id, {
+          ...(tenant ? { tenant } : {}),
+          ...(v.grace !== undefined ? { graceSeconds: intOption('grace', v.grace) } : {}),
+          ...(v.signing ? { signing: signingOption(v.signing) } : {}),
+        }),
+      );
+      return print(json, { ...r }, shown(r));
+    }
+    case 'list': {
+      const subs = await withClient((c) => c.webhooks(tenant));
+      return print(
+        json,
+        { subscriptions: subs },
+        subs.length ? subs.map(subscriptionLine) : ['no subscriptions'],
+      );
+    }
+    case 'disable':
+    case 'enable': {
+      const id = required('id', v.id);
+      const s = await withClient((c) => c.setWebhookEnabled(id, sub === 'enable', tenant));
+      return print(json, { subscription: s }, [subscriptionLine(s)]);
+    }
+    case 'deliveries': {
+      const status = v.status as WebhookDeliveryView['status'] | undefined;
+      const ds = await withClient((c) =>
+        c.webhookDeliveries({
+          ...(tenant ? { tenant } : {}),
+          ...(v.id ? { subscriptionId: v.id } : {}),
+          ...(v.event ? { eventId: v.event } : {}),
+          ...(status ? { status } : {}),
+        }),
+      );
+      return print(
+        json,
+        { deliveries: ds },
+        ds.length
+          ? ds.flatMap((d) => [
+              `${d.deliveryId} ${d.eventType} -> ${d.subscriptionId}: ${d.status}${d.replayOf ? ` (replay of ${d.replayOf})` : ''}`,
+              ...d.attempts.map(
+                (a) =>
+                  `  #${a.attempt} ${a.at} ${a.status ?? '---'} ${a.latencyMs} ms${a.error ? ` ${a.error}` : ''}${a.response ? ` "${a.response.slice(0, 80)}"` : ''}`,
+              ),
+            ])
+          : ['no deliveries'],
+      );
+    }
+    case 'replay': {
+      if (!v.event && !v.since) throw new UsageError('webhooks replay needs --event EVT or --since DATE');
+      const r = await withClient((c) =>
+        c.replayWebhooks({
+          tenant: tenant ?? defaultTenant,
+          ...(v.event ? { eventId: v.event } : {}),
+          ...(v.since ? { from: v.since } : {}),
+          ...(v.until ? { to: v.until } : {}),
+          ...(v.id ? { subscriptionId: v.id } : {}),
+        }),
+      );
+      return print(json, r, [`${r.deliveries.length} deliveries started`, ...r.deliveries]);
+    }
+    default:
+      throw new UsageError('webhooks: create, list, rotate, disable, enable, deliveries or replay');
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/config.js';
 import { ConclaveError } from '../../src/errors.js';
 import { verifyWebhook, type WebhookBody } from '../../src/index.js';
 import { closeAllDbs } from '../../src/store/mongo.js';
-import { message32, stackEnv, waitFor } from './helpers.js';
+import { conclave, json, message32, stackEnv, waitFor } from './helpers.js';
 
 interface Received {
   path: string;
@@ -459,6 +459,86 @@ describe('webhook subscriptions', () => {
     }
     expect(seen).toBeGreaterThan(10);
     expect(edKey.publicKey).toMatch(/^whpk_/);
+  });
+
+  it('is managed from the CLI: create, list, deliveries, replay, disable, and clear refusals', async () => {
+    const made = await conclave([
+      'webhooks',
+      'create',
+      '--tenant',
+      tenant,
+      '--id',
+      'cli',
+      '--url',
+      receiver.url('/cli'),
+      '--events',
+      'rules.published,wallet.created',
+      '--json',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const secret = String(json(made).secret);
+    expect(secret).toMatch(/^whsec_/);
+    const listed = await conclave(['webhooks', 'list', '--tenant', tenant]);
+    expect(listed.stdout).toMatch(/^cli\s+enabled\s+hmac\s+http:\/\/127\.0\.0\.1/m);
+    expect(listed.stdout).not.toContain(secret);
+    await client.publishRules({ text: rules, config }, tenant);
+    await expectDelivered('/cli', secret, ['rules.published']);
+    await waitFor('the CLI delivery logged', async () =>
+      (await conclave(['webhooks', 'deliveries', '--tenant', tenant, '--id', 'cli'])).stdout.includes(
+        ' 200 ',
+      ),
+    );
+    const log = await conclave(['webhooks', 'deliveries', '--tenant', tenant, '--id', 'cli', '--json']);
+    const [delivery] = json(log).deliveries as { eventId: string; status: string }[];
+    expect(delivery!.status).toBe('delivered');
+    const replay = await conclave([
+      'webhooks',
+      'replay',
+      '--tenant',
+      tenant,
+      '--id',
+      'cli',
+      '--event',
+      delivery!.eventId,
+    ]);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toContain('1 deliveries started');
+    await waitFor('the CLI replay', async () => receiver.at('/cli').length === 2);
+    const off = await conclave(['webhooks', 'disable', '--tenant', tenant, '--id', 'cli']);
+    expect(off.stdout).toMatch(/^cli\s+disabled/m);
+
+    const refusals: [string[], string][] = [
+      [['webhooks', 'create', '--tenant', other, '--url', 'https://10.0.0.1/x', '--events', '*'], 'private'],
+      [
+        ['webhooks', 'create', '--tenant', tenant, '--url', receiver.url('/x'), '--events', 'nope'],
+        'unknown event type',
+      ],
+      [
+        ['webhooks', 'rotate', '--tenant', other, '--id', 'cli'],
+        `tenant ${other} has no webhook subscription cli`,
+      ],
+      [['webhooks', 'replay', '--tenant', tenant], '--event EVT or --since DATE'],
+      [
+        [
+          'webhooks',
+          'create',
+          '--tenant',
+          tenant,
+          '--url',
+          receiver.url('/x'),
+          '--events',
+          '*',
+          '--signing',
+          'rsa',
+        ],
+        '--signing',
+      ],
+    ];
+    for (const [args, text] of refusals) {
+      const r = await conclave(args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr).toContain(text);
+    }
   });
 
   it('shows another tenant nothing, and lets it change nothing', async () => {
