@@ -104,11 +104,25 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
       }
       if (req.signature) checkPublicationSignature(req.tenant, ruleSet, config, req.signature);
       const h = await head(store, req.tenant);
+      // The first signed publication pins its publisher's key: from then on only that key
+      // publishes (or rolls back) this tenant's rules, and unsigned publications are refused.
+      if (h.publisherKey && req.signature?.publisherKey !== h.publisherKey) {
+        throw new ConclaveError(
+          'UNAUTHORIZED',
+          `tenant ${req.tenant}'s rules are published by ${h.publisher}'s key only; this publication is ${
+            req.signature ? `signed by another key (${req.signature.publisher})` : 'unsigned'
+          }`,
+        );
+      }
+      const pin =
+        !h.publisherKey && req.signature
+          ? { publisher: req.signature.publisher, publisherKey: req.signature.publisherKey }
+          : {};
       const version = h.last + 1;
       const reserved = await store.policy.heads
         .updateOne(
           { _id: req.tenant, last: h.last },
-          { $set: { last: version }, $setOnInsert: { current: h.current } },
+          { $set: { last: version, ...pin }, $setOnInsert: { current: h.current } },
           { upsert: h.last === 0 },
         )
         .catch(() => ({ modifiedCount: 0, upsertedCount: 0 }));

@@ -5,17 +5,14 @@ import { fromHex } from './crypto/encoding.js';
 import { parsePath } from './crypto/hd.js';
 import { resolveScheme } from './crypto/schemes.js';
 import { ConclaveError } from './errors.js';
+import { idPattern, invalidIdMessage } from './ids.js';
 import { dryRunMessage } from './policy/authorization.js';
 
 export const maxMessageBytes = 64 * 1024;
-const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function assertId(kind: string, value: unknown): string {
   if (typeof value !== 'string' || !idPattern.test(value)) {
-    throw new ConclaveError(
-      'BAD_INPUT',
-      `invalid ${kind} "${String(value)}" (letters, digits, . _ -; 1-128)`,
-    );
+    throw new ConclaveError('BAD_INPUT', invalidIdMessage(kind, value));
   }
   return value;
 }

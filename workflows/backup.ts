@@ -4,9 +4,17 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import type { BackupRequest, BackupResult } from '../activities/types.js';
-import { abortWith, audit, coordinator, failureDetails, partyBrief } from './common.js';
+import {
+  abortWith,
+  audit,
+  coordinator,
+  failureDetails,
+  partyBrief,
+  assertWorkflowOfTenant,
+} from './common.js';
 
 export async function backupWorkflow(req: BackupRequest): Promise<BackupResult> {
+  assertWorkflowOfTenant(req.tenant);
   try {
     const w = await coordinator.getWallet(req.tenant, req.walletId);
     const settled = await Promise.allSettled(

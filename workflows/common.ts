@@ -15,6 +15,7 @@ import type { CoordinatorActivities } from '../activities/coordinator.js';
 import type { PartyActivities } from '../activities/party/index.js';
 import type { AuditRecord, FailureDetails, WebhookDispatch } from '../activities/types.js';
 import type { RaisedEvent } from '../src/webhooks/events.js';
+import { idPattern, invalidIdMessage } from '../src/ids.js';
 import { coordinatorActivityTimeouts, partyRoundTimeouts, partyTaskQueue } from '../temporal.config.js';
 
 /**
@@ -73,6 +74,28 @@ export function abortWith(ceremony: string, err: unknown): ApplicationFailure {
     nonRetryable: true,
     details: [{ ...details, reason: message }],
   });
+}
+
+/**
+ * Refuses a request for another tenant than the one its workflow id names (`<kind>:<tenant>:…`,
+ * as the client builds them). Anyone may start a workflow under any id; without this, a request
+ * of tenant B started under an id tenant A's client will use would be joined by A's client, which
+ * would take B's key or signature for A's.
+ */
+export function assertWorkflowOfTenant(tenant: string): void {
+  const id = workflowInfo().workflowId;
+  const bad = typeof tenant !== 'string' || !idPattern.test(tenant);
+  if (bad || id.split(':')[1] !== tenant) {
+    const reason = bad
+      ? invalidIdMessage('tenant', tenant)
+      : `workflow id ${id} does not name tenant ${tenant} (expected <kind>:${tenant}:…)`;
+    throw ApplicationFailure.create({
+      message: reason,
+      type: 'BAD_INPUT',
+      nonRetryable: true,
+      details: [{ code: 'BAD_INPUT', reason }],
+    });
+  }
 }
 
 /**
@@ -141,7 +164,7 @@ export async function startDeliveries(dispatches: WebhookDispatch[]): Promise<vo
     Promise.allSettled(
       dispatches.map((d) =>
         startChild('webhookDeliveryWorkflow', {
-          workflowId: `webhook-${d.tenant}-${d.deliveryId}`,
+          workflowId: `webhook:${d.tenant}:${d.deliveryId}`,
           args: [d],
           parentClosePolicy: ParentClosePolicy.ABANDON,
         }),

@@ -19,9 +19,11 @@ import {
   onEach,
   party,
   partyBrief,
+  assertWorkflowOfTenant,
 } from './common.js';
 
 export async function keygenWorkflow(req: KeygenRequest): Promise<KeygenResult> {
+  assertWorkflowOfTenant(req.tenant);
   const ceremonyId = ceremonyIdOfThisRun();
   let ctx: KeygenContext | undefined;
   try {

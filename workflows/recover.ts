@@ -7,11 +7,20 @@
  */
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { Envelope, RecoverRequest, RecoverResult } from '../activities/types.js';
-import { abortWith, audit, ceremonyIdOfThisRun, coordinator, onEach, party } from './common.js';
+import {
+  abortWith,
+  audit,
+  ceremonyIdOfThisRun,
+  coordinator,
+  onEach,
+  party,
+  assertWorkflowOfTenant,
+} from './common.js';
 import { abortShareChange, completeShareChange, shareChangeRecord, type ShareChange } from './reshare.js';
 import { signWorkflow } from './sign.js';
 
 export async function recoverWorkflow(req: RecoverRequest): Promise<RecoverResult> {
+  assertWorkflowOfTenant(req.tenant);
   const change: ShareChange = { switched: false };
   try {
     const lostInfo = await party(req.party).describeParty();

@@ -21,9 +21,11 @@ import {
   onEach,
   party,
   partyBrief,
+  assertWorkflowOfTenant,
 } from './common.js';
 
 export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResult> {
+  assertWorkflowOfTenant(req.tenant);
   const change: ShareChange = { switched: false };
   try {
     const current = await coordinator.getWallet(req.tenant, req.walletId);

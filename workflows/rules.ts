@@ -6,9 +6,16 @@ import type {
   RuleSetVersion,
 } from '../activities/types.js';
 import { workflowInfo } from '@temporalio/workflow';
-import { abortWith, coordinator, evenIfCancelled, startDeliveries } from './common.js';
+import {
+  abortWith,
+  coordinator,
+  evenIfCancelled,
+  startDeliveries,
+  assertWorkflowOfTenant,
+} from './common.js';
 
 export async function publishRulesWorkflow(req: PublishRulesRequest): Promise<RuleSetVersion> {
+  assertWorkflowOfTenant(req.tenant);
   let v: RuleSetVersion;
   try {
     v = await coordinator.publishRules(req);

@@ -36,6 +36,7 @@ import {
   party,
   partyBrief,
   raiseEvents,
+  assertWorkflowOfTenant,
 } from './common.js';
 import type { RaisedEvent } from '../src/webhooks/events.js';
 
@@ -45,6 +46,7 @@ export const submitApprovalUpdate = defineUpdate<TransactionState, [SignedApprov
 export const transactionQuery = defineQuery<TransactionState>('transaction');
 
 export async function signWorkflow(req: SignRequest): Promise<SignResult> {
+  assertWorkflowOfTenant(req.tenant);
   const ceremonyId = ceremonyIdOfThisRun();
   const requestId = workflowInfo().workflowId;
   const tx: TransactionState = {

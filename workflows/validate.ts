@@ -6,10 +6,19 @@
  */
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { ShareCheck, ValidateRequest, ValidateResult } from '../activities/types.js';
-import { abortWith, audit, ceremonyIdOfThisRun, coordinator, failureDetails, partyBrief } from './common.js';
+import {
+  abortWith,
+  audit,
+  ceremonyIdOfThisRun,
+  coordinator,
+  failureDetails,
+  partyBrief,
+  assertWorkflowOfTenant,
+} from './common.js';
 import { signWorkflow } from './sign.js';
 
 export async function validateWorkflow(req: ValidateRequest): Promise<ValidateResult> {
+  assertWorkflowOfTenant(req.tenant);
   try {
     const ctx = await coordinator.planValidate(req);
     const settled = await Promise.allSettled(

@@ -13,7 +13,13 @@ import type {
   WebhookReplayRequest,
 } from '../activities/types.js';
 import { webhookAttemptTimeouts } from '../temporal.config.js';
-import { abortWith, coordinator, evenIfCancelled, startDeliveries } from './common.js';
+import {
+  abortWith,
+  coordinator,
+  evenIfCancelled,
+  startDeliveries,
+  assertWorkflowOfTenant,
+} from './common.js';
 
 /** One attempt is one activity run: the workflow, not Temporal's activity retry, decides when to try again. */
 const attempts = proxyActivities<Pick<CoordinatorActivities, 'deliverWebhook'>>({
@@ -30,6 +36,7 @@ export interface DeliverySummary {
 }
 
 export async function webhookDeliveryWorkflow(d: WebhookDispatch): Promise<DeliverySummary> {
+  assertWorkflowOfTenant(d.tenant);
   for (let attempt = 1; ; attempt++) {
     let r: WebhookAttemptOutcome;
     try {
@@ -51,6 +58,7 @@ export async function webhookDeliveryWorkflow(d: WebhookDispatch): Promise<Deliv
 
 /** Subscriptions (create, list, rotate, disable, enable), the delivery log, and the sealing key. */
 export async function webhookAdminWorkflow(req: WebhookAdminRequest): Promise<WebhookAdminResult> {
+  if (req.action !== 'sealing-key') assertWorkflowOfTenant(req.tenant);
   try {
     return await coordinator.webhookAdmin(req, workflowInfo().workflowId);
   } catch (err) {
@@ -60,6 +68,7 @@ export async function webhookAdminWorkflow(req: WebhookAdminRequest): Promise<We
 
 /** Delivers again one event, or a time range of events; returns the new deliveries' ids. */
 export async function replayWebhooksWorkflow(req: WebhookReplayRequest): Promise<{ deliveries: string[] }> {
+  assertWorkflowOfTenant(req.tenant);
   let planned: WebhookDispatch[];
   try {
     planned = await coordinator.planWebhookReplay(req, `r${uuid4().slice(0, 8)}`);

@@ -55,6 +55,9 @@ export interface PolicyHeadDoc {
   current: number;
   /** The highest version number handed out. */
   last: number;
+  /** Pinned by the tenant's first signed publication: the only key that may publish after it. */
+  publisher?: string;
+  publisherKey?: string;
 }
 
 export const ruleSetDocId = (tenant: string, version: number) => `${tenant}|v${version}`;
