@@ -63,9 +63,26 @@ describe('bench (quick)', () => {
         'sign ed25519 2-of-3 rules off',
         'sign ed25519 2-of-3 rules on (10 rules)',
         'sign ed25519 2-of-3 rules on + party gate',
+        'webhook POST, direct from this process (base)',
+        'webhook delivery, event to receipt',
+        'audit plain inserts x1 writers (base)',
+        'audit appends x1 writers',
+        'audit plain inserts x8 writers (base)',
+        'audit appends x8 writers',
+        'audit plain inserts x32 writers (base)',
+        'audit appends x32 writers',
       ].sort(),
     );
-    for (const row of result.rows) {
+    for (const row of result.rows.filter((r) => r.kind === 'audit')) {
+      // rates, not latencies: appends (and plain inserts, the base) per second, every entry chained
+      positive(row.perSecond);
+      positive(row.ratio);
+      expect(row.n).toBe(quickSizes.auditPerWriter * row.inFlight!);
+    }
+    const webhook = result.rows.find((r) => r.name === 'webhook delivery, event to receipt')!;
+    expect(webhook.n).toBe(quickSizes.webhooks);
+    expect(webhook.ratio).toBeGreaterThan(0);
+    for (const row of result.rows.filter((r) => r.kind !== 'audit')) {
       expect(row.n, row.name).toBeGreaterThan(0);
       positive(row.p50);
       expect(row.p95).toBeGreaterThanOrEqual(row.p50);
