@@ -1,0 +1,1137 @@
+/**
+ * DKLs23 threshold ECDSA signing on secp256k1 (Doerner, Kondi, Lee, shelat, "Threshold ECDSA in Three
+ * Rounds", 2023, Protocol 3.6), as pure round functions over JSON messages and states.
+ *
+ * Setting: a signer set S of t (or more) parties holding Shamir shares x_i of the key x (e.g. from the
+ * FROST secp256k1 DKG in ../frost.ts: `{ identifier, signingShare, public }`), pairwise zero-share
+ * seeds (./zero-share.ts) and, per ordered pair, a two-party multiplication setup (`Multiplier`).
+ *
+ * Round/message flow for party i (peers j ∈ S \ {i}):
+ *  Round 1  (dklsSignRound1): sample instance key r_i and inversion mask φ_i, R_i = r_i·G; commit
+ *           C_i = H(sid, i, R_i, salt). For every peer j, start the multiplication in which i is Bob
+ *           (receiver) with random input χ_ij. Sends to each j (point-to-point): C_i, Bob's message.
+ *  Round 2  (dklsSignRound2): sk_i = λ_i·x_i + ζ_i (Lagrange coefficient and zero share), pk_i = sk_i·G.
+ *           For every peer j, answer j's multiplication as Alice with input (r_i, sk_i), obtaining
+ *           (c_u, c_v) with c_u + d_u^j = r_i·χ_ji and c_v + d_v^j = sk_i·χ_ji. Sends to each j: the
+ *           opening (R_i, salt), pk_i with its zero-share term points, the echo of all round-1
+ *           commitments, Γ_u^{i→j} = c_u·G, Γ_v^{i→j} = c_v·G, ψ_ij = φ_i − χ_ij (χ_ij: i's own Bob input
+ *           toward j, from round 1), and Alice's message.
+ *  Round 3  (dklsSignRound3, needs the 32-byte message hash): finish the multiplications as Bob
+ *           (d_u, d_v) and run the paper's checks per peer j, naming j if one fails: C_j opens to R_j;
+ *           χ_ij·R_j = d_u·G + Γ_u^j and χ_ij·pk_j = d_v·G + Γ_v^j (the Γ checks); pk_j matches its
+ *           verifying share (pk_j = λ_j·Y_j + Σ zero-share term points, the own pair's term checked
+ *           exactly); Σ pk_j = pk. Then R = Σ R_j, r = R.x mod n and
+ *             u_i = r_i·(φ_i + Σ ψ_ji) + Σ (c_u + d_u),  v_i = sk_i·(φ_i + Σ ψ_ji) + Σ (c_v + d_v),
+ *             w_i = H(m)·φ_i + r·v_i.
+ *           Broadcasts (u_i, w_i) plus a proof that makes them attributable (below).
+ *  Combine  (dklsSignCombine): s = Σ w / Σ u, low-S normalised, verified under the group key.
+ *
+ * Attributable last round (a Conclave addition; the paper aborts without blame here): for honest i,
+ * u_i·G = φ_i·R + Σ_j a_ij and w_i·G = φ_i·K + r·Σ_j b_ij with K = H(m)·G + r·pk and the pairwise points
+ *   a_ij = ψ_ji·R_i − ψ_ij·R_j + Γ_u^{i→j} − Γ_u^{j→i},   b_ij = ψ_ji·pk_i − ψ_ij·pk_j + Γ_v^{i→j} − Γ_v^{j→i},
+ * which both members of a pair compute from their own view (a_ij = −a_ji). Each party broadcasts its
+ * a_ij, b_ij and a Chaum–Pedersen proof that log_R(u_i·G − Σ a_ij) = log_K(w_i·G − r·Σ b_ij). If every
+ * proof verifies and the pairwise points cancel, the signature is valid; so when it is not, combine
+ * names the party whose proof fails, or the peer whose pairwise points contradict ours. Only pairwise
+ * aggregate points become public (no ψ or Γ scalar); this extension deserves a formal review.
+ *
+ * Zero-share term points: pk_j is rerandomised by ζ_j as in the paper; to make a wrong pk_j attributable,
+ * j also sends E_jk = ±PRF(seed_jk)·G for each k (pk_j = λ_j·Y_j + Σ_k E_jk; j's receiver checks E_ji
+ * exactly, third pairs must cancel). Conclave's public package already publishes every verifying share
+ * Y_j, so these points reveal nothing the package does not.
+ *
+ * Presigning: the message is needed only in round 3, so rounds 1–2 may run before it is known. No key
+ * tweak (HD or Taproot-style additive derivation) is applied here; adding one after R is known would need
+ * the re-randomisation countermeasures of the presignature literature (Groth–Shoup 2022).
+ *
+ * Single use (CRITICAL): the round-2 state is a presignature. Two round-3 outputs from it (two messages,
+ * or the same message with different peer inputs) reveal the key share. dklsSignRound3 refuses a state
+ * that is already marked used (`step: 3`) unless the inputs are byte-identical (then it returns the
+ * same broadcast). The module is stateless, so the CALLER MUST persist the returned state (which
+ * carries the `used` marker) atomically BEFORE releasing the round-3 broadcast, and must never run
+ * round 3 from an older copy of the state. Likewise persist the round-2 state before sending round-2
+ * messages (a multiplication answered twice to different requests may leak its input).
+ *
+ * Randomness: each round takes explicit `seed` bytes (≥ 32, fresh from a CSPRNG), expanded with domain
+ * separation and hedged with secret state, so a retried round with the same seed and inputs returns the
+ * same output. Never reuse a seed for another session, and never re-run round 1 after a state was lost
+ * once its round-3 output may have been released.
+ *
+ * States are SECRET (instance key, masks, multiplication outputs): store them only through at-rest
+ * encryption. Messages are public JSON but rounds 1–2 are point-to-point; round 3 is a broadcast.
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { ConclaveError, CulpritError } from '../../errors.js';
+import { fromHex, toHex, type Field } from '../encoding.js';
+import type { PublicPackage } from '../frost.js';
+import { assertIdentifier, isIdentifier, stableStringify, zeroShareTerms } from './zero-share.js';
+import { hashFields, hashFieldsToNonzeroScalar } from './transcript.js';
+
+const Point = secp256k1.Point;
+const Fn = Point.Fn;
+const G = Point.BASE;
+type Pt = typeof Point.BASE;
+
+const bad = (msg: string) => new ConclaveError('BAD_INPUT', msg);
+
+// ---------- the two-party multiplication this protocol runs per ordered pair ----------
+
+/**
+ * Two-party multiplication (random VOLE): Bob samples b and moves first; Alice inputs a vector a; the
+ * outputs satisfy alice[k] + bob[k] = a[k]·b mod n. Setups, states and messages are JSON values.
+ * Implemented by ./multiply.ts (OT based; `import * as mul from './multiply.js'` fits this type);
+ * tests may plug in an ideal one. `peer` (the other party's identifier) lets the multiplier name it.
+ *
+ * Errors from the multiplier: a CulpritError naming the peer (e.g. multiply.ts's OtSetupAborted, which
+ * carries the setup id the caller must retire, the setup having been marked aborted in place) is
+ * rethrown unchanged; a ConclaveError without culprit (bad or aborted local setup) too; anything else
+ * thrown while processing a peer's message becomes CulpritError('BAD_PROOF', peer) with `cause`.
+ */
+export interface Multiplier {
+  mulBobStart(
+    setup: unknown,
+    sessionId: Uint8Array,
+    seed: Uint8Array,
+    length: number,
+  ): { state: unknown; msg: unknown; b: bigint };
+  mulAliceRespond(
+    setup: unknown,
+    sessionId: Uint8Array,
+    seed: Uint8Array,
+    a: bigint[],
+    msg: unknown,
+    peer?: string,
+  ): { shares: bigint[]; msg: unknown };
+  mulBobFinish(state: unknown, msg: unknown, peer?: string): { shares: bigint[] };
+}
+
+// ---------- public types ----------
+
+/** A Shamir key share as the FROST secp256k1 DKG returns it (hex). SECRET: signingShare. */
+export interface DklsKeyShare {
+  identifier: string;
+  signingShare: string;
+  public: PublicPackage;
+}
+
+/** What this party holds for one other party of the key (made once, at key generation). SECRET. */
+export interface DklsPeerSetup {
+  /** Pairwise zero-share seed (hex) from zero-share.ts. */
+  zeroSeed: string;
+  /** Multiplication setup in which this party is Alice (sender) toward the peer. */
+  mulSender: unknown;
+  /** Multiplication setup in which this party is Bob (receiver) toward the peer. */
+  mulReceiver: unknown;
+}
+
+export interface DklsSignInput {
+  key: DklsKeyShare;
+  /** Identifiers of the signer set S (including this party), threshold ≤ |S| ≤ total; any order. */
+  signers: string[];
+  /** Hex, ≥ 16 bytes, unique per signature and the same for every signer (e.g. chosen by the coordinator). */
+  sessionId: string;
+  /** Setup per other signer, keyed by identifier. */
+  peers: Record<string, DklsPeerSetup>;
+}
+
+/** Round 1, point-to-point (from → to). */
+export interface DklsRound1Msg {
+  v: 1;
+  kind: 'dkls23-sign/1';
+  session: string;
+  from: string;
+  to: string;
+  /** C_from = H(session, from, R_from, salt). */
+  commitment: string;
+  /** Multiplication message 1 (from is Bob, to is Alice). */
+  mul: unknown;
+}
+
+/** Round 2, point-to-point (from → to). */
+export interface DklsRound2Msg {
+  v: 1;
+  kind: 'dkls23-sign/2';
+  session: string;
+  from: string;
+  to: string;
+  /** Opening of the round-1 commitment: R_from and the salt. */
+  instancePoint: string;
+  salt: string;
+  /** pk_from = sk_from·G. */
+  publicShare: string;
+  /** Zero-share term points of `from`, one per other signer k: ±PRF(seed_{from,k})·G. */
+  zeroTerms: Record<string, string>;
+  /** Every signer's round-1 commitment as `from` received it (equivocation check). */
+  commitments: Record<string, string>;
+  gammaU: string;
+  gammaV: string;
+  psi: string;
+  /** Multiplication message 2 (from is Alice, to is Bob). */
+  mul: unknown;
+}
+
+/** Round 3, broadcast to every signer (and to whoever combines). */
+export interface DklsRound3Msg {
+  v: 1;
+  kind: 'dkls23-sign/3';
+  session: string;
+  from: string;
+  messageHash: string;
+  /** The aggregate instance point R as `from` computed it. */
+  R: string;
+  u: string;
+  w: string;
+  /** Pairwise points a_{from,j}, b_{from,j} for every other signer j. */
+  pairs: Record<string, { a: string; b: string }>;
+  /** Chaum–Pedersen proof (challenge c, response z) for (u, w). */
+  proof: { c: string; z: string };
+}
+
+/** State between rounds. SECRET: store only through at-rest encryption. */
+export interface DklsSignState {
+  v: 1;
+  kind: 'dkls23-sign/state';
+  step: 1 | 2 | 3;
+  session: string;
+  identifier: string;
+  signers: string[];
+  groupKey: string;
+  r: string;
+  phi: string;
+  salt: string;
+  instancePoint: string;
+  commitment: string;
+  bob: Record<string, { chi: string; state: unknown }>;
+  round2?: {
+    /** Digest of the round-2 inputs (peers' round-1 messages and the seed): a retry must match it. */
+    input: string;
+    commitments: Record<string, string>;
+    sk: string;
+    publicShare: string;
+    zeroTerms: Record<string, string>;
+    alice: Record<string, { cu: string; cv: string }>;
+    sent: Record<string, { psi: string; gammaU: string; gammaV: string }>;
+  };
+  /** Present once round 3 ran: the presignature is USED. Persist before releasing the broadcast. */
+  round3?: {
+    /** Digest of the message hash and the peers' round-2 messages this presignature was spent on. */
+    used: string;
+    messageHash: string;
+    R: string;
+    broadcast: DklsRound3Msg;
+  };
+}
+
+export interface DklsSignature {
+  /** 32-byte big-endian hex. */
+  r: string;
+  /** 32-byte big-endian hex, always ≤ n/2 (low-S). */
+  s: string;
+  /** Recovery id: parity of R.y after low-S normalisation (bit 1 set only if R.x ≥ n, probability ~2^-128). */
+  recovery: number;
+  /** r || s (64 bytes, hex). */
+  compact: string;
+  /** ASN.1 DER (hex). */
+  der: string;
+  messageHash: string;
+  /** Group public key (compressed SEC1, hex). */
+  publicKey: string;
+}
+
+// ---------- encoding ----------
+
+const HEX32 = /^[0-9a-f]{64}$/;
+
+function scalarHex(k: bigint): string {
+  return toHex(Fn.toBytes(k));
+}
+
+function scalarBytes(k: bigint): Uint8Array {
+  return Fn.toBytes(k);
+}
+
+/** Canonical scalar (32 bytes, < n); throws (untyped) otherwise. */
+function parseScalar(hex: unknown): bigint {
+  if (typeof hex !== 'string' || !HEX32.test(hex)) throw new Error('bad scalar');
+  return Fn.fromBytes(fromHex(hex, 'scalar'));
+}
+
+/** Compressed SEC1, or '00' for the identity (only ever produced for aggregate/pairwise points). */
+function pointHex(p: Pt): string {
+  return p.is0() ? '00' : toHex(p.toBytes(true));
+}
+
+function pointBytes(p: Pt): Uint8Array {
+  return p.is0() ? new Uint8Array(1) : p.toBytes(true);
+}
+
+/** Canonical compressed point; the identity only if `allowZero`. Throws (untyped) otherwise. */
+function parsePoint(hex: unknown, allowZero = false): Pt {
+  if (typeof hex !== 'string') throw new Error('bad point');
+  if (hex === '00') {
+    if (allowZero) return Point.ZERO;
+    throw new Error('identity point');
+  }
+  if (!/^0[23][0-9a-f]{64}$/.test(hex)) throw new Error('bad point');
+  const p = Point.fromBytes(fromHex(hex, 'point'));
+  p.assertValidity();
+  return p;
+}
+
+/** k·P for a secret k; k = 0 gives the identity. */
+function mulSecret(p: Pt, k: bigint): Pt {
+  return k === 0n ? Point.ZERO : p.multiply(k);
+}
+
+function mulPublic(p: Pt, k: bigint): Pt {
+  return p.multiplyUnsafe(k);
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** The message hash as an ECDSA integer (bits2int for a 256-bit hash, reduced mod n). */
+function hashToInt(h: Uint8Array): bigint {
+  return Fn.create(BigInt(`0x${toHex(h)}`));
+}
+
+// ---------- context ----------
+
+/** What identifies a session: enough to route and check messages and to hash transcripts. */
+interface Sess {
+  self: string;
+  signers: string[];
+  peers: string[];
+  sid: Uint8Array;
+  sidHex: string;
+}
+
+interface Ctx extends Sess {
+  groupKey: Pt;
+  groupKeyHex: string;
+  Y: Map<string, Pt>;
+  lambda: Map<string, bigint>;
+  share: bigint;
+  setups: Record<string, DklsPeerSetup>;
+}
+
+function lagrangeAtZero(ids: bigint[], i: bigint): bigint {
+  let num = 1n;
+  let den = 1n;
+  for (const j of ids) {
+    if (j === i) continue;
+    num = Fn.mul(num, j);
+    den = Fn.mul(den, Fn.sub(j, i));
+  }
+  return Fn.mul(num, Fn.inv(den));
+}
+
+function context(input: DklsSignInput): Ctx {
+  if (!isObject(input) || !isObject(input.key)) throw bad('signing input is malformed');
+  const { key } = input;
+  const self = assertIdentifier(key.identifier);
+  let share: bigint;
+  try {
+    share = parseScalar(key.signingShare);
+  } catch {
+    throw bad('signing share is not a canonical scalar');
+  }
+  if (share === 0n) throw bad('signing share is zero');
+  const pub = key.public;
+  if (
+    !isObject(pub) ||
+    !Number.isSafeInteger(pub.threshold) ||
+    !Number.isSafeInteger(pub.total) ||
+    pub.threshold < 2 ||
+    pub.threshold > pub.total ||
+    !Array.isArray(pub.commitments) ||
+    !isObject(pub.verifyingShares)
+  ) {
+    throw bad('invalid public key package');
+  }
+  let groupKey: Pt;
+  try {
+    groupKey = parsePoint(pub.commitments[0]);
+  } catch {
+    throw bad('invalid group public key');
+  }
+  const { signers } = input;
+  if (!Array.isArray(signers) || signers.length < pub.threshold || signers.length > pub.total) {
+    throw bad(`signer set must have between ${pub.threshold} and ${pub.total} members`);
+  }
+  const set = new Set<string>();
+  for (const s of signers) {
+    assertIdentifier(s, 'signer identifier');
+    if (set.has(s)) throw bad('duplicate signer identifier');
+    set.add(s);
+  }
+  if (!set.has(self)) throw bad('signer set does not include this party');
+  const sorted = [...set].sort();
+  const Y = new Map<string, Pt>();
+  for (const s of sorted) {
+    try {
+      Y.set(s, parsePoint(pub.verifyingShares[s]));
+    } catch {
+      throw bad('public key package lacks a valid verifying share for a signer');
+    }
+  }
+  if (typeof input.sessionId !== 'string' || input.sessionId.length < 32) {
+    throw bad('session id must be at least 16 bytes of hex');
+  }
+  const sessionId = fromHex(input.sessionId, 'session id');
+  const peers = sorted.filter((s) => s !== self);
+  if (!isObject(input.peers)) throw bad('peer setups must be an object');
+  for (const p of peers) {
+    const st = input.peers[p];
+    if (!isObject(st) || typeof st.zeroSeed !== 'string' || !HEX32.test(st.zeroSeed)) {
+      throw bad('missing or malformed setup for a signer');
+    }
+  }
+  const sidFields: Field[] = [sessionId, groupKey.toBytes(true), pub.threshold, pub.total, sorted.length];
+  for (const s of sorted) sidFields.push(s, (Y.get(s) as Pt).toBytes(true));
+  const sid = hashFields('dkls23/sign/session', ...sidFields);
+  const ids = sorted.map((s) => BigInt(`0x${s}`));
+  const lambda = new Map<string, bigint>();
+  sorted.forEach((s, k) => lambda.set(s, lagrangeAtZero(ids, ids[k] as bigint)));
+  return {
+    self,
+    signers: sorted,
+    peers,
+    sid,
+    sidHex: toHex(sid),
+    groupKey,
+    groupKeyHex: toHex(groupKey.toBytes(true)),
+    Y,
+    lambda,
+    share,
+    setups: input.peers,
+  };
+}
+
+function assertShareMatches(ctx: Ctx): void {
+  if (!G.multiply(ctx.share).equals(ctx.Y.get(ctx.self) as Pt)) {
+    throw bad('signing share does not match its verifying share');
+  }
+}
+
+function assertSeed(seed: unknown): Uint8Array {
+  if (!(seed instanceof Uint8Array) || seed.length < 32) throw bad('seed must be at least 32 random bytes');
+  return seed;
+}
+
+function loadState(ctx: Ctx, state: unknown): DklsSignState {
+  if (!isObject(state) || state.v !== 1 || state.kind !== 'dkls23-sign/state')
+    throw bad('invalid signing state');
+  const s = state as unknown as DklsSignState;
+  if (s.session !== ctx.sidHex) throw bad('signing state belongs to another session or key');
+  if (s.identifier !== ctx.self) throw bad('signing state belongs to another party');
+  if (!Array.isArray(s.signers) || s.signers.join(',') !== ctx.signers.join(',')) {
+    throw bad('signing state was made for another signer set');
+  }
+  return s;
+}
+
+function mulSessionId(ctx: Ctx, alice: string, bob: string): Uint8Array {
+  return hashFields('dkls23/sign/mul-session', ctx.sid, alice, bob);
+}
+
+function commitR(sid: Uint8Array, from: string, R: Pt, salt: Uint8Array): string {
+  return toHex(hashFields('dkls23/sign/commit-R', sid, from, R.toBytes(true), salt));
+}
+
+/** One message from each peer, addressed to us, of `kind`, from this session; culprit otherwise. */
+function collect<T>(ctx: Sess, received: unknown, kind: string, includeSelf = false): Map<string, T> {
+  const expected = includeSelf ? ctx.signers : ctx.peers;
+  if (!Array.isArray(received) || received.length !== expected.length) {
+    throw bad(
+      `expected ${expected.length} messages, one from each ${includeSelf ? 'signer' : 'other signer'}`,
+    );
+  }
+  const out = new Map<string, T>();
+  for (const m of received as unknown[]) {
+    const from = isObject(m) ? m.from : undefined;
+    if (typeof from !== 'string' || !expected.includes(from))
+      throw bad('message from a party outside the signer set');
+    if (out.has(from)) throw bad('duplicate message from one signer');
+    const msg = m as Record<string, unknown>;
+    if (msg.v !== 1 || msg.kind !== kind) throw new CulpritError('TAMPERED', from, `not a ${kind} message`);
+    if (msg.session !== ctx.sidHex)
+      throw new CulpritError(
+        'REPLAY',
+        from,
+        'message from another signing session (or made with another key package or signer set)',
+      );
+    if (!includeSelf && msg.to !== ctx.self) {
+      throw new CulpritError('TAMPERED', from, 'message addressed to another party');
+    }
+    out.set(from, m as T);
+  }
+  return out;
+}
+
+function inOrder<T>(ctx: Sess, msgs: Map<string, T>, includeSelf = false): T[] {
+  return (includeSelf ? ctx.signers : ctx.peers).map((p) => msgs.get(p) as T);
+}
+
+function sharesOf(res: unknown, what: string): [bigint, bigint] {
+  const shares = isObject(res) ? res.shares : undefined;
+  if (
+    !Array.isArray(shares) ||
+    shares.length !== 2 ||
+    !shares.every((x) => typeof x === 'bigint' && x >= 0n && x < Fn.ORDER)
+  ) {
+    throw new Error(`${what} returned malformed shares`);
+  }
+  return [shares[0] as bigint, shares[1] as bigint];
+}
+
+function why(e: unknown): string {
+  return e instanceof Error ? e.message : 'rejected';
+}
+
+/** Maps an error the multiplier threw while handling `peer`'s message (see Multiplier). */
+function multiplierError(e: unknown, peer: string): Error {
+  if (e instanceof CulpritError && e.culprit === peer) return e;
+  if (e instanceof ConclaveError && !(e instanceof CulpritError)) return e;
+  const err = new CulpritError(
+    e instanceof CulpritError ? e.code : 'BAD_PROOF',
+    peer,
+    `multiplication message rejected: ${why(e)}`,
+  );
+  err.cause = e;
+  return err;
+}
+
+// ---------- round 1 ----------
+
+/** Round 1: instance key commitment and, toward every peer, the start of the multiplication as Bob. */
+export function dklsSignRound1(
+  mul: Multiplier,
+  input: DklsSignInput,
+  seed: Uint8Array,
+): { state: DklsSignState; messages: Record<string, DklsRound1Msg> } {
+  const ctx = context(input);
+  assertSeed(seed);
+  assertShareMatches(ctx);
+  const k1 = hashFields('dkls23/sign/round1-key', seed, ctx.sid, ctx.self, scalarBytes(ctx.share));
+  const r = hashFieldsToNonzeroScalar('dkls23/sign/instance-key', k1);
+  const phi = hashFieldsToNonzeroScalar('dkls23/sign/inversion-mask', k1);
+  const salt = hashFields('dkls23/sign/salt', k1);
+  const R = G.multiply(r);
+  const commitment = commitR(ctx.sid, ctx.self, R, salt);
+  const bob: DklsSignState['bob'] = {};
+  const messages: Record<string, DklsRound1Msg> = {};
+  for (const p of ctx.peers) {
+    const setup = (ctx.setups[p] as DklsPeerSetup).mulReceiver;
+    let res: { state: unknown; msg: unknown; b: bigint };
+    try {
+      res = mul.mulBobStart(
+        setup,
+        mulSessionId(ctx, p, ctx.self),
+        hashFields('dkls23/sign/mul-bob-seed', k1, p),
+        2,
+      );
+    } catch (e) {
+      if (e instanceof ConclaveError) throw e;
+      throw bad(`multiplication (receiver) setup toward a signer was rejected: ${why(e)}`);
+    }
+    if (typeof res.b !== 'bigint' || res.b <= 0n || res.b >= Fn.ORDER)
+      throw bad('multiplier returned a bad input b');
+    bob[p] = { chi: scalarHex(res.b), state: res.state };
+    messages[p] = {
+      v: 1,
+      kind: 'dkls23-sign/1',
+      session: ctx.sidHex,
+      from: ctx.self,
+      to: p,
+      commitment,
+      mul: res.msg,
+    };
+  }
+  const state: DklsSignState = {
+    v: 1,
+    kind: 'dkls23-sign/state',
+    step: 1,
+    session: ctx.sidHex,
+    identifier: ctx.self,
+    signers: ctx.signers,
+    groupKey: ctx.groupKeyHex,
+    r: scalarHex(r),
+    phi: scalarHex(phi),
+    salt: toHex(salt),
+    instancePoint: toHex(R.toBytes(true)),
+    commitment,
+    bob,
+  };
+  return { state, messages };
+}
+
+// ---------- round 2 ----------
+
+/**
+ * Round 2: answers every peer's multiplication as Alice with (r_i, sk_i) and opens R_i. Persist the
+ * returned state before sending. A retry with the same seed and messages returns the same output; a
+ * retry with different ones is refused (DISAGREEMENT).
+ */
+export function dklsSignRound2(
+  mul: Multiplier,
+  input: DklsSignInput,
+  state: DklsSignState,
+  received: DklsRound1Msg[],
+  seed: Uint8Array,
+): { state: DklsSignState; messages: Record<string, DklsRound2Msg> } {
+  const ctx = context(input);
+  assertSeed(seed);
+  const s = loadState(ctx, state);
+  const msgs = collect<DklsRound1Msg>(ctx, received, 'dkls23-sign/1');
+  const inputDigest = toHex(
+    hashFields('dkls23/sign/round2-input', seed, stableStringify(inOrder(ctx, msgs))),
+  );
+  // A retry (state already past round 2) must answer the very same messages with the same seed; the
+  // output is then recomputed byte for byte (everything is deterministic) and the state kept as is.
+  const retry = s.step !== 1;
+  if (retry && s.round2?.input !== inputDigest) {
+    throw new ConclaveError('DISAGREEMENT', 'round-1 messages (or seed) differ from those already answered');
+  }
+  for (const [from, m] of msgs) {
+    if (typeof m.commitment !== 'string' || !HEX32.test(m.commitment)) {
+      throw new CulpritError('BAD_PROOF', from, 'malformed instance-point commitment');
+    }
+  }
+  assertShareMatches(ctx);
+  let r: bigint, phi: bigint;
+  const chis = new Map<string, bigint>();
+  try {
+    r = parseScalar(s.r);
+    phi = parseScalar(s.phi);
+    for (const p of ctx.peers) chis.set(p, parseScalar(s.bob[p]?.chi));
+  } catch {
+    throw bad('invalid signing state');
+  }
+  const commitments: Record<string, string> = { [ctx.self]: s.commitment };
+  for (const p of ctx.peers) commitments[p] = (msgs.get(p) as DklsRound1Msg).commitment;
+
+  const seeds: Record<string, string> = {};
+  for (const p of ctx.peers) seeds[p] = (ctx.setups[p] as DklsPeerSetup).zeroSeed;
+  const terms = zeroShareTerms(ctx.self, seeds, ctx.signers, ctx.sid);
+  let sk = Fn.mul(ctx.lambda.get(ctx.self) as bigint, ctx.share);
+  for (const p of ctx.peers) sk = Fn.add(sk, terms[p] as bigint);
+  if (sk === 0n)
+    throw new ConclaveError('ABORTED', 'degenerate additive key share; retry with a new session');
+  const publicShare = toHex(G.multiply(sk).toBytes(true));
+  const zeroTerms: Record<string, string> = {};
+  for (const p of ctx.peers) zeroTerms[p] = pointHex(mulSecret(G, terms[p] as bigint));
+
+  const k2 = hashFields('dkls23/sign/round2-key', seed, ctx.sid, ctx.self, scalarBytes(r));
+  const alice: NonNullable<DklsSignState['round2']>['alice'] = {};
+  const sent: NonNullable<DklsSignState['round2']>['sent'] = {};
+  const messages: Record<string, DklsRound2Msg> = {};
+  for (const p of ctx.peers) {
+    const m = msgs.get(p) as DklsRound1Msg;
+    let cu: bigint, cv: bigint, out: unknown;
+    try {
+      const res = mul.mulAliceRespond(
+        (ctx.setups[p] as DklsPeerSetup).mulSender,
+        mulSessionId(ctx, ctx.self, p),
+        hashFields('dkls23/sign/mul-alice-seed', k2, p),
+        [r, sk],
+        m.mul,
+        p,
+      );
+      [cu, cv] = sharesOf(res, 'multiplier');
+      out = res.msg;
+    } catch (e) {
+      throw multiplierError(e, p);
+    }
+    const chi = chis.get(p) as bigint;
+    const gammaU = pointHex(mulSecret(G, cu));
+    const gammaV = pointHex(mulSecret(G, cv));
+    const psi = scalarHex(Fn.sub(phi, chi));
+    alice[p] = { cu: scalarHex(cu), cv: scalarHex(cv) };
+    sent[p] = { psi, gammaU, gammaV };
+    messages[p] = {
+      v: 1,
+      kind: 'dkls23-sign/2',
+      session: ctx.sidHex,
+      from: ctx.self,
+      to: p,
+      instancePoint: s.instancePoint,
+      salt: s.salt,
+      publicShare,
+      zeroTerms,
+      commitments,
+      gammaU,
+      gammaV,
+      psi,
+      mul: out,
+    };
+  }
+  if (retry) return { state: s, messages };
+  return {
+    state: {
+      ...s,
+      step: 2,
+      round2: {
+        input: inputDigest,
+        commitments,
+        sk: scalarHex(sk),
+        publicShare,
+        zeroTerms,
+        alice,
+        sent,
+      },
+    },
+    messages,
+  };
+}
+
+// ---------- round 3 ----------
+
+interface PeerView {
+  R: Pt;
+  pk: Pt;
+  zero: Map<string, Pt>;
+  gammaU: Pt;
+  gammaV: Pt;
+  psi: bigint;
+}
+
+/** This party's own per-peer values, decoded from its state. */
+interface OwnPeer {
+  zero: Pt;
+  chi: bigint;
+  bobState: unknown;
+  cu: bigint;
+  cv: bigint;
+  psi: bigint;
+  gammaU: Pt;
+  gammaV: Pt;
+}
+
+function parseRound2(ctx: Ctx, from: string, m: DklsRound2Msg): PeerView {
+  try {
+    if (typeof m.salt !== 'string' || !HEX32.test(m.salt)) throw new Error('salt');
+    if (!isObject(m.zeroTerms) || !isObject(m.commitments)) throw new Error('shape');
+    const zero = new Map<string, Pt>();
+    for (const k of ctx.signers) if (k !== from) zero.set(k, parsePoint(m.zeroTerms[k], true));
+    return {
+      R: parsePoint(m.instancePoint),
+      pk: parsePoint(m.publicShare),
+      zero,
+      gammaU: parsePoint(m.gammaU, true),
+      gammaV: parsePoint(m.gammaV, true),
+      psi: parseScalar(m.psi),
+    };
+  } catch {
+    throw new CulpritError('TAMPERED', from, 'malformed round-2 message');
+  }
+}
+
+function dleqChallenge(
+  ctx: Sess,
+  from: string,
+  msgHash: Uint8Array,
+  pts: { R: Pt; K: Pt; U: Pt; W: Pt; T1: Pt; T2: Pt },
+): bigint {
+  return hashFieldsToNonzeroScalar(
+    'dkls23/sign/dleq-challenge',
+    ctx.sid,
+    from,
+    msgHash,
+    pointBytes(pts.R),
+    pointBytes(pts.K),
+    pointBytes(pts.U),
+    pointBytes(pts.W),
+    pointBytes(pts.T1),
+    pointBytes(pts.T2),
+  );
+}
+
+/** The statement of party i's proof: U = u_i·G − Σ a_ij and W = w_i·G − r·Σ b_ij. */
+function statement(u: bigint, w: bigint, rx: bigint, pairs: Array<{ a: Pt; b: Pt }>): { U: Pt; W: Pt } {
+  let A = Point.ZERO;
+  let B = Point.ZERO;
+  for (const p of pairs) {
+    A = A.add(p.a);
+    B = B.add(p.b);
+  }
+  return { U: mulPublic(G, u).subtract(A), W: G.mulAddUnsafe(w, B, Fn.neg(rx)) };
+}
+
+/**
+ * Round 3: checks every peer's round-2 message (naming the first one that fails), then returns the
+ * broadcast (u_i, w_i) for the 32-byte `messageHash`. The returned state is marked USED: persist it
+ * before releasing the broadcast. Called again on a used state, it returns the same broadcast for
+ * byte-identical inputs and throws NONCE_REUSE for anything else.
+ */
+export function dklsSignRound3(
+  mul: Multiplier,
+  input: DklsSignInput,
+  state: DklsSignState,
+  received: DklsRound2Msg[],
+  messageHash: Uint8Array,
+): { state: DklsSignState; broadcast: DklsRound3Msg } {
+  const ctx = context(input);
+  if (!(messageHash instanceof Uint8Array) || messageHash.length !== 32) {
+    throw bad('message hash must be 32 bytes');
+  }
+  const s = loadState(ctx, state);
+  if (s.step === 1 || !s.round2) throw bad('signing state is not ready for round 3');
+  const r2 = s.round2;
+  const msgs = collect<DklsRound2Msg>(ctx, received, 'dkls23-sign/2');
+  const used = toHex(
+    hashFields('dkls23/sign/round3-input', messageHash, stableStringify(inOrder(ctx, msgs))),
+  );
+  if (s.step === 3) {
+    if (s.round3 && s.round3.used === used) return { state: s, broadcast: s.round3.broadcast };
+    throw new ConclaveError(
+      'NONCE_REUSE',
+      'this presignature was already used; signing again with it (another message or other inputs) would leak the key share',
+    );
+  }
+  if (s.step !== 2) throw bad('invalid signing state');
+
+  let r: bigint, phi: bigint, sk: bigint, Ri: Pt, pki: Pt;
+  const own = new Map<string, OwnPeer>();
+  try {
+    r = parseScalar(s.r);
+    phi = parseScalar(s.phi);
+    sk = parseScalar(r2.sk);
+    Ri = parsePoint(s.instancePoint);
+    pki = parsePoint(r2.publicShare);
+    for (const p of ctx.peers) {
+      const b = s.bob[p];
+      const a = r2.alice[p];
+      const snt = r2.sent[p];
+      if (!b || !a || !snt) throw new Error('missing peer');
+      own.set(p, {
+        zero: parsePoint(r2.zeroTerms[p], true),
+        chi: parseScalar(b.chi),
+        bobState: b.state,
+        cu: parseScalar(a.cu),
+        cv: parseScalar(a.cv),
+        psi: parseScalar(snt.psi),
+        gammaU: parsePoint(snt.gammaU, true),
+        gammaV: parsePoint(snt.gammaV, true),
+      });
+    }
+  } catch {
+    throw bad('invalid signing state');
+  }
+  const saltBytes = (hex: string) => fromHex(hex, 'salt');
+
+  // Cheap per-peer checks first: shape, commitment echo, opening, public share.
+  const views = new Map<string, PeerView>();
+  for (const j of ctx.peers) {
+    const m = msgs.get(j) as DklsRound2Msg;
+    const view = parseRound2(ctx, j, m);
+    if (m.commitments[j] !== r2.commitments[j] || m.commitments[ctx.self] !== r2.commitments[ctx.self]) {
+      throw new CulpritError(
+        'DISAGREEMENT',
+        j,
+        'round-1 commitments it reports differ from those we exchanged',
+      );
+    }
+    if (commitR(ctx.sid, j, view.R, saltBytes(m.salt)) !== r2.commitments[j]) {
+      throw new CulpritError('BAD_PROOF', j, 'instance point does not open its round-1 commitment');
+    }
+    const mine = own.get(j) as OwnPeer;
+    if (!view.zero.get(ctx.self)?.equals(mine.zero.negate())) {
+      throw new CulpritError('BAD_SHARE', j, 'zero-share term does not match our pairwise seed');
+    }
+    let expectPk = mulPublic(ctx.Y.get(j) as Pt, ctx.lambda.get(j) as bigint);
+    for (const E of view.zero.values()) expectPk = expectPk.add(E);
+    if (!expectPk.equals(view.pk)) {
+      throw new CulpritError(
+        'BAD_SHARE',
+        j,
+        'public share does not match its verifying share and zero-share terms',
+      );
+    }
+    views.set(j, view);
+  }
+
+  // Commitments between two other signers: a mismatch means one of them equivocated, but which one
+  // only they can tell (each names the other above).
+  for (const j of ctx.peers) {
+    for (const k of ctx.peers) {
+      if (k !== j && (msgs.get(j) as DklsRound2Msg).commitments[k] !== r2.commitments[k]) {
+        throw new ConclaveError(
+          'DISAGREEMENT',
+          `signer ${k} sent different round-1 commitments to ${j} and to us (or ${j} misreports them)`,
+        );
+      }
+    }
+  }
+
+  // Finish the multiplications and run the Γ checks (DKLs23 Protocol 3.6, step 8).
+  const bobOut = new Map<string, { du: bigint; dv: bigint }>();
+  for (const j of ctx.peers) {
+    const view = views.get(j) as PeerView;
+    const { chi, bobState } = own.get(j) as OwnPeer;
+    let du: bigint, dv: bigint;
+    try {
+      [du, dv] = sharesOf(mul.mulBobFinish(bobState, (msgs.get(j) as DklsRound2Msg).mul, j), 'multiplier');
+    } catch (e) {
+      throw multiplierError(e, j);
+    }
+    if (!view.R.multiply(chi).equals(mulSecret(G, du).add(view.gammaU))) {
+      throw new CulpritError('BAD_PROOF', j, 'Γ_u check failed: multiplication output does not match R_j');
+    }
+    if (!view.pk.multiply(chi).equals(mulSecret(G, dv).add(view.gammaV))) {
+      throw new CulpritError('BAD_PROOF', j, 'Γ_v check failed: multiplication output does not match pk_j');
+    }
+    bobOut.set(j, { du, dv });
+  }
+
+  // Zero-share terms of third-party pairs must cancel; then Σ pk_j = pk.
+  for (const j of ctx.peers) {
+    for (const k of ctx.peers) {
+      if (k <= j) continue;
+      const ejk = (views.get(j) as PeerView).zero.get(k) as Pt;
+      const ekj = (views.get(k) as PeerView).zero.get(j) as Pt;
+      if (!ejk.add(ekj).is0()) {
+        throw new ConclaveError('DISAGREEMENT', `zero-share terms of signers ${j} and ${k} do not cancel`);
+      }
+    }
+  }
+  let pkSum = pki;
+  let R = Ri;
+  for (const j of ctx.peers) {
+    pkSum = pkSum.add((views.get(j) as PeerView).pk);
+    R = R.add((views.get(j) as PeerView).R);
+  }
+  if (!pkSum.equals(ctx.groupKey)) throw bad('public key package is inconsistent with this signer set');
+  if (R.is0()) throw new ConclaveError('ABORTED', 'aggregate instance point is the identity; retry');
+  const rx = Fn.create(R.toAffine().x);
+  if (rx === 0n) throw new ConclaveError('ABORTED', 'aggregate instance point has r = 0; retry');
+
+  // Step 9: u_i, v_i, w_i.
+  let psiSum = phi;
+  let u = 0n;
+  let v = 0n;
+  for (const j of ctx.peers) {
+    const view = views.get(j) as PeerView;
+    const { cu, cv } = own.get(j) as OwnPeer;
+    const { du, dv } = bobOut.get(j) as { du: bigint; dv: bigint };
+    psiSum = Fn.add(psiSum, view.psi);
+    u = Fn.add(u, Fn.add(cu, du));
+    v = Fn.add(v, Fn.add(cv, dv));
+  }
+  u = Fn.add(u, Fn.mul(r, psiSum));
+  v = Fn.add(v, Fn.mul(sk, psiSum));
+  const z = hashToInt(messageHash);
+  const w = Fn.add(Fn.mul(z, phi), Fn.mul(rx, v));
+
+  // Pairwise points and the proof that makes (u_i, w_i) attributable.
+  const pairs: DklsRound3Msg['pairs'] = {};
+  const pairPts: Array<{ a: Pt; b: Pt }> = [];
+  for (const j of ctx.peers) {
+    const view = views.get(j) as PeerView;
+    const snt = own.get(j) as OwnPeer;
+    // ψ values are sent to the peer in the clear, so variable-time arithmetic on them is acceptable here.
+    const a = Ri.mulAddUnsafe(view.psi, view.R, Fn.neg(snt.psi)).add(snt.gammaU).subtract(view.gammaU);
+    const b = pki.mulAddUnsafe(view.psi, view.pk, Fn.neg(snt.psi)).add(snt.gammaV).subtract(view.gammaV);
+    pairs[j] = { a: pointHex(a), b: pointHex(b) };
+    pairPts.push({ a, b });
+  }
+  const K = G.mulAddUnsafe(z, ctx.groupKey, rx);
+  const { U, W } = statement(u, w, rx, pairPts);
+  const k = hashFieldsToNonzeroScalar(
+    'dkls23/sign/dleq-nonce',
+    ctx.sid,
+    ctx.self,
+    scalarBytes(phi),
+    scalarBytes(r),
+    messageHash,
+    pointBytes(U),
+    pointBytes(W),
+  );
+  const T1 = R.multiply(k);
+  const T2 = K.multiply(k);
+  const c = dleqChallenge(ctx, ctx.self, messageHash, { R, K, U, W, T1, T2 });
+  const broadcast: DklsRound3Msg = {
+    v: 1,
+    kind: 'dkls23-sign/3',
+    session: ctx.sidHex,
+    from: ctx.self,
+    messageHash: toHex(messageHash),
+    R: pointHex(R),
+    u: scalarHex(u),
+    w: scalarHex(w),
+    pairs,
+    proof: { c: scalarHex(c), z: scalarHex(Fn.add(k, Fn.mul(c, phi))) },
+  };
+  return {
+    state: {
+      ...s,
+      step: 3,
+      round3: { used, messageHash: toHex(messageHash), R: pointHex(R), broadcast },
+    },
+    broadcast,
+  };
+}
+
+// ---------- combine ----------
+
+/**
+ * Combines every signer's round-3 broadcast (this party's own included) into a low-S ECDSA signature
+ * verified under the group key. If the result does not verify, names a signer whose contribution does
+ * not match its public values, or throws DISAGREEMENT / ABORTED when no single culprit can be named.
+ */
+export function dklsSignCombine(state: DklsSignState, broadcasts: DklsRound3Msg[]): DklsSignature {
+  if (!isObject(state) || state.v !== 1 || state.kind !== 'dkls23-sign/state')
+    throw bad('invalid signing state');
+  if (state.step !== 3 || !state.round3) throw bad('signing state has not completed round 3');
+  const own = state.round3;
+  let groupKey: Pt, R: Pt;
+  try {
+    groupKey = parsePoint(state.groupKey);
+    R = parsePoint(own.R);
+  } catch {
+    throw bad('invalid signing state');
+  }
+  const signers = state.signers;
+  if (!Array.isArray(signers) || !signers.every(isIdentifier) || !signers.includes(state.identifier)) {
+    throw bad('invalid signing state');
+  }
+  const ctx: Sess = {
+    self: state.identifier,
+    signers,
+    peers: signers.filter((x) => x !== state.identifier),
+    sid: fromHex(state.session, 'session'),
+    sidHex: state.session,
+  };
+  const msgs = collect<DklsRound3Msg>(ctx, broadcasts, 'dkls23-sign/3', true);
+  if (stableStringify(msgs.get(ctx.self)) !== stableStringify(own.broadcast)) {
+    throw bad("this party's own round-3 broadcast was altered");
+  }
+  const msgHash = fromHex(own.messageHash, 'message hash');
+  const parsed = new Map<string, { u: bigint; w: bigint }>();
+  let uSum = 0n;
+  let wSum = 0n;
+  for (const id of signers) {
+    const m = msgs.get(id) as DklsRound3Msg;
+    if (m.messageHash !== own.messageHash) {
+      throw new CulpritError('DISAGREEMENT', id, 'signed a different message hash');
+    }
+    if (m.R !== own.R) throw new CulpritError('DISAGREEMENT', id, 'computed a different instance point R');
+    let u: bigint, w: bigint;
+    try {
+      u = parseScalar(m.u);
+      w = parseScalar(m.w);
+    } catch {
+      throw new CulpritError('BAD_SHARE', id, 'malformed (u, w)');
+    }
+    parsed.set(id, { u, w });
+    uSum = Fn.add(uSum, u);
+    wSum = Fn.add(wSum, w);
+  }
+
+  const Raff = R.toAffine();
+  const rx = Fn.create(Raff.x);
+  if (uSum !== 0n) {
+    let sVal = Fn.mul(wSum, Fn.inv(uSum));
+    let recovery = Number(Raff.y & 1n) | (Raff.x >= Fn.ORDER ? 2 : 0);
+    if (sVal > Fn.ORDER >> 1n) {
+      sVal = Fn.neg(sVal);
+      recovery ^= 1;
+    }
+    if (sVal !== 0n) {
+      const sig = new secp256k1.Signature(rx, sVal);
+      const compact = sig.toBytes('compact');
+      let ok = false;
+      try {
+        ok = secp256k1.verify(compact, msgHash, groupKey.toBytes(true), { prehash: false, lowS: true });
+      } catch {
+        ok = false;
+      }
+      if (ok) {
+        return {
+          r: scalarHex(rx),
+          s: scalarHex(sVal),
+          recovery,
+          compact: toHex(compact),
+          der: toHex(sig.toBytes('der')),
+          messageHash: own.messageHash,
+          publicKey: toHex(groupKey.toBytes(true)),
+        };
+      }
+    }
+  }
+  blame(ctx, msgs, parsed, { R, groupKey, rx, msgHash, ownPairs: own.broadcast.pairs });
+}
+
+/** Runs only when the combined signature is invalid; always throws. */
+function blame(
+  ctx: Sess,
+  msgs: Map<string, DklsRound3Msg>,
+  parsed: Map<string, { u: bigint; w: bigint }>,
+  pub: { R: Pt; groupKey: Pt; rx: bigint; msgHash: Uint8Array; ownPairs: DklsRound3Msg['pairs'] },
+): never {
+  const { R, rx, msgHash } = pub;
+  const z = hashToInt(msgHash);
+  const K = G.mulAddUnsafe(z, pub.groupKey, rx);
+  const pairPts = new Map<string, Map<string, { a: Pt; b: Pt }>>();
+  // 1. Each signer's proof, over the pairwise points it published itself.
+  for (const id of ctx.signers) {
+    const m = msgs.get(id) as DklsRound3Msg;
+    const mine = new Map<string, { a: Pt; b: Pt }>();
+    let c: bigint, zr: bigint;
+    try {
+      if (!isObject(m.pairs) || !isObject(m.proof)) throw new Error('shape');
+      for (const j of ctx.signers) {
+        if (j === id) continue;
+        const p = m.pairs[j];
+        if (!isObject(p)) throw new Error('missing pair');
+        mine.set(j, { a: parsePoint(p.a, true), b: parsePoint(p.b, true) });
+      }
+      c = parseScalar(m.proof.c);
+      zr = parseScalar(m.proof.z);
+    } catch {
+      throw new CulpritError('BAD_SHARE', id, 'malformed round-3 broadcast');
+    }
+    pairPts.set(id, mine);
+    const { u, w } = parsed.get(id) as { u: bigint; w: bigint };
+    const { U, W } = statement(u, w, rx, [...mine.values()]);
+    const T1 = R.mulAddUnsafe(zr, U, Fn.neg(c));
+    const T2 = K.mulAddUnsafe(zr, W, Fn.neg(c));
+    if (dleqChallenge(ctx, id, msgHash, { R, K, U, W, T1, T2 }) !== c) {
+      throw new CulpritError('BAD_SHARE', id, 'final contribution (u, w) does not match its public values');
+    }
+  }
+  // 2. Pairwise points must cancel. Ours are right, so a peer contradicting them is the culprit.
+  const own = pairPts.get(ctx.self) as Map<string, { a: Pt; b: Pt }>;
+  for (const j of ctx.peers) {
+    const mineToJ = own.get(j) as { a: Pt; b: Pt };
+    const theirs = (pairPts.get(j) as Map<string, { a: Pt; b: Pt }>).get(ctx.self) as { a: Pt; b: Pt };
+    if (!mineToJ.a.add(theirs.a).is0() || !mineToJ.b.add(theirs.b).is0()) {
+      throw new CulpritError('DISAGREEMENT', j, 'its pairwise values contradict what we exchanged with it');
+    }
+  }
+  for (const j of ctx.peers) {
+    for (const k of ctx.peers) {
+      if (k <= j) continue;
+      const x = (pairPts.get(j) as Map<string, { a: Pt; b: Pt }>).get(k) as { a: Pt; b: Pt };
+      const y = (pairPts.get(k) as Map<string, { a: Pt; b: Pt }>).get(j) as { a: Pt; b: Pt };
+      if (!x.a.add(y.a).is0() || !x.b.add(y.b).is0()) {
+        throw new ConclaveError('DISAGREEMENT', `signers ${j} and ${k} report contradicting pairwise values`);
+      }
+    }
+  }
+  throw new ConclaveError('ABORTED', 'combined signature is invalid although every contribution checks out');
+}
+
+/** Stable id of a presignature (keyed by session, party and R_i): where a caller records it as used. */
+export function dklsPresignatureId(state: DklsSignState): string {
+  if (!isObject(state) || state.kind !== 'dkls23-sign/state') throw bad('invalid signing state');
+  return toHex(
+    hashFields(
+      'dkls23/sign/presignature-id',
+      fromHex(state.session, 'session'),
+      state.identifier,
+      fromHex(state.instancePoint, 'instance point'),
+    ),
+  );
+}
