@@ -175,20 +175,6 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
       tx.state = 'rejected';
       throw refusal('APPROVAL_REJECTED', `${rejectedBy} rejected the request`);
     }
-    if (settled) {
-      await raiseEvents(req.tenant, [
-        {
-          type: 'transaction.approved',
-          source: ceremonyId,
-          data: {
-            requestId,
-            walletId: req.walletId,
-            rulesVersion: j.decision.rulesVersion,
-            approvals: tx.approvals.map((a) => `${a.approver} (${a.role})`),
-          },
-        },
-      ]);
-    }
     if (!settled) {
       tx.state = 'expired';
       const given = tx.approvals.map((a) => `${a.approver} (${a.role})`).join(', ') || 'none';
@@ -201,6 +187,18 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
         `the escalation expired at ${tx.expiresAt}: rules v${j.decision.rulesVersion} required approvals (${describeApprovals(j.decision.approvals)}), given: ${given}${why ? `; ${why}` : ''}`,
       );
     }
+    await raiseEvents(req.tenant, [
+      {
+        type: 'transaction.approved',
+        source: ceremonyId,
+        data: {
+          requestId,
+          walletId: req.walletId,
+          rulesVersion: j.decision.rulesVersion,
+          approvals: tx.approvals.map((a) => `${a.approver} (${a.role})`),
+        },
+      },
+    ]);
   }
 }
 

@@ -7,6 +7,8 @@
  * Last, 50 concurrent payments against a velocity limit never exceed it.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +39,7 @@ import {
 import { PolicyStore } from '../../src/store/policy-store.js';
 import { closeAllDbs, openDb } from '../../src/store/mongo.js';
 import { verifyIndependently } from '../independent-verify.js';
+import { verifyWebhook } from '../../src/webhooks/signature.js';
 import {
   conclave,
   json,
@@ -169,7 +172,23 @@ async function gatedTenant(name: string, extra: object = {}) {
 
 describe('approvals', () => {
   it('an over-limit payment escalates, gathers a risk and a treasury approval, and is signed', async () => {
-    const { tenant, w } = await gatedTenant('appr');
+    const { tenant, w } = await gatedTenant('appr', { allowPrivateWebhookEndpoints: true });
+    // a subscriber to the approval events, on loopback (the tenant's configuration allows it)
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hook = await initiator.createWebhook({
+      tenant,
+      url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/approvals`,
+      events: ['approval.requested', 'transaction.approved', 'transaction.signed'],
+    });
     const id = `big-${run}`;
     const started = await initiator.startSign({
       tenant,
@@ -289,6 +308,26 @@ describe('approvals', () => {
     expect(String(audit.at(-1)?.detail?.approvals)).toMatch(
       /approve alice \(risk\).*approve bob \(treasury\)/,
     );
+
+    // the subscriber heard the request for approvals, the approval and the signature, signed
+    await waitFor('the approval webhooks', async () => received.length === 3, 30_000);
+    receiver.close();
+    const events = received.map((r) => {
+      verifyWebhook(r.headers, r.body, hook.secret!);
+      return JSON.parse(r.body) as { type: string; data: Record<string, unknown> };
+    });
+    const byType = Object.fromEntries(events.map((e) => [e.type, e.data]));
+    expect(Object.keys(byType).sort()).toEqual([
+      'approval.requested',
+      'transaction.approved',
+      'transaction.signed',
+    ]);
+    expect(byType['approval.requested']).toMatchObject({
+      requestId: signWorkflowId(tenant, id),
+      required: { risk: 1, treasury: 1 },
+    });
+    expect(byType['approval.requested']!.approvers).toEqual(expect.arrayContaining(['alice', 'bob']));
+    expect(byType['transaction.approved']!.approvals).toEqual(['alice (risk)', 'bob (treasury)']);
   });
 
   it('one rejection ends a request; an expired escalation is rejected; small payments need no approval', async () => {

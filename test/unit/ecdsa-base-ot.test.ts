@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConclaveError, CulpritError } from '../../src/errors.js';
+import { ConclaveError } from '../../src/errors.js';
 import { encodeFields } from '../../src/crypto/encoding.js';
 import {
   baseOtReceiverRespond,
@@ -22,36 +22,13 @@ import {
   turboXofFields,
   xofFields,
 } from '../../src/crypto/ecdsa/transcript.js';
+import { expectCulprit, expectCode } from './ecdsa-expect.js';
 
 const te = new TextEncoder();
 const bytes = (s: string) => te.encode(s);
 const seedOf = (label: string) => hashFields('test/seed', label);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
-
-function expectCulprit(fn: () => unknown, code: string, culprit: string): CulpritError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CulpritError);
-    const err = e as CulpritError;
-    expect(err.code).toBe(code);
-    expect(err.culprit).toBe(culprit);
-    return err;
-  }
-  throw new Error('expected a CulpritError');
-}
-
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConclaveError);
-    expect((e as ConclaveError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected a ConclaveError ${code}`);
-}
 
 /** An x coordinate with no point on secp256k1 (x^3 + 7 is not a square mod p). */
 function offCurveHex(): string {

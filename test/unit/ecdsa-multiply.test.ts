@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConclaveError, CulpritError } from '../../src/errors.js';
 import {
   MAX_LENGTH,
   OtSetupAborted,
@@ -19,6 +18,7 @@ import {
   type MulSenderSetup,
 } from '../../src/crypto/ecdsa/multiply.js';
 import { N, hashFields, hashFieldsToScalar, modN, scalarHex } from '../../src/crypto/ecdsa/transcript.js';
+import { expectCulprit, expectCode } from './ecdsa-expect.js';
 
 const te = new TextEncoder();
 const bytes = (s: string) => te.encode(s);
@@ -26,30 +26,6 @@ const seedOf = (...label: Array<string | number>) => hashFields('test/seed', ...
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 const bitOf = (hex: string, j: number) =>
   (parseInt(hex.slice(2 * (j >> 3), 2 * (j >> 3) + 2), 16) >> (j & 7)) & 1;
-
-function expectCulprit(fn: () => unknown, code: string, culprit: string): CulpritError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CulpritError);
-    const err = e as CulpritError;
-    expect(err.code).toBe(code);
-    expect(err.culprit).toBe(culprit);
-    return err;
-  }
-  throw new Error('expected a CulpritError');
-}
-
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConclaveError);
-    expect((e as ConclaveError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected a ConclaveError ${code}`);
-}
 
 describe('ecdsa DKLs23 two-party multiplication (random vector OLE)', () => {
   let aliceSetup: MulSenderSetup;

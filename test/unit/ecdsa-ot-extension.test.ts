@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConclaveError, CulpritError } from '../../src/errors.js';
 import {
   EXTRA_ROWS,
   KAPPA,
@@ -22,6 +21,7 @@ import {
   type OtExtSenderSetup,
 } from '../../src/crypto/ecdsa/ot-extension.js';
 import { hashFields, xofFields } from '../../src/crypto/ecdsa/transcript.js';
+import { expectCulprit, expectCode } from './ecdsa-expect.js';
 
 const te = new TextEncoder();
 const bytes = (s: string) => te.encode(s);
@@ -30,30 +30,6 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 const bitOf = (b: Uint8Array, j: number) => ((b[j >> 3] as number) >> (j & 7)) & 1;
-
-function expectCulprit(fn: () => unknown, code: string, culprit: string): CulpritError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CulpritError);
-    const err = e as CulpritError;
-    expect(err.code).toBe(code);
-    expect(err.culprit).toBe(culprit);
-    return err;
-  }
-  throw new Error('expected a CulpritError');
-}
-
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConclaveError);
-    expect((e as ConclaveError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected a ConclaveError ${code}`);
-}
 
 /** X^i as a 16-byte GF(2^128) element. */
 function monomial(i: number): Uint8Array {
