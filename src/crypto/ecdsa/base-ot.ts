@@ -27,7 +27,7 @@
  * Timing: secret scalars are multiplied with noble's constant-time `multiply`; the JS bigint
  * arithmetic around it is not constant-time.
  */
-import { pippenger } from '@noble/curves/abstract/curve.js';
+import { mulAddUnsafe, normalizeZ } from '@noble/curves/abstract/curve.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
 import { toHex } from '../encoding.js';
 import {
@@ -111,6 +111,26 @@ function schnorrChallenge(session: Uint8Array, count: number, B: Uint8Array, R: 
 
 function orChallenge(ref: Uint8Array, i: number, A: Uint8Array, R0: Uint8Array, R1: Uint8Array): bigint {
   return hashFieldsToScalar('base-ot/or-proof', ref, i, A, R0, R1);
+}
+
+/** Window of B's table in baseOtReceiverRespond (2·count constant-time multiplications by B). */
+const B_WINDOW = 7;
+/** Window of the receiver's own handle on G (3 constant-time multiplications by G per OT). */
+const G_WINDOW = 8;
+let gWide: Point | undefined;
+
+/**
+ * G as a separate Point object with a wider fixed-base table than noble's Point.BASE (W = 6):
+ * `multiply` on it is the same constant-time, blinded, table-based path, with fewer additions.
+ * A distinct object keeps Point.BASE's own table (used by everything else) untouched.
+ */
+function fixedBaseG(): Point {
+  if (gWide === undefined) {
+    const g = Point.fromAffine(Point.BASE.toAffine());
+    g.precompute(G_WINDOW, false);
+    gWide = g;
+  }
+  return gWide;
 }
 
 function otKey(ref: Uint8Array, i: number, A: Uint8Array, P: Point): Uint8Array {
@@ -224,39 +244,63 @@ export function baseOtReceiverRespond(
   for (const c of choices) if (c !== 0 && c !== 1) throw bad('choice bits must be 0 or 1');
 
   const rng = new SeedStream(seed, 'base-ot/receiver', sessionId, digest);
-  // Fixed-base tables for B pay off when every a_i·B and c·B below reuses them.
-  if (count >= 32) B.precompute(8, false);
-  const keys: Uint8Array[] = [];
-  const As: string[] = [];
-  const proofs: string[] = [];
+  // Fixed-base tables for B pay off when every a_i·B and cSim·B below reuses them (2·count uses).
+  if (count >= 32) B.precompute(B_WINDOW, false);
+  const G = fixedBaseG();
+  const keys: Point[] = [];
+  const a: bigint[] = [];
+  const k: bigint[] = [];
+  const cSim: bigint[] = [];
+  const sSim: bigint[] = [];
+  const A: Point[] = [];
+  const Rreal: Point[] = [];
+  const Rsim: Point[] = [];
+  // Pass 1: every secret-scalar multiplication (constant-time `multiply`). The point operations do
+  // not depend on ω_i: A_i always adds B or the identity, Rsim always adds ±cSim·B.
   for (let i = 0; i < count; i++) {
     const w = choices[i] as number;
-    const a = rng.scalar();
-    const aG = Point.BASE.multiply(a);
-    const A = w === 1 ? aG.add(B) : aG;
-    const Ab = A.toBytes(true);
-    keys.push(otKey(digest, i, Ab, B.multiply(a)));
-    // OR-proof: real branch w (X_w = a·G), simulated branch 1−w where X_{1−w} = a·G ± B.
-    const k = rng.scalar();
-    const cSim = rng.scalar();
+    const ai = rng.scalar();
+    const ki = rng.scalar();
+    const ci = rng.scalar();
     const r = rng.scalar(); // s_sim = r + cSim·a, so R_sim = r·G ∓ cSim·B
-    const cB = B.multiply(cSim);
-    const Rsim = Point.BASE.multiply(r).add(w === 1 ? cB.negate() : cB);
-    const sSim = modN(r + cSim * a);
-    const Rreal = Point.BASE.multiply(k);
-    const R0 = w === 0 ? Rreal : Rsim;
-    const R1 = w === 0 ? Rsim : Rreal;
-    const R0b = R0.toBytes(true);
-    const R1b = R1.toBytes(true);
+    A.push(G.multiply(ai).add(w === 1 ? B : Point.ZERO));
+    keys.push(B.multiply(ai)); // a_i·B, hashed into the key below
+    const cB = B.multiply(ci);
+    const ncB = cB.negate();
+    Rsim.push(G.multiply(r).add(w === 1 ? ncB : cB));
+    Rreal.push(G.multiply(ki));
+    a.push(ai);
+    k.push(ki);
+    cSim.push(ci);
+    sSim.push(modN(r + ci * ai));
+  }
+  // One batched inversion brings every A_i and R_sim,i to affine form for serialisation (the
+  // multiply results already are).
+  const affine = normalizeZ(Point, [...A, ...Rsim]);
+  const keyBytes: Uint8Array[] = [];
+  const As: string[] = [];
+  const proofs: string[] = [];
+  // Pass 2: encodings, challenges and responses (scalar arithmetic only).
+  for (let i = 0; i < count; i++) {
+    const w = choices[i] as number;
+    const Ab = (affine[i] as Point).toBytes(true);
+    keyBytes.push(otKey(digest, i, Ab, keys[i] as Point));
+    const rs = affine[count + i] as Point;
+    const rr = Rreal[i] as Point;
+    const R0b = (w === 0 ? rr : rs).toBytes(true);
+    const R1b = (w === 0 ? rs : rr).toBytes(true);
     const c = orChallenge(digest, i, Ab, R0b, R1b);
-    const cReal = modN(c - cSim);
-    const sReal = modN(k + cReal * a);
-    const [c0, s0, s1] = w === 0 ? [cReal, sReal, sSim] : [cSim, sSim, sReal];
+    const ai = a[i] as bigint;
+    const cReal = modN(c - (cSim[i] as bigint));
+    const sReal = modN((k[i] as bigint) + cReal * ai);
+    const ci = cSim[i] as bigint;
+    const si = sSim[i] as bigint;
+    const [c0, s0, s1] = w === 0 ? [cReal, sReal, si] : [ci, si, sReal];
     As.push(toHex(Ab));
     proofs.push(toHex(R0b) + toHex(R1b) + scalarHex(c0) + scalarHex(s0) + scalarHex(s1));
   }
   const msg: BaseOtMsg2 = { v: 1, kind: 'base-ot-2', ref: toHex(digest), A: As, proofs };
-  return { keys, msg, transcript: transcriptDigest(digest, msg) };
+  return { keys: keyBytes, msg, transcript: transcriptDigest(digest, msg) };
 }
 
 function transcriptDigest(ref: Uint8Array, msg: BaseOtMsg2): Uint8Array {
@@ -340,6 +384,9 @@ export function baseOtSenderFinish(
     new Uint8Array(Buffer.from((msg.A as string[]).join(''), 'hex')),
     new Uint8Array(Buffer.from((msg.proofs as string[]).join(''), 'hex')),
   );
+  // Σ_i [ w_i·(s0_i·G − R0_i − c0_i·A_i) + z_i·(s1_i·G − R1_i − c1_i·(A_i − B)) ] = O, as one
+  // interleaved-wNAF multi-scalar multiplication (public points and scalars only). R0_i and R1_i
+  // enter negated so that their coefficients are the 128-bit weights themselves.
   const points: Point[] = [Point.BASE, B];
   const scalars: bigint[] = [0n, 0n];
   let gCoef = 0n;
@@ -349,21 +396,27 @@ export function baseOtSenderFinish(
     const z = hashFieldsToScalar('base-ot/batch-weight', wseed, i, 1) >> 128n;
     gCoef += w * (s0[i] as bigint) + z * (s1[i] as bigint);
     bCoef += z * (c1[i] as bigint);
-    points.push(R0[i] as Point, R1[i] as Point, A[i] as Point);
-    scalars.push(modN(-w), modN(-z), modN(-(w * (c0[i] as bigint) + z * (c1[i] as bigint))));
+    points.push((R0[i] as Point).negate(), (R1[i] as Point).negate(), A[i] as Point);
+    scalars.push(w, z, modN(-(w * (c0[i] as bigint) + z * (c1[i] as bigint))));
   }
   scalars[0] = modN(gCoef);
   scalars[1] = modN(bCoef);
-  if (!pippenger(Point, points, scalars).is0()) {
+  if (!mulAddUnsafe(Point, points, scalars).is0()) {
     throw new CulpritError('BAD_PROOF', peer, 'base-OT receiver proof does not verify');
   }
   const keys0: Uint8Array[] = [];
-  const keys1: Uint8Array[] = [];
+  const bA: Point[] = [];
   const bB = B.multiply(b);
+  for (let i = 0; i < count; i++) bA.push((A[i] as Point).multiply(b)); // constant-time, secret b
+  // b·(A_i − B) = b·A_i − b·B; one batched inversion brings them all to affine form.
+  const bAB = normalizeZ(
+    Point,
+    bA.map((p) => p.subtract(bB)),
+  );
+  const keys1: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
-    const bA = (A[i] as Point).multiply(b);
-    keys0.push(otKey(ref, i, Ab[i] as Uint8Array, bA));
-    keys1.push(otKey(ref, i, Ab[i] as Uint8Array, bA.subtract(bB)));
+    keys0.push(otKey(ref, i, Ab[i] as Uint8Array, bA[i] as Point));
+    keys1.push(otKey(ref, i, Ab[i] as Uint8Array, bAB[i] as Point));
   }
   return { keys0, keys1, transcript: transcriptDigest(ref, msg2) };
 }
