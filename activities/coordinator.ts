@@ -197,6 +197,7 @@ export function createCoordinatorActivities(
     return v && v.tenant === tenant ? v : null;
   };
   const appendEntry = async (entry: Omit<AuditEntry, 'at'>) => {
+    assertId('tenant', entry.tenant); // a chain per well-formed tenant only
     const store = await getStore();
     await appendAudit(
       store,

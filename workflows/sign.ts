@@ -82,7 +82,12 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
         outcome: why || again ? 'failed' : 'completed',
         ...(why || again ? { code: 'UNAUTHORIZED', reason: why ?? 'a second verdict' } : {}),
         parties: [],
-        detail: { verdict: String(s.verdict), role: String(s.role), requestDigest: String(s.requestDigest) },
+        // what the caller claimed, cut short: a refused verdict may carry anything
+        detail: {
+          verdict: String(s.verdict).slice(0, 16),
+          role: String(s.role).slice(0, 128),
+          requestDigest: String(s.requestDigest).slice(0, 64),
+        },
       });
       if (why || again) {
         const reason = why ?? `${approval.statement.approver} has already given a verdict on this request`;

@@ -255,6 +255,14 @@ describe('approvals', () => {
       /approval is for rules v2, the request was judged under v1/,
     );
     await expect(update(crafted({ tenant: 'other-tenant' }))).rejects.toThrow(/another request/);
+    // a refused verdict is audited, with what it claimed cut short
+    await expect(update(crafted({ role: 'r'.repeat(5000) }))).rejects.toThrow(/may not approve as/);
+    const refusedEntries = (await initiator.auditChain(tenant)).entries.filter(
+      (e) => e.ceremony === 'approval' && e.outcome === 'failed',
+    );
+    expect(refusedEntries.length).toBeGreaterThanOrEqual(4);
+    const claimed = refusedEntries.at(-1)!.detail as Record<string, string>;
+    expect(claimed.role).toBe('r'.repeat(128));
 
     // alice approves through the CLI; the request still waits for treasury
     const a = await conclave(['approve', id, '--as', 'alice', '--key', keyFile('alice'), '--tenant', tenant]);
