@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { base58, bech32, bech32m } from '@scure/base';
 import { describe, expect, it } from 'vitest';
-import { ConclaveError } from '../../src/errors.js';
 import { fromHex, toHex } from '../../src/crypto/encoding.js';
 import {
   isBitcoinNetwork,
@@ -11,22 +10,7 @@ import {
   type BitcoinNetwork,
   type SolanaNetwork,
 } from '../../src/crypto/addresses.js';
-
-function errOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
-
-function expectCode(fn: () => unknown, code: string, msg?: RegExp) {
-  const e = errOf(fn);
-  expect(e).toBeInstanceOf(ConclaveError);
-  expect((e as ConclaveError).code).toBe(code);
-  if (msg) expect((e as Error).message).toMatch(msg);
-}
+import { expectCode } from './expect-errors.js';
 
 const hx = (s: string) => fromHex(s, 'test');
 

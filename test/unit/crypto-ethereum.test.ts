@@ -2,7 +2,6 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
-import { ConclaveError } from '../../src/errors.js';
 import {
   eip1559TransactionHash,
   eip191MessageHash,
@@ -17,22 +16,7 @@ import {
   type EthSignature,
   type RlpItem,
 } from '../../src/crypto/ethereum.js';
-
-function errOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
-
-function expectCode(fn: () => unknown, code: string, msg?: RegExp) {
-  const e = errOf(fn);
-  expect(e).toBeInstanceOf(ConclaveError);
-  expect((e as ConclaveError).code).toBe(code);
-  if (msg) expect((e as Error).message).toMatch(msg);
-}
+import { expectCode } from './expect-errors.js';
 
 const hex = (b: Uint8Array) => '0x' + bytesToHex(b);
 const unhex = (s: string) => hexToBytes(s.startsWith('0x') ? s.slice(2) : s);

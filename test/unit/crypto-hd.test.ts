@@ -6,25 +6,9 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { createBase58check } from '@scure/base';
 import * as tiny from 'tiny-secp256k1';
 import { describe, expect, it } from 'vitest';
-import { ConclaveError } from '../../src/errors.js';
 import { fromHex, toHex } from '../../src/crypto/encoding.js';
 import { chainCodeFor, derivePublic, formatPath, parsePath, type HdCurve } from '../../src/crypto/hd.js';
-
-function errOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
-
-function expectCode(fn: () => unknown, code: string, msg?: RegExp) {
-  const e = errOf(fn);
-  expect(e).toBeInstanceOf(ConclaveError);
-  expect((e as ConclaveError).code).toBe(code);
-  if (msg) expect((e as Error).message).toMatch(msg);
-}
+import { expectCode } from './expect-errors.js';
 
 const b58check = createBase58check(sha256);
 

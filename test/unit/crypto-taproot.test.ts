@@ -3,26 +3,10 @@ import { numberToBytesBE } from '@noble/curves/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as tiny from 'tiny-secp256k1';
 import { describe, expect, it } from 'vitest';
-import { ConclaveError } from '../../src/errors.js';
 import { fromHex, toHex, utf8 } from '../../src/crypto/encoding.js';
 import { p2trAddress } from '../../src/crypto/addresses.js';
 import { taprootTweak, xOnly } from '../../src/crypto/taproot.js';
-
-function errOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
-
-function expectCode(fn: () => unknown, code: string, msg?: RegExp) {
-  const e = errOf(fn);
-  expect(e).toBeInstanceOf(ConclaveError);
-  expect((e as ConclaveError).code).toBe(code);
-  if (msg) expect((e as Error).message).toMatch(msg);
-}
+import { expectCode } from './expect-errors.js';
 
 const hx = (s: string) => fromHex(s, 'test');
 const Fn = secp256k1.Point.Fn;

@@ -6,7 +6,7 @@ import {
   type BaseOtMsg2,
 } from '../../src/crypto/ecdsa/base-ot.js';
 import { hashFields, modN, scalarHex } from '../../src/crypto/ecdsa/transcript.js';
-import { expectCulprit } from './ecdsa-expect.js';
+import { expectCulprit } from './expect-errors.js';
 
 const seedOf = (label: string) => hashFields('test/seed', label);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

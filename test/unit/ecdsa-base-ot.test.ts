@@ -22,7 +22,7 @@ import {
   turboXofFields,
   xofFields,
 } from '../../src/crypto/ecdsa/transcript.js';
-import { expectCulprit, expectCode } from './ecdsa-expect.js';
+import { expectCulprit, expectCode } from './expect-errors.js';
 
 const te = new TextEncoder();
 const bytes = (s: string) => te.encode(s);

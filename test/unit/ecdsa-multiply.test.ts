@@ -18,7 +18,7 @@ import {
   type MulSenderSetup,
 } from '../../src/crypto/ecdsa/multiply.js';
 import { N, hashFields, hashFieldsToScalar, modN, scalarHex } from '../../src/crypto/ecdsa/transcript.js';
-import { expectCulprit, expectCode } from './ecdsa-expect.js';
+import { expectCulprit, expectCode } from './expect-errors.js';
 
 const te = new TextEncoder();
 const bytes = (s: string) => te.encode(s);

@@ -21,7 +21,7 @@ import {
   type OtExtSenderSetup,
 } from '../../src/crypto/ecdsa/ot-extension.js';
 import { hashFields, xofFields } from '../../src/crypto/ecdsa/transcript.js';
-import { expectCulprit, expectCode } from './ecdsa-expect.js';
+import { expectCulprit, expectCode } from './expect-errors.js';
 
 const te = new TextEncoder();
 const bytes = (s: string) => te.encode(s);
