@@ -24,6 +24,12 @@ export const partyRoundTimeouts = {
   retry: { initialInterval: '100 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
 } as const;
 
+/**
+ * The DKLs23 pair setup's rounds run hundreds of base OTs per pair (seconds of CPU on a small
+ * machine, more with many parties sharing its cores): a longer attempt, not a retry that redoes it.
+ */
+export const pairSetupRoundTimeouts = { ...partyRoundTimeouts, startToCloseTimeout: '2 minutes' } as const;
+
 export const coordinatorActivityTimeouts = {
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '5 minutes',

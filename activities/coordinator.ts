@@ -31,6 +31,9 @@ import { PartyStore, type PeerEntry } from '../src/store/party-store.js';
 import { keygenParams, type KeygenResultBody } from './party/keygen.js';
 import { reshareParams, type ReshareResultBody } from './party/reshare.js';
 import { signRequestHash, type SignShareBody } from './party/sign.js';
+import { ecdsaSessionId, type EcdsaRound3Body } from './party/ecdsa-sign.js';
+import { dklsSessionOf, dklsSignCombine } from '../src/crypto/ecdsa/dkls-sign.js';
+import { ethereumAddress } from '../src/crypto/ethereum.js';
 import { withFailures } from './failures.js';
 import { appendAudit, chainEntryOf } from '../src/store/audit-log.js';
 import { coordinatorAuditKey } from '../src/config.js';
@@ -123,8 +126,13 @@ function currentVersionOf(w: WalletDoc, ceremonyId: string, toVersion: number) {
     oldRoster: w.parties,
     oldPublic: w.publicPackage,
     transcriptHash: w.transcriptHash,
+    ...protocolOf(w.scheme),
   };
 }
+
+/** What the workflows need to know of a scheme: only whether it signs with DKLs23 (absent: FROST). */
+const protocolOf = (scheme: string): { protocol?: 'dkls23' } =>
+  getScheme(scheme).protocol === 'dkls23' ? { protocol: 'dkls23' } : {};
 
 /** One lifecycle ceremony per wallet: refuses (BUSY) if another one holds the wallet. */
 function assertNotLocked(w: WalletDoc, ceremonyId: string): void {
@@ -253,6 +261,7 @@ export function createCoordinatorActivities(
         scheme: scheme.name,
         threshold: req.threshold,
         roster,
+        ...protocolOf(scheme.name),
       };
     },
 
@@ -362,7 +371,15 @@ export function createCoordinatorActivities(
         );
       }
       signers = members.filter((m) => signers.includes(m));
-      const key = canonicalKeyRequest(getScheme(w.scheme), req);
+      const scheme = getScheme(w.scheme);
+      const key = canonicalKeyRequest(scheme, req);
+      const length = req.message.length / 2;
+      if (scheme.messageBytes !== undefined && length !== scheme.messageBytes) {
+        throw new ConclaveError(
+          'BAD_INPUT',
+          `${scheme.name} signs a ${scheme.messageBytes}-byte hash, not a ${length}-byte message (hash it first, e.g. conclave sign --eip191 or --eip1559)`,
+        );
+      }
       return {
         tenant: req.tenant,
         ceremonyId,
@@ -373,6 +390,7 @@ export function createCoordinatorActivities(
         signers,
         ...key,
         ...(req.dryRun ? { dryRun: req.dryRun } : {}),
+        ...protocolOf(w.scheme),
       };
     },
 
@@ -708,6 +726,97 @@ export function createCoordinatorActivities(
         signature,
         scheme: w.scheme,
         signers: ctx.signers,
+      };
+    },
+
+    /**
+     * Combines the signers' DKLs23 round-3 broadcasts into one low-S ECDSA signature, naming a
+     * signer whose contribution does not match its public values, and verifies the result under
+     * the request's (derived) key before returning it.
+     */
+    async combineEcdsaSignature(ctx: SignContext, round3: Envelope[]): Promise<SignResult> {
+      const store = await getStore();
+      const w = await findWalletVersion(store, ctx.tenant, ctx.walletId, ctx.version);
+      if (!w)
+        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
+      const scheme = getScheme(w.scheme);
+      const request = signRequestHash(ctx);
+      const signers = w.parties.filter((p) => ctx.signers.includes(p.partyId));
+      const msgs = signers.map((p) => {
+        const body = openSigned<EcdsaRound3Body>(
+          envelopeFrom(round3, p, 'ECDSA contribution'),
+          ctx,
+          'ecdsa-3',
+          'ecdsa-sign',
+          p,
+        );
+        if (body.request !== request)
+          throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} signed another request`);
+        if (body.msg?.from !== p.identifier)
+          throw new CulpritError(
+            'TAMPERED',
+            p.partyId,
+            `${p.partyId} sent a contribution under another identifier`,
+          );
+        return body.msg;
+      });
+      const key = signingKeyFor(scheme, w.publicKey, w.transcriptHash, ctx);
+      const first = msgs[0]!;
+      let sig: ReturnType<typeof dklsSignCombine>;
+      try {
+        // Combining needs only public values: the first signer's view of them, rebuilt here.
+        sig = dklsSignCombine(
+          {
+            v: 1,
+            kind: 'dkls23-sign/state',
+            step: 3,
+            session: dklsSessionOf(
+              tweakPublicPackage(scheme, w.publicPackage, key.tweak),
+              signers.map((p) => p.identifier),
+              ecdsaSessionId(ctx),
+            ),
+            identifier: first.from,
+            signers: signers.map((p) => p.identifier),
+            groupKey: key.verifyingKey,
+            r: '',
+            phi: '',
+            salt: '',
+            instancePoint: '',
+            commitment: '',
+            bob: {},
+            round3: { used: '', messageHash: first.messageHash, R: first.R, broadcast: first },
+          },
+          msgs,
+        );
+      } catch (err) {
+        if (err instanceof CulpritError) {
+          const party = signers.find((p) => p.identifier === err.culprit);
+          if (party)
+            throw new CulpritError(err.code, party.partyId, err.message.replace(/ \(culprit: [^)]*\)$/, ''));
+        }
+        throw err;
+      }
+      const compact = fromHex(sig.compact, 'signature');
+      if (
+        sig.messageHash !== ctx.message ||
+        !scheme.verify(compact, fromHex(ctx.message, 'message'), fromHex(key.verifyingKey, 'key'))
+      ) {
+        throw new ConclaveError(
+          'ABORTED',
+          'the combined ECDSA signature does not verify under the wallet key',
+        );
+      }
+      return {
+        status: 'signed',
+        walletId: w.walletId,
+        keyId: w.keyId,
+        publicKey: key.verifyingKey,
+        path: key.path,
+        message: ctx.message,
+        signature: sig.compact,
+        scheme: w.scheme,
+        signers: ctx.signers,
+        ecdsa: { recoveryId: sig.recovery, der: sig.der, address: ethereumAddress(key.verifyingKey) },
       };
     },
   });

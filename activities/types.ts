@@ -7,6 +7,7 @@ import type { ShareBackup } from '../src/crypto/backup.js';
 import type { Envelope } from '../src/crypto/envelope.js';
 import type { PublicPackage } from '../src/crypto/frost.js';
 import type { PeerEntry } from '../src/store/party-store.js';
+import type { SigningProtocol } from '../src/crypto/schemes.js';
 import type {
   DryRun,
   PublicationSignature,
@@ -46,6 +47,25 @@ export interface KeygenContext {
   scheme: string;
   threshold: number;
   roster: PeerEntry[];
+  /** 'dkls23': the key also needs the pairwise setup (pairSetup rounds) before it is activated. */
+  protocol?: SigningProtocol;
+}
+
+/**
+ * The DKLs23 pairwise setup of one key version: zero-share seeds and OT-based multiplication
+ * setups between every two parties of `roster`. Run at key generation, after every share change,
+ * and on demand (after an abort retired a pair's setup).
+ */
+export interface PairSetupContext {
+  tenant: string;
+  /** The ceremony that runs the setup (a key generation, reshare, recovery or pairing). */
+  ceremonyId: string;
+  walletId: string;
+  keyId: string;
+  version: number;
+  roster: PeerEntry[];
+  /** Set for a fresh setup of an active version (a pairing ceremony): it replaces the current one. */
+  replace?: boolean;
 }
 
 export interface KeygenResult {
@@ -144,6 +164,8 @@ export interface SignContext {
   authorization?: SignAuthorization;
   /** A dry run: no rules apply, and every party checks that `message` is the dry run's tagged hash. */
   dryRun?: DryRun;
+  /** 'dkls23' for threshold ECDSA (three rounds); FROST otherwise. */
+  protocol?: SigningProtocol;
 }
 
 export interface SignResult {
@@ -158,6 +180,8 @@ export interface SignResult {
   signature: string;
   scheme: string;
   signers: string[];
+  /** ECDSA only: the recovery id (parity of R.y after low-S), DER encoding and Ethereum address. */
+  ecdsa?: { recoveryId: number; der: string; address: string };
   /** The tenant's rules' decision, when it has published rules. */
   policy?: {
     outcome: string;
@@ -234,6 +258,8 @@ export interface ReshareContext {
   dealers: string[];
   threshold: number;
   roster: PeerEntry[];
+  /** 'dkls23': the new version gets a fresh pairwise setup before its shares are activated. */
+  protocol?: SigningProtocol;
 }
 
 export interface ReshareResult {

@@ -72,3 +72,30 @@ export function verifyIndependently(
   if (scheme === 'frost-taproot') return verifyBip340(sigHex, msg, keyHex);
   throw new Error(`no independent verifier for ${scheme}`);
 }
+
+/** SEC1 SubjectPublicKeyInfo prefix of a compressed secp256k1 key (id-ecPublicKey, secp256k1). */
+const SECP256K1_SPKI_COMPRESSED = '3036301006072a8648ce3d020106052b8104000a032200';
+
+/**
+ * ECDSA over secp256k1 with OpenSSL: `data` is hashed with SHA-256 here, so the signature must be
+ * over sha256(data). Signature is r||s (64 bytes hex).
+ */
+export function verifyEcdsaOpenSsl(sigHex: string, data: Uint8Array, compressedKeyHex: string): boolean {
+  const key = createPublicKey({
+    key: Buffer.from(SECP256K1_SPKI_COMPRESSED + compressedKeyHex, 'hex'),
+    format: 'der',
+    type: 'spki',
+  });
+  return nodeVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(sigHex, 'hex'));
+}
+
+/** ECDSA with libsecp256k1, strict (low-S required), over a 32-byte hash. */
+export function verifyEcdsaLibsecp(sigHex: string, hash32: Uint8Array, compressedKeyHex: string): boolean {
+  return libsecp.verify(hash32, bytes(compressedKeyHex), bytes(sigHex), true);
+}
+
+/** The compressed public key libsecp256k1 recovers from a signature and its recovery id. */
+export function recoverEcdsaLibsecp(sigHex: string, hash32: Uint8Array, recoveryId: number): string | null {
+  const key = libsecp.recover(hash32, bytes(sigHex), recoveryId as 0 | 1 | 2 | 3, true);
+  return key ? hex(key) : null;
+}

@@ -13,10 +13,16 @@ import {
 import type { Duration } from '@temporalio/common';
 import type { CoordinatorActivities } from '../activities/coordinator.js';
 import type { PartyActivities } from '../activities/party/index.js';
-import type { AuditRecord, FailureDetails, WebhookDispatch } from '../activities/types.js';
+import type { AuditRecord, FailureDetails, PairSetupContext, WebhookDispatch } from '../activities/types.js';
+import type { Envelope } from '../src/crypto/envelope.js';
 import type { RaisedEvent } from '../src/webhooks/events.js';
 import { idPattern, invalidIdMessage } from '../src/ids.js';
-import { coordinatorActivityTimeouts, partyRoundTimeouts, partyTaskQueue } from '../temporal.config.js';
+import {
+  coordinatorActivityTimeouts,
+  pairSetupRoundTimeouts,
+  partyRoundTimeouts,
+  partyTaskQueue,
+} from '../temporal.config.js';
 
 /**
  * Coordinator steps run as local activities, in the coordinator worker that runs the workflow:
@@ -43,6 +49,59 @@ export function partyBrief(partyId: string, giveUpAfter: Duration = '1 minute'):
     startToCloseTimeout: '10 seconds',
     scheduleToCloseTimeout: giveUpAfter,
   });
+}
+
+const pairSetupProxies = new Map<string, PartyActivities>();
+
+/** One party's pair-setup rounds: seconds of CPU each, so a longer attempt (temporal.config.ts). */
+function partySetup(partyId: string): PartyActivities {
+  let proxy = pairSetupProxies.get(partyId);
+  if (!proxy) {
+    proxy = proxyActivities<PartyActivities>({
+      taskQueue: partyTaskQueue(partyId),
+      ...pairSetupRoundTimeouts,
+    });
+    pairSetupProxies.set(partyId, proxy);
+  }
+  return proxy;
+}
+
+/**
+ * The DKLs23 pairwise setup of one key version (OT setups and zero-share seeds between every two
+ * parties). Returns every party's signed "done", which `activatePairSetup` needs.
+ */
+export async function runPairSetup(c: PairSetupContext): Promise<Envelope[]> {
+  const parties = c.roster.map((p) => p.partyId);
+  const round1 = (await onEach(parties, (p) => partySetup(p).pairSetupRound1(c))).flat();
+  const round2 = (
+    await onEach(parties, (p) =>
+      partySetup(p).pairSetupRound2(
+        c,
+        round1.filter((e) => e.to === p),
+      ),
+    )
+  ).flat();
+  return onEach(parties, (p) =>
+    partySetup(p).pairSetupRound3(
+      c,
+      round2.filter((e) => e.to === p),
+    ),
+  );
+}
+
+/** Each party makes the setup its key version's own, once every party has signed it is done. */
+export async function activatePairSetup(c: PairSetupContext, done: Envelope[]): Promise<void> {
+  await onEach(
+    c.roster.map((p) => p.partyId),
+    (p) => party(p).pairSetupActivate(c, done),
+  );
+}
+
+/** Best effort, like every abort: drops the pending setups and round states of an aborted setup. */
+export async function abortPairSetup(c: PairSetupContext): Promise<void> {
+  await evenIfCancelled(() =>
+    Promise.allSettled(c.roster.map((p) => partyBrief(p.partyId).pairSetupAbort(c))),
+  );
 }
 
 /** Runs one round on every party in parallel. */

@@ -9,6 +9,7 @@ import type {
   KeygenContext,
   KeygenRequest,
   KeygenResult,
+  PairSetupContext,
 } from '../activities/types.js';
 import {
   abortWith,
@@ -20,6 +21,9 @@ import {
   party,
   partyBrief,
   assertWorkflowOfTenant,
+  runPairSetup,
+  activatePairSetup,
+  abortPairSetup,
 } from './common.js';
 
 export async function keygenWorkflow(req: KeygenRequest): Promise<KeygenResult> {
@@ -40,7 +44,11 @@ export async function keygenWorkflow(req: KeygenRequest): Promise<KeygenResult> 
         round2.filter((e: Envelope) => e.to === p),
       ),
     );
+    const pairing = c.protocol === 'dkls23' ? pairSetupOf(c) : undefined;
+    const pairsDone = pairing ? await runPairSetup(pairing) : [];
     const confirmed = await coordinator.confirmKeygen(c, results);
+    // the setups first: an active ECDSA share always has its pairs
+    if (pairing) await activatePairSetup(pairing, pairsDone);
     await onEach(req.parties, (p) => party(p).dkgActivate(c, results));
     const result = await coordinator.saveWallet(c, confirmed);
     await audit(req.requestedBy, keygenRecord(c));
@@ -51,10 +59,20 @@ export async function keygenWorkflow(req: KeygenRequest): Promise<KeygenResult> 
       await audit(req.requestedBy, keygenRecord(c), err);
       // Best effort: a party that is down keeps only a pending share, never an active one.
       await evenIfCancelled(() => Promise.allSettled(req.parties.map((p) => partyBrief(p).dkgAbort(c))));
+      if (c.protocol === 'dkls23') await abortPairSetup(pairSetupOf(c));
     }
     throw abortWith(`key generation ${workflowInfo().workflowId}`, err);
   }
 }
+
+const pairSetupOf = (c: KeygenContext): PairSetupContext => ({
+  tenant: c.tenant,
+  ceremonyId: c.ceremonyId,
+  walletId: c.walletId,
+  keyId: c.keyId,
+  version: c.version,
+  roster: c.roster,
+});
 
 const keygenRecord = (c: KeygenContext): AuditRecord => ({
   tenant: c.tenant,

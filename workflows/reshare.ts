@@ -8,6 +8,7 @@ import { workflowInfo } from '@temporalio/workflow';
 import type {
   AuditRecord,
   Envelope,
+  PairSetupContext,
   ReshareContext,
   ReshareRequest,
   ReshareResult,
@@ -22,6 +23,8 @@ import {
   party,
   partyBrief,
   assertWorkflowOfTenant,
+  runPairSetup,
+  activatePairSetup,
 } from './common.js';
 
 export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResult> {
@@ -69,7 +72,21 @@ export async function completeShareChange(
   c: ReshareContext,
   results: Envelope[],
 ): Promise<void> {
+  // threshold ECDSA: the new version's shares get fresh pairwise setups before they are active
+  const pairing: PairSetupContext | undefined =
+    c.protocol === 'dkls23'
+      ? {
+          tenant: c.tenant,
+          ceremonyId: c.ceremonyId,
+          walletId: c.walletId,
+          keyId: c.keyId,
+          version: c.toVersion,
+          roster: c.roster,
+        }
+      : undefined;
+  const pairsDone = pairing ? await runPairSetup(pairing) : [];
   const confirmed = await coordinator.confirmReshare(c, results);
+  if (pairing) await activatePairSetup(pairing, pairsDone);
   await onEach(
     c.roster.map((p) => p.partyId),
     (p) => party(p).reshareActivate(c, results),

@@ -146,9 +146,7 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
         }
       : planned;
     const c = ctx;
-    const commitments = await onEach(c.signers, (p) => party(p).signRound1(c));
-    const shares = await onEach(c.signers, (p) => party(p).signRound2(c, commitments));
-    const result = await coordinator.aggregateSignature(c, commitments, shares);
+    const result = c.protocol === 'dkls23' ? await signEcdsa(c) : await signFrost(c);
     signed = true;
     tx.state = 'signed';
     tx.signature = result.signature;
@@ -205,6 +203,36 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
       },
     ]);
   }
+}
+
+/** FROST: commitments, then signature shares, aggregated by the coordinator. */
+async function signFrost(c: SignContext): Promise<SignResult> {
+  const commitments = await onEach(c.signers, (p) => party(p).signRound1(c));
+  const shares = await onEach(c.signers, (p) => party(p).signRound2(c, commitments));
+  return coordinator.aggregateSignature(c, commitments, shares);
+}
+
+/**
+ * DKLs23: two presign rounds of point-to-point messages (commitments and OT-based
+ * multiplications), the online round's broadcasts, combined by the coordinator.
+ */
+async function signEcdsa(c: SignContext): Promise<SignResult> {
+  const round1 = (await onEach(c.signers, (p) => party(p).ecdsaSignRound1(c))).flat();
+  const round2 = (
+    await onEach(c.signers, (p) =>
+      party(p).ecdsaSignRound2(
+        c,
+        round1.filter((e) => e.to === p),
+      ),
+    )
+  ).flat();
+  const round3 = await onEach(c.signers, (p) =>
+    party(p).ecdsaSignRound3(
+      c,
+      round2.filter((e) => e.to === p),
+    ),
+  );
+  return coordinator.combineEcdsaSignature(c, round3);
 }
 
 /** What judging a request raises: it was created, and (with rules) blocked or escalated. */

@@ -3,7 +3,9 @@ import type { PartyRuntime } from '../../src/party/runtime.js';
 import { withFailures } from '../failures.js';
 import type { PartyInfo } from '../types.js';
 import { backupActivities } from './backup.js';
+import { ecdsaSignActivities } from './ecdsa-sign.js';
 import { keygenActivities } from './keygen.js';
+import { pairSetupActivities } from './pair-setup.js';
 import { recoverActivities } from './recover.js';
 import { reshareActivities } from './reshare.js';
 import { signActivities } from './sign.js';
@@ -16,6 +18,8 @@ export function createPartyActivities(rt: PartyRuntime) {
     },
     ...keygenActivities(rt),
     ...signActivities(rt),
+    ...pairSetupActivities(rt),
+    ...ecdsaSignActivities(rt),
     ...reshareActivities(rt),
     ...recoverActivities(rt),
     ...backupActivities(rt),

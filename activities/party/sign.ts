@@ -66,7 +66,7 @@ const nonceContext = (rt: PartyRuntime, ctx: SignContext): AtRestContext => ({
   version: ctx.version,
 });
 
-async function activeShare(rt: PartyRuntime, ctx: SignContext): Promise<ShareDoc> {
+export async function activeShare(rt: PartyRuntime, ctx: SignContext): Promise<ShareDoc> {
   const id = shareDocId(ctx.tenant, ctx.keyId, ctx.version);
   const share = await rt.activeShares.get(id, () => rt.store.shares.findOne({ _id: id }));
   if (!share || share.tenant !== ctx.tenant || share.walletId !== ctx.walletId) {
@@ -97,7 +97,7 @@ async function activeShare(rt: PartyRuntime, ctx: SignContext): Promise<ShareDoc
  * a rule set older than one this party has already signed under (a coordinator replaying a more
  * permissive version). Runs before a nonce is drawn and again before the share is produced.
  */
-async function passGate(rt: PartyRuntime, ctx: SignContext): Promise<void> {
+export async function passGate(rt: PartyRuntime, ctx: SignContext): Promise<void> {
   // a dry run's message is a tagged hash that pays nothing; anything else goes through the gate
   if (ctx.dryRun) {
     if (ctx.message === dryRunMessage(ctx.dryRun)) return;

@@ -5,7 +5,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { TransactionDescription } from '../../activities/types.js';
+import type { SignResult, TransactionDescription } from '../../activities/types.js';
+import { toHex } from '../crypto/encoding.js';
+import {
+  eip1559TransactionHash,
+  eip191MessageHash,
+  serializeSignedEip1559,
+  type Eip1559Transaction,
+} from '../crypto/ethereum.js';
 import {
   auditExportFormat,
   ConclaveClient,
@@ -41,12 +48,16 @@ const usage = `usage:
   conclave dev down                    stop them
   conclave dev status                  show what runs
   conclave keygen --curve ed25519|secp256k1 [--scheme S] --threshold T --parties N [--party-ids a,b,c]
-                 [--wallet ID] [--tenant ID]    schemes: frost-ed25519, frost-secp256k1, frost-taproot
+                 [--wallet ID] [--tenant ID]    schemes: frost-ed25519, frost-secp256k1, frost-taproot,
+                 dkls23-secp256k1 (threshold ECDSA: Ethereum, legacy Bitcoin)
   conclave sign --wallet ID --message HEX [--path m/0/7] [--merkle-root HEX] [--signers a,b]
                 [--tx TX.json] [--request-id ID] [--tenant ID]
+                 threshold ECDSA wallets sign a 32-byte hash: --message HASH, or --eip191 TEXT (prints
+                 the 65-byte signature) or --eip1559 ETHTX.json (prints the raw signed transaction)
                  --tx describes the payment (chain, asset, amount, destination) for the tenant's rules
   conclave address --wallet ID [--path m/0/7] [--network N] [--merkle-root HEX] [--tenant ID]
-                 networks: mainnet, testnet, signet, regtest (Taproot); mainnet-beta, devnet, testnet (Solana)
+                 networks: mainnet, testnet, signet, regtest (Taproot); mainnet-beta, devnet, testnet (Solana);
+                 dkls23-secp256k1 wallets have an EIP-55 Ethereum address
   conclave rotate --wallet ID [--request-id ID] [--tenant ID]
                  new shares of the same key; old shares are destroyed
   conclave rotate --wallet ID --every 30d | --unschedule
@@ -109,6 +120,8 @@ const options = {
   scheme: { type: 'string' },
   path: { type: 'string' },
   'merkle-root': { type: 'string' },
+  eip191: { type: 'string' },
+  eip1559: { type: 'string' },
   network: { type: 'string' },
   threshold: { type: 'string' },
   parties: { type: 'string' },
@@ -178,7 +191,7 @@ function signOptions(v: Record<string, string | boolean | string[] | undefined>)
   const text = (k: string) => v[k] as string | undefined;
   return {
     walletId: required('wallet', text('wallet')),
-    message: required('message', text('message')),
+    message: messageOf(v),
     tenant: text('tenant'),
     signers: list(text('signers')),
     requestId: text('request-id'),
@@ -186,6 +199,43 @@ function signOptions(v: Record<string, string | boolean | string[] | undefined>)
     merkleRoot: text('merkle-root'),
     ...(v.tx ? { tx: readJsonFile(text('tx')!, 'transaction') as TransactionDescription } : {}),
   };
+}
+
+/**
+ * What `conclave sign` signs: --message HEX as given, or (threshold ECDSA wallets) the EIP-191
+ * hash of a text with --eip191, or the EIP-1559 signing hash of a transaction file with --eip1559.
+ */
+function messageOf(v: Record<string, string | boolean | string[] | undefined>): string {
+  const given = (['message', 'eip191', 'eip1559'] as const).filter((k) => v[k] !== undefined);
+  if (given.length !== 1) throw new UsageError('give exactly one of --message, --eip191 or --eip1559');
+  if (v.eip191 !== undefined) return toHex(eip191MessageHash(String(v.eip191)));
+  if (v.eip1559 !== undefined) return toHex(eip1559TransactionHash(eip1559Tx(v)));
+  return required('message', v.message as string | undefined);
+}
+
+const eip1559Tx = (v: Record<string, string | boolean | string[] | undefined>) =>
+  readJsonFile(String(v.eip1559), 'EIP-1559 transaction') as Eip1559Transaction;
+
+/** Ethereum forms of an ECDSA signature: 65-byte r||s||v for EIP-191, the raw signed EIP-1559 transaction. */
+function ethereumLines(
+  v: Record<string, string | boolean | string[] | undefined>,
+  r: SignResult,
+): { fields: Record<string, string>; lines: string[] } {
+  if (!r.ecdsa) return { fields: {}, lines: [] };
+  const sig = { r: r.signature.slice(0, 64), s: r.signature.slice(64), recovery: r.ecdsa.recoveryId };
+  const fields: Record<string, string> = { address: r.ecdsa.address, recoveryId: String(r.ecdsa.recoveryId) };
+  if (v.eip191 !== undefined) {
+    fields.eip191Signature = `0x${r.signature}${(27 + r.ecdsa.recoveryId).toString(16)}`;
+  }
+  if (v.eip1559 !== undefined) {
+    fields.rawTransaction = serializeSignedEip1559(eip1559Tx(v), sig, { from: r.ecdsa.address });
+  }
+  const lines = [
+    `address    ${fields.address} (recovery id ${fields.recoveryId})`,
+    ...(fields.eip191Signature ? [`eip191     ${fields.eip191Signature}`] : []),
+    ...(fields.rawTransaction ? [`raw tx     ${fields.rawTransaction}`] : []),
+  ];
+  return { fields, lines };
 }
 
 function intOption(name: string, value: string | undefined): number {
@@ -406,6 +456,7 @@ async function run(command: string[], v: Values): Promise<void> {
   }
   if (cmd === 'sign') {
     const r = await withClient((c) => c.sign(signOptions(v)));
+    const eth = ethereumLines(v, r);
     print(
       json,
       {
@@ -418,6 +469,7 @@ async function run(command: string[], v: Values): Promise<void> {
         signature: r.signature,
         scheme: r.scheme,
         signers: r.signers,
+        ...(r.ecdsa ? { ecdsa: r.ecdsa, ...eth.fields } : {}),
         ...(r.policy ? { policy: r.policy } : {}),
       },
       [
@@ -425,6 +477,7 @@ async function run(command: string[], v: Values): Promise<void> {
         `path       ${r.path}`,
         `public key ${r.publicKey}`,
         `signature  ${r.signature}`,
+        ...eth.lines,
       ],
     );
     return;

@@ -5,6 +5,7 @@
 import type { WalletInfo } from '../../activities/types.js';
 import { isBitcoinNetwork, isSolanaNetwork, p2trAddress, solanaAddress } from '../crypto/addresses.js';
 import { fromHex } from '../crypto/encoding.js';
+import { ethereumAddress } from '../crypto/ethereum.js';
 import { getScheme } from '../crypto/schemes.js';
 import { signingKeyFor } from '../crypto/signing-key.js';
 import { ConclaveError } from '../errors.js';
@@ -60,6 +61,13 @@ export function deriveWalletKey(
     }
     out.address = solanaAddress(verifyingKey, network);
     out.network = network;
+  } else if (scheme.address === 'ethereum') {
+    // one address on every EVM chain: the chain id is in what is signed, not in the address
+    if (opts.network !== undefined && opts.network !== 'ethereum') {
+      throw new ConclaveError('BAD_INPUT', `an Ethereum address is the same on every chain; drop --network`);
+    }
+    out.address = ethereumAddress(verifyingKey);
+    out.network = 'ethereum';
   } else if (opts.network !== undefined) {
     throw new ConclaveError('BAD_INPUT', `scheme ${scheme.name} has no addresses`);
   }

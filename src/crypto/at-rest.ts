@@ -9,7 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { ConclaveError } from '../errors.js';
 import { encodeFields, fromHex, utf8 } from './encoding.js';
 
-export type AtRestPurpose = 'share' | 'nonce' | 'round-state' | 'party-keys';
+export type AtRestPurpose = 'share' | 'nonce' | 'round-state' | 'party-keys' | 'pair-setup';
 
 export interface AtRestContext {
   purpose: AtRestPurpose;
@@ -28,7 +28,13 @@ export interface SealedBox {
 }
 
 const LABEL = 'conclave/at-rest/v1';
-const PURPOSES: ReadonlySet<string> = new Set<AtRestPurpose>(['share', 'nonce', 'round-state', 'party-keys']);
+const PURPOSES: ReadonlySet<string> = new Set<AtRestPurpose>([
+  'share',
+  'nonce',
+  'round-state',
+  'party-keys',
+  'pair-setup',
+]);
 
 // A dedicated subkey keeps the raw KEK usable for other derivations without key reuse across uses.
 function subkey(kek: Uint8Array): Uint8Array {

@@ -12,9 +12,14 @@ import { ConclaveError } from '../errors.js';
 import { equalBytes } from './encoding.js';
 import { taprootTweak } from './taproot.js';
 
-export type SchemeName = 'frost-ed25519' | 'frost-secp256k1' | 'frost-taproot';
+export type SchemeName = 'frost-ed25519' | 'frost-secp256k1' | 'frost-taproot' | 'dkls23-secp256k1';
 export type CurveName = 'ed25519' | 'secp256k1';
-export type AddressKind = 'solana' | 'p2tr';
+export type AddressKind = 'solana' | 'p2tr' | 'ethereum';
+/**
+ * How a key signs: FROST (two rounds, shares add up to a Schnorr signature), or DKLs23 threshold
+ * ECDSA (pairwise OT setup at key generation, three rounds with OT-based multiplication).
+ */
+export type SigningProtocol = 'frost' | 'dkls23';
 
 /**
  * The last step from a (possibly derived) group key to the key signatures verify under:
@@ -30,6 +35,9 @@ export interface OutputKey {
 export interface Scheme {
   name: SchemeName;
   curve: CurveName;
+  protocol: SigningProtocol;
+  /** Exact message length the scheme signs (ECDSA signs a 32-byte hash); any length if absent. */
+  messageBytes?: number;
   /** Suite of the key generation ceremony; also the identifiers and scalar field of shares. */
   frost: FROST;
   /** Suite of the signing ceremony (Taproot signs BIP340 challenges with a key of the plain suite). */
@@ -56,6 +64,7 @@ const untweaked = (groupKey: Uint8Array): OutputKey => ({ verifyingKey: groupKey
 const frostEd25519: Scheme = Object.freeze({
   name: 'frost-ed25519',
   curve: 'ed25519',
+  protocol: 'frost',
   frost: ed25519_FROST,
   signer: ed25519_FROST,
   Point: ed25519.Point,
@@ -104,6 +113,7 @@ const secp256k1Points = {
 const frostSecp256k1: Scheme = Object.freeze({
   name: 'frost-secp256k1',
   curve: 'secp256k1',
+  protocol: 'frost',
   frost: secp256k1_FROST,
   signer: secp256k1_FROST,
   Point: secp256k1.Point,
@@ -127,6 +137,7 @@ const frostSecp256k1: Scheme = Object.freeze({
 const frostTaproot: Scheme = Object.freeze({
   name: 'frost-taproot',
   curve: 'secp256k1',
+  protocol: 'frost',
   frost: secp256k1_FROST,
   signer: schnorr_FROST,
   Point: secp256k1.Point,
@@ -147,7 +158,33 @@ const frostTaproot: Scheme = Object.freeze({
   ...secp256k1Points,
 }) as Scheme;
 
-const SCHEMES: readonly Scheme[] = [frostEd25519, frostSecp256k1, frostTaproot];
+/**
+ * Threshold ECDSA on secp256k1 (DKLs23): the key comes from the FROST secp256k1 DKG (the same
+ * Shamir shares and public package), signatures are (r, s) with low S over a 32-byte hash, as
+ * Ethereum and legacy Bitcoin verify them. `signer` is never used to sign; it names the share field.
+ */
+const dklsSecp256k1: Scheme = Object.freeze({
+  name: 'dkls23-secp256k1',
+  curve: 'secp256k1',
+  protocol: 'dkls23',
+  messageBytes: 32,
+  frost: secp256k1_FROST,
+  signer: secp256k1_FROST,
+  Point: secp256k1.Point,
+  address: 'ethereum',
+  takesMerkleRoot: false,
+  outputKey: untweaked,
+  verify(sig: Uint8Array, msgHash: Uint8Array, publicKey: Uint8Array): boolean {
+    try {
+      return secp256k1.verify(sig, msgHash, publicKey, { prehash: false, lowS: true, format: 'compact' });
+    } catch {
+      return false;
+    }
+  },
+  ...secp256k1Points,
+}) as Scheme;
+
+const SCHEMES: readonly Scheme[] = [frostEd25519, frostSecp256k1, frostTaproot, dklsSecp256k1];
 
 // Map (not an object) so names like "__proto__" or "constructor" can never resolve.
 const BY_NAME = new Map<string, Scheme>(SCHEMES.map((s) => [s.name, s]));

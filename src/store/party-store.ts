@@ -109,6 +109,31 @@ export interface NonceSpendDoc {
   spentAt: Date;
 }
 
+/**
+ * What a party holds for DKLs23 signing with one version of a key: per other party, the
+ * zero-share seed and the two OT-based multiplication setups (sealed). Made by a pair-setup
+ * ceremony (at key generation, and again after every share change or abort), under the id of
+ * that ceremony: signers refuse to multiply over setups of different ceremonies.
+ */
+export interface PairSetupDoc {
+  _id: string;
+  tenant: string;
+  keyId: string;
+  version: number;
+  /** The pair-setup ceremony that made these setups. */
+  setupId: string;
+  /** Party ids the setup covers (the key's roster at the time). */
+  parties: string[];
+  /** { peers: Record<identifier, DklsPeerSetup> } */
+  sealed: SealedBox;
+  /**
+   * Peers whose multiplication setup with this party failed its consistency check: never used
+   * again, whatever a coordinator asks; only a fresh pair setup replaces them.
+   */
+  abortedPeers?: string[];
+  createdAt: Date;
+}
+
 /** Marks a ceremony as aborted; rounds still in flight check it and undo what they stored. */
 export interface TombstoneDoc {
   _id: string;
@@ -123,6 +148,8 @@ export const shareDocId = (tenant: string, keyId: string, version: number) =>
 export const roundDocId = (tenant: string, ceremonyId: string, step: string) =>
   `${tenant}|${ceremonyId}|${step}`;
 export const nonceDocId = ceremonyDocId;
+/** One document per key version: a fresh pair setup replaces the previous one. */
+export const pairSetupDocId = shareDocId;
 
 /**
  * The rule set publishers a party's operator trusts for one tenant (party-local, like pinned
@@ -148,6 +175,10 @@ export class PartyStore {
   readonly nonceSpends: Collection<NonceSpendDoc>;
   readonly tombstones: Collection<TombstoneDoc>;
   readonly tenantTrust: Collection<TenantTrustDoc>;
+  /** DKLs23 pairwise setups per key version (replaced, never edited, except for abort marks). */
+  readonly pairSetups: Collection<PairSetupDoc>;
+  /** Pair setups a ceremony made but not every party has finished yet. */
+  readonly pendingPairSetups: Collection<PairSetupDoc>;
 
   constructor(db: Db) {
     this.keys = db.collection('party_keys');
@@ -159,6 +190,8 @@ export class PartyStore {
     this.nonceSpends = db.collection('nonce_spends');
     this.tombstones = db.collection('aborted_ceremonies');
     this.tenantTrust = db.collection('tenant_trust');
+    this.pairSetups = db.collection('pair_setups');
+    this.pendingPairSetups = db.collection('pending_pair_setups');
   }
 
   async ensureIndexes(): Promise<void> {

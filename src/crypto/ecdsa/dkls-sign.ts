@@ -327,6 +327,42 @@ function lagrangeAtZero(ids: bigint[], i: bigint): bigint {
   return Fn.mul(num, Fn.inv(den));
 }
 
+/** The session every message carries: the caller's session id bound to key package and signer set. */
+function sessionHash(
+  sessionId: Uint8Array,
+  groupKey: Pt,
+  pub: PublicPackage,
+  sorted: string[],
+  Y: Map<string, Pt>,
+): Uint8Array {
+  const sidFields: Field[] = [sessionId, groupKey.toBytes(true), pub.threshold, pub.total, sorted.length];
+  for (const s of sorted) sidFields.push(s, (Y.get(s) as Pt).toBytes(true));
+  return hashFields('dkls23/sign/session', ...sidFields);
+}
+
+/**
+ * The session (hex) the signers' messages carry for this public package, signer set and caller's
+ * session id: what a combiner holding no share checks their broadcasts against.
+ */
+export function dklsSessionOf(pub: PublicPackage, signers: string[], sessionId: string): string {
+  const sorted = [...new Set(signers.map((s) => assertIdentifier(s, 'signer identifier')))].sort();
+  const Y = new Map<string, Pt>();
+  for (const s of sorted) {
+    try {
+      Y.set(s, parsePoint(pub.verifyingShares[s]));
+    } catch {
+      throw bad('public key package lacks a valid verifying share for a signer');
+    }
+  }
+  let groupKey: Pt;
+  try {
+    groupKey = parsePoint(pub.commitments[0]);
+  } catch {
+    throw bad('invalid group public key');
+  }
+  return toHex(sessionHash(fromHex(sessionId, 'session id'), groupKey, pub, sorted, Y));
+}
+
 function context(input: DklsSignInput): Ctx {
   if (!isObject(input) || !isObject(input.key)) throw bad('signing input is malformed');
   const { key } = input;
@@ -388,9 +424,7 @@ function context(input: DklsSignInput): Ctx {
       throw bad('missing or malformed setup for a signer');
     }
   }
-  const sidFields: Field[] = [sessionId, groupKey.toBytes(true), pub.threshold, pub.total, sorted.length];
-  for (const s of sorted) sidFields.push(s, (Y.get(s) as Pt).toBytes(true));
-  const sid = hashFields('dkls23/sign/session', ...sidFields);
+  const sid = sessionHash(sessionId, groupKey, pub, sorted, Y);
   const ids = sorted.map((s) => BigInt(`0x${s}`));
   const lambda = new Map<string, bigint>();
   sorted.forEach((s, k) => lambda.set(s, lagrangeAtZero(ids, ids[k] as bigint)));
