@@ -45,6 +45,8 @@ import type {
   AuditEntry,
   KeygenContext,
   KeygenRequest,
+  PairingRequest,
+  PairSetupContext,
   KeygenResult,
   PartyInfo,
   RecoverRequest,
@@ -391,6 +393,36 @@ export function createCoordinatorActivities(
         ...key,
         ...(req.dryRun ? { dryRun: req.dryRun } : {}),
         ...protocolOf(w.scheme),
+      };
+    },
+
+    /**
+     * Plans a fresh pair setup of a threshold-ECDSA wallet's current version (after an abort
+     * retired a pair's setup, or on the operator's schedule). Refused while a share change runs:
+     * that one makes fresh setups for its new version anyway.
+     */
+    async planPairing(req: PairingRequest, ceremonyId: string): Promise<PairSetupContext> {
+      assertId('tenant', req.tenant);
+      assertId('wallet id', req.walletId);
+      const store = await getStore();
+      const w = await findWallet(store, req.tenant, req.walletId);
+      if (!w)
+        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+      if (getScheme(w.scheme).protocol !== 'dkls23') {
+        throw new ConclaveError(
+          'BAD_INPUT',
+          `wallet ${req.walletId} is a ${w.scheme} wallet: only threshold ECDSA keys have pair setups`,
+        );
+      }
+      assertNotLocked(w, ceremonyId);
+      return {
+        tenant: w.tenant,
+        ceremonyId,
+        walletId: w.walletId,
+        keyId: w.keyId,
+        version: w.version,
+        roster: w.parties,
+        replace: true,
       };
     },
 

@@ -51,6 +51,22 @@ export interface KeygenContext {
   protocol?: SigningProtocol;
 }
 
+/** A fresh DKLs23 pair setup for a threshold-ECDSA wallet's current shares. */
+export interface PairingRequest {
+  tenant: string;
+  walletId: string;
+  requestedBy?: string;
+}
+
+/** What a pairing ceremony did: which version got fresh setups, between which parties. */
+export interface PairingResult {
+  walletId: string;
+  keyId: string;
+  version: number;
+  parties: string[];
+  setupId: string;
+}
+
 /**
  * The DKLs23 pairwise setup of one key version: zero-share seeds and OT-based multiplication
  * setups between every two parties of `roster`. Run at key generation, after every share change,
@@ -361,6 +377,7 @@ export interface AuditEntry {
     | ShareChangeKind
     | 'backup'
     | 'validation'
+    | 'pairing'
     | 'approval'
     | 'rules-publish'
     | 'webhook-subscription'

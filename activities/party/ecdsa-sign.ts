@@ -134,10 +134,10 @@ function openPeers<M>(
         throw new CulpritError('DISAGREEMENT', peer.partyId, `${peer.partyId} is signing another request`);
       }
       if (body.setupId !== setupId) {
-        throw new CulpritError(
+        // not necessarily a lie: a pairing ceremony may be switching setups right now
+        throw new ConclaveError(
           'DISAGREEMENT',
-          peer.partyId,
-          `${peer.partyId} holds another pair setup (${String(body.setupId)}, ${rt.partyId} holds ${setupId}); run a pairing ceremony`,
+          `${peer.partyId} signs with the pair setup of ${String(body.setupId).slice(0, 80)}, ${rt.partyId} with that of ${setupId}; retry, or run a pairing ceremony`,
         );
       }
       return body.msg;
@@ -154,13 +154,14 @@ function sealToPeers<M>(
   request: string,
   setupId: string,
   messages: Record<string, M>,
+  outgoing: (msg: M) => unknown,
 ): Envelope[] {
   return share.roster
     .filter((p) => ctx.signers.includes(p.partyId) && p.partyId !== rt.partyId)
     .map((peer) => {
       const msg = messages[peer.identifier];
       if (!msg) throw new ConclaveError('BAD_INPUT', `no ${type} message for ${peer.partyId}`);
-      const body: PeerBody<M> = { request, setupId, msg };
+      const body: PeerBody<unknown> = { request, setupId, msg: outgoing(msg) };
       return sealDirect(
         roundHeader(ctx, round, type, rt.partyId, peer.partyId),
         jsonBytes(body),
@@ -213,7 +214,14 @@ function checkMessage(ctx: SignContext): Uint8Array {
   return hash;
 }
 
-export function ecdsaSignActivities(rt: PartyRuntime) {
+/**
+ * What a party does to each presign message before sealing it: nothing, for an honest party.
+ * Fault drills (src/drills/misbehaving.ts) pass a lie here, as an attacker holding the party's
+ * keys could tell, to check that the honest parties catch it.
+ */
+export type OutgoingPresign = (round: 'ecdsa-1' | 'ecdsa-2', msg: DklsRound1Msg | DklsRound2Msg) => unknown;
+
+export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign = (_round, msg) => msg) {
   return {
     /** Presign, round 1: commit to the instance key; start a multiplication toward every peer as Bob. */
     async ecdsaSignRound1(ctx: SignContext): Promise<Envelope[]> {
@@ -245,6 +253,7 @@ export function ecdsaSignActivities(rt: PartyRuntime) {
           request,
           setupId,
           r1.messages,
+          (m) => outgoing('ecdsa-1', m),
         );
         return { output: { request, envelopes }, state: { setupId, dkls: r1.state } };
       });
@@ -294,6 +303,7 @@ export function ecdsaSignActivities(rt: PartyRuntime) {
           request,
           setupId,
           r2.messages,
+          (m) => outgoing('ecdsa-2', m),
         );
         return { output: { request, envelopes }, state: { setupId, dkls: r2.state } };
       });

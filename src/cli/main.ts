@@ -58,6 +58,9 @@ const usage = `usage:
   conclave address --wallet ID [--path m/0/7] [--network N] [--merkle-root HEX] [--tenant ID]
                  networks: mainnet, testnet, signet, regtest (Taproot); mainnet-beta, devnet, testnet (Solana);
                  dkls23-secp256k1 wallets have an EIP-55 Ethereum address
+  conclave pairing --wallet ID [--tenant ID]
+                 threshold ECDSA: fresh OT setups and zero-share seeds between every two parties
+                 (after a signature aborted on a failed OT check; the key and shares stay)
   conclave rotate --wallet ID [--request-id ID] [--tenant ID]
                  new shares of the same key; old shares are destroyed
   conclave rotate --wallet ID --every 30d | --unschedule
@@ -480,6 +483,14 @@ async function run(command: string[], v: Values): Promise<void> {
         ...eth.lines,
       ],
     );
+    return;
+  }
+  if (cmd === 'pairing') {
+    const r = await withClient((c) => c.pairWallet(required('wallet', v.wallet), v.tenant));
+    print(json, { ...r }, [
+      `wallet     ${r.walletId} v${r.version}: fresh pair setups between ${r.parties.join(', ')}`,
+      `setup      ${r.setupId}`,
+    ]);
     return;
   }
   if (cmd === 'address') {

@@ -34,6 +34,7 @@ import type {
   FailureDetails,
   KeygenRequest,
   KeygenResult,
+  PairingResult,
   RecoverRequest,
   RecoverResult,
   ReshareRequest,
@@ -85,6 +86,7 @@ export type {
   RuleSetVersion,
   DerivedWalletKey,
   KeygenResult,
+  PairingResult,
   RecoverResult,
   ReshareResult,
   SignResult,
@@ -497,6 +499,19 @@ export class ConclaveClient {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
     return this.run<ValidateResult>('validateWorkflow', `validate:${tenant}:${walletId}:${randomUUID()}`, [
+      { tenant, walletId, requestedBy: this.actor },
+    ]);
+  }
+
+  /**
+   * Fresh DKLs23 pair setups between every two parties of a threshold-ECDSA wallet (same key,
+   * same shares). Needed after a signature aborted on a failed OT consistency check: the honest
+   * party retired its setup with the culprit and signs with it only after this.
+   */
+  async pairWallet(walletId: string, tenant: string = defaultTenant): Promise<PairingResult> {
+    assertId('tenant', tenant);
+    assertId('wallet id', walletId);
+    return this.run<PairingResult>('pairingWorkflow', `pairing:${tenant}:${walletId}:${randomUUID()}`, [
       { tenant, walletId, requestedBy: this.actor },
     ]);
   }

@@ -158,7 +158,12 @@ export async function runMisbehavingDrill(opts: MisbehavingDrillOptions): Promis
         leftovers += registered;
       } else {
         walletId = `drill-signer-${tag}-${n}`;
-        const w = await client.createWallet({ walletId, threshold: 2, parties });
+        const w = await client.createWallet({
+          walletId,
+          threshold: 2,
+          parties,
+          ...(c.ceremony === 'ecdsa-sign' ? { curve: 'secp256k1', scheme: 'dkls23-secp256k1' } : {}),
+        });
         const requestId = `drill-bad-sign-${tag}-${n}`;
         mallory.setMode(c.mode);
         err = await client
@@ -174,7 +179,9 @@ export async function runMisbehavingDrill(opts: MisbehavingDrillOptions): Promis
         leftovers = await eventually(async () => {
           let sealed = 0;
           for (const s of stores.values())
-            sealed += await s.nonces.countDocuments({ ceremonyId: ceremony, sealed: { $exists: true } });
+            sealed +=
+              (await s.nonces.countDocuments({ ceremonyId: ceremony, sealed: { $exists: true } })) +
+              (await s.rounds.countDocuments({ ceremonyId: ceremony, sealedState: { $exists: true } }));
           return sealed;
         }, 5_000);
       }

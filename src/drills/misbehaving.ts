@@ -11,6 +11,7 @@
  * | `bad-sig-share` | sends a correctly signed signature share that is wrong                   | BAD_SHARE  |
  * | `tamper-share`  | flips a byte of its DKG share messages after signing them                | TAMPERED   |
  * | `replay-round1` | sends its validly signed round-1 message of an older ceremony            | REPLAY     |
+ * | `bad-ot`        | ECDSA: sends an OT-extension message that fails the consistency check    | TAMPERED   |
  *
  * The mode is read at each call, so one worker can switch between modes from run to run.
  */
@@ -22,15 +23,17 @@ import { dkgRound1 } from '../crypto/frost.js';
 import { getScheme } from '../crypto/schemes.js';
 import type { ErrorCode } from '../errors.js';
 import type { PartyRuntime } from '../party/runtime.js';
+import { ecdsaSignActivities } from '../../activities/party/ecdsa-sign.js';
+import type { DklsRound1Msg } from '../crypto/ecdsa/dkls-sign.js';
 
 export type MisbehaviourMode =
-  'honest' | 'bad-share' | 'bad-proof' | 'bad-sig-share' | 'tamper-share' | 'replay-round1';
+  'honest' | 'bad-share' | 'bad-proof' | 'bad-sig-share' | 'tamper-share' | 'replay-round1' | 'bad-ot';
 
 export interface MisbehaviourCase {
   mode: Exclude<MisbehaviourMode, 'honest'>;
   /** What the case is called in reports. */
   title: string;
-  ceremony: 'keygen' | 'sign';
+  ceremony: 'keygen' | 'sign' | 'ecdsa-sign';
   /** The code the ceremony must abort with. */
   expectedCode: ErrorCode;
 }
@@ -41,6 +44,12 @@ export const misbehaviourCases: readonly MisbehaviourCase[] = [
   { mode: 'bad-sig-share', title: 'wrong signature share', ceremony: 'sign', expectedCode: 'BAD_SHARE' },
   { mode: 'tamper-share', title: 'tampered message', ceremony: 'keygen', expectedCode: 'TAMPERED' },
   { mode: 'replay-round1', title: 'replayed message', ceremony: 'keygen', expectedCode: 'REPLAY' },
+  {
+    mode: 'bad-ot',
+    title: 'inconsistent OT extension (ECDSA)',
+    ceremony: 'ecdsa-sign',
+    expectedCode: 'TAMPERED',
+  },
 ];
 
 type Decorator = (honest: PartyActivities, rt: PartyRuntime) => PartyActivities;
@@ -64,8 +73,17 @@ export function misbehavingParty(mode: MisbehaviourMode | (() => MisbehaviourMod
   const current = typeof mode === 'function' ? mode : () => mode;
   return (honest, rt) => {
     let lastRound1: Envelope | undefined;
+    // Bob's OT-extension columns with one bit flipped: well formed, signed, and inconsistent
+    const lyingEcdsa = ecdsaSignActivities(rt, (round, msg) => {
+      if (round !== 'ecdsa-1' || current() !== 'bad-ot') return msg;
+      const m = msg as DklsRound1Msg & { mul: { ext: { u: string[] } } };
+      const u = [...m.mul.ext.u];
+      u[0] = (u[0]![0] === '0' ? '1' : '0') + u[0]!.slice(1);
+      return { ...m, mul: { ...m.mul, ext: { ...m.mul.ext, u } } };
+    });
     return {
       ...honest,
+      ecdsaSignRound1: lyingEcdsa.ecdsaSignRound1,
       async dkgRound1(ctx: KeygenContext) {
         const out = await honest.dkgRound1(ctx);
         const m = current();

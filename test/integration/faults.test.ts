@@ -16,11 +16,13 @@ import { closeAllDbs } from '../../src/store/mongo.js';
 import {
   nobleVerifyEd25519,
   opensslVerifyEd25519,
+  message32,
   partyStore,
   randomMessage,
   stackEnv,
   waitFor,
 } from './helpers.js';
+import { verifyEcdsaLibsecp } from '../independent-verify.js';
 
 let client: ConclaveClient;
 
@@ -198,4 +200,50 @@ describe('a misbehaving party is named', () => {
       expect(ok.signature).toMatch(/^[0-9a-f]{128,130}$/);
     },
   );
+
+  it('ECDSA: an inconsistent OT extension aborts signing naming the sender; the honest signer retires that setup until a pairing ceremony replaces it', async () => {
+    const r = await client.createWallet({
+      curve: 'secp256k1',
+      scheme: 'dkls23-secp256k1',
+      threshold: 2,
+      parties: ['p1', 'p2', mallory],
+    });
+    mode = 'bad-ot';
+    const err = await client
+      .sign({ walletId: r.walletId, message: message32(), signers: ['p1', mallory] })
+      .catch((e: unknown) => e);
+    mode = 'honest';
+    expect(err).toBeInstanceOf(CulpritError);
+    expect(err).toMatchObject({ code: 'TAMPERED', culprit: mallory });
+    expect(String((err as Error).message)).toMatch(/consistency|check/i);
+
+    // p1 retired its setup with mallory in its own database, whatever a coordinator asks next
+    const p1 = await partyStore('p1');
+    const setup = await p1.pairSetups.findOne({ keyId: r.keyId, version: 1 });
+    expect(setup?.abortedPeers).toHaveLength(1);
+    const malloryShare = await (await partyStore(mallory)).shares.findOne({ keyId: r.keyId });
+    expect(setup?.abortedPeers).toEqual([malloryShare?.identifier]);
+    const refused = await client
+      .sign({ walletId: r.walletId, message: message32(), signers: ['p1', mallory] })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'ABORTED' });
+    expect(String((refused as Error).message)).toMatch(/p1 retired its OT setup with p6/);
+
+    // other pairs are untouched: p2 and mallory (honest now) sign
+    const message = message32();
+    const other = await client.sign({ walletId: r.walletId, message, signers: ['p2', mallory] });
+    expect(verifyEcdsaLibsecp(other.signature, Buffer.from(message, 'hex'), r.publicKey)).toBe(true);
+
+    // a pairing ceremony gives every pair fresh setups; p1 and mallory sign together again
+    const pairing = await client.pairWallet(r.walletId);
+    expect(pairing.setupId).not.toBe(setup?.setupId);
+    const fresh = await p1.pairSetups.findOne({ keyId: r.keyId, version: 1 });
+    expect(fresh?.setupId).toBe(pairing.setupId);
+    expect(fresh?.abortedPeers ?? []).toEqual([]);
+    const again = message32();
+    const s = await client.sign({ walletId: r.walletId, message: again, signers: ['p1', mallory] });
+    expect(verifyEcdsaLibsecp(s.signature, Buffer.from(again, 'hex'), r.publicKey)).toBe(true);
+    const trail = (await client.auditLog(r.walletId)).map((e) => `${e.ceremony}:${e.outcome}`);
+    expect(trail).toContain('pairing:completed');
+  });
 });
