@@ -70,6 +70,7 @@ export function verifyIndependently(
   if (scheme === 'frost-ed25519') return verifyEd25519OpenSsl(sigHex, msg, keyHex);
   if (scheme === 'frost-secp256k1') return verifyFrostSecp256k1(sigHex, msg, keyHex);
   if (scheme === 'frost-taproot') return verifyBip340(sigHex, msg, keyHex);
+  if (scheme === 'dkls23-secp256k1') return verifyEcdsaLibsecp(sigHex, msg, keyHex);
   throw new Error(`no independent verifier for ${scheme}`);
 }
 

@@ -59,7 +59,9 @@ function signsTogether(
   shares: { identifier: string; signingShare: string }[],
   held: ShareDoc,
 ): boolean {
-  const S = getScheme(schemeName);
+  // A DKLs23 key's shares are FROST(secp256k1) Shamir shares: a FROST signature shows they form the key.
+  const name = getScheme(schemeName).protocol === 'dkls23' ? 'frost-secp256k1' : schemeName;
+  const S = getScheme(name);
   const msg = Buffer.from(message32(), 'hex');
   // the wallet key's own signing key (for Taproot: the BIP341 output key), as signers compute it
   const key = signingKeyFor(S, held.publicKey, held.transcriptHash, { path: 'm' });
@@ -78,13 +80,13 @@ function signsTogether(
       ]),
     );
     const sig = aggregateSignature(S, pub, list, msg, sigShares);
-    return verifyIndependently(schemeName, sig, msg, key.verifyingKey);
+    return verifyIndependently(name, sig, msg, key.verifyingKey);
   } catch {
     return false; // aggregation checks each share and refuses a wrong one
   }
 }
 
-describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot'])(
+describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp256k1'])(
   '%s: rotation and resharing',
   (scheme) => {
     let walletId: string;

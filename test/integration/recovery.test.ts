@@ -29,45 +29,48 @@ afterAll(async () => {
 
 const parties = ['p1', 'p2', 'p3'];
 
-describe.each(['frost-ed25519', 'frost-secp256k1'])('%s: recovery of a lost share', (scheme) => {
-  it('recovers each party of a 2-of-3 in turn; same key, new version, every pair signs', async () => {
-    const w = await client.createWallet({ scheme, threshold: 2, parties: 3 });
-    let version = 1;
-    for (const lost of parties) {
-      await wipeParty(lost);
-      await pinEverywhere(lost);
-      const r = await client.recover(w.walletId, lost);
-      version += 1;
-      expect(r).toMatchObject({
-        kind: 'recovery',
-        recovered: lost,
-        fromVersion: version - 1,
-        version,
-        publicKey: w.publicKey,
-        threshold: 2,
-        parties,
-      });
-      expect(r.dealers).toHaveLength(2);
-      expect(r.dealers).not.toContain(lost);
-      expect(r.proof.signers).toContain(lost);
-      const proofOk = verifyIndependently(
-        scheme,
-        r.proof.signature,
-        Buffer.from(r.proof.message, 'hex'),
-        r.proof.publicKey,
-      );
-      expect(proofOk, `proof of ${lost}`).toBe(true);
-      for (const [p, v] of Object.entries(await shareVersions(w.walletId, w.keyId, parties, version))) {
-        expect(v, `${p} v${version}`).toEqual({ active: true, pending: false });
+describe.each(['frost-ed25519', 'frost-secp256k1', 'dkls23-secp256k1'])(
+  '%s: recovery of a lost share',
+  (scheme) => {
+    it('recovers each party of a 2-of-3 in turn; same key, new version, every pair signs', async () => {
+      const w = await client.createWallet({ scheme, threshold: 2, parties: 3 });
+      let version = 1;
+      for (const lost of parties) {
+        await wipeParty(lost);
+        await pinEverywhere(lost);
+        const r = await client.recover(w.walletId, lost);
+        version += 1;
+        expect(r).toMatchObject({
+          kind: 'recovery',
+          recovered: lost,
+          fromVersion: version - 1,
+          version,
+          publicKey: w.publicKey,
+          threshold: 2,
+          parties,
+        });
+        expect(r.dealers).toHaveLength(2);
+        expect(r.dealers).not.toContain(lost);
+        expect(r.proof.signers).toContain(lost);
+        const proofOk = verifyIndependently(
+          scheme,
+          r.proof.signature,
+          Buffer.from(r.proof.message, 'hex'),
+          r.proof.publicKey,
+        );
+        expect(proofOk, `proof of ${lost}`).toBe(true);
+        for (const [p, v] of Object.entries(await shareVersions(w.walletId, w.keyId, parties, version))) {
+          expect(v, `${p} v${version}`).toEqual({ active: true, pending: false });
+        }
+        for (const [p, v] of Object.entries(await shareVersions(w.walletId, w.keyId, parties, version - 1))) {
+          expect(v, `${p} v${version - 1}`).toEqual({ active: false, pending: false });
+        }
+        await expectSignsWithEverySubset(client, scheme, w.walletId, parties, 2);
       }
-      for (const [p, v] of Object.entries(await shareVersions(w.walletId, w.keyId, parties, version - 1))) {
-        expect(v, `${p} v${version - 1}`).toEqual({ active: false, pending: false });
-      }
-      await expectSignsWithEverySubset(client, scheme, w.walletId, parties, 2);
-    }
-    expect((await client.getWallet(w.walletId)).publicKey).toBe(w.publicKey);
-  });
-});
+      expect((await client.getWallet(w.walletId)).publicKey).toBe(w.publicKey);
+    });
+  },
+);
 
 describe('recovery refusals', () => {
   it('refuses fewer helpers than the threshold, the lost party as a helper, and an unknown party', async () => {
