@@ -20,7 +20,12 @@ describe('scheme registry', () => {
     expect(a).toBe(getScheme('frost-ed25519'));
     expect(a.curve).toBe('ed25519');
     expect(a.frost).toBe(ed25519_FROST);
-    expect(listSchemes()).toEqual(['frost-ed25519', 'frost-secp256k1', 'frost-taproot']);
+    expect(listSchemes()).toEqual(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp256k1']);
+    expect(listSchemes().map((n) => getScheme(n).protocol)).toEqual(['frost', 'frost', 'frost', 'dkls23']);
+    // threshold ECDSA keys come from the same secp256k1 DKG and sign 32-byte hashes
+    expect(getScheme('dkls23-secp256k1').frost).toBe(secp256k1_FROST);
+    expect(getScheme('dkls23-secp256k1').messageBytes).toBe(32);
+    expect(getScheme('dkls23-secp256k1').address).toBe('ethereum');
     expect(resolveScheme('secp256k1', 'frost-taproot')).toBe(getScheme('frost-taproot'));
     expect(resolveScheme(undefined, 'frost-secp256k1').curve).toBe('secp256k1');
     // Taproot keys come from the plain suite's DKG and sign with the BIP340 suite
@@ -31,7 +36,9 @@ describe('scheme registry', () => {
   it('refuses an ambiguous curve, a scheme of another curve, and unknown names', () => {
     const ambiguous = errOf(() => resolveScheme('secp256k1'));
     expect((ambiguous as ConclaveError).code).toBe('BAD_INPUT');
-    expect((ambiguous as Error).message).toMatch(/several schemes \(frost-secp256k1, frost-taproot\)/);
+    expect((ambiguous as Error).message).toMatch(
+      /several schemes \(frost-secp256k1, frost-taproot, dkls23-secp256k1\)/,
+    );
     const mismatch = errOf(() => resolveScheme('ed25519', 'frost-taproot'));
     expect((mismatch as Error).message).toBe('scheme frost-taproot is a secp256k1 scheme, not ed25519');
     expect((errOf(() => resolveScheme('p256')) as ConclaveError).code).toBe('UNKNOWN_CURVE');
@@ -40,7 +47,7 @@ describe('scheme registry', () => {
       expect(e).toBeInstanceOf(ConclaveError);
       expect((e as ConclaveError).code).toBe('UNKNOWN_CURVE');
       expect((e as Error).message).toBe(
-        `unknown scheme "${x}" (known: frost-ed25519, frost-secp256k1, frost-taproot)`,
+        `unknown scheme "${x}" (known: frost-ed25519, frost-secp256k1, frost-taproot, dkls23-secp256k1)`,
       );
     }
   });
