@@ -158,7 +158,7 @@ describe('conclave CLI', () => {
     [
       'secp256k1 without a scheme',
       ['keygen', '--curve', 'secp256k1', '--threshold', '2', '--parties', '3'],
-      /curve secp256k1 has several schemes \(frost-secp256k1, frost-taproot, dkls23-secp256k1\): name one/
+      /curve secp256k1 has several schemes \(frost-secp256k1, frost-taproot, dkls23-secp256k1\): name one/,
     ],
     ['hardened path', ['sign', '--wallet', 'w1', '--message', 'aa', '--path', "m/0'"], /hardened/],
     [
