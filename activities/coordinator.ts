@@ -10,6 +10,7 @@ import {
   identifierFor,
   samePublicPackage,
   tweakPublicPackage,
+  type PublicPackage,
 } from '../src/crypto/frost.js';
 import { chainCodeFor } from '../src/crypto/hd.js';
 import { getScheme, resolveScheme } from '../src/crypto/schemes.js';
@@ -32,7 +33,7 @@ import { keygenParams, type KeygenResultBody } from './party/keygen.js';
 import { reshareParams, type ReshareResultBody } from './party/reshare.js';
 import { signRequestHash, type SignShareBody } from './party/sign.js';
 import { ecdsaSessionId, type EcdsaRound3Body } from './party/ecdsa-sign.js';
-import { dklsSessionOf, dklsSignCombine } from '../src/crypto/ecdsa/dkls-sign.js';
+import { dklsSessionOf, dklsSignCombine, type DklsSignature } from '../src/crypto/ecdsa/dkls-sign.js';
 import { ethereumAddress } from '../src/crypto/ethereum.js';
 import { withFailures } from './failures.js';
 import { appendAudit, chainEntryOf } from '../src/store/audit-log.js';
@@ -771,73 +772,7 @@ export function createCoordinatorActivities(
       const w = await findWalletVersion(store, ctx.tenant, ctx.walletId, ctx.version);
       if (!w)
         throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
-      const scheme = getScheme(w.scheme);
-      const request = signRequestHash(ctx);
-      const signers = w.parties.filter((p) => ctx.signers.includes(p.partyId));
-      const msgs = signers.map((p) => {
-        const body = openSigned<EcdsaRound3Body>(
-          envelopeFrom(round3, p, 'ECDSA contribution'),
-          ctx,
-          'ecdsa-3',
-          'ecdsa-sign',
-          p,
-        );
-        if (body.request !== request)
-          throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} signed another request`);
-        if (body.msg?.from !== p.identifier)
-          throw new CulpritError(
-            'TAMPERED',
-            p.partyId,
-            `${p.partyId} sent a contribution under another identifier`,
-          );
-        return body.msg;
-      });
-      const key = signingKeyFor(scheme, w.publicKey, w.transcriptHash, ctx);
-      const first = msgs[0]!;
-      let sig: ReturnType<typeof dklsSignCombine>;
-      try {
-        // Combining needs only public values: the first signer's view of them, rebuilt here.
-        sig = dklsSignCombine(
-          {
-            v: 1,
-            kind: 'dkls23-sign/state',
-            step: 3,
-            session: dklsSessionOf(
-              tweakPublicPackage(scheme, w.publicPackage, key.tweak),
-              signers.map((p) => p.identifier),
-              ecdsaSessionId(ctx),
-            ),
-            identifier: first.from,
-            signers: signers.map((p) => p.identifier),
-            groupKey: key.verifyingKey,
-            r: '',
-            phi: '',
-            salt: '',
-            instancePoint: '',
-            commitment: '',
-            bob: {},
-            round3: { used: '', messageHash: first.messageHash, R: first.R, broadcast: first },
-          },
-          msgs,
-        );
-      } catch (err) {
-        if (err instanceof CulpritError) {
-          const party = signers.find((p) => p.identifier === err.culprit);
-          if (party)
-            throw new CulpritError(err.code, party.partyId, err.message.replace(/ \(culprit: [^)]*\)$/, ''));
-        }
-        throw err;
-      }
-      const compact = fromHex(sig.compact, 'signature');
-      if (
-        sig.messageHash !== ctx.message ||
-        !scheme.verify(compact, fromHex(ctx.message, 'message'), fromHex(key.verifyingKey, 'key'))
-      ) {
-        throw new ConclaveError(
-          'ABORTED',
-          'the combined ECDSA signature does not verify under the wallet key',
-        );
-      }
+      const { sig, key } = combineEcdsa(ctx, w, round3);
       return {
         status: 'signed',
         walletId: w.walletId,
@@ -852,6 +787,92 @@ export function createCoordinatorActivities(
       };
     },
   });
+}
+
+/** What combining a DKLs23 signature reads of a wallet version: all public. */
+export interface EcdsaWalletKey {
+  scheme: string;
+  parties: PeerEntry[];
+  publicKey: string;
+  transcriptHash: string;
+  publicPackage: PublicPackage;
+}
+
+/**
+ * Combines the signers' DKLs23 round-3 broadcasts into one low-S ECDSA signature from public
+ * values only, naming a signer whose contribution does not match, and verifies the result under
+ * the request's (derived) key. The coordinator's activity and the bench's crypto floor run this.
+ */
+export function combineEcdsa(
+  ctx: SignContext,
+  w: EcdsaWalletKey,
+  round3: Envelope[],
+): { sig: DklsSignature; key: ReturnType<typeof signingKeyFor> } {
+  const scheme = getScheme(w.scheme);
+  const request = signRequestHash(ctx);
+  const signers = w.parties.filter((p) => ctx.signers.includes(p.partyId));
+  const msgs = signers.map((p) => {
+    const body = openSigned<EcdsaRound3Body>(
+      envelopeFrom(round3, p, 'ECDSA contribution'),
+      ctx,
+      'ecdsa-3',
+      'ecdsa-sign',
+      p,
+    );
+    if (body.request !== request)
+      throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} signed another request`);
+    if (body.msg?.from !== p.identifier)
+      throw new CulpritError(
+        'TAMPERED',
+        p.partyId,
+        `${p.partyId} sent a contribution under another identifier`,
+      );
+    return body.msg;
+  });
+  const key = signingKeyFor(scheme, w.publicKey, w.transcriptHash, ctx);
+  const first = msgs[0]!;
+  let sig: DklsSignature;
+  try {
+    // Combining needs only public values: the first signer's view of them, rebuilt here.
+    sig = dklsSignCombine(
+      {
+        v: 1,
+        kind: 'dkls23-sign/state',
+        step: 3,
+        session: dklsSessionOf(
+          tweakPublicPackage(scheme, w.publicPackage, key.tweak),
+          signers.map((p) => p.identifier),
+          ecdsaSessionId(ctx),
+        ),
+        identifier: first.from,
+        signers: signers.map((p) => p.identifier),
+        groupKey: key.verifyingKey,
+        r: '',
+        phi: '',
+        salt: '',
+        instancePoint: '',
+        commitment: '',
+        bob: {},
+        round3: { used: '', messageHash: first.messageHash, R: first.R, broadcast: first },
+      },
+      msgs,
+    );
+  } catch (err) {
+    if (err instanceof CulpritError) {
+      const party = signers.find((p) => p.identifier === err.culprit);
+      if (party)
+        throw new CulpritError(err.code, party.partyId, err.message.replace(/ \(culprit: [^)]*\)$/, ''));
+    }
+    throw err;
+  }
+  const compact = fromHex(sig.compact, 'signature');
+  if (
+    sig.messageHash !== ctx.message ||
+    !scheme.verify(compact, fromHex(ctx.message, 'message'), fromHex(key.verifyingKey, 'key'))
+  ) {
+    throw new ConclaveError('ABORTED', 'the combined ECDSA signature does not verify under the wallet key');
+  }
+  return { sig, key };
 }
 
 export type CoordinatorActivities = ReturnType<typeof createCoordinatorActivities>;

@@ -1,4 +1,5 @@
 /** Helpers shared by a party's round activities: roster checks, peer pinning, envelope I/O. */
+import { randomUUID } from 'node:crypto';
 import { openEnvelope, type Envelope, type EnvelopeHeader } from '../../src/crypto/envelope.js';
 import { encodeFields, fromHex, transcriptHash, utf8 } from '../../src/crypto/encoding.js';
 import { openJson, sealJson, type AtRestContext } from '../../src/crypto/at-rest.js';
@@ -22,7 +23,10 @@ export const roundHeader = (
   to: string,
 ): EnvelopeHeader => ({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId, round, type, from, to });
 
-export function selfEntry(rt: PartyRuntime, roster: PeerEntry[]): PeerEntry {
+export function selfEntry(
+  rt: Pick<PartyRuntime, 'partyId' | 'identityPublic' | 'transportPublic'>,
+  roster: PeerEntry[],
+): PeerEntry {
   const me = roster.find((p) => p.partyId === rt.partyId);
   if (!me) throw new ConclaveError('BAD_INPUT', `party ${rt.partyId} is not in this ceremony's roster`);
   if (me.identityPublic !== rt.identityPublic || me.transportPublic !== rt.transportPublic) {
@@ -144,7 +148,7 @@ export async function abortCeremony(
     abortedAt: new Date(),
   });
   await cleanup();
-  await rt.store.rounds.deleteMany({ tenant, ceremonyId });
+  await deleteRounds(rt, tenant, ceremonyId);
 }
 
 /** Stores with `write`; if the ceremony was aborted meanwhile, undoes it with `undo` and refuses. */
@@ -173,10 +177,14 @@ export async function runRoundOnce<S, O>(
 ): Promise<O> {
   const id = roundDocId(tenant, ceremonyId, step);
   const existing = await rt.store.rounds.findOne({ _id: id });
-  if (existing) return existing.output as O;
+  if (existing) return storedOutput<O>(rt, existing);
   if (await isAborted(rt, tenant, ceremonyId)) throw abortedError(rt, ceremonyId);
   const { output, state } = await compute();
-  const doc: RoundDoc = { _id: id, tenant, ceremonyId, step, output, createdAt: new Date() };
+  // The output first, under an id of its own; the round record that names it decides which of two
+  // concurrent attempts is the answer. A crash in between leaves only an unnamed output behind.
+  const outputId = `${id}|${randomUUID()}`;
+  await rt.store.roundOutputs.insertOne({ _id: outputId, tenant, ceremonyId, output, createdAt: new Date() });
+  const doc: RoundDoc = { _id: id, tenant, ceremonyId, step, outputId, createdAt: new Date() };
   if (state !== undefined)
     doc.sealedState = sealJson(rt.kek, state, roundStateContext(rt, tenant, ceremonyId, step));
   const stored = await writeUnlessAborted(
@@ -184,9 +192,36 @@ export async function runRoundOnce<S, O>(
     tenant,
     ceremonyId,
     () => PartyStore.insertOrGet(rt.store.rounds, doc),
-    () => rt.store.rounds.deleteOne({ _id: id }),
+    () => deleteRounds(rt, tenant, ceremonyId),
   );
-  return stored.output as O;
+  if (stored.outputId === outputId) return output;
+  await rt.store.roundOutputs.deleteOne({ _id: outputId });
+  return storedOutput<O>(rt, stored);
+}
+
+/** The output a round record names. */
+async function storedOutput<O>(rt: PartyRuntime, round: RoundDoc): Promise<O> {
+  const out = await rt.store.roundOutputs.findOne({ _id: round.outputId });
+  if (!out)
+    throw new ConclaveError('BAD_INPUT', `round ${round.step} of ${round.ceremonyId} lost its output`);
+  return out.output as O;
+}
+
+/** What a round of this ceremony answered on this party, if it ran. */
+export async function roundOutput<O>(
+  rt: PartyRuntime,
+  tenant: string,
+  ceremonyId: string,
+  step: string,
+): Promise<O | undefined> {
+  const round = await rt.store.rounds.findOne({ _id: roundDocId(tenant, ceremonyId, step) });
+  return round ? storedOutput<O>(rt, round) : undefined;
+}
+
+/** Forgets every round of a ceremony on this party: records, states and outputs. */
+export async function deleteRounds(rt: PartyRuntime, tenant: string, ceremonyId: string): Promise<void> {
+  await rt.store.rounds.deleteMany({ tenant, ceremonyId });
+  await rt.store.roundOutputs.deleteMany({ tenant, ceremonyId });
 }
 
 export async function loadRoundState<S>(
@@ -236,5 +271,5 @@ export async function activatePendingShare(
     await PartyStore.insertOrGet(rt.store.shares, { ...share, status: 'active', activatedAt: new Date() });
   }
   await rt.store.pendingShares.deleteOne({ _id: shareId });
-  await rt.store.rounds.deleteMany({ tenant, ceremonyId });
+  await deleteRounds(rt, tenant, ceremonyId);
 }

@@ -29,7 +29,13 @@ import { getScheme } from '../../src/crypto/schemes.js';
 import { signingKeyFor } from '../../src/crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
-import { nonceDocId, PartyStore, roundDocId, type ShareDoc } from '../../src/store/party-store.js';
+import {
+  nonceDocId,
+  PartyStore,
+  roundDocId,
+  type PeerEntry,
+  type ShareDoc,
+} from '../../src/store/party-store.js';
 import type { SignContext } from '../types.js';
 import {
   isAborted,
@@ -41,9 +47,10 @@ import {
   roundHeader,
   runRoundOnce,
   writeUnlessAborted,
+  roundOutput,
 } from './common.js';
 import { openShareSecret } from './keygen.js';
-import { loadPairSetups, retirePairSetup } from './pair-setup.js';
+import { loadPairSetups, retirePairSetup, type PairSetups, type PartyKeyring } from './pair-setup.js';
 import { activeShare, passGate, signRequestHash } from './sign.js';
 
 /** Every ECDSA round message carries the request and the pair setup it was made under. */
@@ -65,42 +72,74 @@ interface RoundOutput {
 export const ecdsaSessionId = (ctx: SignContext): string =>
   transcriptHash([encodeFields(['dkls23-sign', ctx.tenant, ctx.ceremonyId, signRequestHash(ctx)])]);
 
-/** The signing input from this party's own records: the share and package tweaked along the path. */
-async function signInput(
-  rt: PartyRuntime,
+/** The fields of a share that signing reads (from the party's shares collection). */
+export type EcdsaKey = Pick<
+  ShareDoc,
+  'scheme' | 'identifier' | 'roster' | 'publicKey' | 'transcriptHash' | 'public'
+>;
+
+/** One signer of one ceremony, as the pure steps see it. SECRET (the tweaked share, the setups). */
+export interface EcdsaSigner {
+  party: PartyKeyring;
+  ctx: SignContext;
+  /** The other signers' roster entries. */
+  peers: PeerEntry[];
+  input: DklsSignInput;
+  /** The pair setup (its ceremony id) this party signs with. */
+  setupId: string;
+  request: string;
+}
+
+/** What rounds 1 and 2 keep for the next round (sealed in the party's database). SECRET. */
+export interface EcdsaRoundState {
+  setupId: string;
+  dkls: DklsSignState;
+}
+
+/**
+ * A signer from its records: the share (its secret opened) and the public package tweaked along
+ * the request's path, and its pair setups with the other signers, refusing a retired one.
+ */
+export function ecdsaSigner(
+  party: PartyKeyring,
   ctx: SignContext,
-  share: ShareDoc,
-): Promise<{ input: DklsSignInput; setupId: string }> {
-  const scheme = getScheme(share.scheme);
+  key: EcdsaKey,
+  signingShare: string,
+  pair: { setupId: string; abortedPeers?: string[]; setups: PairSetups },
+): EcdsaSigner {
+  const scheme = getScheme(key.scheme);
   if (scheme.protocol !== 'dkls23') {
     throw new ConclaveError(
       'BAD_INPUT',
       `wallet ${ctx.walletId} is a ${scheme.name} wallet, not threshold ECDSA`,
     );
   }
-  const { doc, setups } = await loadPairSetups(rt, ctx.tenant, ctx.keyId, ctx.version);
-  const signers = share.roster.filter((p) => ctx.signers.includes(p.partyId));
+  const signers = key.roster.filter((p) => ctx.signers.includes(p.partyId));
+  const others = signers.filter((p) => p.partyId !== party.partyId);
   const peers: DklsSignInput['peers'] = {};
-  for (const p of signers) {
-    if (p.partyId === rt.partyId) continue;
-    if (doc.abortedPeers?.includes(p.identifier)) {
+  for (const p of others) {
+    if (pair.abortedPeers?.includes(p.identifier)) {
       throw new ConclaveError(
         'ABORTED',
-        `${rt.partyId} retired its OT setup with ${p.partyId} after a failed check; a pairing ceremony must run before they sign together again`,
+        `${party.partyId} retired its OT setup with ${p.partyId} after a failed check; a pairing ceremony must run before they sign together again`,
       );
     }
-    const setup = setups.peers[p.identifier];
-    if (!setup) throw new ConclaveError('BAD_INPUT', `${rt.partyId} has no pair setup with ${p.partyId}`);
+    const setup = pair.setups.peers[p.identifier];
+    if (!setup) throw new ConclaveError('BAD_INPUT', `${party.partyId} has no pair setup with ${p.partyId}`);
     peers[p.identifier] = setup;
   }
-  const key = signingKeyFor(scheme, share.publicKey, share.transcriptHash, ctx);
+  const tweak = signingKeyFor(scheme, key.publicKey, key.transcriptHash, ctx).tweak;
   return {
-    setupId: doc.setupId,
+    party,
+    ctx,
+    peers: others,
+    setupId: pair.setupId,
+    request: signRequestHash(ctx),
     input: {
       key: {
-        identifier: share.identifier,
-        signingShare: tweakSigningShare(scheme, openShareSecret(rt, share), key.tweak),
-        public: tweakPublicPackage(scheme, share.public, key.tweak),
+        identifier: key.identifier,
+        signingShare: tweakSigningShare(scheme, signingShare, tweak),
+        public: tweakPublicPackage(scheme, key.public, tweak),
       },
       signers: signers.map((p) => p.identifier),
       sessionId: ecdsaSessionId(ctx),
@@ -110,65 +149,134 @@ async function signInput(
 }
 
 /** Peers' messages of a round, opened: same request, same pair setup, addressed to us. */
-function openPeers<M>(
-  rt: PartyRuntime,
-  ctx: SignContext,
-  share: ShareDoc,
-  envelopes: Envelope[],
-  round: string,
-  type: string,
-  request: string,
-  setupId: string,
-): M[] {
-  return share.roster
-    .filter((p) => ctx.signers.includes(p.partyId) && p.partyId !== rt.partyId)
-    .map((peer) => {
-      const body = openFrom<PeerBody<M>>(
-        rt,
-        envelopes,
-        roundHeader(ctx, round, type, peer.partyId, rt.partyId),
-        peer,
-        true,
+function openPeers<M>(s: EcdsaSigner, envelopes: Envelope[], round: string, type: string): M[] {
+  return s.peers.map((peer) => {
+    const body = openFrom<PeerBody<M>>(
+      s.party,
+      envelopes,
+      roundHeader(s.ctx, round, type, peer.partyId, s.party.partyId),
+      peer,
+      true,
+    );
+    if (body.request !== s.request) {
+      throw new CulpritError('DISAGREEMENT', peer.partyId, `${peer.partyId} is signing another request`);
+    }
+    if (body.setupId !== s.setupId) {
+      // not necessarily a lie: a pairing ceremony may be switching setups right now
+      throw new ConclaveError(
+        'DISAGREEMENT',
+        `${peer.partyId} signs with the pair setup of ${String(body.setupId).slice(0, 80)}, ${s.party.partyId} with that of ${s.setupId}; retry, or run a pairing ceremony`,
       );
-      if (body.request !== request) {
-        throw new CulpritError('DISAGREEMENT', peer.partyId, `${peer.partyId} is signing another request`);
-      }
-      if (body.setupId !== setupId) {
-        // not necessarily a lie: a pairing ceremony may be switching setups right now
-        throw new ConclaveError(
-          'DISAGREEMENT',
-          `${peer.partyId} signs with the pair setup of ${String(body.setupId).slice(0, 80)}, ${rt.partyId} with that of ${setupId}; retry, or run a pairing ceremony`,
-        );
-      }
-      return body.msg;
-    });
+    }
+    return body.msg;
+  });
 }
 
 /** Sends a round's per-peer messages, each signed and encrypted to its peer. */
 function sealToPeers<M>(
-  rt: PartyRuntime,
-  ctx: SignContext,
-  share: ShareDoc,
+  s: EcdsaSigner,
   round: string,
   type: string,
-  request: string,
-  setupId: string,
   messages: Record<string, M>,
   outgoing: (msg: M) => unknown,
 ): Envelope[] {
-  return share.roster
-    .filter((p) => ctx.signers.includes(p.partyId) && p.partyId !== rt.partyId)
-    .map((peer) => {
-      const msg = messages[peer.identifier];
-      if (!msg) throw new ConclaveError('BAD_INPUT', `no ${type} message for ${peer.partyId}`);
-      const body: PeerBody<unknown> = { request, setupId, msg: outgoing(msg) };
-      return sealDirect(
-        roundHeader(ctx, round, type, rt.partyId, peer.partyId),
-        jsonBytes(body),
-        rt.identitySecret,
-        fromHex(peer.transportPublic, 'transport key'),
-      );
-    });
+  return s.peers.map((peer) => {
+    const msg = messages[peer.identifier];
+    if (!msg) throw new ConclaveError('BAD_INPUT', `no ${type} message for ${peer.partyId}`);
+    const body: PeerBody<unknown> = { request: s.request, setupId: s.setupId, msg: outgoing(msg) };
+    return sealDirect(
+      roundHeader(s.ctx, round, type, s.party.partyId, peer.partyId),
+      jsonBytes(body),
+      s.party.identitySecret,
+      fromHex(peer.transportPublic, 'transport key'),
+    );
+  });
+}
+
+function sameSetup(s: EcdsaSigner, state: EcdsaRoundState): void {
+  if (state.setupId !== s.setupId) {
+    throw new ConclaveError(
+      'ABORTED',
+      `the pair setup of ${s.party.partyId} changed during ceremony ${s.ctx.ceremonyId}`,
+    );
+  }
+}
+
+/**
+ * What a party does to each presign message before sealing it: nothing, for an honest party.
+ * Fault drills (src/drills/misbehaving.ts) pass a lie here, as an attacker holding the party's
+ * keys could tell, to check that the honest parties catch it.
+ */
+export type OutgoingPresign = (round: 'ecdsa-1' | 'ecdsa-2', msg: DklsRound1Msg | DklsRound2Msg) => unknown;
+const honest: OutgoingPresign = (_round, msg) => msg;
+
+// ---- the steps, pure: what each round computes from its inputs and the signer's records ---------
+// The activities below add the database (run once, sealed state, the spend); the bench's crypto
+// floor (src/bench/floor.ts) runs the same steps in memory.
+
+/** Presign, round 1: commit to the instance key; start a multiplication toward every peer as Bob. */
+export function ecdsaPresignStart(
+  s: EcdsaSigner,
+  outgoing: OutgoingPresign = honest,
+): { output: RoundOutput; state: EcdsaRoundState } {
+  const r1 = dklsSignRound1(mul, s.input, randomBytes(32));
+  const envelopes = sealToPeers(s, 'ecdsa-1', 'ecdsa-presign-1', r1.messages, (m) => outgoing('ecdsa-1', m));
+  return { output: { request: s.request, envelopes }, state: { setupId: s.setupId, dkls: r1.state } };
+}
+
+/**
+ * Presign, round 2: open R_i and answer every peer's multiplication as Alice. A failed
+ * consistency check throws `OtSetupAborted` naming the peer's identifier.
+ */
+export function ecdsaPresignAnswer(
+  s: EcdsaSigner,
+  state1: EcdsaRoundState,
+  round1: Envelope[],
+  outgoing: OutgoingPresign = honest,
+): { output: RoundOutput; state: EcdsaRoundState } {
+  sameSetup(s, state1);
+  const msgs = openPeers<DklsRound1Msg>(s, round1, 'ecdsa-1', 'ecdsa-presign-1');
+  const r2 = dklsSignRound2(mul, s.input, state1.dkls, msgs, randomBytes(32));
+  const envelopes = sealToPeers(s, 'ecdsa-2', 'ecdsa-presign-2', r2.messages, (m) => outgoing('ecdsa-2', m));
+  return { output: { request: s.request, envelopes }, state: { setupId: s.setupId, dkls: r2.state } };
+}
+
+/** What a presignature is spent on: the request and the peers' round-2 messages, in any order. */
+export const ecdsaSpentOn = (request: string, round2: Envelope[]): string =>
+  transcriptHash([fromHex(request, 'request'), jsonBytes(round2.map(stableStringify).sort())]);
+
+/**
+ * Online round: checks every peer's presign messages and signs the message hash with the
+ * presignature: the broadcast of (u, w) with its proof. The caller spends the presignature
+ * before releasing it. A failed consistency check throws `OtSetupAborted`.
+ */
+export function ecdsaOnline(
+  s: EcdsaSigner,
+  state2: EcdsaRoundState,
+  round2: Envelope[],
+  messageHash: Uint8Array,
+): Envelope {
+  sameSetup(s, state2);
+  const msgs = openPeers<DklsRound2Msg>(s, round2, 'ecdsa-2', 'ecdsa-presign-2');
+  const r3 = dklsSignRound3(mul, s.input, state2.dkls, msgs, messageHash);
+  const body: EcdsaRound3Body = { request: s.request, msg: r3.broadcast };
+  return sealBroadcast(
+    roundHeader(s.ctx, 'ecdsa-3', 'ecdsa-sign', s.party.partyId, '*'),
+    jsonBytes(body),
+    s.party.identitySecret,
+  );
+}
+
+// ---- the activities --------------------------------------------------------------------------
+
+/** This party as a signer of the ceremony, from its own database. */
+async function loadSigner(rt: PartyRuntime, ctx: SignContext, share: ShareDoc): Promise<EcdsaSigner> {
+  const pair = await loadPairSetups(rt, ctx.tenant, ctx.keyId, ctx.version);
+  return ecdsaSigner(rt, ctx, share, openShareSecret(rt, share), {
+    setupId: pair.doc.setupId,
+    ...(pair.doc.abortedPeers ? { abortedPeers: pair.doc.abortedPeers } : {}),
+    setups: pair.setups,
+  });
 }
 
 /**
@@ -214,14 +322,7 @@ function checkMessage(ctx: SignContext): Uint8Array {
   return hash;
 }
 
-/**
- * What a party does to each presign message before sealing it: nothing, for an honest party.
- * Fault drills (src/drills/misbehaving.ts) pass a lie here, as an attacker holding the party's
- * keys could tell, to check that the honest parties catch it.
- */
-export type OutgoingPresign = (round: 'ecdsa-1' | 'ecdsa-2', msg: DklsRound1Msg | DklsRound2Msg) => unknown;
-
-export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign = (_round, msg) => msg) {
+export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign = honest) {
   return {
     /** Presign, round 1: commit to the instance key; start a multiplication toward every peer as Bob. */
     async ecdsaSignRound1(ctx: SignContext): Promise<Envelope[]> {
@@ -231,32 +332,16 @@ export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign 
       const request = signRequestHash(ctx);
       if (await rt.store.nonceSpends.findOne({ _id: nonceDocId(ctx.tenant, ctx.ceremonyId) })) {
         // spent already: a retry gets round 1's output back, if it is still on record
-        const done = await rt.store.rounds.findOne({
-          _id: roundDocId(ctx.tenant, ctx.ceremonyId, 'ecdsa-1'),
-        });
-        const out = done?.output as RoundOutput | undefined;
+        const out = await roundOutput<RoundOutput>(rt, ctx.tenant, ctx.ceremonyId, 'ecdsa-1');
         if (out?.request === request) return out.envelopes;
         throw new ConclaveError(
           'NONCE_REUSE',
           `${rt.partyId} has already signed in ceremony ${ctx.ceremonyId}`,
         );
       }
-      return roundOnce(rt, ctx, 'ecdsa-1', request, async () => {
-        const { input, setupId } = await signInput(rt, ctx, share);
-        const r1 = dklsSignRound1(mul, input, randomBytes(32));
-        const envelopes = sealToPeers(
-          rt,
-          ctx,
-          share,
-          'ecdsa-1',
-          'ecdsa-presign-1',
-          request,
-          setupId,
-          r1.messages,
-          (m) => outgoing('ecdsa-1', m),
-        );
-        return { output: { request, envelopes }, state: { setupId, dkls: r1.state } };
-      });
+      return roundOnce(rt, ctx, 'ecdsa-1', request, async () =>
+        ecdsaPresignStart(await loadSigner(rt, ctx, share), outgoing),
+      );
     },
 
     /** Presign, round 2: open R_i and answer every peer's multiplication as Alice. */
@@ -265,47 +350,13 @@ export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign 
       const share = await activeShare(rt, ctx);
       const request = signRequestHash(ctx);
       return roundOnce(rt, ctx, 'ecdsa-2', request, async () => {
-        const s1 = await loadRoundState<{ setupId: string; dkls: DklsSignState }>(
-          rt,
-          ctx.tenant,
-          ctx.ceremonyId,
-          'ecdsa-1',
-        );
-        const { input, setupId } = await signInput(rt, ctx, share);
-        if (setupId !== s1.setupId) {
-          throw new ConclaveError(
-            'ABORTED',
-            `the pair setup of ${rt.partyId} changed during ceremony ${ctx.ceremonyId}`,
-          );
-        }
-        const msgs = openPeers<DklsRound1Msg>(
-          rt,
-          ctx,
-          share,
-          round1,
-          'ecdsa-1',
-          'ecdsa-presign-1',
-          request,
-          setupId,
-        );
-        let r2: ReturnType<typeof dklsSignRound2>;
+        const state1 = await loadRoundState<EcdsaRoundState>(rt, ctx.tenant, ctx.ceremonyId, 'ecdsa-1');
+        const signer = await loadSigner(rt, ctx, share);
         try {
-          r2 = dklsSignRound2(mul, input, s1.dkls, msgs, randomBytes(32));
+          return ecdsaPresignAnswer(signer, state1, round1, outgoing);
         } catch (err) {
-          return onMultiplicationFailure(rt, ctx, share, setupId, err);
+          return onMultiplicationFailure(rt, ctx, share, signer.setupId, err);
         }
-        const envelopes = sealToPeers(
-          rt,
-          ctx,
-          share,
-          'ecdsa-2',
-          'ecdsa-presign-2',
-          request,
-          setupId,
-          r2.messages,
-          (m) => outgoing('ecdsa-2', m),
-        );
-        return { output: { request, envelopes }, state: { setupId, dkls: r2.state } };
       });
     },
 
@@ -319,48 +370,18 @@ export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign 
       await passGate(rt, ctx);
       const request = signRequestHash(ctx);
       const id = nonceDocId(ctx.tenant, ctx.ceremonyId);
-      const spentOn = transcriptHash([
-        fromHex(request, 'request'),
-        jsonBytes(round2.map(stableStringify).sort()),
-      ]);
+      const spentOn = ecdsaSpentOn(request, round2);
       const spent = await rt.store.nonceSpends.findOne({ _id: id });
       if (spent) return returnSpent(rt, spent.spentOn, spentOn, spent.round2Output as Envelope, ctx);
       if (await isAborted(rt, ctx.tenant, ctx.ceremonyId)) throw abortedError(rt, ctx.ceremonyId);
-      const s2 = await loadRoundState<{ setupId: string; dkls: DklsSignState }>(
-        rt,
-        ctx.tenant,
-        ctx.ceremonyId,
-        'ecdsa-2',
-      );
-      const { input, setupId } = await signInput(rt, ctx, share);
-      if (setupId !== s2.setupId) {
-        throw new ConclaveError(
-          'ABORTED',
-          `the pair setup of ${rt.partyId} changed during ceremony ${ctx.ceremonyId}`,
-        );
-      }
-      const msgs = openPeers<DklsRound2Msg>(
-        rt,
-        ctx,
-        share,
-        round2,
-        'ecdsa-2',
-        'ecdsa-presign-2',
-        request,
-        setupId,
-      );
-      let r3: ReturnType<typeof dklsSignRound3>;
+      const state2 = await loadRoundState<EcdsaRoundState>(rt, ctx.tenant, ctx.ceremonyId, 'ecdsa-2');
+      const signer = await loadSigner(rt, ctx, share);
+      let output: Envelope;
       try {
-        r3 = dklsSignRound3(mul, input, s2.dkls, msgs, messageHash);
+        output = ecdsaOnline(signer, state2, round2, messageHash);
       } catch (err) {
-        return onMultiplicationFailure(rt, ctx, share, setupId, err);
+        return onMultiplicationFailure(rt, ctx, share, signer.setupId, err);
       }
-      const body: EcdsaRound3Body = { request, msg: r3.broadcast };
-      const output = sealBroadcast(
-        roundHeader(ctx, 'ecdsa-3', 'ecdsa-sign', rt.partyId, '*'),
-        jsonBytes(body),
-        rt.identitySecret,
-      );
       // Spending is one insert under the ceremony's id: of two concurrent spends only one exists.
       const record = await writeUnlessAborted(
         rt,

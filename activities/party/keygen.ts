@@ -20,7 +20,7 @@ import {
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import { shareContext, type PartyRuntime } from '../../src/party/runtime.js';
-import { PartyStore, roundDocId, shareDocId, type ShareDoc } from '../../src/store/party-store.js';
+import { PartyStore, shareDocId, type ShareDoc } from '../../src/store/party-store.js';
 import type { KeygenContext } from '../types.js';
 import {
   abortCeremony,
@@ -35,6 +35,7 @@ import {
   selfEntry,
   writeUnlessAborted,
   roundHeader,
+  roundOutput,
 } from './common.js';
 
 interface Round1Body {
@@ -175,8 +176,7 @@ export function keygenActivities(rt: PartyRuntime) {
         } catch (err) {
           throw renameCulprit(err, ctx.roster);
         }
-        const own = (await rt.store.rounds.findOne({ _id: roundDocId(ctx.tenant, ctx.ceremonyId, 'dkg-1') }))
-          ?.output as Envelope;
+        const own = (await roundOutput<Envelope>(rt, ctx.tenant, ctx.ceremonyId, 'dkg-1'))!;
         const ownPkg = (JSON.parse(Buffer.from(own.body, 'hex').toString('utf8')) as Round1Body).pkg;
         const transcriptHash = dkgTranscriptHash([ownPkg, ...others], key.public);
         const publicKey = key.public.commitments[0]!;

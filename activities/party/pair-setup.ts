@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { sealBroadcast, sealDirect, type Envelope } from '../../src/crypto/envelope.js';
 import { openJson, sealJson, type AtRestContext } from '../../src/crypto/at-rest.js';
 import { encodeFields, fromHex, transcriptHash, utf8 } from '../../src/crypto/encoding.js';
-import type { DklsPeerSetup } from '../../src/crypto/ecdsa/dkls-sign.js';
 import * as mul from '../../src/crypto/ecdsa/multiply.js';
 import {
   zeroSeedsFinish,
@@ -24,7 +23,16 @@ import {
 } from '../../src/crypto/ecdsa/zero-share.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
-import { pairSetupDocId, type PairSetupDoc, type PeerEntry } from '../../src/store/party-store.js';
+import {
+  pairSetupDocId,
+  pairSetupSecretId,
+  type PairSetupDoc,
+  type PairSetupSecretDoc,
+  type PairSetups,
+  type PeerEntry,
+} from '../../src/store/party-store.js';
+
+export type { PairSetups };
 import type { PairSetupContext } from '../types.js';
 import {
   abortCeremony,
@@ -53,17 +61,15 @@ interface DoneBody {
   params: string;
   setupId: string;
 }
-interface State1 {
+/** What round 1 keeps for rounds 2 and 3 (sealed in the party's database). SECRET. */
+export interface PairStartState {
   receiving: Record<string, mul.OtSetupState>;
   zero: ZeroSeedState;
 }
-interface State2 {
+/** What round 2 keeps for round 3 (sealed in the party's database). SECRET. */
+export interface PairAnswerState {
   sending: Record<string, mul.MulSenderSetup>;
   zero: ZeroSeedState;
-}
-/** What a pair-setup document seals: per peer identifier, what DKLs23 signing needs. SECRET. */
-export interface PairSetups {
-  peers: Record<string, DklsPeerSetup>;
 }
 
 export const pairSetupParams = (ctx: PairSetupContext) =>
@@ -86,7 +92,13 @@ const otSession = (ctx: PairSetupContext, alice: string, bob: string): Uint8Arra
     'session',
   );
 
-function validate(rt: PartyRuntime, ctx: PairSetupContext): { me: PeerEntry; peers: PeerEntry[] } {
+/** A party as the pure steps see it: its id and long-lived keys, no database. */
+export type PartyKeyring = Pick<
+  PartyRuntime,
+  'partyId' | 'identityPublic' | 'transportPublic' | 'identitySecret' | 'transportSecret'
+>;
+
+function validate(party: PartyKeyring, ctx: PairSetupContext): { me: PeerEntry; peers: PeerEntry[] } {
   if (!Array.isArray(ctx.roster) || ctx.roster.length < 2) {
     throw new ConclaveError('BAD_INPUT', 'a pair setup needs at least two parties');
   }
@@ -96,13 +108,13 @@ function validate(rt: PartyRuntime, ctx: PairSetupContext): { me: PeerEntry; pee
   ) {
     throw new ConclaveError('BAD_INPUT', 'roster has duplicate parties');
   }
-  const me = selfEntry(rt, ctx.roster);
-  return { me, peers: ctx.roster.filter((p) => p.partyId !== rt.partyId) };
+  const me = selfEntry(party, ctx.roster);
+  return { me, peers: ctx.roster.filter((p) => p.partyId !== party.partyId) };
 }
 
 /** Opens one peer's point-to-point message of a setup round and checks its parameters. */
 function openPeer<T extends { params: string }>(
-  rt: PartyRuntime,
+  party: PartyKeyring,
   ctx: PairSetupContext,
   envelopes: Envelope[],
   round: string,
@@ -110,9 +122,9 @@ function openPeer<T extends { params: string }>(
   peer: PeerEntry,
 ): T {
   const body = openFrom<T>(
-    rt,
+    party,
     envelopes,
-    roundHeader(ctx, round, type, peer.partyId, rt.partyId),
+    roundHeader(ctx, round, type, peer.partyId, party.partyId),
     peer,
     true,
   );
@@ -126,122 +138,189 @@ function openPeer<T extends { params: string }>(
   return body;
 }
 
+// ---- the steps, pure: what each round computes from its inputs and the party's keys -------------
+// The activities below add the database (run once, sealed state, pending setups); the bench's
+// crypto floor (src/bench/floor.ts) runs the same steps in memory.
+
+/** Round 1: start receiving from every peer, commit to the zero-seed shares. */
+export function pairSetupStart(
+  party: PartyKeyring,
+  ctx: PairSetupContext,
+): { output: Envelope[]; state: PairStartState } {
+  const { me, peers } = validate(party, ctx);
+  const params = pairSetupParams(ctx);
+  const zero = zeroSeedsRound1(
+    me.identifier,
+    peers.map((p) => p.identifier),
+    params,
+    randomBytes(32),
+  );
+  const receiving: PairStartState['receiving'] = {};
+  const output = peers.map((peer) => {
+    const start = mul.otSetupReceiverStart(otSession(ctx, peer.identifier, me.identifier), randomBytes(32));
+    receiving[peer.identifier] = start.state;
+    const body: Round1Body = { params, ot: start.msg, zero: zero.messages[peer.identifier]! };
+    return sealDirect(
+      roundHeader(ctx, 'pair-1', 'pair-start', party.partyId, peer.partyId),
+      jsonBytes(body),
+      party.identitySecret,
+      fromHex(peer.transportPublic, 'transport key'),
+    );
+  });
+  return { output, state: { receiving, zero: zero.state } };
+}
+
+/** Round 2: reveal the zero-seed shares, answer every peer's start as sender. */
+export function pairSetupAnswer(
+  party: PartyKeyring,
+  ctx: PairSetupContext,
+  state1: PairStartState,
+  round1: Envelope[],
+): { output: Envelope[]; state: PairAnswerState } {
+  const { me, peers } = validate(party, ctx);
+  const bodies = peers.map((peer) => ({
+    peer,
+    body: openPeer<Round1Body>(party, ctx, round1, 'pair-1', 'pair-start', peer),
+  }));
+  let zero: ReturnType<typeof zeroSeedsRound2>;
+  try {
+    zero = zeroSeedsRound2(
+      state1.zero,
+      bodies.map((b) => b.body.zero),
+    );
+  } catch (err) {
+    throw renameCulprit(err, ctx.roster);
+  }
+  const sending: PairAnswerState['sending'] = {};
+  const output = bodies.map(({ peer, body }) => {
+    let answer: ReturnType<typeof mul.otSetupSenderRespond>;
+    try {
+      answer = mul.otSetupSenderRespond(
+        otSession(ctx, me.identifier, peer.identifier),
+        randomBytes(32),
+        body.ot,
+        peer.identifier,
+      );
+    } catch (err) {
+      throw renameCulprit(err, ctx.roster);
+    }
+    sending[peer.identifier] = answer.setup;
+    const reply: Round2Body = { params: body.params, ot: answer.msg, zero: zero.messages[peer.identifier]! };
+    return sealDirect(
+      roundHeader(ctx, 'pair-2', 'pair-answer', party.partyId, peer.partyId),
+      jsonBytes(reply),
+      party.identitySecret,
+      fromHex(peer.transportPublic, 'transport key'),
+    );
+  });
+  return { output, state: { sending, zero: zero.state } };
+}
+
+/** Round 3: finish receiving, derive the pairwise zero seeds; the setups, and the signed "done". */
+export function pairSetupFinish(
+  party: PartyKeyring,
+  ctx: PairSetupContext,
+  state1: PairStartState,
+  state2: PairAnswerState,
+  round2: Envelope[],
+): { setups: PairSetups; done: Envelope } {
+  const { peers } = validate(party, ctx);
+  const bodies = peers.map((peer) => ({
+    peer,
+    body: openPeer<Round2Body>(party, ctx, round2, 'pair-2', 'pair-answer', peer),
+  }));
+  const setups: PairSetups = { peers: {} };
+  try {
+    const seeds = zeroSeedsFinish(
+      state2.zero,
+      bodies.map((b) => b.body.zero),
+    );
+    for (const { peer, body } of bodies) {
+      const receiving = state1.receiving[peer.identifier];
+      const sending = state2.sending[peer.identifier];
+      if (!receiving || !sending) throw new ConclaveError('BAD_INPUT', `no setup state for ${peer.partyId}`);
+      const finished = mul.otSetupReceiverFinish(receiving, body.ot, peer.identifier);
+      setups.peers[peer.identifier] = {
+        zeroSeed: seeds[peer.identifier]!,
+        mulSender: sending,
+        mulReceiver: finished.setup,
+      };
+    }
+  } catch (err) {
+    throw renameCulprit(err, ctx.roster);
+  }
+  const body: DoneBody = { params: pairSetupParams(ctx), setupId: ctx.ceremonyId };
+  const done = sealBroadcast(
+    roundHeader(ctx, 'pair-3', 'pair-done', party.partyId, '*'),
+    jsonBytes(body),
+    party.identitySecret,
+  );
+  return { setups, done };
+}
+
+/** Every other party signed that it finished this very setup; throws naming the first that did not. */
+export function checkPairSetupDone(party: PartyKeyring, ctx: PairSetupContext, done: Envelope[]): void {
+  const { peers } = validate(party, ctx);
+  for (const peer of peers) {
+    const body = openFrom<DoneBody>(
+      party,
+      done,
+      roundHeader(ctx, 'pair-3', 'pair-done', peer.partyId, '*'),
+      peer,
+      false,
+    );
+    if (body.params !== pairSetupParams(ctx) || body.setupId !== ctx.ceremonyId) {
+      throw new CulpritError('DISAGREEMENT', peer.partyId, `${peer.partyId} reports another pair setup`);
+    }
+  }
+}
+
+// ---- the activities --------------------------------------------------------------------------
+
 export function pairSetupActivities(rt: PartyRuntime) {
   return {
     async pairSetupRound1(ctx: PairSetupContext): Promise<Envelope[]> {
-      const { me, peers } = validate(rt, ctx);
-      return runRoundOnce<State1, Envelope[]>(rt, ctx.tenant, ctx.ceremonyId, 'pair-1', () => {
-        const params = pairSetupParams(ctx);
-        const zero = zeroSeedsRound1(
-          me.identifier,
-          peers.map((p) => p.identifier),
-          params,
-          randomBytes(32),
-        );
-        const receiving: State1['receiving'] = {};
-        const output = peers.map((peer) => {
-          const start = mul.otSetupReceiverStart(
-            otSession(ctx, peer.identifier, me.identifier),
-            randomBytes(32),
-          );
-          receiving[peer.identifier] = start.state;
-          const body: Round1Body = { params, ot: start.msg, zero: zero.messages[peer.identifier]! };
-          return sealDirect(
-            roundHeader(ctx, 'pair-1', 'pair-start', rt.partyId, peer.partyId),
-            jsonBytes(body),
-            rt.identitySecret,
-            fromHex(peer.transportPublic, 'transport key'),
-          );
-        });
-        return { output, state: { receiving, zero: zero.state } };
-      });
+      validate(rt, ctx);
+      return runRoundOnce<PairStartState, Envelope[]>(rt, ctx.tenant, ctx.ceremonyId, 'pair-1', () =>
+        pairSetupStart(rt, ctx),
+      );
     },
 
     async pairSetupRound2(ctx: PairSetupContext, round1: Envelope[]): Promise<Envelope[]> {
-      const { me, peers } = validate(rt, ctx);
-      return runRoundOnce<State2, Envelope[]>(rt, ctx.tenant, ctx.ceremonyId, 'pair-2', async () => {
-        const state1 = await loadRoundState<State1>(rt, ctx.tenant, ctx.ceremonyId, 'pair-1');
-        const bodies = peers.map((peer) => ({
-          peer,
-          body: openPeer<Round1Body>(rt, ctx, round1, 'pair-1', 'pair-start', peer),
-        }));
-        let zero: ReturnType<typeof zeroSeedsRound2>;
-        try {
-          zero = zeroSeedsRound2(
-            state1.zero,
-            bodies.map((b) => b.body.zero),
-          );
-        } catch (err) {
-          throw renameCulprit(err, ctx.roster);
-        }
-        const sending: State2['sending'] = {};
-        const output = bodies.map(({ peer, body }) => {
-          let answer: ReturnType<typeof mul.otSetupSenderRespond>;
-          try {
-            answer = mul.otSetupSenderRespond(
-              otSession(ctx, me.identifier, peer.identifier),
-              randomBytes(32),
-              body.ot,
-              peer.identifier,
-            );
-          } catch (err) {
-            throw renameCulprit(err, ctx.roster);
-          }
-          sending[peer.identifier] = answer.setup;
-          const reply: Round2Body = {
-            params: body.params,
-            ot: answer.msg,
-            zero: zero.messages[peer.identifier]!,
-          };
-          return sealDirect(
-            roundHeader(ctx, 'pair-2', 'pair-answer', rt.partyId, peer.partyId),
-            jsonBytes(reply),
-            rt.identitySecret,
-            fromHex(peer.transportPublic, 'transport key'),
-          );
-        });
-        return { output, state: { sending, zero: zero.state } };
-      });
+      validate(rt, ctx);
+      return runRoundOnce<PairAnswerState, Envelope[]>(rt, ctx.tenant, ctx.ceremonyId, 'pair-2', async () =>
+        pairSetupAnswer(
+          rt,
+          ctx,
+          await loadRoundState<PairStartState>(rt, ctx.tenant, ctx.ceremonyId, 'pair-1'),
+          round1,
+        ),
+      );
     },
 
     async pairSetupRound3(ctx: PairSetupContext, round2: Envelope[]): Promise<Envelope> {
-      const { peers } = validate(rt, ctx);
+      validate(rt, ctx);
       return runRoundOnce<never, Envelope>(rt, ctx.tenant, ctx.ceremonyId, 'pair-3', async () => {
-        const state1 = await loadRoundState<State1>(rt, ctx.tenant, ctx.ceremonyId, 'pair-1');
-        const state2 = await loadRoundState<State2>(rt, ctx.tenant, ctx.ceremonyId, 'pair-2');
-        const bodies = peers.map((peer) => ({
-          peer,
-          body: openPeer<Round2Body>(rt, ctx, round2, 'pair-2', 'pair-answer', peer),
-        }));
-        const setups: PairSetups = { peers: {} };
-        try {
-          const seeds = zeroSeedsFinish(
-            state2.zero,
-            bodies.map((b) => b.body.zero),
-          );
-          for (const { peer, body } of bodies) {
-            const receiving = state1.receiving[peer.identifier];
-            const sending = state2.sending[peer.identifier];
-            if (!receiving || !sending)
-              throw new ConclaveError('BAD_INPUT', `no setup state for ${peer.partyId}`);
-            const finished = mul.otSetupReceiverFinish(receiving, body.ot, peer.identifier);
-            setups.peers[peer.identifier] = {
-              zeroSeed: seeds[peer.identifier]!,
-              mulSender: sending,
-              mulReceiver: finished.setup,
-            };
-          }
-        } catch (err) {
-          throw renameCulprit(err, ctx.roster);
-        }
+        const state1 = await loadRoundState<PairStartState>(rt, ctx.tenant, ctx.ceremonyId, 'pair-1');
+        const state2 = await loadRoundState<PairAnswerState>(rt, ctx.tenant, ctx.ceremonyId, 'pair-2');
+        const { setups, done } = pairSetupFinish(rt, ctx, state1, state2, round2);
+        const id = pairSetupDocId(ctx.tenant, ctx.keyId, ctx.version);
+        const secret: PairSetupSecretDoc = {
+          _id: pairSetupSecretId(ctx.tenant, ctx.keyId, ctx.version, ctx.ceremonyId),
+          tenant: ctx.tenant,
+          keyId: ctx.keyId,
+          version: ctx.version,
+          setupId: ctx.ceremonyId,
+          sealed: sealJson(rt.kek, setups, pairSetupContext(rt, ctx.tenant, ctx.keyId, ctx.version)),
+          createdAt: new Date(),
+        };
         const doc: PairSetupDoc = {
-          _id: pairSetupDocId(ctx.tenant, ctx.keyId, ctx.version),
+          _id: id,
           tenant: ctx.tenant,
           keyId: ctx.keyId,
           version: ctx.version,
           setupId: ctx.ceremonyId,
           parties: ctx.roster.map((p) => p.partyId),
-          sealed: sealJson(rt.kek, setups, pairSetupContext(rt, ctx.tenant, ctx.keyId, ctx.version)),
           createdAt: new Date(),
         };
         // Pending until every party is done; a stale pending setup of an aborted ceremony is replaced.
@@ -249,17 +328,13 @@ export function pairSetupActivities(rt: PartyRuntime) {
           rt,
           ctx.tenant,
           ctx.ceremonyId,
-          () => rt.store.pendingPairSetups.replaceOne({ _id: doc._id }, doc, { upsert: true }),
-          () => rt.store.pendingPairSetups.deleteOne({ _id: doc._id, setupId: ctx.ceremonyId }),
+          async () => {
+            await rt.store.pairSetupSecrets.replaceOne({ _id: secret._id }, secret, { upsert: true });
+            await rt.store.pendingPairSetups.replaceOne({ _id: id }, doc, { upsert: true });
+          },
+          () => forgetPairSetup(rt, ctx),
         );
-        const body: DoneBody = { params: pairSetupParams(ctx), setupId: ctx.ceremonyId };
-        return {
-          output: sealBroadcast(
-            roundHeader(ctx, 'pair-3', 'pair-done', rt.partyId, '*'),
-            jsonBytes(body),
-            rt.identitySecret,
-          ),
-        };
+        return { output: done };
       });
     },
 
@@ -268,22 +343,11 @@ export function pairSetupActivities(rt: PartyRuntime) {
      * done too. Idempotent. A key generation or share change calls it before activating shares.
      */
     async pairSetupActivate(ctx: PairSetupContext, done: Envelope[]): Promise<void> {
-      const { peers } = validate(rt, ctx);
+      validate(rt, ctx);
       const id = pairSetupDocId(ctx.tenant, ctx.keyId, ctx.version);
       const current = await rt.store.pairSetups.findOne({ _id: id });
       if (current?.setupId === ctx.ceremonyId) return;
-      for (const peer of peers) {
-        const body = openFrom<DoneBody>(
-          rt,
-          done,
-          roundHeader(ctx, 'pair-3', 'pair-done', peer.partyId, '*'),
-          peer,
-          false,
-        );
-        if (body.params !== pairSetupParams(ctx) || body.setupId !== ctx.ceremonyId) {
-          throw new CulpritError('DISAGREEMENT', peer.partyId, `${peer.partyId} reports another pair setup`);
-        }
-      }
+      checkPairSetupDone(rt, ctx, done);
       const pending = await rt.store.pendingPairSetups.findOne({ _id: id });
       if (!pending || pending.setupId !== ctx.ceremonyId) {
         throw new ConclaveError('BAD_INPUT', `no pending pair setup of ${ctx.ceremonyId} on ${rt.partyId}`);
@@ -296,38 +360,92 @@ export function pairSetupActivities(rt: PartyRuntime) {
       }
       await rt.store.pairSetups.replaceOne({ _id: id }, pending, { upsert: true });
       await rt.store.pendingPairSetups.deleteOne({ _id: id, setupId: ctx.ceremonyId });
+      // the setups this one replaced are never used again
+      await rt.store.pairSetupSecrets.deleteMany({
+        tenant: ctx.tenant,
+        keyId: ctx.keyId,
+        version: ctx.version,
+        setupId: { $ne: ctx.ceremonyId },
+      });
     },
 
     /** Forgets what an aborted pair setup stored (its rounds and pending setups). */
     async pairSetupAbort(ctx: PairSetupContext): Promise<void> {
-      await abortCeremony(rt, ctx.tenant, ctx.ceremonyId, () =>
-        rt.store.pendingPairSetups.deleteOne({
-          _id: pairSetupDocId(ctx.tenant, ctx.keyId, ctx.version),
-          setupId: ctx.ceremonyId,
-        }),
-      );
+      await abortCeremony(rt, ctx.tenant, ctx.ceremonyId, () => forgetPairSetup(rt, ctx));
     },
   };
 }
 
-/** This party's DKLs23 setups for a key version, refusing peers whose setup was retired. */
+/** Deletes a pair setup ceremony's pending setups (not setups it already made current). */
+async function forgetPairSetup(rt: PartyRuntime, ctx: PairSetupContext): Promise<void> {
+  await rt.store.pendingPairSetups.deleteOne({
+    _id: pairSetupDocId(ctx.tenant, ctx.keyId, ctx.version),
+    setupId: ctx.ceremonyId,
+  });
+  const current = await rt.store.pairSetups.findOne({
+    _id: pairSetupDocId(ctx.tenant, ctx.keyId, ctx.version),
+    setupId: ctx.ceremonyId,
+  });
+  if (!current) {
+    await rt.store.pairSetupSecrets.deleteOne({
+      _id: pairSetupSecretId(ctx.tenant, ctx.keyId, ctx.version, ctx.ceremonyId),
+    });
+  }
+}
+
+/**
+ * Deletes every pair setup of a key version made by `setupId`, or, without it, every pair setup
+ * of the version (its shares are retired).
+ */
+export async function deletePairSetups(
+  rt: PartyRuntime,
+  tenant: string,
+  keyId: string,
+  version: number,
+  setupId?: string,
+): Promise<void> {
+  const id = pairSetupDocId(tenant, keyId, version);
+  const which = setupId === undefined ? { _id: id } : { _id: id, setupId };
+  await rt.store.pendingPairSetups.deleteOne(which);
+  await rt.store.pairSetups.deleteOne(which);
+  await rt.store.pairSetupSecrets.deleteMany(
+    setupId === undefined ? { tenant, keyId, version } : { tenant, keyId, version, setupId },
+  );
+}
+
+/**
+ * This party's DKLs23 setups for a key version. The document's small fields are read every time
+ * (a pairing ceremony may have replaced the setups, a failed check may have retired a peer); the
+ * sealed setups are opened once per setup id and kept in memory.
+ */
 export async function loadPairSetups(
   rt: PartyRuntime,
   tenant: string,
   keyId: string,
   version: number,
 ): Promise<{ doc: PairSetupDoc; setups: PairSetups }> {
-  const doc = await rt.store.pairSetups.findOne({ _id: pairSetupDocId(tenant, keyId, version) });
-  if (!doc || doc.tenant !== tenant) {
-    throw new ConclaveError(
+  const id = pairSetupDocId(tenant, keyId, version);
+  const missing = () =>
+    new ConclaveError(
       'BAD_INPUT',
       `${rt.partyId} holds no pair setup for key ${keyId} v${version}: run a pairing ceremony first`,
     );
+  const doc = await rt.store.pairSetups.findOne({ _id: id });
+  if (!doc || doc.tenant !== tenant) throw missing();
+  const secretId = pairSetupSecretId(tenant, keyId, version, doc.setupId);
+  const setups = await rt.openedPairSetups.get(secretId, async () => {
+    const secret = await rt.store.pairSetupSecrets.findOne({ _id: secretId });
+    return (
+      secret && openJson<PairSetups>(rt.kek, secret.sealed, pairSetupContext(rt, tenant, keyId, version))
+    );
+  });
+  if (!setups) {
+    throw new ConclaveError(
+      'ABORTED',
+      `the pair setup of key ${keyId} v${version} on ${rt.partyId} was replaced while it was read; retry`,
+    );
   }
-  return {
-    doc,
-    setups: openJson<PairSetups>(rt.kek, doc.sealed, pairSetupContext(rt, tenant, keyId, version)),
-  };
+  return { doc, setups };
 }
 
 /** Retires the setups with `peer` for good: a multiplication with it failed its consistency check. */

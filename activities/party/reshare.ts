@@ -15,13 +15,7 @@ import { reshareDeal, reshareReceive, verifyReshareCommitment } from '../../src/
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import { shareContext, type PartyRuntime } from '../../src/party/runtime.js';
-import {
-  PartyStore,
-  shareDocId,
-  type PeerEntry,
-  type ShareDoc,
-  pairSetupDocId,
-} from '../../src/store/party-store.js';
+import { PartyStore, shareDocId, type PeerEntry, type ShareDoc } from '../../src/store/party-store.js';
 import type { ReshareContext } from '../types.js';
 import {
   abortCeremony,
@@ -35,8 +29,10 @@ import {
   selfEntry,
   writeUnlessAborted,
   roundHeader,
+  deleteRounds,
 } from './common.js';
 import { openShareSecret } from './keygen.js';
+import { deletePairSetups } from './pair-setup.js';
 
 interface DealBody {
   params: string;
@@ -327,8 +323,8 @@ export function reshareActivities(rt: PartyRuntime) {
       await rt.store.shares.deleteOne({ _id: id, tenant: ctx.tenant });
       rt.activeShares.forget(id);
       // the old version's DKLs23 pair setups go with its shares
-      await rt.store.pairSetups.deleteOne({ _id: pairSetupDocId(ctx.tenant, ctx.keyId, ctx.fromVersion) });
-      await rt.store.rounds.deleteMany({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId });
+      await deletePairSetups(rt, ctx.tenant, ctx.keyId, ctx.fromVersion);
+      await deleteRounds(rt, ctx.tenant, ctx.ceremonyId);
     },
 
     /**
@@ -342,9 +338,7 @@ export function reshareActivities(rt: PartyRuntime) {
         await rt.store.pendingShares.deleteOne({ _id: id, ceremonyId: ctx.ceremonyId });
         await rt.store.shares.deleteOne({ _id: id, ceremonyId: ctx.ceremonyId });
         rt.activeShares.forget(id);
-        const pairs = { _id: pairSetupDocId(ctx.tenant, ctx.keyId, ctx.toVersion), setupId: ctx.ceremonyId };
-        await rt.store.pendingPairSetups.deleteOne(pairs);
-        await rt.store.pairSetups.deleteOne(pairs);
+        await deletePairSetups(rt, ctx.tenant, ctx.keyId, ctx.toVersion, ctx.ceremonyId);
       });
     },
   };

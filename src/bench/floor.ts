@@ -10,16 +10,54 @@
  * message bodies. What an activity does with its database (reads, insert-or-get, tombstone
  * checks, pinning) is left out; what it keeps in a database is kept here in memory, sealed
  * exactly as it would be stored, and opened again where the activity reads it back.
+ *
+ * Threshold ECDSA (DKLs23) does not mirror: it calls the very pure steps the activities run
+ * (pairSetupStart/Answer/Finish in activities/party/pair-setup.ts, ecdsaPresignStart/Answer and
+ * ecdsaOnline in activities/party/ecdsa-sign.ts, combineEcdsa in activities/coordinator.ts),
+ * sealing and opening round states, shares and pair setups as the activities' database does.
  */
 import { randomUUID } from 'node:crypto';
-import { openSigned, pickSigners } from '../../activities/coordinator.js';
+import { combineEcdsa, openSigned, pickSigners } from '../../activities/coordinator.js';
 import { openFrom as openPartyEnvelope } from '../../activities/party/common.js';
+import {
+  ecdsaOnline,
+  ecdsaPresignAnswer,
+  ecdsaPresignStart,
+  ecdsaSigner,
+  ecdsaSpentOn,
+  type EcdsaRoundState,
+  type EcdsaSigner,
+} from '../../activities/party/ecdsa-sign.js';
 import { keygenParams, type KeygenResultBody } from '../../activities/party/keygen.js';
+import {
+  checkPairSetupDone,
+  pairSetupAnswer,
+  pairSetupContext,
+  pairSetupFinish,
+  pairSetupStart,
+  type PairAnswerState,
+  type PairSetups,
+  type PairStartState,
+  type PartyKeyring,
+} from '../../activities/party/pair-setup.js';
 import { signRequestHash, type SignShareBody } from '../../activities/party/sign.js';
-import type { KeygenContext, KeygenRequest, SignContext, SignRequest } from '../../activities/types.js';
+import type {
+  KeygenContext,
+  KeygenRequest,
+  PairSetupContext,
+  SignContext,
+  SignRequest,
+} from '../../activities/types.js';
 import { openJson, sealJson, type AtRestContext, type SealedBox } from '../crypto/at-rest.js';
+import type { DklsSignature } from '../crypto/ecdsa/dkls-sign.js';
 import { fromHex, toHex, transcriptHash, utf8 } from '../crypto/encoding.js';
-import { sealBroadcast, sealDirect, type Envelope, type EnvelopeHeader } from '../crypto/envelope.js';
+import {
+  openEnvelope,
+  sealBroadcast,
+  sealDirect,
+  type Envelope,
+  type EnvelopeHeader,
+} from '../crypto/envelope.js';
 import {
   aggregateSignature,
   dkgRound1,
@@ -57,6 +95,8 @@ export interface FloorParty {
 export interface FloorWallet {
   tenant: string;
   walletId: string;
+  /** The key generation's ceremony (a DKLs23 key's pair setup runs under it too). */
+  ceremonyId: string;
   keyId: string;
   version: number;
   scheme: string;
@@ -333,6 +373,7 @@ export function keygenFloor(
   return {
     tenant,
     walletId,
+    ceremonyId,
     keyId: ctx.keyId,
     version: ctx.version,
     scheme: ctx.scheme,
@@ -471,6 +512,257 @@ export function signFloor(
   );
 }
 
+// ---- threshold ECDSA (DKLs23) ------------------------------------------------------------------
+
+/** What the party databases hold after a DKLs23 key generation: the key shares and the pair setups. */
+export interface EcdsaFloorWallet extends FloorWallet {
+  /** The ceremony whose pair setup the version holds. */
+  setupId: string;
+  /** Per party: its pair setups with every other party, sealed as in its `pairSetups` collection. */
+  pairSetups: Map<string, SealedBox>;
+}
+
+/**
+ * What one ceremony routes, each message counted once as it is produced: `bodies`, the JSON
+ * bodies the parties sign (the crypto modules' messages with the request and setup they belong
+ * to); `envelopes`, the JSON of the signed (point to point, also encrypted) envelopes the
+ * workflow carries between parties.
+ */
+export interface MessageBytes {
+  messages: number;
+  bodies: number;
+  envelopes: number;
+}
+
+const jsonSize = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+
+export const messageBytes = (
+  bodies: readonly Uint8Array[],
+  envelopes: readonly Envelope[],
+): MessageBytes => ({
+  messages: envelopes.length,
+  bodies: bodies.reduce<number>((sum, b) => sum + b.length, 0),
+  envelopes: envelopes.reduce<number>((sum, e) => sum + jsonSize(e), 0),
+});
+
+/** A floor party as the activities' pure steps see it. */
+const keyringOf = (p: FloorParty): PartyKeyring => ({
+  partyId: p.partyId,
+  identityPublic: p.identityPublic,
+  transportPublic: p.transportPublic,
+  identitySecret: p.keys.identitySecret,
+  transportSecret: p.keys.transportSecret,
+});
+
+/** The plaintext bodies of a ceremony's envelopes, each opened as its recipient would (outside timing). */
+function openedBodies(parties: FloorParty[], roster: PeerEntry[], envelopes: Envelope[]): Uint8Array[] {
+  const byId = new Map(parties.map((p) => [p.partyId, p]));
+  const entry = new Map(roster.map((p) => [p.partyId, p]));
+  return envelopes.map((e) =>
+    openEnvelope(
+      e,
+      e,
+      fromHex(entry.get(e.from)!.identityPublic, 'identity key'),
+      e.to === '*' ? undefined : byId.get(e.to)!.keys.transportSecret,
+    ),
+  );
+}
+
+export interface PairSetupFloorResult {
+  /** Per party: its sealed pair setups. */
+  sealed: Map<string, SealedBox>;
+  /** Every envelope of the setup, for `messageBytes` (outside any timing). */
+  envelopes: Envelope[];
+}
+
+/**
+ * One whole DKLs23 pair setup of a key version, every party's rounds back to back (the
+ * activities' pure steps, with the round states and setups sealed as the database holds them):
+ * for every ordered pair an OT setup, the pairwise zero-share seeds, then each party checks
+ * every other's "done".
+ */
+export function pairSetupFloor(parties: FloorParty[], ctx: PairSetupContext): PairSetupFloorResult {
+  const byId = new Map(parties.map((p) => [p.partyId, p]));
+  const roster = ctx.roster.map((me) => byId.get(me.partyId)!);
+  const seal = <T>(p: FloorParty, step: string, state: T) =>
+    sealJson(p.kek, state, roundStateContext(p, ctx.ceremonyId, step));
+  const open = <T>(p: FloorParty, step: string, box: SealedBox) =>
+    openJson<T>(p.kek, box, roundStateContext(p, ctx.ceremonyId, step));
+
+  const state1 = new Map<string, SealedBox>();
+  const round1 = roster.flatMap((p) => {
+    const r = pairSetupStart(keyringOf(p), ctx);
+    state1.set(p.partyId, seal(p, 'pair-1', r.state));
+    return r.output;
+  });
+  const state2 = new Map<string, SealedBox>();
+  const round2 = roster.flatMap((p) => {
+    const s1 = open<PairStartState>(p, 'pair-1', state1.get(p.partyId)!);
+    const r = pairSetupAnswer(
+      keyringOf(p),
+      ctx,
+      s1,
+      round1.filter((e) => e.to === p.partyId),
+    );
+    state2.set(p.partyId, seal(p, 'pair-2', r.state));
+    return r.output;
+  });
+  const sealed = new Map<string, SealedBox>();
+  const done = roster.map((p) => {
+    const s1 = open<PairStartState>(p, 'pair-1', state1.get(p.partyId)!);
+    const s2 = open<PairAnswerState>(p, 'pair-2', state2.get(p.partyId)!);
+    const r = pairSetupFinish(
+      keyringOf(p),
+      ctx,
+      s1,
+      s2,
+      round2.filter((e) => e.to === p.partyId),
+    );
+    sealed.set(p.partyId, sealJson(p.kek, r.setups, pairSetupContext(p, ctx.tenant, ctx.keyId, ctx.version)));
+    return r.done;
+  });
+  for (const p of roster) checkPairSetupDone(keyringOf(p), ctx, done);
+  return { sealed, envelopes: [...round1, ...round2, ...done] };
+}
+
+/**
+ * One whole DKLs23 key generation as the workflow runs it: the FROST secp256k1 DKG (`keygenFloor`)
+ * and the pair setup of the new version, with what the pair setup routes.
+ */
+export function ecdsaKeygenFloor(
+  parties: FloorParty[],
+  threshold: number,
+): { wallet: EcdsaFloorWallet; envelopes: Envelope[] } {
+  const wallet = keygenFloor(parties, threshold, 'dkls23-secp256k1');
+  const setup = pairSetupFloor(parties, {
+    tenant: wallet.tenant,
+    ceremonyId: wallet.ceremonyId,
+    walletId: wallet.walletId,
+    keyId: wallet.keyId,
+    version: wallet.version,
+    roster: wallet.roster,
+  });
+  return {
+    wallet: { ...wallet, setupId: wallet.ceremonyId, pairSetups: setup.sealed },
+    envelopes: setup.envelopes,
+  };
+}
+
+export interface EcdsaSignFloorResult {
+  signature: DklsSignature;
+  verifyingKey: string;
+  /** Planning and rounds 1 and 2 on every signer. */
+  presignMs: number;
+  /** Round 3 on every signer, and the coordinator's combination (verification included). */
+  onlineMs: number;
+  envelopes: Envelope[];
+}
+
+/**
+ * One whole DKLs23 signing ceremony, every step back to back (the activities' and the
+ * coordinator's pure steps): two presign rounds of point-to-point messages, the online round's
+ * broadcasts, combined and verified. Each round reads the share and the pair setups sealed, as the
+ * activities read them from the database.
+ */
+export function ecdsaSignFloor(
+  parties: FloorParty[],
+  wallet: EcdsaFloorWallet,
+  message: string,
+): EcdsaSignFloorResult {
+  const began = now();
+  const byId = new Map(parties.map((p) => [p.partyId, p]));
+  const scheme = getScheme(wallet.scheme);
+  const req: SignRequest = { tenant: wallet.tenant, walletId: wallet.walletId, message };
+
+  // coordinator: planSign
+  validateSignRequest(req);
+  const members = wallet.roster.map((p) => p.partyId);
+  const chosen = pickSigners(members, wallet.threshold);
+  const ctx: SignContext = {
+    tenant: wallet.tenant,
+    ceremonyId: `sign:${wallet.tenant}:${randomUUID()}/${randomUUID()}`,
+    walletId: wallet.walletId,
+    keyId: wallet.keyId,
+    version: wallet.version,
+    message: message.toLowerCase(),
+    signers: members.filter((m) => chosen.includes(m)),
+    protocol: 'dkls23',
+    ...canonicalKeyRequest(scheme, req),
+  };
+  const signers = wallet.roster
+    .filter((p) => ctx.signers.includes(p.partyId))
+    .map((e) => byId.get(e.partyId)!);
+  const messageHash = fromHex(ctx.message, 'message');
+
+  /** The activities' loadSigner: the share and the pair setups, opened from their sealed form. */
+  const signerOf = (p: FloorParty): EcdsaSigner => {
+    const share = wallet.shares.get(p.partyId)!;
+    const signingShare = openJson<{ signingShare: string }>(
+      p.kek,
+      share.sealed,
+      shareContext(p, wallet.keyId, wallet.version),
+    ).signingShare;
+    const setups = openJson<PairSetups>(
+      p.kek,
+      wallet.pairSetups.get(p.partyId)!,
+      pairSetupContext(p, wallet.tenant, wallet.keyId, wallet.version),
+    );
+    return ecdsaSigner(keyringOf(p), ctx, { ...wallet, identifier: share.identifier }, signingShare, {
+      setupId: wallet.setupId,
+      setups,
+    });
+  };
+  const seal = (p: FloorParty, step: string, state: EcdsaRoundState) =>
+    sealJson(p.kek, state, roundStateContext(p, ctx.ceremonyId, step));
+  const open = (p: FloorParty, step: string, box: SealedBox) =>
+    openJson<EcdsaRoundState>(p.kek, box, roundStateContext(p, ctx.ceremonyId, step));
+
+  const state1 = new Map<string, SealedBox>();
+  const round1 = signers.flatMap((p) => {
+    const r = ecdsaPresignStart(signerOf(p));
+    state1.set(p.partyId, seal(p, 'ecdsa-1', r.state));
+    return r.output.envelopes;
+  });
+  const state2 = new Map<string, SealedBox>();
+  const round2 = signers.flatMap((p) => {
+    const s1 = open(p, 'ecdsa-1', state1.get(p.partyId)!);
+    const r = ecdsaPresignAnswer(
+      signerOf(p),
+      s1,
+      round1.filter((e) => e.to === p.partyId),
+    );
+    state2.set(p.partyId, seal(p, 'ecdsa-2', r.state));
+    return r.output.envelopes;
+  });
+  const presignDone = now();
+
+  const round3 = signers.map((p) => {
+    const s = signerOf(p);
+    const mine = round2.filter((e) => e.to === p.partyId);
+    ecdsaSpentOn(s.request, mine);
+    return ecdsaOnline(s, open(p, 'ecdsa-2', state2.get(p.partyId)!), mine, messageHash);
+  });
+  const { sig, key } = combineEcdsa(
+    ctx,
+    {
+      scheme: wallet.scheme,
+      parties: wallet.roster,
+      publicKey: wallet.publicKey,
+      transcriptHash: wallet.transcriptHash,
+      publicPackage: wallet.public,
+    },
+    round3,
+  );
+  const end = now();
+  return {
+    signature: sig,
+    verifyingKey: key.verifyingKey,
+    presignMs: presignDone - began,
+    onlineMs: end - presignDone,
+    envelopes: [...round1, ...round2, ...round3],
+  };
+}
+
 // ---- measurement ---------------------------------------------------------------------------------
 
 export interface FloorOptions {
@@ -551,5 +843,80 @@ export async function measureFloor(opts: FloorOptions): Promise<FloorResult> {
     sign: summarize(signSamples),
     keygenSamples,
     signSamples,
+  };
+}
+
+export interface EcdsaFloorOptions {
+  threshold: number;
+  parties: number;
+  /** At least one: the last key generation's wallet signs. */
+  keygenRuns: number;
+  signRuns: number;
+  /** Untimed signatures before measuring (JIT, caches). */
+  warmup?: number;
+}
+
+/** The DKLs23 floor: `sign` is the whole ceremony, `presign` and `online` its two parts. */
+export interface EcdsaFloorResult extends FloorResult {
+  presign: Summary;
+  online: Summary;
+  presignSamples: number[];
+  onlineSamples: number[];
+  /** What one key generation's pair setup routes. */
+  pairSetupBytes: MessageBytes;
+  /** What one signature's three rounds route. */
+  signBytes: MessageBytes;
+}
+
+/**
+ * Measures the DKLs23 floor of key generation (DKG, every ordered pair's OT setup, the zero
+ * seeds) and of signing for one t-of-n, in this process. Key generations are not warmed up: each
+ * is n(n-1) OT setups of seconds together, every one after the first already warm.
+ */
+export async function measureEcdsaFloor(opts: EcdsaFloorOptions): Promise<EcdsaFloorResult> {
+  if (opts.keygenRuns < 1) throw new Error('floor: the ECDSA floor needs at least one key generation');
+  const parties = floorParties(opts.parties);
+  const keygenSamples: number[] = [];
+  let keygen: ReturnType<typeof ecdsaKeygenFloor> | undefined;
+  for (let i = 0; i < opts.keygenRuns; i++) {
+    await yieldToEventLoop();
+    const start = now();
+    keygen = ecdsaKeygenFloor(parties, opts.threshold);
+    keygenSamples.push(now() - start);
+  }
+  const wallet = keygen!.wallet;
+  const presignSamples: number[] = [];
+  const onlineSamples: number[] = [];
+  const signSamples: number[] = [];
+  let last: EcdsaSignFloorResult | undefined;
+  for (let i = 0; i < (opts.warmup ?? 2) + opts.signRuns; i++) {
+    await yieldToEventLoop();
+    const start = now();
+    last = ecdsaSignFloor(parties, wallet, randomMessageHex());
+    const ms = now() - start;
+    if (i < (opts.warmup ?? 2)) continue;
+    signSamples.push(ms);
+    presignSamples.push(last.presignMs);
+    onlineSamples.push(last.onlineMs);
+    if (last.signature.publicKey !== wallet.publicKey) {
+      throw new Error('floor: the ECDSA signature is under another key');
+    }
+  }
+  return {
+    scheme: wallet.scheme,
+    threshold: opts.threshold,
+    parties: opts.parties,
+    keygen: summarize(keygenSamples),
+    sign: summarize(signSamples),
+    presign: summarize(presignSamples),
+    online: summarize(onlineSamples),
+    keygenSamples,
+    signSamples,
+    presignSamples,
+    onlineSamples,
+    pairSetupBytes: messageBytes(openedBodies(parties, wallet.roster, keygen!.envelopes), keygen!.envelopes),
+    signBytes: last
+      ? messageBytes(openedBodies(parties, wallet.roster, last.envelopes), last.envelopes)
+      : messageBytes([], []),
   };
 }

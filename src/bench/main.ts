@@ -1,21 +1,27 @@
 /**
- * `npm run bench [-- --quick] [-- --json-only]`: latency, throughput and the crypto floor of
- * Conclave's ceremonies on a real local stack. Prints a table (or, with --json-only, only the
- * JSON) and writes bench/results.json. Progress goes to stderr.
+ * `npm run bench [-- --quick] [-- --json-only] [-- --only ecdsa]`: latency, throughput and the
+ * crypto floor of Conclave's ceremonies on a real local stack. Prints a table (or, with
+ * --json-only, only the JSON) and writes bench/results.json. Progress goes to stderr. `--only
+ * ecdsa` measures the threshold ECDSA rows alone; the default run has them too.
  */
 import { parseArgs } from 'node:util';
 import { closeAllDbs } from '../store/mongo.js';
-import { fullSizes, quickSizes, runBench } from './measure.js';
+import { benchParts, fullSizes, quickSizes, runBench, type BenchPart } from './measure.js';
 import { environment, formatReport, resultsDocument, writeResults } from './report.js';
 import { acquireStack } from './stack.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, 'json-only': { type: 'boolean' } },
+    options: { quick: { type: 'boolean' }, 'json-only': { type: 'boolean' }, only: { type: 'string' } },
     strict: true,
   });
   const quick = Boolean(values.quick);
   const log = (line: string) => console.error(`[bench] ${line}`);
+  const only = values.only;
+  if (only !== undefined && !benchParts.includes(only as BenchPart)) {
+    log(`--only takes one of: ${benchParts.join(', ')} (not "${only}")`);
+    return 2;
+  }
   let release: (() => Promise<void>) | undefined;
   const stop = async (signal: string) => {
     log(`${signal}: stopping`);
@@ -29,7 +35,9 @@ async function main(): Promise<number> {
   const env = environment(quick);
   try {
     const stack = await acquireStack(process.env, log, (r) => (release = r));
-    const result = await runBench(stack.env, quick ? quickSizes : fullSizes, log);
+    const result = await runBench(stack.env, quick ? quickSizes : fullSizes, log, {
+      only: only as BenchPart | undefined,
+    });
     env.loadAverage = environment(quick).loadAverage;
     const doc = resultsDocument(result, env, {
       startedByBench: stack.started,

@@ -68,7 +68,7 @@ function table(header: string[], rows: string[][], alignLeft = 1): string {
 
 export function formatRows(rows: Row[]): string {
   return table(
-    ['measurement', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'floor p50', 'ratio', 'per s', 'errors'],
+    ['measurement', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'floor p50', 'ratio', 'per s', 'errors', 'bytes'],
     rows.map((r) => [
       r.name,
       String(r.n),
@@ -79,6 +79,7 @@ export function formatRows(rows: Row[]): string {
       r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`,
       r.perSecond === undefined ? '-' : r.perSecond.toFixed(1),
       r.errors === undefined ? '-' : String(r.errors),
+      r.bytes === undefined ? '-' : String(r.bytes),
     ]),
   );
 }
@@ -121,7 +122,7 @@ export function formatRounds(b: RoundBreakdown): string {
 
 export function formatReport(result: BenchResult, env: Environment): string {
   const lines = [
-    `Conclave bench ${env.quick ? '(quick) ' : ''}${env.date}  commit ${env.gitCommit.slice(0, 12)}${env.gitDirty ? ' (dirty)' : ''}`,
+    `Conclave bench ${env.quick ? '(quick) ' : ''}${result.only ? `(only ${result.only}) ` : ''}${env.date}  commit ${env.gitCommit.slice(0, 12)}${env.gitDirty ? ' (dirty)' : ''}`,
     `node ${env.node}, ${env.cpus} x ${env.cpuModel}, ${env.totalMemoryMiB} MiB, load ${env.loadAtStart.join(' ')} at start, ${env.loadAverage.join(' ')} at end`,
     '',
     formatRows(result.rows),
@@ -131,7 +132,10 @@ export function formatReport(result: BenchResult, env: Environment): string {
     '',
     ...result.throughput
       .filter((t) => t.errors)
-      .map((t) => `errors with ${t.inFlight} in flight: ${t.errorSamples.join(' | ')}`),
+      .map(
+        (t) =>
+          `errors${t.label ? ` (${t.label})` : ''} with ${t.inFlight} in flight: ${t.errorSamples.join(' | ')}`,
+      ),
     ...result.skipped.map((s) => `skipped: ${s}`),
     ...result.notes,
     ...result.targets.map((t) => t.line),

@@ -7,7 +7,7 @@ import { sealJson, openJson, type AtRestContext } from '../crypto/at-rest.js';
 import { toHex, fromHex } from '../crypto/encoding.js';
 import { generatePartyKeys, type PartyKeys } from '../crypto/identity.js';
 import { ConclaveError } from '../errors.js';
-import { PartyStore, type PartyKeysDoc, type ShareDoc } from '../store/party-store.js';
+import { PartyStore, type PairSetups, type PartyKeysDoc, type ShareDoc } from '../store/party-store.js';
 import { ImmutableMemo } from '../store/memo.js';
 import { openDb } from '../store/mongo.js';
 import { loadConfig, partyKek, assertPartyId, recoveryPublicKey, type Env } from '../config.js';
@@ -22,6 +22,11 @@ export interface PartyRuntime {
   transportPublic: string;
   /** Active shares read so far (they are immutable once active). */
   activeShares: ImmutableMemo<ShareDoc>;
+  /**
+   * DKLs23 pair setups opened so far, by document and setup id (a setup's contents never change;
+   * a new one has a new id). SECRET, like the KEK this process already holds.
+   */
+  openedPairSetups: ImmutableMemo<PairSetups>;
   /** The operator's recovery key that backups are encrypted to; none configured, no backups. */
   recoveryPublic?: Uint8Array;
   /** CONCLAVE_REQUIRE_GATE: refuse to sign for a tenant whose publishers this party does not trust. */
@@ -68,7 +73,9 @@ export async function loadOrCreatePartyKeys(
   store: PartyStore,
   partyId: string,
   kek: Uint8Array,
-): Promise<Omit<PartyRuntime, 'store' | 'kek' | 'activeShares' | 'recoveryPublic' | 'requireGate'>> {
+): Promise<
+  Omit<PartyRuntime, 'store' | 'kek' | 'activeShares' | 'openedPairSetups' | 'recoveryPublic' | 'requireGate'>
+> {
   let doc = await store.keys.findOne({ _id: 'self' });
   if (!doc) {
     const fresh = sealPartyKeys(partyId, kek, generatePartyKeys());
@@ -100,6 +107,7 @@ export async function openPartyRuntime(partyId: string, env: Env = process.env):
     store,
     kek,
     activeShares: new ImmutableMemo<ShareDoc>(),
+    openedPairSetups: new ImmutableMemo<PairSetups>(1_000),
     recoveryPublic: recoveryPublicKey(env),
     requireGate: ['1', 'true', 'yes'].includes((env.CONCLAVE_REQUIRE_GATE ?? '').toLowerCase()),
   };

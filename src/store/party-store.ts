@@ -13,6 +13,7 @@
  */
 import type { Collection, Db } from 'mongodb';
 import type { SealedBox } from '../crypto/at-rest.js';
+import type { DklsPeerSetup } from '../crypto/ecdsa/dkls-sign.js';
 import type { PublicPackage } from '../crypto/frost.js';
 import { isDuplicateKey } from './mongo.js';
 
@@ -41,13 +42,28 @@ export interface PinnedPeerDoc {
 }
 
 /** Round state and round output of one step of one ceremony: the idempotency record. */
+/**
+ * The record that a round ran on this party: small (the state it keeps, sealed, and which
+ * stored output is its answer), read on every round. The output itself, which can be large
+ * (DKLs23 presign messages), is a `RoundOutputDoc` of its own.
+ */
 export interface RoundDoc {
   _id: string;
   tenant: string;
   ceremonyId: string;
   step: string;
-  output: unknown;
+  /** The id of the round's `RoundOutputDoc`. */
+  outputId: string;
   sealedState?: SealedBox;
+  createdAt: Date;
+}
+
+/** A round's output, written before its `RoundDoc`; only the one that doc names is ever returned. */
+export interface RoundOutputDoc {
+  _id: string;
+  tenant: string;
+  ceremonyId: string;
+  output: unknown;
   createdAt: Date;
 }
 
@@ -110,10 +126,12 @@ export interface NonceSpendDoc {
 }
 
 /**
- * What a party holds for DKLs23 signing with one version of a key: per other party, the
- * zero-share seed and the two OT-based multiplication setups (sealed). Made by a pair-setup
- * ceremony (at key generation, and again after every share change or abort), under the id of
- * that ceremony: signers refuse to multiply over setups of different ceremonies.
+ * What a party holds for DKLs23 signing with one version of a key: which pair setup is current,
+ * and which peers it retired. Small, read on every signing round; the setups themselves (per
+ * other party, the zero-share seed and the two OT-based multiplication setups) are sealed in a
+ * `PairSetupSecretDoc` of that setup. Made by a pair-setup ceremony (at key generation, and
+ * again after every share change or abort), under the id of that ceremony: signers refuse to
+ * multiply over setups of different ceremonies.
  */
 export interface PairSetupDoc {
   _id: string;
@@ -124,14 +142,29 @@ export interface PairSetupDoc {
   setupId: string;
   /** Party ids the setup covers (the key's roster at the time). */
   parties: string[];
-  /** { peers: Record<identifier, DklsPeerSetup> } */
-  sealed: SealedBox;
   /**
    * Peers whose multiplication setup with this party failed its consistency check: never used
    * again, whatever a coordinator asks; only a fresh pair setup replaces them.
    */
   abortedPeers?: string[];
   createdAt: Date;
+}
+
+/** The sealed setups of one pair setup of a key version (insert-only; id: pairSetupSecretId). */
+export interface PairSetupSecretDoc {
+  _id: string;
+  tenant: string;
+  keyId: string;
+  version: number;
+  setupId: string;
+  /** PairSetups, sealed (at-rest purpose `pair-setup`). */
+  sealed: SealedBox;
+  createdAt: Date;
+}
+
+/** What a pair-setup document seals: per peer identifier, what DKLs23 signing needs. SECRET. */
+export interface PairSetups {
+  peers: Record<string, DklsPeerSetup>;
 }
 
 /** Marks a ceremony as aborted; rounds still in flight check it and undo what they stored. */
@@ -150,6 +183,8 @@ export const roundDocId = (tenant: string, ceremonyId: string, step: string) =>
 export const nonceDocId = ceremonyDocId;
 /** One document per key version: a fresh pair setup replaces the previous one. */
 export const pairSetupDocId = shareDocId;
+export const pairSetupSecretId = (tenant: string, keyId: string, version: number, setupId: string) =>
+  `${pairSetupDocId(tenant, keyId, version)}|${setupId}`;
 
 /**
  * The rule set publishers a party's operator trusts for one tenant (party-local, like pinned
@@ -167,6 +202,7 @@ export class PartyStore {
   readonly keys: Collection<PartyKeysDoc>;
   readonly peers: Collection<PinnedPeerDoc>;
   readonly rounds: Collection<RoundDoc>;
+  readonly roundOutputs: Collection<RoundOutputDoc>;
   /** Active shares (insert-only). */
   readonly shares: Collection<ShareDoc>;
   /** Shares of ceremonies not yet confirmed by every party. */
@@ -179,11 +215,14 @@ export class PartyStore {
   readonly pairSetups: Collection<PairSetupDoc>;
   /** Pair setups a ceremony made but not every party has finished yet. */
   readonly pendingPairSetups: Collection<PairSetupDoc>;
+  /** The sealed setups of every pair setup above, current or pending. */
+  readonly pairSetupSecrets: Collection<PairSetupSecretDoc>;
 
   constructor(db: Db) {
     this.keys = db.collection('party_keys');
     this.peers = db.collection('pinned_peers');
     this.rounds = db.collection('round_state');
+    this.roundOutputs = db.collection('round_outputs');
     this.shares = db.collection('shares');
     this.pendingShares = db.collection('pending_shares');
     this.nonces = db.collection('nonces');
@@ -192,10 +231,13 @@ export class PartyStore {
     this.tenantTrust = db.collection('tenant_trust');
     this.pairSetups = db.collection('pair_setups');
     this.pendingPairSetups = db.collection('pending_pair_setups');
+    this.pairSetupSecrets = db.collection('pair_setup_secrets');
   }
 
   async ensureIndexes(): Promise<void> {
     await this.rounds.createIndex({ tenant: 1, ceremonyId: 1 });
+    await this.roundOutputs.createIndex({ tenant: 1, ceremonyId: 1 });
+    await this.pairSetupSecrets.createIndex({ tenant: 1, keyId: 1, version: 1 });
   }
 
   /** Insert `doc` unless a document with its id exists; either way return the stored one. */

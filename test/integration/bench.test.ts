@@ -21,10 +21,90 @@ const positive = (x: number | undefined) => {
   expect(x).toBeGreaterThan(0);
 };
 
+/** Threshold ECDSA rows are named after their scheme. */
+const ecdsa = 'dkls23-secp256k1';
+const isEcdsa = (name: string) => name.includes(ecdsa);
+const ecdsaRows = [
+  `keygen ${ecdsa} 2-of-3 (with OT setup)`,
+  `keygen ${ecdsa} 3-of-5 (with OT setup)`,
+  `sign ${ecdsa} 2-of-3`,
+  `sign ${ecdsa} 3-of-5`,
+  `sign throughput ${ecdsa} 2-of-3 x8 in flight`,
+  ...['2-of-3', '3-of-5'].flatMap((c) => [
+    `floor keygen ${ecdsa} ${c} (DKG + OT setups + zero seeds)`,
+    `floor presign ${ecdsa} ${c} (rounds 1+2)`,
+    `floor online ${ecdsa} ${c} (round 3 + combine)`,
+    `floor sign ${ecdsa} ${c} (full protocol)`,
+    `bytes keygen ${ecdsa} ${c}, pair setup message bodies`,
+    `bytes keygen ${ecdsa} ${c}, pair setup envelopes`,
+    `bytes sign ${ecdsa} ${c}, message bodies`,
+    `bytes sign ${ecdsa} ${c}, envelopes`,
+  ]),
+];
+
+const ecdsaTargetLines = [
+  expect.stringMatching(
+    /^target: ECDSA \(dkls23-secp256k1\) 2-of-3 signing ceremony p50 < 300 ms: [\d.]+ ms (PASS|FAIL)$/,
+  ),
+  expect.stringMatching(/^target: >= 10 ECDSA 2-of-3 signatures\/s with 8 in flight: [\d.]+\/s (PASS|FAIL)$/),
+  expect.stringMatching(
+    /^target: ECDSA 2-of-3 key generation \(with OT setup\) p50 < 5 s: [\d.]+ s (PASS|FAIL)$/,
+  ),
+];
+
+/** The threshold ECDSA rows: every one there, each against its floor, the sizes of its messages. */
+function expectEcdsaRows(result: BenchResult): void {
+  const rows = Object.fromEntries(result.rows.filter((r) => isEcdsa(r.name)).map((r) => [r.name, r]));
+  expect(Object.keys(rows).sort()).toEqual([...ecdsaRows].sort());
+  const floor = (name: string) => rows[name]!.p50;
+  for (const c of ['2-of-3', '3-of-5']) {
+    const large = c === '3-of-5';
+    expect(rows[`keygen ${ecdsa} ${c} (with OT setup)`]!.n).toBe(
+      large ? quickSizes.ecdsaKeygenLarge : quickSizes.ecdsaKeygen,
+    );
+    expect(rows[`keygen ${ecdsa} ${c} (with OT setup)`]!.floorP50).toBe(
+      floor(`floor keygen ${ecdsa} ${c} (DKG + OT setups + zero seeds)`),
+    );
+    expect(rows[`sign ${ecdsa} ${c}`]!.n).toBe(large ? quickSizes.ecdsaSignLarge : quickSizes.ecdsaSign);
+    expect(rows[`sign ${ecdsa} ${c}`]!.floorP50).toBe(floor(`floor sign ${ecdsa} ${c} (full protocol)`));
+    for (const part of ['presign', 'online'])
+      expect(
+        floor(`floor ${part} ${ecdsa} ${c} (${part === 'presign' ? 'rounds 1+2' : 'round 3 + combine'})`),
+      ).toBeLessThan(floor(`floor sign ${ecdsa} ${c} (full protocol)`));
+    // one message per ordered pair and round, and one broadcast per signer (rounds 1 to 3 of signing,
+    // rounds 1 to 3 of the pair setup)
+    const [t, n] = c.split('-of-').map(Number) as [number, number];
+    const bytes = (name: string) => rows[`bytes ${name.replace('%', `${ecdsa} ${c}`)}`]!;
+    expect(bytes('sign %, message bodies').n).toBe(2 * t * (t - 1) + t);
+    expect(bytes('sign %, envelopes').n).toBe(2 * t * (t - 1) + t);
+    expect(bytes('keygen %, pair setup message bodies').n).toBe(2 * n * (n - 1) + n);
+    expect(bytes('keygen %, pair setup envelopes').n).toBe(2 * n * (n - 1) + n);
+    for (const [messages, envelopes] of [
+      ['sign %, message bodies', 'sign %, envelopes'],
+      ['keygen %, pair setup message bodies', 'keygen %, pair setup envelopes'],
+    ] as const) {
+      const protocol = bytes(messages).bytes!;
+      positive(protocol);
+      // envelopes carry the messages (within their bodies) encrypted and hex encoded: over twice the bytes
+      expect(bytes(envelopes).bytes!).toBeGreaterThan(2 * protocol);
+    }
+  }
+  const tp = rows[`sign throughput ${ecdsa} 2-of-3 x8 in flight`]!;
+  expect(tp.n).toBe(quickSizes.ecdsaThroughput);
+  expect(tp.errors).toBe(0);
+  expect(tp.inFlight).toBe(8);
+  positive(tp.perSecond);
+  expect(result.ecdsaFloors.map((f) => [f.threshold, f.parties])).toEqual([
+    [2, 3],
+    [3, 5],
+  ]);
+}
+
 describe('bench (quick)', () => {
   let result: BenchResult;
 
-  it('measures every row against the real stack', async () => {
+  // ECDSA key generations are seconds of CPU each (every ordered pair's OT setup)
+  it('measures every row against the real stack', { timeout: 900_000 }, async () => {
     result = await runBench(stackEnv(), quickSizes);
     expect(result.skipped).toEqual([]);
     expect(result.rows.map((r) => r.name).sort()).toEqual(
@@ -71,6 +151,7 @@ describe('bench (quick)', () => {
         'audit appends x8 writers',
         'audit plain inserts x32 writers (base)',
         'audit appends x32 writers',
+        ...ecdsaRows,
       ].sort(),
     );
     for (const row of result.rows.filter((r) => r.kind === 'audit')) {
@@ -82,7 +163,7 @@ describe('bench (quick)', () => {
     const webhook = result.rows.find((r) => r.name === 'webhook delivery, event to receipt')!;
     expect(webhook.n).toBe(quickSizes.webhooks);
     expect(webhook.ratio).toBeGreaterThan(0);
-    for (const row of result.rows.filter((r) => r.kind !== 'audit')) {
+    for (const row of result.rows.filter((r) => r.kind !== 'audit' && r.kind !== 'bytes')) {
       expect(row.n, row.name).toBeGreaterThan(0);
       positive(row.p50);
       expect(row.p95).toBeGreaterThanOrEqual(row.p50);
@@ -99,9 +180,9 @@ describe('bench (quick)', () => {
     }
     for (const kind of ['keygen', 'sign'] as const) {
       const n = kind === 'keygen' ? quickSizes.keygen : quickSizes.sign;
-      for (const row of result.rows.filter((r) => r.kind === kind)) expect(row.n).toBe(n);
+      for (const row of result.rows.filter((r) => r.kind === kind && !isEcdsa(r.name))) expect(row.n).toBe(n);
     }
-    const throughput = result.rows.filter((r) => r.kind === 'throughput');
+    const throughput = result.rows.filter((r) => r.kind === 'throughput' && !isEcdsa(r.name));
     expect(throughput.map((r) => r.inFlight)).toEqual([1, 8, 32]);
     for (const row of throughput) {
       positive(row.perSecond);
@@ -136,6 +217,7 @@ describe('bench (quick)', () => {
     expect(emptyMany!.n).toBe(quickSizes.throughput);
     positive(emptyMany!.perSecond);
     expect(result.notes.join('\n')).toMatch(/orchestration ceiling: an empty ceremony .* reaches [\d.]+\/s/);
+    expectEcdsaRows(result);
   });
 
   it('breaks each ceremony kind down by round from its history', () => {
@@ -149,17 +231,44 @@ describe('bench (quick)', () => {
       'sign frost-secp256k1 2-of-3',
       'sign frost-taproot 2-of-3',
       'sign frost-taproot 2-of-3 m/0/7',
+      `keygen ${ecdsa} 2-of-3 (with OT setup)`,
+      `keygen ${ecdsa} 3-of-5 (with OT setup)`,
+      `sign ${ecdsa} 2-of-3`,
+      `sign ${ecdsa} 3-of-5`,
       'sign ed25519 2-of-3 rules on (10 rules)',
       'sign 2-of-3 (32 in flight)',
     ]);
     for (const r of result.rounds) {
-      expect(r.sampled).toBe(quickSizes.historySample);
+      // fewer ECDSA ceremonies than the history sample in quick mode
+      const ceremonies = !isEcdsa(r.ceremony)
+        ? quickSizes.historySample
+        : r.ceremony.startsWith('keygen')
+          ? r.ceremony.includes('3-of-5')
+            ? quickSizes.ecdsaKeygenLarge
+            : quickSizes.ecdsaKeygen
+          : r.ceremony.includes('3-of-5')
+            ? quickSizes.ecdsaSignLarge
+            : quickSizes.ecdsaSign;
+      expect(r.sampled).toBe(Math.min(quickSizes.historySample, ceremonies));
       positive(r.endToEndP50);
       expect(r.startToFirstTaskP50).toBeGreaterThanOrEqual(0);
       const names = r.steps.map((s) => s.name);
       const rounds = r.ceremony.startsWith('keygen')
-        ? ['dkgRound1', 'dkgRound2', 'dkgRound3', 'dkgActivate']
-        : ['signRound1', 'signRound2'];
+        ? isEcdsa(r.ceremony)
+          ? [
+              'dkgRound1',
+              'dkgRound2',
+              'dkgRound3',
+              'pairSetupRound1',
+              'pairSetupRound2',
+              'pairSetupRound3',
+              'pairSetupActivate',
+              'dkgActivate',
+            ]
+          : ['dkgRound1', 'dkgRound2', 'dkgRound3', 'dkgActivate']
+        : isEcdsa(r.ceremony)
+          ? ['ecdsaSignRound1', 'ecdsaSignRound2', 'ecdsaSignRound3']
+          : ['signRound1', 'signRound2'];
       // the party rounds appear in order, each on every party
       expect(names.filter((n) => rounds.includes(n))).toEqual(rounds);
       const parties = Number(/of-(\d)/.exec(r.ceremony)![1]);
@@ -185,6 +294,7 @@ describe('bench (quick)', () => {
         /^target: ed25519 2-of-3 signing p50 <= 3 x floor \+ 20 ms: [\d.]+ ms vs [\d.]+ ms (PASS|FAIL)$/,
       ),
       expect.stringMatching(/^target: >= 50 signatures\/s with 32 in flight: [\d.]+\/s (PASS|FAIL)$/),
+      ...ecdsaTargetLines,
     ]);
     const env = environment(true);
     expect(env.gitCommit).toMatch(/^[0-9a-f]{40}$/);

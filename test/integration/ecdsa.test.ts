@@ -108,8 +108,13 @@ describe('threshold ECDSA 2-of-3', () => {
       const setup = await store.pairSetups.findOne({ keyId: r.keyId, version: 1 });
       expect(setup?.parties).toEqual(r.parties);
       expect(setup?.abortedPeers ?? []).toEqual([]);
-      // sealed: no seed or setup in the clear
-      expect(JSON.stringify(setup)).not.toMatch(/zeroSeed|mulSender|delta/);
+      // the setups themselves are sealed, in a document of their own: no seed or setup in the clear
+      expect(JSON.stringify(setup)).not.toMatch(/zeroSeed|mulSender|delta|sealed/);
+      const secret = await store.pairSetupSecrets.findOne({ keyId: r.keyId, version: 1 });
+      expect(secret?.setupId).toBe(setup?.setupId);
+      expect(secret?.sealed).toBeTruthy();
+      expect(JSON.stringify(secret)).not.toMatch(/zeroSeed|mulSender|delta/);
+      expect(await store.pairSetupSecrets.countDocuments({ keyId: r.keyId })).toBe(1);
       expect(await store.pendingPairSetups.countDocuments({ keyId: r.keyId })).toBe(0);
     }
   });
@@ -239,6 +244,10 @@ describe('threshold ECDSA 2-of-3', () => {
       ).pairSetups.findOne({ keyId: wallet.keyId, version: rot.version });
       expect(fresh?.setupId).toBeTruthy();
       expect(fresh?.setupId).not.toBe(old?.setupId);
+      // the retired version's setups went with its shares
+      const secrets = (await partyStore(p)).pairSetupSecrets;
+      expect(await secrets.countDocuments({ keyId: wallet.keyId, version: wallet.version })).toBe(0);
+      expect(await secrets.countDocuments({ keyId: wallet.keyId, version: rot.version })).toBe(1);
     }
     const data = new TextEncoder().encode('after rotation');
     const r = await client.sign({ walletId, message: hex(sha256(data)), signers: ['p1', 'p3'] });

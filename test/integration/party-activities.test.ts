@@ -55,6 +55,8 @@ describe('round records', () => {
       Array.from({ length: 6 }, () => runRoundOnce(rt, 't', 'cer-1', 'r1', compute)),
     );
     expect(new Set(outs).size).toBe(1);
+    // attempts that lost the race took their outputs back: one output, the one the record names
+    expect(await rt.store.roundOutputs.countDocuments({ tenant: 't', ceremonyId: 'cer-1' })).toBe(1);
     const later = await runRoundOnce(rt, 't', 'cer-1', 'r1', compute);
     expect(later).toBe(outs[0]);
     const computedBefore = computed;
@@ -219,6 +221,7 @@ describe('abort', () => {
       expect(await rt.store.shares.countDocuments({ walletId: actx.walletId })).toBe(0);
       expect(await rt.store.pendingShares.countDocuments({ walletId: actx.walletId })).toBe(0);
       expect(await rt.store.rounds.countDocuments({ ceremonyId: actx.ceremonyId })).toBe(0);
+      expect(await rt.store.roundOutputs.countDocuments({ ceremonyId: actx.ceremonyId })).toBe(0);
     }
   });
 });
