@@ -5,7 +5,7 @@
  * derives the party's signing share and stores it sealed, as pending. It becomes active only
  * when the party has seen every other party's signed result agree with its own.
  */
-import { sealBroadcast, sealDirect, type Envelope } from '../../src/crypto/envelope.js';
+import { broadcastJson, sealBroadcast, sealDirect, type Envelope } from '../../src/crypto/envelope.js';
 import { sealJson, openJson } from '../../src/crypto/at-rest.js';
 import { fromHex } from '../../src/crypto/encoding.js';
 import {
@@ -177,7 +177,7 @@ export function keygenActivities(rt: PartyRuntime) {
           throw renameCulprit(err, ctx.roster);
         }
         const own = (await roundOutput<Envelope>(rt, ctx.tenant, ctx.ceremonyId, 'dkg-1'))!;
-        const ownPkg = (JSON.parse(Buffer.from(own.body, 'hex').toString('utf8')) as Round1Body).pkg;
+        const ownPkg = broadcastJson<Round1Body>(own).pkg;
         const transcriptHash = dkgTranscriptHash([ownPkg, ...others], key.public);
         const publicKey = key.public.commitments[0]!;
         const share: ShareDoc = {

@@ -4,7 +4,12 @@
  * once: one atomic update marks it used, records what it was spent on and removes the sealed
  * nonces. A retry of the same round returns the stored share; any other use is refused.
  */
-import { sealBroadcast, type Envelope, type EnvelopeHeader } from '../../src/crypto/envelope.js';
+import {
+  broadcastJson,
+  sealBroadcast,
+  type Envelope,
+  type EnvelopeHeader,
+} from '../../src/crypto/envelope.js';
 import { openJson, sealJson, type AtRestContext } from '../../src/crypto/at-rest.js';
 import { encodeFields, fromHex, transcriptHash } from '../../src/crypto/encoding.js';
 import { signCommit, signShare, tweakPublicPackage, tweakSigningShare } from '../../src/crypto/frost.js';
@@ -285,7 +290,7 @@ function openCommitments(
     return body.commitments;
   });
   const own = list.find((c) => c.identifier === share.identifier);
-  const mine = (JSON.parse(Buffer.from(ownRound1.body, 'hex').toString()) as CommitBody).commitments;
+  const mine = broadcastJson<CommitBody>(ownRound1).commitments;
   if (!own || JSON.stringify(own) !== JSON.stringify(mine)) {
     throw new ConclaveError('TAMPERED', `the commitment list does not carry ${rt.partyId}'s own commitments`);
   }

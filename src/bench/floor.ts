@@ -52,6 +52,7 @@ import { openJson, sealJson, type AtRestContext, type SealedBox } from '../crypt
 import type { DklsSignature } from '../crypto/ecdsa/dkls-sign.js';
 import { fromHex, toHex, transcriptHash, utf8 } from '../crypto/encoding.js';
 import {
+  broadcastJson,
   openEnvelope,
   sealBroadcast,
   sealDirect,
@@ -319,7 +320,7 @@ export function keygenFloor(
       });
     const key = dkgRound3(s, state2, others, received);
     const own = round1.find((e) => e.from === p.partyId)!;
-    const ownPkg = (JSON.parse(Buffer.from(own.body, 'hex').toString('utf8')) as Round1Body).pkg;
+    const ownPkg = broadcastJson<Round1Body>(own).pkg;
     const transcript = dkgTranscriptHash([ownPkg, ...others], key.public);
     const publicKey = key.public.commitments[0]!;
     shares.set(p.partyId, {
@@ -461,10 +462,7 @@ export function signFloor(
     });
     const ownEnvelope = commitments.find((e) => e.from === p.partyId)!;
     const own = list.find((c) => c.identifier === me.identifier);
-    if (
-      JSON.stringify(own) !==
-      JSON.stringify((JSON.parse(Buffer.from(ownEnvelope.body, 'hex').toString()) as CommitBody).commitments)
-    ) {
+    if (JSON.stringify(own) !== JSON.stringify(broadcastJson<CommitBody>(ownEnvelope).commitments)) {
       throw new Error('floor: own commitments missing');
     }
     transcriptHash([fromHex(request, 'request'), jsonBytes(list)]); // spentOn

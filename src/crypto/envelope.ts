@@ -23,8 +23,13 @@ export interface EnvelopeHeader {
 }
 
 export interface Envelope extends EnvelopeHeader {
-  /** Hex: plaintext for broadcast, ciphertext (with GCM tag) for direct. */
+  /**
+   * Plaintext for broadcast, ciphertext (with GCM tag) for direct: base64 (`enc: 'base64'`, what
+   * is sealed now), or hex (no `enc`: envelopes sealed before, such as older backups).
+   */
   body: string;
+  /** How `body` is encoded; absent: hex. Not signed: the signature covers the bytes themselves. */
+  enc?: 'base64';
   /** Hex ephemeral X25519 public key, direct only. */
   epk?: string;
   /** Hex 12-byte AES-GCM nonce, direct only. */
@@ -73,6 +78,27 @@ function aad(h: EnvelopeHeader, epk: Uint8Array): Uint8Array {
   return encodeFields([headerEncoding(h), epk]);
 }
 
+const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+
+/**
+ * An envelope's body bytes, as its `enc` says (base64, or hex when absent). Strict: only the one
+ * canonical spelling of the bytes is accepted. Throws BAD_INPUT otherwise.
+ */
+export function envelopeBytes(env: Pick<Envelope, 'body' | 'enc'>): Uint8Array {
+  if (typeof env.body !== 'string') throw new ConclaveError('BAD_INPUT', 'envelope body must be a string');
+  if (env.enc === undefined) return fromHex(env.body, 'body');
+  if (env.enc !== 'base64') throw new ConclaveError('BAD_INPUT', 'unknown envelope body encoding');
+  const bytes = Buffer.from(env.body, 'base64');
+  if (bytes.toString('base64') !== env.body)
+    throw new ConclaveError('BAD_INPUT', 'envelope body is not base64');
+  return new Uint8Array(bytes);
+}
+
+/** The JSON a broadcast envelope carries (its body is plaintext); no signature check. */
+export function broadcastJson<T>(env: Pick<Envelope, 'body' | 'enc'>): T {
+  return JSON.parse(new TextDecoder().decode(envelopeBytes(env))) as T;
+}
+
 function pickHeader(h: EnvelopeHeader): EnvelopeHeader {
   const out = {} as EnvelopeHeader;
   for (const k of HEADER_FIELDS) {
@@ -88,7 +114,7 @@ export function sealBroadcast(h: EnvelopeHeader, body: Uint8Array, identitySecre
   if (header.to !== BROADCAST)
     throw new ConclaveError('BAD_INPUT', "broadcast envelope must be addressed to '*'");
   const sig = signBytes(identitySecret, signedPayload(header, body, undefined));
-  return { ...header, body: toHex(body), sig: toHex(sig) };
+  return { ...header, body: toBase64(body), enc: 'base64', sig: toHex(sig) };
 }
 
 export function sealDirect(
@@ -117,7 +143,14 @@ export function sealDirect(
   key.fill(0);
   eph.fill(0);
   const sig = signBytes(identitySecret, signedPayload(header, ct, { epk, nonce }));
-  return { ...header, body: toHex(ct), epk: toHex(epk), nonce: toHex(nonce), sig: toHex(sig) };
+  return {
+    ...header,
+    body: toBase64(ct),
+    enc: 'base64',
+    epk: toHex(epk),
+    nonce: toHex(nonce),
+    sig: toHex(sig),
+  };
 }
 
 /**
@@ -152,7 +185,7 @@ export function openEnvelope(
   let sig: Uint8Array;
   let parts: { epk: Uint8Array; nonce: Uint8Array } | undefined;
   try {
-    body = fromHex(env.body, 'body');
+    body = envelopeBytes(env);
     sig = fromHex(env.sig, 'sig');
     if (direct) {
       if (typeof env.epk !== 'string' || typeof env.nonce !== 'string') throw malformed();

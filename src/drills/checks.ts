@@ -3,6 +3,7 @@
  * (node:crypto), shares read straight from each party's own database, and every party's nonce
  * records scanned for a commitment that appears twice.
  */
+import { broadcastJson, type Envelope } from '../crypto/envelope.js';
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { loadConfig, type Env } from '../config.js';
 import { openDb } from '../store/mongo.js';
@@ -99,8 +100,8 @@ interface Commitments {
 
 function round1Commitments(doc: { round1Output: unknown }): Commitments | undefined {
   try {
-    const env = doc.round1Output as { body?: string };
-    const body = JSON.parse(Buffer.from(String(env.body), 'hex').toString()) as { commitments?: Commitments };
+    const env = doc.round1Output as Envelope;
+    const body = broadcastJson<{ commitments?: Commitments }>(env);
     const c = body.commitments;
     if (typeof c?.hiding === 'string' && typeof c.binding === 'string') return c;
   } catch {

@@ -17,7 +17,7 @@
  */
 import type { PartyActivities } from '../../activities/party/index.js';
 import type { Envelope, KeygenContext, SignContext } from '../../activities/types.js';
-import { sealBroadcast, sealDirect } from '../crypto/envelope.js';
+import { broadcastJson, sealBroadcast, sealDirect } from '../crypto/envelope.js';
 import { fromHex, utf8 } from '../crypto/encoding.js';
 import { dkgRound1 } from '../crypto/frost.js';
 import { getScheme } from '../crypto/schemes.js';
@@ -54,7 +54,7 @@ export const misbehaviourCases: readonly MisbehaviourCase[] = [
 
 type Decorator = (honest: PartyActivities, rt: PartyRuntime) => PartyActivities;
 
-const decodeBody = <T>(e: Envelope): T => JSON.parse(Buffer.from(e.body, 'hex').toString()) as T;
+const decodeBody = <T>(e: Envelope): T => broadcastJson<T>(e);
 const headerOf = ({ tenant, ceremonyId, round, type, from, to }: Envelope) => ({
   tenant,
   ceremonyId,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import { fromHex, toHex, utf8 } from '../../src/crypto/encoding.js';
 import {
+  envelopeBytes,
   openEnvelope,
   sealBroadcast,
   sealDirect,
@@ -48,6 +49,13 @@ function flipHex(hex: string, byte: number): string {
   return toHex(b);
 }
 
+/** The envelope with byte `byte` of its body flipped, in the body's own encoding. */
+function flipBody(env: Envelope, byte: number): Envelope {
+  const b = envelopeBytes(env);
+  b[byte] = (b[byte] as number) ^ 0x01;
+  return { ...env, body: Buffer.from(b).toString('base64') };
+}
+
 describe('broadcast envelopes', () => {
   it('round-trips', () => {
     const env = sealBroadcast(bcast, body, alice.identitySecret);
@@ -59,7 +67,7 @@ describe('broadcast envelopes', () => {
   it('rejects a flipped body byte as TAMPERED by the expected sender', () => {
     const env = sealBroadcast(bcast, body, alice.identitySecret);
     expectCulprit(
-      () => openEnvelope({ ...env, body: flipHex(env.body, 3) }, bcast, alice.identityPublic),
+      () => openEnvelope(flipBody(env, 3), bcast, alice.identityPublic),
       'TAMPERED',
       'alice',
       /bad signature on round1 message/,
@@ -141,6 +149,7 @@ describe('direct envelopes', () => {
   it('round-trips and hides the plaintext', () => {
     const env = sealDirect(direct, body, alice.identitySecret, bob.transportPublic);
     expect(env.body).not.toContain(toHex(body));
+    expect(env.body).not.toContain(Buffer.from(body).toString('base64'));
     expect(fromHex(env.epk as string, 'epk').length).toBe(32);
     expect(fromHex(env.nonce as string, 'nonce').length).toBe(12);
     const copy = JSON.parse(JSON.stringify(env)) as Envelope;
@@ -159,8 +168,8 @@ describe('direct envelopes', () => {
     const env = sealDirect(direct, body, alice.identitySecret, bob.transportPublic);
     const other = sealDirect(direct, body, alice.identitySecret, bob.transportPublic);
     const variants: Envelope[] = [
-      { ...env, body: flipHex(env.body, 0) },
-      { ...env, body: flipHex(env.body, fromHex(env.body, 'b').length - 1) },
+      flipBody(env, 0),
+      flipBody(env, envelopeBytes(env).length - 1),
       { ...env, epk: other.epk as string },
       { ...env, nonce: flipHex(env.nonce as string, 0) },
     ];
@@ -269,5 +278,45 @@ describe('direct envelopes', () => {
     expect(
       (errOf(() => sealDirect(direct, body, alice.identitySecret, new Uint8Array(32))) as ConclaveError).code,
     ).toBe('BAD_INPUT');
+  });
+});
+
+describe('body encodings', () => {
+  it('seals base64 bodies, two thirds the size of hex', () => {
+    const env = sealDirect(direct, body, alice.identitySecret, bob.transportPublic);
+    expect(env.enc).toBe('base64');
+    expect(env.body.length).toBe(Math.ceil((body.length + 16) / 3) * 4);
+  });
+
+  it('still opens hex bodies (envelopes sealed before, such as older backups)', () => {
+    for (const [env, to, secret] of [
+      [sealBroadcast(bcast, body, alice.identitySecret), bcast, undefined],
+      [sealDirect(direct, body, alice.identitySecret, bob.transportPublic), direct, bob.transportSecret],
+    ] as const) {
+      const { enc: _enc, ...legacy } = { ...env, body: toHex(envelopeBytes(env)) };
+      expect(openEnvelope(legacy, to, alice.identityPublic, secret)).toEqual(body);
+    }
+  });
+
+  it('refuses a body that is not the one spelling its encoding allows, or an unknown encoding', () => {
+    // 26 bytes: base64 with padding
+    const env = sealBroadcast(bcast, utf8('{"secret-ish":"payload!!"}'), alice.identitySecret);
+    expect(env.body).toMatch(/=$/);
+    const hex = toHex(envelopeBytes(env));
+    const variants: Envelope[] = [
+      { ...env, body: env.body.replace(/=*$/, '') + '==' }, // padding that is not canonical
+      { ...env, body: env.body.replace(/=*$/, '') }, // padding dropped
+      { ...env, body: `${env.body.slice(0, 4)}\n${env.body.slice(4)}` },
+      {
+        ...env,
+        body: env.body.replace(/\+/g, '-').replace(/\//g, '_') + (env.body.includes('+') ? '' : '-A'),
+      },
+      { ...env, body: hex }, // hex labelled base64
+      { ...env, enc: 'hex' as never },
+      { ...env, enc: undefined }, // base64 read as hex
+    ];
+    for (const v of variants) {
+      expectCulprit(() => openEnvelope(v, bcast, alice.identityPublic), 'TAMPERED', 'alice');
+    }
   });
 });
