@@ -76,10 +76,10 @@ export function misbehavingParty(mode: MisbehaviourMode | (() => MisbehaviourMod
     // Bob's OT-extension columns with one bit flipped: well formed, signed, and inconsistent
     const lyingEcdsa = ecdsaSignActivities(rt, (round, msg) => {
       if (round !== 'ecdsa-1' || current() !== 'bad-ot') return msg;
-      const m = msg as DklsRound1Msg & { mul: { ext: { u: string[] } } };
-      const u = [...m.mul.ext.u];
-      u[0] = (u[0]![0] === '0' ? '1' : '0') + u[0]!.slice(1);
-      return { ...m, mul: { ...m.mul, ext: { ...m.mul.ext, u } } };
+      const m = msg as DklsRound1Msg & { mul: { ext: { u: string } } };
+      const u = Buffer.from(m.mul.ext.u, 'base64');
+      u[0] = u[0]! ^ 0x10;
+      return { ...m, mul: { ...m.mul, ext: { ...m.mul.ext, u: u.toString('base64') } } };
     });
     return {
       ...honest,

@@ -24,6 +24,27 @@ const te = new TextEncoder();
 const bytes = (s: string) => te.encode(s);
 const seedOf = (...label: Array<string | number>) => hashFields('test/seed', ...label);
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+/** ã as ξ rows of ℓ + 1 scalar hex strings, and back to the message's packed base64. */
+const rowsOf = (m: MulMsg2): string[][] => {
+  const b = Buffer.from(m.aTilde, 'base64');
+  const w = b.length / 32 / XI;
+  return Array.from({ length: XI }, (_, j) =>
+    Array.from({ length: w }, (_, i) => b.subarray((j * w + i) * 32, (j * w + i + 1) * 32).toString('hex')),
+  );
+};
+const packRows = (rows: string[][]): string => Buffer.from(rows.flat().join(''), 'hex').toString('base64');
+const editRows = (m: MulMsg2, f: (rows: string[][]) => void) => {
+  const rows = rowsOf(m);
+  f(rows);
+  m.aTilde = packRows(rows);
+};
+/** The OT-extension columns u as hex strings, and back. */
+const colsOf = (m: MulMsg1): string[] => {
+  const b = Buffer.from(m.ext.u, 'base64');
+  const mb = b.length / 256;
+  return Array.from({ length: 256 }, (_, i) => b.subarray(i * mb, (i + 1) * mb).toString('hex'));
+};
+const packCols = (cols: string[]): string => Buffer.from(cols.join(''), 'hex').toString('base64');
 const bitOf = (hex: string, j: number) =>
   (parseInt(hex.slice(2 * (j >> 3), 2 * (j >> 3) + 2), 16) >> (j & 7)) & 1;
 
@@ -124,7 +145,7 @@ describe('ecdsa DKLs23 two-party multiplication (random vector OLE)', () => {
     const q = mulAliceRespond(alice(), sid, seedOf('alice-d'), [101n], x.msg, 'bob');
     expect(q.msg.salt).not.toBe(p.msg.salt);
     for (let j = 0; j < 8; j++) {
-      const d = modN(BigInt('0x' + q.msg.aTilde[j]![0]) - BigInt('0x' + p.msg.aTilde[j]![0]));
+      const d = modN(BigInt('0x' + rowsOf(q.msg)[j]![0]) - BigInt('0x' + rowsOf(p.msg)[j]![0]));
       expect(d).not.toBe(1n);
     }
     // both are valid answers
@@ -196,10 +217,11 @@ describe('ecdsa DKLs23 two-party multiplication (random vector OLE)', () => {
       (m) => (m.eta = inc(m.eta)),
       (m) => (m.mu = inc(m.mu)),
       (m) => (m.salt = inc(m.salt)),
-      (m) => {
-        for (let j = 0; j < XI; j++) m.aTilde[j]![1] = inc(m.aTilde[j]![1]!);
-      },
-      (m) => ([m.aTilde[0], m.aTilde[1]] = [m.aTilde[1]!, m.aTilde[0]!]),
+      (m) =>
+        editRows(m, (rows) => {
+          for (let j = 0; j < XI; j++) rows[j]![1] = inc(rows[j]![1]!);
+        }),
+      (m) => editRows(m, (rows) => ([rows[0], rows[1]] = [rows[1]!, rows[0]!])),
     ];
     for (const f of muts) {
       const m = clone(p.msg);
@@ -222,9 +244,11 @@ describe('ecdsa DKLs23 two-party multiplication (random vector OLE)', () => {
     const forgeries: Array<(m: MulMsg1) => void> = [
       // one choice bit different in one column only (a polychromatic row, to learn Δ_col)
       (m) => {
-        const u = Buffer.from(m.ext.u[col]!, 'hex');
+        const cols = colsOf(m);
+        const u = Buffer.from(cols[col]!, 'hex');
         u[2] = u[2]! ^ 0x10;
-        m.ext.u[col] = u.toString('hex');
+        cols[col] = u.toString('hex');
+        m.ext.u = packCols(cols);
       },
       (m) => {
         const t = Buffer.from(m.ext.tTilde, 'hex');
@@ -295,9 +319,11 @@ describe('ecdsa DKLs23 two-party multiplication (random vector OLE)', () => {
     };
     bad1((m) => ((m as { kind: string }).kind = 'x'));
     bad1((m) => (m.length = 3));
-    bad1((m) => (m.ext.u = m.ext.u.slice(1)));
-    bad1((m) => (m.ext.u[0] = m.ext.u[0]!.slice(2)));
-    bad1((m) => (m.ext.u[0] = 'q' + m.ext.u[0]!.slice(1)));
+    bad1((m) => (m.ext.u = packCols(colsOf(m).slice(1)))); // a column short
+    bad1((m) => (m.ext.u = packCols(colsOf(m).map((c, i) => (i === 0 ? c.slice(2) : c))))); // a byte short
+    bad1((m) => (m.ext.u = '*' + m.ext.u.slice(1))); // not base64
+    bad1((m) => (m.ext.u = m.ext.u.replace(/=*$/, '') + '===')); // not the canonical spelling
+    bad1((m) => (m.ext.u = colsOf(m) as unknown as string)); // the columns as an array
     bad1((m) => (m.ext.xTilde = 'ab'));
     bad1((m) => (m.ext = null as unknown as MulMsg1['ext']));
     bad1((m) => (m.setup = 'not-hex'), 'REPLAY');
@@ -310,13 +336,14 @@ describe('ecdsa DKLs23 two-party multiplication (random vector OLE)', () => {
       expect(st.aborted).toBeUndefined(); // format errors are caught before the secret-dependent check
     };
     bad2((m) => ((m as { v: number }).v = 2));
-    bad2((m) => (m.aTilde = m.aTilde.slice(1)));
-    bad2((m) => (m.aTilde[5] = m.aTilde[5]!.slice(1)));
-    bad2((m) => (m.aTilde[5]![0] = m.aTilde[5]![0]!.slice(2)));
-    bad2((m) => (m.aTilde[5]![0] = 'zz' + m.aTilde[5]![0]!.slice(2)));
-    bad2((m) => (m.aTilde[5]![0] = m.aTilde[5]![0]!.toUpperCase().replace(/^[0-9]/, 'A')));
-    bad2((m) => (m.aTilde[5]![0] = scalarHex(N))); // scalar >= n
-    bad2((m) => (m.aTilde[5]![0] = 'f'.repeat(64)));
+    bad2((m) => (m.aTilde = packRows(rowsOf(m).slice(1)))); // a row short
+    bad2((m) => editRows(m, (rows) => (rows[5] = rows[5]!.slice(1)))); // a scalar short
+    bad2((m) => editRows(m, (rows) => (rows[5]![0] = rows[5]![0]!.slice(2)))); // a byte short
+    bad2((m) => (m.aTilde = m.aTilde.slice(0, 10) + '!' + m.aTilde.slice(11))); // not base64
+    bad2((m) => (m.aTilde = m.aTilde.replace(/=*$/, '') + '===')); // not the canonical spelling
+    bad2((m) => (m.aTilde = rowsOf(m) as unknown as string)); // the rows as an array
+    bad2((m) => editRows(m, (rows) => (rows[5]![0] = scalarHex(N)))); // scalar >= n
+    bad2((m) => editRows(m, (rows) => (rows[5]![0] = 'f'.repeat(64))));
     bad2((m) => (m.eta = scalarHex(N + 5n)));
     bad2((m) => (m.eta = '00'));
     bad2((m) => (m.mu = m.mu.slice(2)));

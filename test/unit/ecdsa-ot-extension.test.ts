@@ -42,6 +42,14 @@ function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
   return a.map((x, i) => x ^ (b[i] as number));
 }
 
+/** The message's KAPPA columns u as hex strings, and back to its packed base64. */
+const columnsOf = (x: OtExtMsg): string[] => {
+  const b = Buffer.from(x.u, 'base64');
+  const mb = b.length / KAPPA;
+  return Array.from({ length: KAPPA }, (_, i) => b.subarray(i * mb, (i + 1) * mb).toString('hex'));
+};
+const packCols = (cols: string[]): string => Buffer.from(cols.join(''), 'hex').toString('base64');
+
 describe('GF(2^128) arithmetic', () => {
   const a = hashFields('gf', 1).subarray(0, 16);
   const b = hashFields('gf', 2).subarray(0, 16);
@@ -166,7 +174,13 @@ describe('ecdsa OT extension (KOS15 with the GF(2^128) check)', () => {
         if (guess(i)) tTilde = xor(tTilde, gf128Mul(chi.subarray(j * 16, j * 16 + 16), monomial(i)));
       }
     }
-    return { nonce: hex(nonce), ctx: hex(ctx), u: u.map(hex), xTilde: hex(xTilde), tTilde: hex(tTilde) };
+    return {
+      nonce: hex(nonce),
+      ctx: hex(ctx),
+      u: Buffer.concat(u).toString('base64'),
+      xTilde: hex(xTilde),
+      tTilde: hex(tTilde),
+    };
   }
 
   it('catches a receiver whose choice bits differ across columns, and aborts the setup', () => {
@@ -234,11 +248,11 @@ describe('ecdsa OT extension (KOS15 with the GF(2^128) check)', () => {
     for (const mutate of [
       (x: OtExtMsg) => (x.xTilde = flip(x.xTilde)),
       (x: OtExtMsg) => (x.tTilde = flip(x.tTilde, 15)),
-      (x: OtExtMsg) => (x.u[0] = flip(x.u[0] as string, 70)), // a padding row
+      (x: OtExtMsg) => (x.u = packCols(columnsOf(x).map((c, i) => (i === 0 ? flip(c, 70) : c)))), // a padding row
       (x: OtExtMsg) => {
         // the same flip in every column is a consistent change of one choice bit: not a cheat,
         // but t̃/x̃ no longer match, so it is caught
-        x.u = x.u.map((c) => flip(c, 3));
+        x.u = packCols(columnsOf(x).map((c) => flip(c, 3)));
       },
     ]) {
       const s = sender();
@@ -268,10 +282,12 @@ describe('ecdsa OT extension (KOS15 with the GF(2^128) check)', () => {
       f(msg);
       expectCulprit(() => otExtSend(s, sid, m, msg as unknown as OtExtMsg, 'bob'), 'TAMPERED', 'bob');
     };
-    bad((x) => (x.u = (x.u as string[]).slice(1)));
-    bad((x) => ((x.u as string[])[7] = ((x.u as string[])[7] as string).slice(2)));
-    bad((x) => ((x.u as string[])[7] = 'x' + ((x.u as string[])[7] as string).slice(1)));
-    bad((x) => ((x.u as string[])[7] = ((x.u as string[])[7] as string).toUpperCase()));
+    const cols = (x: Record<string, unknown>) => columnsOf(x as unknown as OtExtMsg);
+    bad((x) => (x.u = packCols(cols(x).slice(1)))); // a column short
+    bad((x) => (x.u = packCols(cols(x).map((c, i) => (i === 7 ? c.slice(2) : c))))); // a byte short
+    bad((x) => (x.u = 'x' + (x.u as string).slice(2))); // not the canonical spelling
+    bad((x) => (x.u = (x.u as string).slice(0, 9) + '%' + (x.u as string).slice(10))); // not base64
+    bad((x) => (x.u = cols(x))); // the columns as an array
     bad((x) => (x.xTilde = (x.xTilde as string).slice(2)));
     bad((x) => (x.tTilde = 7));
     bad((x) => (x.nonce = 'abcd'));

@@ -90,11 +90,13 @@ import {
   hashFieldsToScalar,
   isRecord,
   modN,
+  parseBase64,
   parseHex,
   parseScalar,
   read256,
   scalarBytes,
   scalarHex,
+  toBase64,
   type Fail,
 } from './transcript.js';
 
@@ -137,8 +139,8 @@ export interface MulMsg2 {
   ref: string;
   /** hex 32 bytes: salts Alice's pads (derived from her seed, the session, msg1 and a). */
   salt: string;
-  /** ξ rows of ℓ + 1 scalars (hex). */
-  aTilde: string[][];
+  /** ξ rows of ℓ + 1 scalars, 32 bytes big-endian each, one after the other, base64. */
+  aTilde: string;
   /** η' (hex scalar). */
   eta: string;
   /** hex 32-byte check digest μ. */
@@ -170,7 +172,6 @@ const malformed =
   (peer: string): Fail =>
   (what) =>
     new CulpritError('TAMPERED', peer, `malformed multiplication message: ${what}`);
-const LOWER_HEX_RE = /^[0-9a-f]*$/;
 
 // ---------- OT setup ----------
 
@@ -404,7 +405,8 @@ function aliceRespond(
       if (i < len) acc[i] = (acc[i] as bigint) + gj * x0;
     }
   }
-  const aTildeD = aTildeDigest(padCtx, len, new Uint8Array(Buffer.from(hex.join(''), 'hex')));
+  const aTildeBytes = new Uint8Array(Buffer.from(hex.join(''), 'hex'));
+  const aTildeD = aTildeDigest(padCtx, len, aTildeBytes);
   const theta = thetas(aTildeD, len);
   let etaPrime = eta;
   for (let i = 0; i < len; i++) etaPrime += (theta[i] as bigint) * (a[i] as bigint);
@@ -416,8 +418,6 @@ function aliceRespond(
     checks[j] = scalarHex(v % N);
   }
   const mu = muDigest(padCtx, checks);
-  const aTilde: string[][] = [];
-  for (let j = 0; j < XI; j++) aTilde.push(hex.slice(j * W, (j + 1) * W));
   return {
     shares: acc.map((x) => modN(-x)),
     msg: {
@@ -425,7 +425,7 @@ function aliceRespond(
       kind: 'dkls-mul-2',
       ref: toHex(ref),
       salt: toHex(salt),
-      aTilde,
+      aTilde: toBase64(aTildeBytes),
       eta: scalarHex(etaPrime),
       mu: toHex(mu),
     },
@@ -475,19 +475,7 @@ export function mulBobFinish(state: MulBobState, msg: MulMsg2, peer = 'peer'): {
   const salt = parseHex(m.salt, 32, 'salt', fail);
   const etaPrime = parseScalar(m.eta, 'eta', fail);
   const mu = parseHex(m.mu, 32, 'mu', fail);
-  if (!Array.isArray(m.aTilde) || m.aTilde.length !== XI) throw fail(`aTilde must have ${XI} rows`);
-  const parts: string[] = [];
-  for (let j = 0; j < XI; j++) {
-    const row: unknown = m.aTilde[j];
-    if (!Array.isArray(row) || row.length !== W) throw fail(`aTilde[${j}] must have ${W} scalars`);
-    for (const x of row) {
-      if (typeof x !== 'string' || x.length !== 64) throw fail(`aTilde[${j}] has a malformed scalar`);
-      parts.push(x);
-    }
-  }
-  const joined = parts.join('');
-  if (!LOWER_HEX_RE.test(joined)) throw fail('aTilde has a scalar that is not lowercase hex');
-  const aTildeBytes = new Uint8Array(Buffer.from(joined, 'hex'));
+  const aTildeBytes = parseBase64(m.aTilde, XI * W * 32, `aTilde (${XI} rows of ${W} scalars)`, fail);
   const at = view(aTildeBytes);
   const aT: bigint[] = new Array<bigint>(XI * W);
   for (let k = 0; k < XI * W; k++) {

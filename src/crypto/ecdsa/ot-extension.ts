@@ -54,8 +54,10 @@ import {
   bytesEqual,
   hashFields,
   isRecord,
+  parseBase64,
   parseHex,
   patchIndexAndBytes,
+  toBase64,
   turboXofFields,
   type Fail,
 } from './transcript.js';
@@ -102,8 +104,8 @@ export interface OtExtMsg {
   nonce: string;
   /** hex H(setup id, session id, nonce, m): lets the sender reject a misrouted message cheaply. */
   ctx: string;
-  /** KAPPA columns, each M/8 bytes hex. */
-  u: string[];
+  /** KAPPA columns of M/8 bytes each, one after the other, base64. */
+  u: string;
   xTilde: string;
   tTilde: string;
 }
@@ -514,7 +516,7 @@ export function otExtReceive(
     msg: {
       nonce: toHex(nonce),
       ctx: toHex(ctx),
-      u: u.map((c) => toHex(c)),
+      u: toBase64(concatColumns(u, Mb)),
       xTilde: toHex(xTilde),
       tTilde: toHex(tTilde),
     },
@@ -543,8 +545,8 @@ export function readOtExtMsg(
   if (!bytesEqual(ctx, otExtContext(setupId, sessionId, nonce, m))) {
     throw new CulpritError('REPLAY', peer, 'OT-extension message belongs to another session or setup');
   }
-  if (!Array.isArray(x.u) || x.u.length !== KAPPA) throw fail(`u must have ${KAPPA} columns`);
-  const u = x.u.map((c, i) => parseHex(c, Mb, `u[${i}]`, fail));
+  const packed = parseBase64(x.u, KAPPA * Mb, `u (${KAPPA} columns)`, fail);
+  const u = Array.from({ length: KAPPA }, (_, i) => packed.subarray(i * Mb, (i + 1) * Mb));
   return {
     ctx,
     u,

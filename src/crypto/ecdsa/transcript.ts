@@ -269,6 +269,17 @@ export function parseHex(s: unknown, bytes: number, what: string, fail: Fail): U
   return new Uint8Array(Buffer.from(s, 'hex'));
 }
 
+/** Exactly `bytes` bytes of canonical (padded, standard alphabet) base64: bulk values in messages. */
+export function parseBase64(s: unknown, bytes: number, what: string, fail: Fail): Uint8Array {
+  const b = typeof s === 'string' ? Buffer.from(s, 'base64') : undefined;
+  if (!b || b.length !== bytes || b.toString('base64') !== s)
+    throw fail(`${what} must be ${bytes} bytes of base64`);
+  return new Uint8Array(b);
+}
+
+export const toBase64 = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+
 /** Scalar hex in [0, n) (or [1, n) when `nonzero`). */
 export function parseScalar(s: unknown, what: string, fail: Fail, nonzero = false): bigint {
   const b = parseHex(s, 32, what, fail);
