@@ -57,7 +57,8 @@ const usage = `usage:
                  --tx describes the payment (chain, asset, amount, destination) for the tenant's rules
   conclave address --wallet ID [--path m/0/7] [--network N] [--merkle-root HEX] [--tenant ID]
                  networks: mainnet, testnet, signet, regtest (Taproot); mainnet-beta, devnet, testnet (Solana);
-                 dkls23-secp256k1 wallets have an EIP-55 Ethereum address
+                 dkls23-secp256k1 wallets: an EIP-55 Ethereum address; with a Bitcoin network,
+                 the legacy P2PKH and the P2WPKH addresses of the same key
   conclave pairing --wallet ID [--tenant ID]
                  threshold ECDSA: fresh OT setups and zero-share seeds between every two parties
                  (after a signature aborted on a failed OT check; the key and shares stay)
@@ -506,8 +507,9 @@ async function run(command: string[], v: Values): Promise<void> {
       `path       ${k.path}`,
       `public key ${k.verifyingKey}`,
       ...(k.address
-        ? [`address    ${k.address} (${k.network})`]
+        ? [`address    ${k.address} (${k.network}${k.segwitAddress ? ', P2PKH' : ''})`]
         : ['address    - (no chain uses this scheme)']),
+      ...(k.segwitAddress ? [`segwit     ${k.segwitAddress} (${k.network}, P2WPKH)`] : []),
     ]);
     return;
   }

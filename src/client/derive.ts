@@ -3,7 +3,14 @@
  * The same derivation the parties apply to their shares when they sign along a path.
  */
 import type { WalletInfo } from '../../activities/types.js';
-import { isBitcoinNetwork, isSolanaNetwork, p2trAddress, solanaAddress } from '../crypto/addresses.js';
+import {
+  isBitcoinNetwork,
+  isSolanaNetwork,
+  p2pkhAddress,
+  p2trAddress,
+  p2wpkhAddress,
+  solanaAddress,
+} from '../crypto/addresses.js';
 import { fromHex } from '../crypto/encoding.js';
 import { ethereumAddress } from '../crypto/ethereum.js';
 import { getScheme } from '../crypto/schemes.js';
@@ -22,6 +29,8 @@ export interface DerivedWalletKey {
   /** Absent for schemes no chain uses (frost-secp256k1). */
   address?: string;
   network?: string;
+  /** ECDSA keys on a Bitcoin network: `address` is the legacy P2PKH one, this the P2WPKH one. */
+  segwitAddress?: string;
 }
 
 export const defaultNetworks: Record<string, string> = { p2tr: 'mainnet', solana: 'mainnet-beta' };
@@ -61,11 +70,19 @@ export function deriveWalletKey(
     }
     out.address = solanaAddress(verifyingKey, network);
     out.network = network;
+  } else if (scheme.address === 'ethereum' && opts.network !== undefined && opts.network !== 'ethereum') {
+    // the same ECDSA key on Bitcoin: legacy P2PKH, and P2WPKH
+    if (!isBitcoinNetwork(opts.network)) {
+      throw new ConclaveError(
+        'BAD_INPUT',
+        `unknown network "${opts.network}" (ethereum; or mainnet, testnet, signet, regtest for Bitcoin)`,
+      );
+    }
+    out.address = p2pkhAddress(verifyingKey, opts.network);
+    out.segwitAddress = p2wpkhAddress(verifyingKey, opts.network);
+    out.network = opts.network;
   } else if (scheme.address === 'ethereum') {
     // one address on every EVM chain: the chain id is in what is signed, not in the address
-    if (opts.network !== undefined && opts.network !== 'ethereum') {
-      throw new ConclaveError('BAD_INPUT', `an Ethereum address is the same on every chain; drop --network`);
-    }
     out.address = ethereumAddress(verifyingKey);
     out.network = 'ethereum';
   } else if (opts.network !== undefined) {

@@ -2,9 +2,11 @@
  * Chain addresses of verifying keys. The encodings come from @scure/base; this module only
  * picks the network prefix and checks what it is given.
  */
-import { schnorr } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
-import { base58, bech32m } from '@scure/base';
+import { ripemd160 } from '@noble/hashes/legacy.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { base58, bech32, bech32m, createBase58check } from '@scure/base';
 import { ConclaveError } from '../errors.js';
 
 export type BitcoinNetwork = 'mainnet' | 'testnet' | 'signet' | 'regtest';
@@ -21,6 +23,16 @@ const SOLANA_NETWORKS = new Set<string>(['mainnet-beta', 'devnet', 'testnet']);
 
 // BIP341: a P2TR output is a segwit version 1 program of 32 bytes.
 const TAPROOT_VERSION = 1;
+// BIP141: a P2WPKH output is a segwit version 0 program of 20 bytes (bech32, BIP173).
+const WITNESS_V0 = 0;
+// Base58Check version bytes of P2PKH addresses: mainnet, and every test network.
+const P2PKH_VERSION = new Map<string, number>([
+  ['mainnet', 0x00],
+  ['testnet', 0x6f],
+  ['signet', 0x6f],
+  ['regtest', 0x6f],
+]);
+const base58check = createBase58check(sha256);
 
 export function isBitcoinNetwork(x: string): x is BitcoinNetwork {
   return typeof x === 'string' && BECH32_HRP.has(x);
@@ -60,4 +72,38 @@ export function solanaAddress(publicKey: Uint8Array, network: SolanaNetwork): st
     throw new ConclaveError('BAD_INPUT', 'Solana public key must be 32 bytes');
   }
   return base58.encode(publicKey);
+}
+
+function networkHrp(network: BitcoinNetwork): string {
+  const hrp = isBitcoinNetwork(network) ? BECH32_HRP.get(network) : undefined;
+  if (hrp === undefined) {
+    throw new ConclaveError('BAD_INPUT', `unknown Bitcoin network ${JSON.stringify(String(network))}`);
+  }
+  return hrp;
+}
+
+/** HASH160 (RIPEMD-160 of SHA-256) of a compressed secp256k1 public key, checked to be one. */
+function pubkeyHash(publicKey: Uint8Array): Uint8Array {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 33) {
+    throw new ConclaveError('BAD_INPUT', 'a P2PKH or P2WPKH key must be a 33-byte compressed secp256k1 key');
+  }
+  try {
+    secp256k1.Point.fromBytes(publicKey);
+  } catch {
+    throw new ConclaveError('BAD_INPUT', 'the key is not a secp256k1 point');
+  }
+  return ripemd160(sha256(publicKey));
+}
+
+/** Legacy P2PKH address (Base58Check) of a compressed ECDSA public key. */
+export function p2pkhAddress(publicKey: Uint8Array, network: BitcoinNetwork): string {
+  networkHrp(network);
+  const version = P2PKH_VERSION.get(network)!;
+  return base58check.encode(Uint8Array.of(version, ...pubkeyHash(publicKey)));
+}
+
+/** P2WPKH address (segwit v0, bech32 per BIP173) of a compressed ECDSA public key. */
+export function p2wpkhAddress(publicKey: Uint8Array, network: BitcoinNetwork): string {
+  const hrp = networkHrp(network);
+  return bech32.encode(hrp, [WITNESS_V0, ...bech32.toWords(pubkeyHash(publicKey))]);
 }

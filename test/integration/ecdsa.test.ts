@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { base58, bech32 } from '@scure/base';
 import * as libsecp from 'tiny-secp256k1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openShareSecret } from '../../activities/party/keygen.js';
@@ -139,6 +140,38 @@ describe('threshold ECDSA 2-of-3', () => {
   it('the key rebuilt from two shares is the group key (and from one share it is not)', async () => {
     expect(await reconstructedKey(walletId, ['p1', 'p3'])).toBe(publicKey);
     expect(await reconstructedKey(walletId, ['p2', 'p3'])).toBe(publicKey);
+  });
+
+  it('gives the legacy P2PKH and the P2WPKH address on Bitcoin, and signs a legacy sighash for that key', async () => {
+    const addr = await conclave(['address', '--wallet', walletId, '--network', 'mainnet', '--json']);
+    expect(addr.code, addr.stderr).toBe(0);
+    const a = json(addr) as { address: string; segwitAddress: string; network: string };
+    expect(a.network).toBe('mainnet');
+    // HASH160 of the compressed key, computed here with OpenSSL, under both encodings
+    const hash160 = createHash('ripemd160')
+      .update(sha256(Buffer.from(publicKey, 'hex')))
+      .digest();
+    const p2pkh = base58.decode(a.address);
+    expect(hex(p2pkh.subarray(0, 21))).toBe(`00${hex(hash160)}`);
+    expect(hex(p2pkh.subarray(21))).toBe(hex(sha256(sha256(p2pkh.subarray(0, 21))).subarray(0, 4)));
+    const { prefix, words } = bech32.decode(a.segwitAddress as `${string}1${string}`);
+    expect([prefix, words[0]]).toEqual(['bc', 0]);
+    expect(hex(bech32.fromWords(words.slice(1)))).toBe(hex(hash160));
+    const test = json(
+      await conclave(['address', '--wallet', walletId, '--network', 'testnet', '--json']),
+    ) as {
+      address: string;
+    };
+    expect(base58.decode(test.address)[0]).toBe(0x6f);
+    const bad = await conclave(['address', '--wallet', walletId, '--network', 'dogecoin']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/unknown network "dogecoin"/);
+
+    // a legacy (pre-segwit) input signs the double SHA-256 of its sighash preimage
+    const sighash = sha256(sha256(new TextEncoder().encode('legacy sighash preimage')));
+    const r = await client.sign({ walletId, message: hex(sighash) });
+    expect(verifyEcdsaLibsecp(r.signature, sighash, publicKey)).toBe(true);
+    expect(recoverEcdsaLibsecp(r.signature, sighash, r.ecdsa!.recoveryId)).toBe(publicKey);
   });
 
   it('gives the EIP-55 address, and EIP-191 and EIP-1559 signatures recover to it', async () => {

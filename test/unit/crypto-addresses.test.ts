@@ -5,7 +5,9 @@ import { fromHex, toHex } from '../../src/crypto/encoding.js';
 import {
   isBitcoinNetwork,
   isSolanaNetwork,
+  p2pkhAddress,
   p2trAddress,
+  p2wpkhAddress,
   solanaAddress,
   type BitcoinNetwork,
   type SolanaNetwork,
@@ -133,5 +135,46 @@ describe('solanaAddress', () => {
   it('isSolanaNetwork', () => {
     for (const n of networks) expect(isSolanaNetwork(n)).toBe(true);
     for (const n of ['mainnet', 'regtest', '', 'constructor']) expect(isSolanaNetwork(n)).toBe(false);
+  });
+});
+
+describe('P2PKH and P2WPKH (ECDSA keys)', () => {
+  // The generator G (private key 1), compressed: BIP173's P2WPKH example key
+  const g = hx('0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798');
+
+  it('BIP173 P2WPKH vectors', () => {
+    expect(p2wpkhAddress(g, 'mainnet')).toBe('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4');
+    expect(p2wpkhAddress(g, 'testnet')).toBe('tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx');
+  });
+
+  it("P2PKH of private key 1, and the test networks' version byte", () => {
+    expect(p2pkhAddress(g, 'mainnet')).toBe('1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH');
+    // the same 20-byte hash as the BIP173 program, under version 0x6f
+    const program = toHex(
+      bech32.fromWords(bech32.decode('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4').words.slice(1)),
+    );
+    for (const n of ['testnet', 'signet', 'regtest'] as const) {
+      const raw = base58.decode(p2pkhAddress(g, n));
+      expect(raw[0]).toBe(0x6f);
+      expect(toHex(raw.subarray(1, 21))).toBe(program);
+      expect(p2pkhAddress(g, n)).toMatch(/^[mn]/);
+    }
+    expect(p2wpkhAddress(g, 'regtest')).toMatch(/^bcrt1q/);
+  });
+
+  it('rejects uncompressed, x-only and malformed keys, and unknown networks', () => {
+    const uncompressed = hx(
+      '0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8',
+    );
+    for (const f of [p2pkhAddress, p2wpkhAddress]) {
+      expectCode(() => f(uncompressed, 'mainnet'), 'BAD_INPUT', /33-byte/);
+      expectCode(() => f(g.subarray(1), 'mainnet'), 'BAD_INPUT', /33-byte/);
+      expectCode(
+        () => f(Uint8Array.of(5, ...g.subarray(1)), 'mainnet'),
+        'BAD_INPUT',
+        /not a secp256k1 point/,
+      );
+      expectCode(() => f(g, 'bitcoin' as BitcoinNetwork), 'BAD_INPUT', /network/);
+    }
   });
 });
