@@ -218,6 +218,22 @@ export async function roundOutput<O>(
   return round ? storedOutput<O>(rt, round) : undefined;
 }
 
+/** Forgets some rounds of a ceremony on this party, each with its state and output. */
+export async function deleteRoundSteps(
+  rt: PartyRuntime,
+  tenant: string,
+  ceremonyId: string,
+  steps: string[],
+): Promise<void> {
+  for (const step of steps) {
+    const id = roundDocId(tenant, ceremonyId, step);
+    const round = await rt.store.rounds.findOne({ _id: id });
+    if (!round) continue;
+    await rt.store.roundOutputs.deleteOne({ _id: round.outputId });
+    await rt.store.rounds.deleteOne({ _id: id });
+  }
+}
+
 /** Forgets every round of a ceremony on this party: records, states and outputs. */
 export async function deleteRounds(rt: PartyRuntime, tenant: string, ceremonyId: string): Promise<void> {
   await rt.store.rounds.deleteMany({ tenant, ceremonyId });

@@ -29,13 +29,7 @@ import { getScheme } from '../../src/crypto/schemes.js';
 import { signingKeyFor } from '../../src/crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
-import {
-  nonceDocId,
-  PartyStore,
-  roundDocId,
-  type PeerEntry,
-  type ShareDoc,
-} from '../../src/store/party-store.js';
+import { nonceDocId, PartyStore, type PeerEntry, type ShareDoc } from '../../src/store/party-store.js';
 import type { SignContext } from '../types.js';
 import {
   isAborted,
@@ -48,6 +42,7 @@ import {
   runRoundOnce,
   writeUnlessAborted,
   roundOutput,
+  deleteRounds,
 } from './common.js';
 import { openShareSecret } from './keygen.js';
 import { loadPairSetups, retirePairSetup, type PairSetups, type PartyKeyring } from './pair-setup.js';
@@ -350,6 +345,12 @@ export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign 
       const share = await activeShare(rt, ctx);
       const request = signRequestHash(ctx);
       return roundOnce(rt, ctx, 'ecdsa-2', request, async () => {
+        if (await rt.store.nonceSpends.findOne({ _id: nonceDocId(ctx.tenant, ctx.ceremonyId) })) {
+          throw new ConclaveError(
+            'NONCE_REUSE',
+            `${rt.partyId} has already signed in ceremony ${ctx.ceremonyId}`,
+          );
+        }
         const state1 = await loadRoundState<EcdsaRoundState>(rt, ctx.tenant, ctx.ceremonyId, 'ecdsa-1');
         const signer = await loadSigner(rt, ctx, share);
         try {
@@ -407,7 +408,12 @@ export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign 
   };
 }
 
-/** The broadcast a spent presignature produced, if asked with the same inputs; its states go. */
+/**
+ * The broadcast a spent presignature produced, if asked with the same inputs. The presign rounds'
+ * records, states and outputs go: like FROST's nonces, the round collections then hold only
+ * ceremonies in flight (FerretDB scans a collection on delete and update), and the spend record
+ * answers any later call.
+ */
 async function returnSpent(
   rt: PartyRuntime,
   recorded: string,
@@ -415,12 +421,7 @@ async function returnSpent(
   output: Envelope,
   ctx: SignContext,
 ): Promise<Envelope> {
-  for (const step of ['ecdsa-1', 'ecdsa-2']) {
-    await rt.store.rounds.updateOne(
-      { _id: roundDocId(ctx.tenant, ctx.ceremonyId, step) },
-      { $unset: { sealedState: '' } },
-    );
-  }
+  await deleteRounds(rt, ctx.tenant, ctx.ceremonyId);
   if (recorded !== spentOn) {
     throw new ConclaveError('NONCE_REUSE', `${rt.partyId} refuses to use a presignature a second time`);
   }

@@ -45,6 +45,7 @@ import {
   runRoundOnce,
   selfEntry,
   writeUnlessAborted,
+  deleteRoundSteps,
 } from './common.js';
 
 interface Round1Body {
@@ -346,27 +347,30 @@ export function pairSetupActivities(rt: PartyRuntime) {
       validate(rt, ctx);
       const id = pairSetupDocId(ctx.tenant, ctx.keyId, ctx.version);
       const current = await rt.store.pairSetups.findOne({ _id: id });
-      if (current?.setupId === ctx.ceremonyId) return;
-      checkPairSetupDone(rt, ctx, done);
-      const pending = await rt.store.pendingPairSetups.findOne({ _id: id });
-      if (!pending || pending.setupId !== ctx.ceremonyId) {
-        throw new ConclaveError('BAD_INPUT', `no pending pair setup of ${ctx.ceremonyId} on ${rt.partyId}`);
+      if (current?.setupId !== ctx.ceremonyId) {
+        checkPairSetupDone(rt, ctx, done);
+        const pending = await rt.store.pendingPairSetups.findOne({ _id: id });
+        if (!pending || pending.setupId !== ctx.ceremonyId) {
+          throw new ConclaveError('BAD_INPUT', `no pending pair setup of ${ctx.ceremonyId} on ${rt.partyId}`);
+        }
+        if (current && !ctx.replace) {
+          throw new ConclaveError(
+            'BAD_INPUT',
+            `key ${ctx.keyId} v${ctx.version} already has a pair setup on ${rt.partyId}`,
+          );
+        }
+        await rt.store.pairSetups.replaceOne({ _id: id }, pending, { upsert: true });
       }
-      if (current && !ctx.replace) {
-        throw new ConclaveError(
-          'BAD_INPUT',
-          `key ${ctx.keyId} v${ctx.version} already has a pair setup on ${rt.partyId}`,
-        );
-      }
-      await rt.store.pairSetups.replaceOne({ _id: id }, pending, { upsert: true });
+      // Then (again, on a retry after a crash) what this setup made obsolete: its pending copy, the
+      // setups it replaced, and its own rounds (a key generation's other rounds go with activation).
       await rt.store.pendingPairSetups.deleteOne({ _id: id, setupId: ctx.ceremonyId });
-      // the setups this one replaced are never used again
       await rt.store.pairSetupSecrets.deleteMany({
         tenant: ctx.tenant,
         keyId: ctx.keyId,
         version: ctx.version,
         setupId: { $ne: ctx.ceremonyId },
       });
+      await deleteRoundSteps(rt, ctx.tenant, ctx.ceremonyId, ['pair-1', 'pair-2', 'pair-3']);
     },
 
     /** Forgets what an aborted pair setup stored (its rounds and pending setups). */

@@ -8,7 +8,7 @@ import { createPartyActivities, type PartyActivities } from '../../activities/pa
 import { loadRoundState, runRoundOnce } from '../../activities/party/common.js';
 import type { Envelope, KeygenContext, SignContext } from '../../activities/types.js';
 import { identifierFor, signCommit } from '../../src/crypto/frost.js';
-import { sealBroadcast } from '../../src/crypto/envelope.js';
+import { broadcastJson, sealBroadcast } from '../../src/crypto/envelope.js';
 import { utf8 } from '../../src/crypto/encoding.js';
 import { openShareSecret } from '../../activities/party/keygen.js';
 import { getScheme } from '../../src/crypto/schemes.js';
@@ -159,7 +159,7 @@ describe('keygen and signing activities, called as Temporal would (with retries)
     const bRt = runtimes[1]!;
     const bShare = (await bRt.store.shares.findOne({ keyId: ctx.keyId }))!;
     const fresh = signCommit(getScheme('frost-ed25519'), bShare.identifier, openShareSecret(bRt, bShare));
-    const original = JSON.parse(Buffer.from(commits[1]!.body, 'hex').toString()) as { request: string };
+    const original = broadcastJson<{ request: string }>(commits[1]!);
     const { tenant, ceremonyId, round, type, from, to } = commits[1]!;
     const equivocation = sealBroadcast(
       { tenant, ceremonyId, round, type, from, to },
