@@ -971,7 +971,7 @@ export async function runBench(
     }
     if (ecdsaFloors.length) {
       notes.push(
-        "ECDSA bytes rows: JSON bytes of one ceremony, each message counted once (n = messages); protocol messages are the crypto modules' own, envelopes what the workflow carries (signed, point to point also encrypted, hex)",
+        'ECDSA bytes rows: bytes of one ceremony, each message counted once (n = messages); message bodies are the JSON the parties sign, envelopes the JSON the workflow carries (signed, point to point also encrypted, body in base64)',
       );
     }
 
