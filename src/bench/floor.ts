@@ -394,6 +394,28 @@ interface CommitBody {
   commitments: SigningCommitment;
 }
 
+/** The coordinator's planSign: validation and signer choice (the wallet comes from its database). */
+function planSignFloor(
+  wallet: FloorWallet,
+  message: string,
+  keyRequest: SigningKeyRequest = {},
+): SignContext {
+  const req: SignRequest = { tenant: wallet.tenant, walletId: wallet.walletId, message, ...keyRequest };
+  validateSignRequest(req);
+  const members = wallet.roster.map((p) => p.partyId);
+  const chosen = pickSigners(members, wallet.threshold);
+  return {
+    tenant: wallet.tenant,
+    ceremonyId: `sign:${wallet.tenant}:${randomUUID()}/${randomUUID()}`,
+    walletId: wallet.walletId,
+    keyId: wallet.keyId,
+    version: wallet.version,
+    message: message.toLowerCase(),
+    signers: members.filter((m) => chosen.includes(m)),
+    ...canonicalKeyRequest(getScheme(wallet.scheme), req),
+  };
+}
+
 /** One whole two-round FROST signing ceremony, every step back to back; returns the signature. */
 export function signFloor(
   parties: FloorParty[],
@@ -404,22 +426,7 @@ export function signFloor(
   const byId = new Map(parties.map((p) => [p.partyId, p]));
   const party = (id: string) => byId.get(id)!;
   const scheme = getScheme(wallet.scheme);
-  const req: SignRequest = { tenant: wallet.tenant, walletId: wallet.walletId, message, ...keyRequest };
-
-  // coordinator: planSign (validation and signer choice; the wallet comes from its database)
-  validateSignRequest(req);
-  const members = wallet.roster.map((p) => p.partyId);
-  const chosen = pickSigners(members, wallet.threshold);
-  const ctx: SignContext = {
-    tenant: wallet.tenant,
-    ceremonyId: `sign:${wallet.tenant}:${randomUUID()}/${randomUUID()}`,
-    walletId: wallet.walletId,
-    keyId: wallet.keyId,
-    version: wallet.version,
-    message: message.toLowerCase(),
-    signers: members.filter((m) => chosen.includes(m)),
-    ...canonicalKeyRequest(scheme, req),
-  };
+  const ctx = planSignFloor(wallet, message, keyRequest);
   const signers = wallet.roster.filter((p) => ctx.signers.includes(p.partyId));
   const shareOf = (p: FloorParty): string =>
     openJson<{ signingShare: string }>(
@@ -669,24 +676,7 @@ export function ecdsaSignFloor(
 ): EcdsaSignFloorResult {
   const began = now();
   const byId = new Map(parties.map((p) => [p.partyId, p]));
-  const scheme = getScheme(wallet.scheme);
-  const req: SignRequest = { tenant: wallet.tenant, walletId: wallet.walletId, message };
-
-  // coordinator: planSign
-  validateSignRequest(req);
-  const members = wallet.roster.map((p) => p.partyId);
-  const chosen = pickSigners(members, wallet.threshold);
-  const ctx: SignContext = {
-    tenant: wallet.tenant,
-    ceremonyId: `sign:${wallet.tenant}:${randomUUID()}/${randomUUID()}`,
-    walletId: wallet.walletId,
-    keyId: wallet.keyId,
-    version: wallet.version,
-    message: message.toLowerCase(),
-    signers: members.filter((m) => chosen.includes(m)),
-    protocol: 'dkls23',
-    ...canonicalKeyRequest(scheme, req),
-  };
+  const ctx: SignContext = { ...planSignFloor(wallet, message), protocol: 'dkls23' };
   const signers = wallet.roster
     .filter((p) => ctx.signers.includes(p.partyId))
     .map((e) => byId.get(e.partyId)!);

@@ -370,6 +370,22 @@ const keyOf = (c: BenchConfig) => `${c.scheme} ${c.t}-of-${c.n}`;
 
 const pick = (ids: string[], k: number) => ids.slice(Math.max(0, ids.length - k));
 
+/** A throughput row: the latency of its signatures against the floor, and signatures per second. */
+const throughputRow = (name: string, tp: ThroughputResult, floorP50: number): Row => ({
+  name,
+  kind: 'throughput',
+  n: tp.ok,
+  p50: tp.latency.p50,
+  p95: tp.latency.p95,
+  p99: tp.latency.p99,
+  mean: tp.latency.mean,
+  floorP50,
+  ratio: tp.latency.p50 / floorP50,
+  perSecond: tp.perSecond,
+  errors: tp.errors,
+  inFlight: tp.inFlight,
+});
+
 /** Runs every measurement against the stack `env` points at. */
 export async function runBench(
   env: Env,
@@ -518,21 +534,9 @@ export async function runBench(
         inFlight,
         label: labelOf(c),
       });
-      const floorP50 = ecdsaFloorOf(c).sign.p50;
-      rows.push({
-        name: `sign throughput ${labelOf(c)} x${inFlight} in flight`,
-        kind: 'throughput',
-        n: tp.ok,
-        p50: tp.latency.p50,
-        p95: tp.latency.p95,
-        p99: tp.latency.p99,
-        mean: tp.latency.mean,
-        floorP50,
-        ratio: tp.latency.p50 / floorP50,
-        perSecond: tp.perSecond,
-        errors: tp.errors,
-        inFlight,
-      });
+      rows.push(
+        throughputRow(`sign throughput ${labelOf(c)} x${inFlight} in flight`, tp, ecdsaFloorOf(c).sign.p50),
+      );
       return [tp];
     };
 
@@ -767,21 +771,9 @@ export async function runBench(
         inFlight,
       });
       throughput.push(tp);
-      const floorP50 = floorOf(tpConfig!).sign.p50;
-      rows.push({
-        name: `sign throughput ${tpLabel} x${inFlight} in flight`,
-        kind: 'throughput',
-        n: tp.ok,
-        p50: tp.latency.p50,
-        p95: tp.latency.p95,
-        p99: tp.latency.p99,
-        mean: tp.latency.mean,
-        floorP50,
-        ratio: tp.latency.p50 / floorP50,
-        perSecond: tp.perSecond,
-        errors: tp.errors,
-        inFlight,
-      });
+      rows.push(
+        throughputRow(`sign throughput ${tpLabel} x${inFlight} in flight`, tp, floorOf(tpConfig!).sign.p50),
+      );
       if (inFlight === Math.max(...sizes.inFlight)) {
         history.push({
           ceremony: `sign ${tpLabel} (${inFlight} in flight)`,
