@@ -23,6 +23,12 @@ export const roundHeader = (
   to: string,
 ): EnvelopeHeader => ({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId, round, type, from, to });
 
+/** A party as the pure round steps see it: its id and long-lived keys, no database. */
+export type PartyKeyring = Pick<
+  PartyRuntime,
+  'partyId' | 'identityPublic' | 'transportPublic' | 'identitySecret' | 'transportSecret'
+>;
+
 export function selfEntry(
   rt: Pick<PartyRuntime, 'partyId' | 'identityPublic' | 'transportPublic'>,
   roster: PeerEntry[],

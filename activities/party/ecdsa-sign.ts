@@ -43,9 +43,10 @@ import {
   writeUnlessAborted,
   roundOutput,
   deleteRounds,
+  type PartyKeyring,
 } from './common.js';
 import { openShareSecret } from './keygen.js';
-import { loadPairSetups, retirePairSetup, type PairSetups, type PartyKeyring } from './pair-setup.js';
+import { loadPairSetups, retirePairSetup, type PairSetups } from './pair-setup.js';
 import { activeShare, passGate, signRequestHash } from './sign.js';
 
 /** Every ECDSA round message carries the request and the pair setup it was made under. */

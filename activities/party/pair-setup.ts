@@ -31,8 +31,6 @@ import {
   type PairSetups,
   type PeerEntry,
 } from '../../src/store/party-store.js';
-
-export type { PairSetups };
 import type { PairSetupContext } from '../types.js';
 import {
   abortCeremony,
@@ -46,7 +44,10 @@ import {
   selfEntry,
   writeUnlessAborted,
   deleteRoundSteps,
+  type PartyKeyring,
 } from './common.js';
+
+export type { PairSetups };
 
 interface Round1Body {
   params: string;
@@ -92,12 +93,6 @@ const otSession = (ctx: PairSetupContext, alice: string, bob: string): Uint8Arra
     ]),
     'session',
   );
-
-/** A party as the pure steps see it: its id and long-lived keys, no database. */
-export type PartyKeyring = Pick<
-  PartyRuntime,
-  'partyId' | 'identityPublic' | 'transportPublic' | 'identitySecret' | 'transportSecret'
->;
 
 function validate(party: PartyKeyring, ctx: PairSetupContext): { me: PeerEntry; peers: PeerEntry[] } {
   if (!Array.isArray(ctx.roster) || ctx.roster.length < 2) {

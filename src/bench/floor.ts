@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { combineEcdsa, openSigned, pickSigners } from '../../activities/coordinator.js';
-import { openFrom as openPartyEnvelope } from '../../activities/party/common.js';
+import { openFrom as openPartyEnvelope, type PartyKeyring } from '../../activities/party/common.js';
 import {
   ecdsaOnline,
   ecdsaPresignAnswer,
@@ -38,7 +38,6 @@ import {
   type PairAnswerState,
   type PairSetups,
   type PairStartState,
-  type PartyKeyring,
 } from '../../activities/party/pair-setup.js';
 import { signRequestHash, type SignShareBody } from '../../activities/party/sign.js';
 import type {
