@@ -38,6 +38,8 @@ import { ethereumAddress } from '../src/crypto/ethereum.js';
 import { withFailures } from './failures.js';
 import { appendAudit, chainEntryOf } from '../src/store/audit-log.js';
 import { coordinatorAuditKey } from '../src/config.js';
+import { governanceActivities } from './governance.js';
+import { keyChangeTargetOf, statementMismatch, type KeyChangeStatement } from '../src/policy/governance.js';
 import { policyActivities } from './policy.js';
 import { retryScheduleOf, webhookActivities } from './webhooks.js';
 import { eventOfAuditEntry } from '../src/webhooks/events.js';
@@ -144,13 +146,31 @@ function assertNotLocked(w: WalletDoc, ceremonyId: string): void {
   }
 }
 
+/** The version a share change of this ceremony makes: its own if it holds the lock, else the next unused. */
+const nextVersionOf = (w: WalletDoc, ceremonyId: string): number =>
+  w.lockedBy === ceremonyId ? w.lastPlannedVersion! : Math.max(w.version, w.lastPlannedVersion ?? 0) + 1;
+
+/**
+ * A share change as planned must be the one its approvers signed: same wallet, versions, rosters
+ * and thresholds. Refused otherwise (the wallet changed since, or the coordinator drifted).
+ */
+function assertApprovedPlan(plan: ReshareContext, approved: KeyChangeStatement | undefined): void {
+  if (!approved) return;
+  const differs = statementMismatch(approved, keyChangeTargetOf(plan));
+  if (differs)
+    throw new ConclaveError(
+      'BUSY',
+      `wallet ${plan.walletId} changed since the request was approved (${differs}); request it again`,
+    );
+}
+
 /**
  * Takes the wallet's lifecycle lock by a conditional update, with the ceremony's own new version
  * number (never one an earlier ceremony was planned with); a retry finds its own lock and number.
  */
 async function takeLifecycleLock(store: CoordinatorStore, w: WalletDoc, ceremonyId: string): Promise<number> {
-  if (w.lockedBy === ceremonyId) return w.lastPlannedVersion!;
-  const toVersion = Math.max(w.version, w.lastPlannedVersion ?? 0) + 1;
+  const toVersion = nextVersionOf(w, ceremonyId);
+  if (w.lockedBy === ceremonyId) return toVersion;
   const locked = await store.wallets.updateOne(
     { _id: w._id, version: w.version, lockedBy: null },
     { $set: { lockedBy: ceremonyId, lastPlannedVersion: toVersion } },
@@ -207,6 +227,112 @@ export function createCoordinatorActivities(
     });
     return v && v.tenant === tenant ? v : null;
   };
+  /** A rotation or reshare as it would run now (its version the next unused one); no lock taken. */
+  async function draftReshare(req: ReshareRequest, ceremonyId: string, infos: PartyInfo[]) {
+    assertId('tenant', req.tenant);
+
+    assertId('wallet id', req.walletId);
+    const store = await getStore();
+    const w = await findWallet(store, req.tenant, req.walletId);
+    if (!w)
+      throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+    const oldIds = w.parties.map((p) => p.partyId);
+    const parties = req.parties ?? oldIds;
+    parties.forEach(assertPartyId);
+    if (new Set(parties).size !== parties.length)
+      throw new ConclaveError('BAD_INPUT', 'party list has duplicates');
+    const threshold = req.threshold ?? w.threshold;
+    if (!Number.isInteger(threshold) || threshold < 2) {
+      throw new ConclaveError('BAD_INPUT', `the new threshold must be at least 2, got ${threshold}`);
+    }
+    if (threshold > parties.length) {
+      throw new ConclaveError(
+        'BAD_INPUT',
+        `the new threshold ${threshold} is larger than the new committee (${parties.length} parties)`,
+      );
+    }
+    const dealers = req.dealers ?? pickSigners(oldIds, w.threshold);
+    if (new Set(dealers).size !== dealers.length)
+      throw new ConclaveError('BAD_INPUT', 'dealer list has duplicates');
+    for (const d of dealers) {
+      if (!oldIds.includes(d))
+        throw new ConclaveError('BAD_INPUT', `dealer ${d} is not a party of wallet ${req.walletId}`);
+    }
+    if (dealers.length < w.threshold) {
+      throw new ConclaveError(
+        'BAD_INPUT',
+        `${w.threshold} dealers of the current committee are needed, ${dealers.length} named`,
+      );
+    }
+    assertNotLocked(w, ceremonyId);
+    const scheme = getScheme(w.scheme);
+    const roster: PeerEntry[] = parties.map((partyId, i) => {
+      const info = infos.find((p) => p.partyId === partyId);
+      if (!info) throw new ConclaveError('UNKNOWN_PARTY', `party ${partyId} did not answer`);
+      return {
+        partyId,
+        identifier: identifierFor(scheme, i + 1),
+        identityPublic: info.identityPublic,
+        transportPublic: info.transportPublic,
+      };
+    });
+    const sameCommittee = parties.join() === oldIds.join() && threshold === w.threshold;
+    const plan: ReshareContext = {
+      ...currentVersionOf(w, ceremonyId, nextVersionOf(w, ceremonyId)),
+      kind: sameCommittee ? 'rotation' : 'reshare',
+      dealers: oldIds.filter((p) => dealers.includes(p)),
+      threshold,
+      roster,
+    };
+    return { store, w, plan };
+  }
+
+  /** A recovery as it would run now (its version the next unused one); no lock taken. */
+  async function draftRecover(req: RecoverRequest, ceremonyId: string, lostInfo: PartyInfo) {
+    assertId('tenant', req.tenant);
+    assertId('wallet id', req.walletId);
+    assertPartyId(req.party);
+    const store = await getStore();
+    const w = await findWallet(store, req.tenant, req.walletId);
+    if (!w)
+      throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+    const ids = w.parties.map((p) => p.partyId);
+    if (!ids.includes(req.party)) {
+      throw new ConclaveError('BAD_INPUT', `${req.party} is not a party of wallet ${req.walletId}`);
+    }
+    const others = ids.filter((p) => p !== req.party);
+    const helpers = req.helpers ?? pickSigners(others, Math.min(w.threshold, others.length));
+    if (new Set(helpers).size !== helpers.length)
+      throw new ConclaveError('BAD_INPUT', 'helper list has duplicates');
+    for (const h of helpers) {
+      if (h === req.party) throw new ConclaveError('BAD_INPUT', `${h} cannot help recover its own share`);
+      if (!ids.includes(h))
+        throw new ConclaveError('BAD_INPUT', `helper ${h} is not a party of wallet ${req.walletId}`);
+    }
+    if (helpers.length < w.threshold) {
+      throw new ConclaveError(
+        'BAD_INPUT',
+        `recovery needs at least ${w.threshold} helpers (the threshold), ${helpers.length} named`,
+      );
+    }
+    if (lostInfo.partyId !== req.party)
+      throw new ConclaveError('UNKNOWN_PARTY', `party ${req.party} did not answer`);
+    assertNotLocked(w, ceremonyId);
+    const plan: ReshareContext = {
+      ...currentVersionOf(w, ceremonyId, nextVersionOf(w, ceremonyId)),
+      kind: 'recovery',
+      lost: req.party,
+      dealers: ids.filter((p) => helpers.includes(p)),
+      threshold: w.threshold,
+      roster: w.parties.map((p) =>
+        p.partyId === req.party
+          ? { ...p, identityPublic: lostInfo.identityPublic, transportPublic: lostInfo.transportPublic }
+          : p,
+      ),
+    };
+    return { store, w, plan };
+  }
+
   const appendEntry = async (entry: Omit<AuditEntry, 'at'>) => {
     assertId('tenant', entry.tenant); // a chain per well-formed tenant only
     const store = await getStore();
@@ -228,6 +354,7 @@ export function createCoordinatorActivities(
   });
   return withFailures({
     ...policyActivities(getStore),
+    ...governanceActivities(getStore),
     ...webhooks,
     async validateKeygen(req: KeygenRequest): Promise<void> {
       validateKeygenRequest(req);
@@ -431,111 +558,50 @@ export function createCoordinatorActivities(
      * Plans a rotation or reshare and takes the wallet's lifecycle lock (one at a time per wallet;
      * signing is refused while it is held). Retried, it finds its own lock and plans again.
      */
-    async planReshare(req: ReshareRequest, ceremonyId: string, infos: PartyInfo[]): Promise<ReshareContext> {
-      assertId('tenant', req.tenant);
-      assertId('wallet id', req.walletId);
-      const store = await getStore();
-      const w = await findWallet(store, req.tenant, req.walletId);
-      if (!w)
-        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
-      const oldIds = w.parties.map((p) => p.partyId);
-      const parties = req.parties ?? oldIds;
-      parties.forEach(assertPartyId);
-      if (new Set(parties).size !== parties.length)
-        throw new ConclaveError('BAD_INPUT', 'party list has duplicates');
-      const threshold = req.threshold ?? w.threshold;
-      if (!Number.isInteger(threshold) || threshold < 2) {
-        throw new ConclaveError('BAD_INPUT', `the new threshold must be at least 2, got ${threshold}`);
-      }
-      if (threshold > parties.length) {
-        throw new ConclaveError(
-          'BAD_INPUT',
-          `the new threshold ${threshold} is larger than the new committee (${parties.length} parties)`,
-        );
-      }
-      const dealers = req.dealers ?? pickSigners(oldIds, w.threshold);
-      if (new Set(dealers).size !== dealers.length)
-        throw new ConclaveError('BAD_INPUT', 'dealer list has duplicates');
-      for (const d of dealers) {
-        if (!oldIds.includes(d))
-          throw new ConclaveError('BAD_INPUT', `dealer ${d} is not a party of wallet ${req.walletId}`);
-      }
-      if (dealers.length < w.threshold) {
-        throw new ConclaveError(
-          'BAD_INPUT',
-          `${w.threshold} dealers of the current committee are needed, ${dealers.length} named`,
-        );
-      }
-      assertNotLocked(w, ceremonyId);
-      const scheme = getScheme(w.scheme);
-      const roster: PeerEntry[] = parties.map((partyId, i) => {
-        const info = infos.find((p) => p.partyId === partyId);
-        if (!info) throw new ConclaveError('UNKNOWN_PARTY', `party ${partyId} did not answer`);
-        return {
-          partyId,
-          identifier: identifierFor(scheme, i + 1),
-          identityPublic: info.identityPublic,
-          transportPublic: info.transportPublic,
-        };
-      });
-      const sameCommittee = parties.join() === oldIds.join() && threshold === w.threshold;
+    async planReshare(
+      req: ReshareRequest,
+      ceremonyId: string,
+      infos: PartyInfo[],
+      approved?: KeyChangeStatement,
+    ): Promise<ReshareContext> {
+      const { store, w, plan } = await draftReshare(req, ceremonyId, infos);
+      assertApprovedPlan(plan, approved);
       const toVersion = await takeLifecycleLock(store, w, ceremonyId);
-      return {
-        ...currentVersionOf(w, ceremonyId, toVersion),
-        kind: sameCommittee ? 'rotation' : 'reshare',
-        dealers: oldIds.filter((p) => dealers.includes(p)),
-        threshold,
-        roster,
-      };
+      return { ...plan, toVersion };
+    },
+
+    /** The plan of a rotation or reshare, without taking the lock: what its statement describes. */
+    async previewReshare(
+      req: ReshareRequest,
+      ceremonyId: string,
+      infos: PartyInfo[],
+    ): Promise<ReshareContext> {
+      return (await draftReshare(req, ceremonyId, infos)).plan;
     },
 
     /**
      * Plans the recovery of one party's lost share and takes the wallet's lifecycle lock. The new
      * version keeps committee and threshold; the lost party's entry carries the keys it has now.
      */
-    async planRecover(req: RecoverRequest, ceremonyId: string, lostInfo: PartyInfo): Promise<ReshareContext> {
-      assertId('tenant', req.tenant);
-      assertId('wallet id', req.walletId);
-      assertPartyId(req.party);
-      const store = await getStore();
-      const w = await findWallet(store, req.tenant, req.walletId);
-      if (!w)
-        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
-      const ids = w.parties.map((p) => p.partyId);
-      if (!ids.includes(req.party)) {
-        throw new ConclaveError('BAD_INPUT', `${req.party} is not a party of wallet ${req.walletId}`);
-      }
-      const others = ids.filter((p) => p !== req.party);
-      const helpers = req.helpers ?? pickSigners(others, Math.min(w.threshold, others.length));
-      if (new Set(helpers).size !== helpers.length)
-        throw new ConclaveError('BAD_INPUT', 'helper list has duplicates');
-      for (const h of helpers) {
-        if (h === req.party) throw new ConclaveError('BAD_INPUT', `${h} cannot help recover its own share`);
-        if (!ids.includes(h))
-          throw new ConclaveError('BAD_INPUT', `helper ${h} is not a party of wallet ${req.walletId}`);
-      }
-      if (helpers.length < w.threshold) {
-        throw new ConclaveError(
-          'BAD_INPUT',
-          `recovery needs at least ${w.threshold} helpers (the threshold), ${helpers.length} named`,
-        );
-      }
-      if (lostInfo.partyId !== req.party)
-        throw new ConclaveError('UNKNOWN_PARTY', `party ${req.party} did not answer`);
-      assertNotLocked(w, ceremonyId);
+    async planRecover(
+      req: RecoverRequest,
+      ceremonyId: string,
+      lostInfo: PartyInfo,
+      approved?: KeyChangeStatement,
+    ): Promise<ReshareContext> {
+      const { store, w, plan } = await draftRecover(req, ceremonyId, lostInfo);
+      assertApprovedPlan(plan, approved);
       const toVersion = await takeLifecycleLock(store, w, ceremonyId);
-      return {
-        ...currentVersionOf(w, ceremonyId, toVersion),
-        kind: 'recovery',
-        lost: req.party,
-        dealers: ids.filter((p) => helpers.includes(p)),
-        threshold: w.threshold,
-        roster: w.parties.map((p) =>
-          p.partyId === req.party
-            ? { ...p, identityPublic: lostInfo.identityPublic, transportPublic: lostInfo.transportPublic }
-            : p,
-        ),
-      };
+      return { ...plan, toVersion };
+    },
+
+    /** The plan of a recovery, without taking the lock: what its statement describes. */
+    async previewRecover(
+      req: RecoverRequest,
+      ceremonyId: string,
+      lostInfo: PartyInfo,
+    ): Promise<ReshareContext> {
+      return (await draftRecover(req, ceremonyId, lostInfo)).plan;
     },
 
     /** Accepts only if every new party signed the same public package, under the same key. */

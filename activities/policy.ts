@@ -215,7 +215,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
         publicationDigest: judged.publicationDigest,
         initiator: s.initiator,
         ...(judged.request.initiatorKey ? { initiatorKey: judged.request.initiatorKey } : {}),
-        config: judged.publication.config,
+        approvers: judged.publication.config.approvers,
         required: judged.decision.approvals,
         accepted,
       });

@@ -15,6 +15,12 @@ import type {
   SignedRequest,
 } from '../src/policy/authorization.js';
 import type { SignAuthorization } from '../src/policy/gate.js';
+import type {
+  GovernancePolicy,
+  KeyChangeAuthorization,
+  KeyChangeStatement,
+  SignedGovernance,
+} from '../src/policy/governance.js';
 import type { SealedWebhookSecret } from '../src/webhooks/secret-seal.js';
 import type { Decision, Transaction, TransactionDescription, VelocityEntry } from '../src/policy/types.js';
 
@@ -139,7 +145,16 @@ export interface TransactionState {
   tenant: string;
   walletId: string;
   state:
-    'judging' | 'awaiting-approval' | 'signing' | 'signed' | 'blocked' | 'rejected' | 'expired' | 'failed';
+    | 'judging'
+    | 'awaiting-approval'
+    | 'signing'
+    | 'signed'
+    | 'running'
+    | 'completed'
+    | 'blocked'
+    | 'rejected'
+    | 'expired'
+    | 'failed';
   request?: SignedRequest;
   requestDigest?: string;
   rulesVersion?: number;
@@ -151,6 +166,8 @@ export interface TransactionState {
     fired: FiredRuleSummary[];
   };
   approvals: { approver: string; role: string; verdict: string; at: string }[];
+  /** A share change (rotation, reshare, recovery) under governance: the statement approvers sign. */
+  keyChange?: KeyChangeStatement;
   /** The tenant's approvers under the version that judged the request, and the roles each holds. */
   approvers?: { id: string; roles: string[] }[];
   /** ISO 8601: when an escalation stops waiting. */
@@ -276,6 +293,8 @@ export interface ReshareContext {
   roster: PeerEntry[];
   /** 'dkls23': the new version gets a fresh pairwise setup before its shares are activated. */
   protocol?: SigningProtocol;
+  /** The approved key-change statement, for parties that gate the tenant's key management. */
+  authorization?: KeyChangeAuthorization;
 }
 
 export interface ReshareResult {
@@ -380,6 +399,7 @@ export interface AuditEntry {
     | 'pairing'
     | 'approval'
     | 'rules-publish'
+    | 'governance-publish'
     | 'webhook-subscription'
     | 'webhook-replay';
   workflowId: string;
@@ -435,6 +455,40 @@ export interface RuleSetVersion {
   diff: { added: string[]; removed: string[]; changed: string[] };
   rules: number;
   rollbackOf?: number;
+}
+
+/** Publishes a governance policy, or re-publishes an older version (`rollbackTo`); always signed. */
+export interface PublishGovernanceRequest {
+  tenant: string;
+  requestedBy?: string;
+  policy?: unknown;
+  rollbackTo?: number;
+  /** The governance publisher's signature over the policy: parties check it themselves. */
+  signature: PublicationSignature;
+}
+
+/** One published version of a tenant's governance policy, as history shows it. */
+export interface GovernanceVersion {
+  tenant: string;
+  version: number;
+  current: boolean;
+  publishedBy: string;
+  publisherKey: string;
+  publishedAt: string;
+  previous: number;
+  policy: GovernancePolicy;
+  rollbackOf?: number;
+}
+
+/**
+ * A share change judged under the tenant's governance: the statement approvers sign, the policy
+ * it is judged under, and the approvals it needs.
+ */
+export interface KeyChangeJudgement {
+  statement: KeyChangeStatement;
+  digest: string;
+  governance: SignedGovernance;
+  required: Record<string, number>;
 }
 
 /** Replays recorded sign requests against a draft rule set (JSON text). */

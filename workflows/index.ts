@@ -13,3 +13,4 @@ export {
   rulesHistoryWorkflow,
 } from './rules.js';
 export { replayWebhooksWorkflow, webhookAdminWorkflow, webhookDeliveryWorkflow } from './webhooks.js';
+export { governanceHistoryWorkflow, publishGovernanceWorkflow } from './governance.js';

@@ -16,15 +16,32 @@ import {
   party,
   assertWorkflowOfTenant,
 } from './common.js';
-import { abortShareChange, completeShareChange, shareChangeRecord, type ShareChange } from './reshare.js';
+import {
+  abortShareChange,
+  approveShareChange,
+  completeShareChange,
+  planned,
+  shareChange,
+  shareChangeRecord,
+} from './reshare.js';
 import { signWorkflow } from './sign.js';
 
 export async function recoverWorkflow(req: RecoverRequest): Promise<RecoverResult> {
   assertWorkflowOfTenant(req.tenant);
-  const change: ShareChange = { switched: false };
+  const change = shareChange(req);
   try {
     const lostInfo = await party(req.party).describeParty();
-    const c = (change.ctx = await coordinator.planRecover(req, ceremonyIdOfThisRun(), lostInfo));
+    const ceremonyId = ceremonyIdOfThisRun();
+    const authorization = await approveShareChange(
+      change,
+      await coordinator.previewRecover(req, ceremonyId, lostInfo),
+      req.requestedBy,
+    );
+    const c = planned(
+      change,
+      await coordinator.planRecover(req, ceremonyId, lostInfo, authorization?.statement),
+      authorization,
+    );
     const lost = req.party;
     const step1 = await onEach(c.dealers, (p) => party(p).repairDeal(c));
     const commitments = step1.map((d) => d.broadcast);
@@ -60,6 +77,7 @@ export async function recoverWorkflow(req: RecoverRequest): Promise<RecoverResul
       ...shareChangeRecord(c),
       detail: { ...shareChangeRecord(c).detail, proofSigners: proof.signers },
     });
+    change.box.tx.state = 'completed';
     return {
       ...(await coordinator.reshareResult(c)),
       recovered: lost,

@@ -8,14 +8,18 @@ import { workflowInfo } from '@temporalio/workflow';
 import type {
   AuditRecord,
   Envelope,
+  KeyChangeJudgement,
   PairSetupContext,
   ReshareContext,
   ReshareRequest,
   ReshareResult,
 } from '../activities/types.js';
+import type { KeyChangeAuthorization } from '../src/policy/governance.js';
+import { awaitApprovals, serveApprovals, type ApprovalBox } from './approvals.js';
 import {
   abortWith,
   audit,
+  failureDetails,
   evenIfCancelled,
   ceremonyIdOfThisRun,
   coordinator,
@@ -29,12 +33,22 @@ import {
 
 export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResult> {
   assertWorkflowOfTenant(req.tenant);
-  const change: ShareChange = { switched: false };
+  const change = shareChange(req);
   try {
     const current = await coordinator.getWallet(req.tenant, req.walletId);
     const newParties = req.parties ?? current.parties;
     const infos = await onEach(newParties, (p) => party(p).describeParty());
-    const c = (change.ctx = await coordinator.planReshare(req, ceremonyIdOfThisRun(), infos));
+    const ceremonyId = ceremonyIdOfThisRun();
+    const authorization = await approveShareChange(
+      change,
+      await coordinator.previewReshare(req, ceremonyId, infos),
+      req.requestedBy,
+    );
+    const c = planned(
+      change,
+      await coordinator.planReshare(req, ceremonyId, infos, authorization?.statement),
+      authorization,
+    );
     const deals = await onEach(c.dealers, (p) => party(p).reshareDeal(c));
     const commitments = deals.map((d) => d.broadcast);
     const subShares = deals.flatMap((d) => d.direct);
@@ -49,6 +63,7 @@ export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResul
     );
     await completeShareChange(change, c, results);
     await audit(req.requestedBy, shareChangeRecord(c));
+    change.box.tx.state = 'completed';
     return await coordinator.reshareResult(c);
   } catch (err) {
     await abortShareChange(change, req.requestedBy, err);
@@ -56,10 +71,84 @@ export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResul
   }
 }
 
-/** How far a share change got: once switched, its new shares are the wallet's and nothing is undone. */
+/**
+ * How far a share change got: judged (`ctx` is its plan), `planned` (the wallet is locked for it),
+ * `switched` (its new shares are the wallet's and nothing is undone).
+ */
 export interface ShareChange {
   ctx?: ReshareContext;
+  planned: boolean;
   switched: boolean;
+  /** Its approvals, when the tenant's governance requires them (`conclave approve`). */
+  box: ApprovalBox;
+  judged?: KeyChangeJudgement;
+}
+
+/** A share change of this workflow, serving its `transaction` query and approval update. */
+export function shareChange(req: { tenant: string; walletId: string }): ShareChange {
+  const box: ApprovalBox = {
+    tx: {
+      requestId: workflowInfo().workflowId,
+      tenant: req.tenant,
+      walletId: req.walletId,
+      state: 'judging',
+      approvals: [],
+    },
+    accepted: [],
+  };
+  const change: ShareChange = { planned: false, switched: false, box };
+  serveApprovals(box, { ...req, ceremonyId: ceremonyIdOfThisRun() }, (approval, accepted) =>
+    coordinator.checkKeyChangeApproval(change.judged!, approval, accepted),
+  );
+  return change;
+}
+
+/**
+ * Under the tenant's governance (when it published a policy), a share change runs only on a
+ * statement approved as the policy requires: judged here, approved by signed updates, and
+ * checked again by every party before it deals, receives, activates or destroys anything.
+ */
+export async function approveShareChange(
+  change: ShareChange,
+  preview: ReshareContext,
+  requestedBy: string | undefined,
+): Promise<KeyChangeAuthorization | undefined> {
+  change.ctx = preview;
+  const j = await coordinator.judgeShareChange(preview, workflowInfo().workflowId, requestedBy);
+  if (!j) return undefined;
+  change.judged = j;
+  const tx = change.box.tx;
+  const g = j.governance;
+  Object.assign(tx, {
+    keyChange: j.statement,
+    requestDigest: j.digest,
+    rulesVersion: g.governanceVersion,
+    publicationDigest: j.statement.governanceDigest,
+    decision: { outcome: 'escalate', approvals: j.required, flags: [], fired: [] },
+    approvers: g.policy.approvers.map((a) => ({ id: a.id, roles: a.roles ?? [] })),
+    expiresAt: j.statement.expiresAt,
+  });
+  if (Object.keys(j.required).length > 0) {
+    const waitMs = Math.max(0, Date.parse(j.statement.expiresAt) - Date.now());
+    await awaitApprovals(
+      change.box,
+      j.required,
+      waitMs,
+      `governance v${g.governanceVersion} (${j.statement.action})`,
+    );
+  }
+  return { governance: g, statement: j.statement, approvals: change.box.accepted };
+}
+
+/** The share change's plan, with the wallet locked for it and its approved statement attached. */
+export function planned(
+  change: ShareChange,
+  plan: ReshareContext,
+  authorization: KeyChangeAuthorization | undefined,
+): ReshareContext {
+  change.planned = true;
+  change.box.tx.state = 'running';
+  return (change.ctx = authorization ? { ...plan, authorization } : plan);
 }
 
 /**
@@ -87,15 +176,16 @@ export async function completeShareChange(
   const pairsDone = pairing ? await runPairSetup(pairing) : [];
   const confirmed = await coordinator.confirmReshare(c, results);
   if (pairing) await activatePairSetup(pairing, pairsDone);
-  await onEach(
+  const activations = await onEach(
     c.roster.map((p) => p.partyId),
     (p) => party(p).reshareActivate(c, results),
   );
   await coordinator.switchWalletVersion(c, confirmed);
   change.switched = true;
+  // each old party checks every new party's signed activation before it destroys anything
   await onEach(
     c.oldRoster.map((p) => p.partyId),
-    (p) => party(p).reshareRetire(c),
+    (p) => party(p).reshareRetire(c, activations),
   );
   await coordinator.releaseWallet(c);
 }
@@ -107,8 +197,13 @@ export async function completeShareChange(
  */
 export async function abortShareChange(change: ShareChange, requestedBy: string | undefined, err: unknown) {
   const c = change.ctx;
+  const tx = change.box.tx;
+  if (!['rejected', 'expired'].includes(tx.state)) tx.state = 'failed';
+  tx.failure = failureDetails(err).message;
   if (!c) return;
   await audit(requestedBy, shareChangeRecord(c), err);
+  // refused, rejected or expired before the wallet was locked: nothing reached a party
+  if (!change.planned) return;
   await evenIfCancelled(async () => {
     if (!change.switched) {
       // a switch whose answer was lost still happened: then the new shares are the wallet's
@@ -136,5 +231,13 @@ export const shareChangeRecord = (c: ReshareContext): AuditRecord => ({
     threshold: c.threshold,
     [c.kind === 'recovery' ? 'helpers' : 'dealers']: c.dealers,
     ...(c.lost ? { recovered: c.lost } : {}),
+    ...(c.authorization
+      ? {
+          governance: c.authorization.governance.governanceVersion,
+          approvals: c.authorization.approvals.map(
+            (a) => `${a.statement.verdict} ${a.statement.approver} (${a.statement.role})`,
+          ),
+        }
+      : {}),
   },
 });

@@ -5,15 +5,7 @@
  * signers' workers, each party checking the signed request, rules and approvals itself, and the
  * coordinator aggregates.
  */
-import {
-  ApplicationFailure,
-  condition,
-  defineQuery,
-  defineUpdate,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { approvalsMet, describeApprovals } from '../src/policy/decision.js';
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { SignedApproval } from '../src/policy/authorization.js';
 import type { Decision } from '../src/policy/types.js';
 import type {
@@ -39,11 +31,8 @@ import {
   assertWorkflowOfTenant,
 } from './common.js';
 import type { RaisedEvent } from '../src/webhooks/events.js';
-
-/** An approval or rejection of an escalated request, signed by a registered approver. */
-export const submitApprovalUpdate = defineUpdate<TransactionState, [SignedApproval]>('submitApproval');
-/** Where a sign request stands: decision, approvals, expiry, outcome. */
-export const transactionQuery = defineQuery<TransactionState>('transaction');
+import { awaitApprovals, serveApprovals, type ApprovalBox } from './approvals.js';
+export { submitApprovalUpdate, transactionQuery } from './approvals.js';
 
 export async function signWorkflow(req: SignRequest): Promise<SignResult> {
   assertWorkflowOfTenant(req.tenant);
@@ -57,59 +46,13 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
     approvals: [],
   };
   const accepted: SignedApproval[] = [];
-  let rejectedBy: string | undefined;
   let ctx: SignContext | undefined;
   let judged: SignJudgement | null = null;
   let signed = false;
 
-  setHandler(transactionQuery, () => tx);
-  setHandler(
-    submitApprovalUpdate,
-    async (approval) => {
-      const why = await coordinator.checkApproval(judged!, approval, accepted);
-      // another verdict may have landed while this one was checked
-      if (tx.state !== 'awaiting-approval') throw notWaiting(tx);
-      const again = accepted.some((a) => a.statement.approver === approval.statement.approver);
-      const s = approval.statement;
-      // every verdict, accepted or refused, is in the audit chain
-      await coordinator.recordAudit({
-        tenant: req.tenant,
-        walletId: req.walletId,
-        ceremony: 'approval',
-        workflowId: requestId,
-        ceremonyId: `${ceremonyId}#${String(approval.signature).slice(0, 32)}`,
-        requestedBy: String(s.approver).slice(0, 128),
-        outcome: why || again ? 'failed' : 'completed',
-        ...(why || again ? { code: 'UNAUTHORIZED', reason: why ?? 'a second verdict' } : {}),
-        parties: [],
-        // what the caller claimed, cut short: a refused verdict may carry anything
-        detail: {
-          verdict: String(s.verdict).slice(0, 16),
-          role: String(s.role).slice(0, 128),
-          requestDigest: String(s.requestDigest).slice(0, 64),
-        },
-      });
-      if (why || again) {
-        const reason = why ?? `${approval.statement.approver} has already given a verdict on this request`;
-        throw ApplicationFailure.create({
-          message: `approval refused: ${reason}`,
-          type: 'UNAUTHORIZED',
-          nonRetryable: true,
-          details: [{ code: 'UNAUTHORIZED', reason: `approval refused: ${reason}` }],
-        });
-      }
-      accepted.push(approval);
-      tx.approvals.push({ approver: s.approver, role: s.role, verdict: s.verdict, at: s.at });
-      if (s.verdict === 'reject') rejectedBy ??= s.approver;
-      return tx;
-    },
-    {
-      validator: (approval) => {
-        if (tx.state !== 'awaiting-approval' || !judged) throw notWaiting(tx);
-        if (typeof approval?.statement?.approver !== 'string')
-          throw new Error('an approval needs a statement');
-      },
-    },
+  const box: ApprovalBox = { tx, accepted };
+  serveApprovals(box, { tenant: req.tenant, walletId: req.walletId, ceremonyId }, (approval, given) =>
+    coordinator.checkApproval(judged!, approval, given),
   );
 
   try {
@@ -130,7 +73,7 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
         tx.state = 'blocked';
         throw policyRefusal(j.decision);
       }
-      if (j.decision.outcome === 'escalate') await awaitApprovals(j);
+      if (j.decision.outcome === 'escalate') await awaitSignApprovals(j);
     }
     tx.state = 'signing';
     const planned = await coordinator.planSign(req, ceremonyId);
@@ -168,28 +111,18 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
   }
 
   /** Waits for the approvals the decision requires; one rejection ends it, and so does the expiry. */
-  async function awaitApprovals(j: SignJudgement): Promise<void> {
-    const waitMs = j.publication.config.escalationExpiresAfter * 1000;
-    tx.state = 'awaiting-approval';
-    tx.expiresAt = new Date(Date.now() + waitMs).toISOString();
-    const met = () => approvalsMet(j.decision.approvals, accepted);
-    const settled = await condition(() => met() || rejectedBy !== undefined, waitMs);
-    if (rejectedBy !== undefined) {
-      tx.state = 'rejected';
-      throw refusal('APPROVAL_REJECTED', `${rejectedBy} rejected the request`);
-    }
-    if (!settled) {
-      tx.state = 'expired';
-      const given = tx.approvals.map((a) => `${a.approver} (${a.role})`).join(', ') || 'none';
-      const why = j.decision.fired
-        .filter((f) => f.action === 'escalate')
-        .map((f) => `${f.rule}: ${f.reason}`)
-        .join('; ');
-      throw refusal(
-        'APPROVAL_EXPIRED',
-        `the escalation expired at ${tx.expiresAt}: rules v${j.decision.rulesVersion} required approvals (${describeApprovals(j.decision.approvals)}), given: ${given}${why ? `; ${why}` : ''}`,
-      );
-    }
+  async function awaitSignApprovals(j: SignJudgement): Promise<void> {
+    const why = j.decision.fired
+      .filter((f) => f.action === 'escalate')
+      .map((f) => `${f.rule}: ${f.reason}`)
+      .join('; ');
+    await awaitApprovals(
+      box,
+      j.decision.approvals,
+      j.publication.config.escalationExpiresAfter * 1000,
+      `rules v${j.decision.rulesVersion}`,
+      why,
+    );
     await raiseEvents(req.tenant, [
       {
         type: 'transaction.approved',
@@ -281,17 +214,6 @@ function judgedEvents(
     },
   ];
 }
-
-const notWaiting = (tx: TransactionState) =>
-  new Error(`request ${tx.requestId} is ${tx.state}, not awaiting approval`);
-
-const refusal = (code: string, message: string) =>
-  ApplicationFailure.create({
-    message,
-    type: code,
-    nonRetryable: true,
-    details: [{ code, reason: message }],
-  });
 
 const signRecord = (
   req: SignRequest,

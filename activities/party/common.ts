@@ -53,6 +53,7 @@ export async function checkPinnedPeers(rt: PartyRuntime, roster: PeerEntry[]): P
       identityPublic: peer.identityPublic,
       transportPublic: peer.transportPublic,
       pinnedAt: new Date(),
+      by: 'first-use',
     });
     if (pinned.identityPublic !== peer.identityPublic || pinned.transportPublic !== peer.transportPublic) {
       throw new CulpritError(

@@ -9,7 +9,8 @@
  * share as pending, every other party carries its own share forward unchanged, and the activation,
  * version switch and retirement of the old version are those of resharing (`reshare.ts`). The
  * roster of the new version carries the lost party's current keys: if it was rebuilt from scratch
- * its peers must have pinned its new keys first (`conclave party pin`), or they refuse to help.
+ * its peers accept its new keys only if an approved key-change statement names them or their
+ * operators pinned them (`conclave party pin`); see `share-change-guard.ts`.
  */
 import { sealBroadcast, sealDirect, type Envelope } from '../../src/crypto/envelope.js';
 import { fromHex } from '../../src/crypto/encoding.js';
@@ -17,19 +18,12 @@ import { repairStep1, repairStep2, repairStep3 } from '../../src/crypto/repair.j
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
-import type { PeerEntry } from '../../src/store/party-store.js';
+import { shareDocId, type PeerEntry } from '../../src/store/party-store.js';
 import type { ReshareContext } from '../types.js';
-import {
-  checkPinnedPeers,
-  jsonBytes,
-  openFrom,
-  renameCulprit,
-  roundHeader,
-  runRoundOnce,
-  selfEntry,
-} from './common.js';
+import { jsonBytes, openFrom, renameCulprit, roundHeader, runRoundOnce, selfEntry } from './common.js';
 import { openShareSecret } from './keygen.js';
 import { dealerEntries, oldShare, reshareParams, storeNextShare, type DealOutput } from './reshare.js';
+import { guardShareChange } from './share-change-guard.js';
 
 interface CommitmentsBody {
   params: string;
@@ -73,23 +67,6 @@ function validateRecovery(ctx: ReshareContext): PeerEntry {
   return lost;
 }
 
-/** Pins the roster; a rebuilt lost party whose new keys were not pinned by this party's operator gets a hint. */
-async function checkRosterPins(rt: PartyRuntime, ctx: ReshareContext): Promise<void> {
-  try {
-    await checkPinnedPeers(rt, ctx.roster);
-  } catch (err) {
-    if (err instanceof CulpritError && err.culprit === ctx.lost) {
-      throw new CulpritError(
-        'TAMPERED',
-        err.culprit,
-        `${err.culprit} offers keys that ${rt.partyId} has not pinned; if ${err.culprit} was rebuilt, ` +
-          `${rt.partyId}'s operator must pin its new keys first (conclave party pin)`,
-      );
-    }
-    throw err;
-  }
-}
-
 const helperIds = (ctx: ReshareContext) => dealerEntries(ctx).map((p) => p.identifier);
 
 export function recoverActivities(rt: PartyRuntime) {
@@ -100,8 +77,8 @@ export function recoverActivities(rt: PartyRuntime) {
       if (!ctx.dealers.includes(rt.partyId))
         throw new ConclaveError('BAD_INPUT', `${rt.partyId} is not a helper`);
       const me = selfEntry(rt, ctx.roster);
-      await checkRosterPins(rt, ctx);
       const share = await oldShare(rt, ctx);
+      await guardShareChange(rt, ctx, share);
       const scheme = getScheme(ctx.scheme);
       // A retry resends the stored pieces: two different splits would give the share away.
       return runRoundOnce<never, DealOutput>(rt, ctx.tenant, ctx.ceremonyId, 'repair-1', () => {
@@ -141,6 +118,7 @@ export function recoverActivities(rt: PartyRuntime) {
       const me = selfEntry(rt, ctx.roster);
       if (!ctx.dealers.includes(rt.partyId))
         throw new ConclaveError('BAD_INPUT', `${rt.partyId} is not a helper`);
+      await guardShareChange(rt, ctx, await oldShare(rt, ctx));
       const scheme = getScheme(ctx.scheme);
       return runRoundOnce<never, Envelope>(rt, ctx.tenant, ctx.ceremonyId, 'repair-2', () => {
         const received = openCommitments(rt, ctx, commitments);
@@ -185,8 +163,9 @@ export function recoverActivities(rt: PartyRuntime) {
       if (rt.partyId !== lost.partyId)
         throw new ConclaveError('BAD_INPUT', `${rt.partyId} is not the lost party`);
       selfEntry(rt, ctx.roster);
-      // A party rebuilt from scratch pins its peers here on first use, as at key generation.
-      await checkPinnedPeers(rt, ctx.roster);
+      // A party rebuilt from scratch meets its peers here, as at key generation (unless governed).
+      const held = await rt.store.shares.findOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.fromVersion) });
+      await guardShareChange(rt, ctx, held?.tenant === ctx.tenant ? await oldShare(rt, ctx) : undefined);
       const scheme = getScheme(ctx.scheme);
       return runRoundOnce<never, Envelope>(rt, ctx.tenant, ctx.ceremonyId, 'repair-3', async () => {
         const received = openCommitments(rt, ctx, commitments);
@@ -222,8 +201,8 @@ export function recoverActivities(rt: PartyRuntime) {
       validateRecovery(ctx);
       const me = selfEntry(rt, ctx.roster);
       if (rt.partyId === ctx.lost) throw new ConclaveError('BAD_INPUT', `${rt.partyId} is the lost party`);
-      await checkRosterPins(rt, ctx);
       const share = await oldShare(rt, ctx);
+      await guardShareChange(rt, ctx, share);
       return runRoundOnce<never, Envelope>(rt, ctx.tenant, ctx.ceremonyId, 'repair-carry', async () => ({
         output: await storeNextShare(rt, ctx, me.identifier, openShareSecret(rt, share), ctx.oldPublic),
       }));

@@ -20,7 +20,6 @@ import type { ReshareContext } from '../types.js';
 import {
   abortCeremony,
   activatePendingShare,
-  checkPinnedPeers,
   jsonBytes,
   openFrom,
   paramsHash,
@@ -33,6 +32,12 @@ import {
 } from './common.js';
 import { openShareSecret } from './keygen.js';
 import { deletePairSetups } from './pair-setup.js';
+import {
+  activationHeader,
+  checkActivations,
+  guardShareChange,
+  type ActivationBody,
+} from './share-change-guard.js';
 
 interface DealBody {
   params: string;
@@ -116,6 +121,16 @@ export async function oldShare(rt: PartyRuntime, ctx: ReshareContext): Promise<S
   return share;
 }
 
+/** This party's active share of one version of the wallet's key, if it holds one. */
+async function heldShare(
+  rt: PartyRuntime,
+  ctx: ReshareContext,
+  version: number,
+): Promise<ShareDoc | undefined> {
+  const share = await rt.store.shares.findOne({ _id: shareDocId(ctx.tenant, ctx.keyId, version) });
+  return share && share.tenant === ctx.tenant && share.walletId === ctx.walletId ? share : undefined;
+}
+
 /**
  * Stores this party's share of the next version as pending and returns its signed result: the
  * public package every party must report the same before anyone activates.
@@ -185,8 +200,8 @@ export function reshareActivities(rt: PartyRuntime) {
       const me = selfEntry(rt, ctx.oldRoster);
       if (!ctx.dealers.includes(rt.partyId))
         throw new ConclaveError('BAD_INPUT', `${rt.partyId} is not a dealer`);
-      await checkPinnedPeers(rt, ctx.roster);
       const share = await oldShare(rt, ctx);
+      await guardShareChange(rt, ctx, share);
       const scheme = getScheme(ctx.scheme);
       // A retry returns the stored deal: a second, different deal would leak the share.
       return runRoundOnce<never, DealOutput>(rt, ctx.tenant, ctx.ceremonyId, 'reshare-deal', () => {
@@ -229,9 +244,9 @@ export function reshareActivities(rt: PartyRuntime) {
     ): Promise<Envelope> {
       validateContext(ctx);
       const me = selfEntry(rt, ctx.roster);
-      await checkPinnedPeers(rt, ctx.oldRoster);
       // an old member checks the coordinator's description of the key against its own share
-      if (ctx.oldRoster.some((p) => p.partyId === rt.partyId)) await oldShare(rt, ctx);
+      const own = ctx.oldRoster.some((p) => p.partyId === rt.partyId) ? await oldShare(rt, ctx) : undefined;
+      await guardShareChange(rt, ctx, own);
       const scheme = getScheme(ctx.scheme);
       const params = reshareParams(ctx);
       return runRoundOnce<never, Envelope>(rt, ctx.tenant, ctx.ceremonyId, 'reshare-2', async () => {
@@ -290,8 +305,13 @@ export function reshareActivities(rt: PartyRuntime) {
       });
     },
 
-    /** Activates the new share once every new party signed the same public package. */
-    async reshareActivate(ctx: ReshareContext, results: Envelope[]): Promise<void> {
+    /**
+     * Activates the new share once every new party signed the same public package, and signs that
+     * it did: the old committee destroys its shares only on every new party's signed activation.
+     */
+    async reshareActivate(ctx: ReshareContext, results: Envelope[]): Promise<Envelope> {
+      selfEntry(rt, ctx.roster);
+      await guardShareChange(rt, ctx, await heldShare(rt, ctx, ctx.fromVersion));
       const params = reshareParams(ctx);
       const id = shareDocId(ctx.tenant, ctx.keyId, ctx.toVersion);
       await activatePendingShare(rt, ctx.tenant, ctx.ceremonyId, id, (share) => {
@@ -312,32 +332,45 @@ export function reshareActivities(rt: PartyRuntime) {
           }
         }
       });
+      const body: ActivationBody = {
+        params,
+        publicKey: ctx.oldPublic.commitments[0]!,
+        version: ctx.toVersion,
+      };
+      // deterministic (Ed25519): a retried activation signs the same envelope
+      return sealBroadcast(activationHeader(ctx, rt.partyId), jsonBytes(body), rt.identitySecret);
     },
 
     /**
-     * Destroys this party's share of the old version. Called only after the wallet moved to the
-     * new version: from then on the old shares are never needed, and gone they cannot leak.
+     * Destroys this party's shares of the old version, and of any version between it and the new
+     * one (left active by an aborted ceremony), once every party of the new committee has signed
+     * that it activated the new version: from then on the old shares are never needed, and gone
+     * they cannot leak. Never on the coordinator's word alone.
      */
-    async reshareRetire(ctx: ReshareContext): Promise<void> {
-      const id = shareDocId(ctx.tenant, ctx.keyId, ctx.fromVersion);
-      await rt.store.shares.deleteOne({ _id: id, tenant: ctx.tenant });
-      rt.activeShares.forget(id);
-      // the old version's DKLs23 pair setups go with its shares
-      await deletePairSetups(rt, ctx.tenant, ctx.keyId, ctx.fromVersion);
+    async reshareRetire(ctx: ReshareContext, activations: Envelope[]): Promise<void> {
+      await guardShareChange(rt, ctx, await heldShare(rt, ctx, ctx.fromVersion));
+      checkActivations(rt, ctx, reshareParams(ctx), activations);
+      for (let v = ctx.fromVersion; v < ctx.toVersion; v++) {
+        const id = shareDocId(ctx.tenant, ctx.keyId, v);
+        await rt.store.shares.deleteOne({ _id: id, tenant: ctx.tenant });
+        rt.activeShares.forget(id);
+        // the version's DKLs23 pair setups go with its shares
+        await deletePairSetups(rt, ctx.tenant, ctx.keyId, v);
+      }
       await deleteRounds(rt, ctx.tenant, ctx.ceremonyId);
     },
 
     /**
-     * Forgets what an aborted ceremony stored for its new version: the pending share, or the share
-     * it activated before the abort (the wallet never switched to that version, and no later
-     * ceremony uses the same version number). The old share is untouched.
+     * Forgets what an aborted ceremony stored for its new version while it is pending. A share
+     * this party activated stays, whatever the coordinator says: once active, the party cannot
+     * tell that no one retired an old share on the strength of it (`reshareRetire` of the next
+     * share change removes it). The old share is untouched.
      */
     async reshareAbort(ctx: ReshareContext): Promise<void> {
       const id = shareDocId(ctx.tenant, ctx.keyId, ctx.toVersion);
       await abortCeremony(rt, ctx.tenant, ctx.ceremonyId, async () => {
         await rt.store.pendingShares.deleteOne({ _id: id, ceremonyId: ctx.ceremonyId });
-        await rt.store.shares.deleteOne({ _id: id, ceremonyId: ctx.ceremonyId });
-        rt.activeShares.forget(id);
+        if (await rt.store.shares.findOne({ _id: id })) return;
         await deletePairSetups(rt, ctx.tenant, ctx.keyId, ctx.toVersion, ctx.ceremonyId);
       });
     },

@@ -109,7 +109,7 @@ export async function passGate(rt: PartyRuntime, ctx: SignContext): Promise<void
     throw new ConclaveError('UNAUTHORIZED', `the message is not the dry run's own (${ctx.dryRun.purpose})`);
   }
   const trust = await rt.store.tenantTrust.findOne({ _id: ctx.tenant });
-  if (!trust) {
+  if (!trust?.publishers?.length) {
     if (!rt.requireGate) return;
     throw new ConclaveError(
       'UNAUTHORIZED',

@@ -1012,7 +1012,12 @@ async function measureGatedSigning(
     writeFileSync(join(dir, 'initiator.key'), JSON.stringify(initiatorKey), { mode: 0o600 });
     const tenant = `${opts.tenant}-${opts.runId}`;
     for (const p of ['p1', 'p2', 'p3'])
-      await trustPublishers(p, tenant, [{ id: publisherKey.id, publicKey: publisherKey.publicKey }], env);
+      await trustPublishers(
+        p,
+        tenant,
+        { publishers: [{ id: publisherKey.id, publicKey: publisherKey.publicKey }] },
+        env,
+      );
     const publisher = await ConclaveClient.connect({ ...env, CONCLAVE_KEY: join(dir, 'publisher.key') });
     const initiator = await ConclaveClient.connect({ ...env, CONCLAVE_KEY: join(dir, 'initiator.key') });
     try {

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { SignResult, TransactionDescription } from '../../activities/types.js';
 import { toHex } from '../crypto/encoding.js';
@@ -41,6 +42,7 @@ import { ensureBinary } from '../stack/binaries.js';
 import { devDown, devPartyKek, devStatus, devUp } from '../stack/dev.js';
 import { partyKekEnvName, readStackState, type Env } from '../config.js';
 import { closeAllDbs } from '../store/mongo.js';
+import type { GovernancePolicy } from '../policy/governance.js';
 
 const usage = `usage:
   conclave dev tools                   build the local Temporal and FerretDB binaries if missing (Go)
@@ -78,9 +80,11 @@ const usage = `usage:
                  reject it: one rejection ends the request
   conclave keys new --id ID --out FILE an actor key (initiator, approver, publisher); prints its public key
   conclave party show --party P        P's public keys (run by P's operator, on P's database)
-  conclave party trust --party P --tenant T --publisher ID=PUBLIC_KEY [--publisher ...]
+  conclave party trust --party P --tenant T [--publisher ID=PUBLIC_KEY ...]
+                 [--governance-publisher ID=PUBLIC_KEY ...]
                  P's operator names who may publish T's rules: P then checks every request, rule
-                 set and approval itself before signing for T
+                 set and approval itself before signing for T; and who may publish T's governance:
+                 P then rotates, reshares and recovers T's wallets only on approved statements
   conclave party pin --party P --peer Q --identity HEX --transport HEX
                  P's operator pins Q's new keys after Q was rebuilt (needed before a recovery)
   conclave share validate --wallet ID [--tenant ID]
@@ -90,6 +94,13 @@ const usage = `usage:
                  each party's share, encrypted to the recovery key it was set up with, a file per party
   conclave backup restore --party P --file F --recovery-key FILE
                  P's operator brings P's backup back into P's wiped database; then start P's worker
+  conclave governance publish FILE [--tenant ID]
+                 publish who may authorise rotate, reshare and recover, with what quorum per role
+                 (signed with CONCLAVE_KEY, the governance publisher's key); see docs/examples/governance.json
+  conclave governance history [--tenant ID]   every published governance version
+  conclave governance rollback --to N [--tenant ID]   publish version N again, re-signed
+                 under a governance policy, rotate/reshare/recover print their request id and wait
+                 for approvals given with conclave approve <id>
   conclave rules validate FILE         check a rule set: JSON, facts, operators, events; FILE:line:col per error
   conclave rules test FILE --tx TX.json [--config CONFIG.json]
                  the decision and why, for one transaction; nothing is stored
@@ -155,6 +166,7 @@ const options = {
   key: { type: 'string' },
   id: { type: 'string' },
   publisher: { type: 'string', multiple: true },
+  'governance-publisher': { type: 'string', multiple: true },
   detach: { type: 'boolean' },
   'coordinator-key': { type: 'string' },
   url: { type: 'string' },
@@ -254,6 +266,23 @@ function required(name: string, value: string | undefined): string {
   return value;
 }
 
+const usageError = (why: string): never => {
+  throw new UsageError(why);
+};
+
+/** A governance policy in a few lines: per action, who must approve. */
+const governanceLines = (p: GovernancePolicy): string[] => [
+  ...Object.entries(p.actions).map(
+    ([action, need]) =>
+      `${action.padEnd(10)} ${
+        Object.entries(need ?? {})
+          .map(([role, n]) => `${n} ${role}`)
+          .join(', ') || 'no approvals'
+      }`,
+  ),
+  `approvers  ${p.approvers.map((a) => `${a.id} (${(a.roles ?? []).join(', ')})`).join('; ') || 'none'}`,
+];
+
 const list = (v: string | undefined) =>
   v
     ? v
@@ -269,9 +298,21 @@ function parse(argv: string[]) {
 
 function transactionLines(t: TransactionState): string[] {
   const s = t.request?.statement;
+  const k = t.keyChange;
+  const roster = (r: { partyId: string; identityPublic: string }[]) =>
+    r.map((p) => `${p.partyId} (${p.identityPublic.slice(0, 16)}…)`).join(', ');
   return [
     `request    ${t.requestId}`,
     `state      ${t.state}${t.expiresAt && t.state === 'awaiting-approval' ? ` (expires ${t.expiresAt})` : ''}`,
+    ...(k
+      ? [
+          `change     ${k.action} of wallet ${k.walletId} (${k.tenant}) v${k.fromVersion} -> v${k.toVersion}, asked by ${k.requestedBy} at ${k.createdAt}`,
+          `from       ${k.oldThreshold}-of-${k.oldRoster.length}: ${roster(k.oldRoster)}`,
+          `to         ${k.threshold}-of-${k.roster.length}: ${roster(k.roster)}`,
+          ...(k.lost ? [`rebuilds   ${k.lost}'s share`] : []),
+          `key        ${k.publicKey} (unchanged)`,
+        ]
+      : []),
     ...(s
       ? [
           `wallet     ${s.walletId} (${s.tenant}), initiated by ${s.initiator} at ${s.createdAt}${t.request?.signature ? ' (signed)' : ''}`,
@@ -281,7 +322,7 @@ function transactionLines(t: TransactionState): string[] {
       : []),
     ...(t.decision
       ? [
-          `decision   ${t.decision.outcome} under rules v${t.rulesVersion}${
+          `decision   ${t.decision.outcome} under ${k ? 'governance' : 'rules'} v${t.rulesVersion}${
             t.decision.outcome === 'escalate'
               ? `, needs ${Object.entries(t.decision.approvals)
                   .map(([r, n]) => `${n} ${r}`)
@@ -295,6 +336,21 @@ function transactionLines(t: TransactionState): string[] {
     ...(t.signature ? [`signature  ${t.signature}`] : []),
     ...(t.failure ? [`failure    ${t.failure}`] : []),
   ];
+}
+
+/**
+ * A share change's request id, told on stderr before it starts: under the tenant's governance it
+ * may wait for approvals, which approvers give with `conclave approve <id>`.
+ */
+function announceShareChange(
+  kind: 'reshare' | 'recover',
+  walletId: string,
+  v: { tenant?: string; 'request-id'?: string },
+): string {
+  const requestId = v['request-id'] ?? randomUUID();
+  const full = `${kind}:${v.tenant ?? 'default'}:${walletId}:${requestId}`;
+  console.error(`request ${full} (if the tenant's governance wants approvals: conclave approve ${full})`);
+  return requestId;
 }
 
 function print(json: boolean, value: Record<string, unknown>, lines: string[]): void {
@@ -447,14 +503,31 @@ async function run(command: string[], v: Values): Promise<void> {
   if (cmd === 'party' && sub === 'trust') {
     const partyId = required('party', v.party);
     const tenant = required('tenant', v.tenant);
-    const publishers = (v.publisher ?? []).map((p) => {
-      const [id, publicKey] = p.split('=');
-      if (!id || !publicKey) throw new UsageError(`--publisher takes ID=PUBLIC_KEY, got "${p}"`);
-      return { id, publicKey };
-    });
-    const r = await trustPublishers(partyId, tenant, publishers, partyAdminEnv(partyId));
+    const keys = (flag: string, given: string[] | undefined) =>
+      (given ?? []).map((p) => {
+        const [id, publicKey] = p.split('=');
+        if (!id || !publicKey) throw new UsageError(`--${flag} takes ID=PUBLIC_KEY, got "${p}"`);
+        return { id, publicKey };
+      });
+    const r = await trustPublishers(
+      partyId,
+      tenant,
+      {
+        publishers: keys('publisher', v.publisher),
+        governancePublishers: keys('governance-publisher', v['governance-publisher']),
+      },
+      partyAdminEnv(partyId),
+    );
+    const ids = (l?: { id: string }[]) => (l ?? []).map((p) => p.id).join(', ');
     print(json, { party: partyId, ...r }, [
-      `${partyId} signs for ${tenant} only what rules published by ${r.publishers.map((p) => p.id).join(', ')} allow`,
+      ...(r.publishers
+        ? [`${partyId} signs for ${tenant} only what rules published by ${ids(r.publishers)} allow`]
+        : []),
+      ...(r.governancePublishers
+        ? [
+            `${partyId} changes ${tenant}'s shares only as governance published by ${ids(r.governancePublishers)} allows`,
+          ]
+        : []),
     ]);
     return;
   }
@@ -536,12 +609,13 @@ async function run(command: string[], v: Values): Promise<void> {
   }
   if (cmd === 'rotate' || cmd === 'reshare') {
     const walletId = required('wallet', v.wallet);
+    const requestId = announceShareChange('reshare', walletId, v);
     const r = await withClient((c) =>
       cmd === 'rotate'
-        ? c.rotate(walletId, { tenant: v.tenant, requestId: v['request-id'], dealers: list(v.dealers) })
+        ? c.rotate(walletId, { tenant: v.tenant, requestId, dealers: list(v.dealers) })
         : c.reshare(walletId, {
             tenant: v.tenant,
-            requestId: v['request-id'],
+            requestId,
             dealers: list(v.dealers),
             threshold: v.threshold === undefined ? undefined : intOption('threshold', v.threshold),
             parties:
@@ -560,8 +634,9 @@ async function run(command: string[], v: Values): Promise<void> {
   if (cmd === 'recover') {
     const walletId = required('wallet', v.wallet);
     const lost = required('party', v.party);
+    const requestId = announceShareChange('recover', walletId, v);
     const r = await withClient((c) =>
-      c.recover(walletId, lost, { helpers: list(v.helpers), tenant: v.tenant, requestId: v['request-id'] }),
+      c.recover(walletId, lost, { helpers: list(v.helpers), tenant: v.tenant, requestId }),
     );
     print(json, { ...r }, [
       `wallet     ${r.walletId} (recovery of ${r.recovered})`,
@@ -745,6 +820,38 @@ async function run(command: string[], v: Values): Promise<void> {
           (ch.reasons.length ? `: ${ch.reasons.join('; ')}` : ''),
       ),
     ]);
+    return;
+  }
+  if (cmd === 'governance' && (sub === 'publish' || sub === 'rollback')) {
+    const file = command[2];
+    const source =
+      sub === 'rollback'
+        ? { rollbackTo: intOption('to', v.to) }
+        : {
+            policy: readJsonFile(
+              file ?? usageError('conclave governance publish needs a FILE'),
+              'governance policy',
+            ),
+          };
+    const r = await withClient((c) => c.publishGovernance(source, v.tenant));
+    print(json, { ...r }, [
+      `governance version ${r.version} is current for ${r.tenant}${r.rollbackOf ? ` (a copy of version ${r.rollbackOf})` : ''}`,
+      ...governanceLines(r.policy),
+      `by         ${r.publishedBy} (${r.publisherKey}) at ${r.publishedAt}`,
+    ]);
+    return;
+  }
+  if (cmd === 'governance' && sub === 'history') {
+    const versions = await withClient((c) => c.governanceHistory(v.tenant));
+    print(
+      json,
+      { versions },
+      versions.flatMap((r) => [
+        `${r.current ? '*' : ' '} v${r.version}  ${r.publishedAt}  by ${r.publishedBy} (${r.publisherKey.slice(0, 16)}…)` +
+          (r.rollbackOf ? `  (rollback to v${r.rollbackOf})` : ''),
+        ...governanceLines(r.policy).map((l) => `    ${l}`),
+      ]),
+    );
     return;
   }
   if (cmd === 'rules' && sub === 'history') {

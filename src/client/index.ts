@@ -30,6 +30,7 @@ import type {
   AuditEntry,
   BacktestResult,
   BackupResult,
+  GovernanceVersion,
   RuleSetVersion,
   FailureDetails,
   KeygenRequest,
@@ -77,12 +78,19 @@ import {
   type Verdict,
 } from '../policy/index.js';
 import { ConclaveError, CulpritError, type ErrorCode } from '../errors.js';
+import {
+  keyChangeDigest,
+  parseGovernancePolicy,
+  signGovernance,
+  type GovernancePolicy,
+} from '../policy/governance.js';
 import { assertId, printableActor, validateKeygenRequest, validateSignRequest } from '../validation.js';
 
 export type {
   AuditEntry,
   BacktestResult,
   BackupResult,
+  GovernanceVersion,
   RuleSetVersion,
   DerivedWalletKey,
   KeygenResult,
@@ -302,16 +310,18 @@ export class ConclaveClient {
     }
   }
 
-  /** Where a sign request stands: decision, approvals, expiry, outcome. */
+  /**
+   * Where a request stands: decision, approvals, expiry, outcome. `requestId` is a sign request's
+   * id, or the full id of any request that waits for approvals (`sign:T:…`, `reshare:T:…`,
+   * `recover:T:…`, as `tx show` and webhooks print them).
+   */
   async transaction(requestId: string, tenant: string = defaultTenant): Promise<TransactionState> {
-    assertId('tenant', tenant);
-    assertId('request id', requestId);
-    const handle = this.client.workflow.getHandle(signWorkflowId(tenant, requestId));
+    const handle = this.client.workflow.getHandle(requestWorkflowId(tenant, requestId));
     try {
       return await handle.query<TransactionState>('transaction');
     } catch (err) {
       if (err instanceof WorkflowNotFoundError)
-        throw new ConclaveError('BAD_INPUT', `tenant ${tenant} has no sign request ${requestId}`);
+        throw new ConclaveError('BAD_INPUT', `tenant ${tenant} has no request ${requestId}`);
       throw err;
     }
   }
@@ -328,11 +338,21 @@ export class ConclaveClient {
     const key = opts.key ?? this.key;
     if (!key)
       throw new ConclaveError('BAD_INPUT', 'approving needs an approver key: set CONCLAVE_KEY or pass --key');
+    const workflowId = requestWorkflowId(tenant, requestId);
     const state = await this.transaction(requestId, tenant);
-    if (state.state !== 'awaiting-approval' || !state.request || !state.decision)
+    const statement = state.keyChange ?? state.request?.statement;
+    if (state.state !== 'awaiting-approval' || !statement || !state.decision)
       throw new ConclaveError('BAD_INPUT', `request ${requestId} is ${state.state}, not awaiting approval`);
-    const digest = requestDigest(state.request.statement);
-    if (digest !== state.requestDigest || state.request.statement.tenant !== tenant)
+    // a share change's statement, or a payment's: either way the digest is recomputed here
+    const digest = state.keyChange
+      ? keyChangeDigest(state.keyChange)
+      : requestDigest(state.request!.statement);
+    if (
+      digest !== state.requestDigest ||
+      statement.tenant !== tenant ||
+      statement.requestId !== workflowId ||
+      state.requestId !== workflowId
+    )
       throw new ConclaveError(
         'TAMPERED',
         `request ${requestId}: the statement shown does not match its digest`,
@@ -350,7 +370,7 @@ export class ConclaveClient {
       );
     const approval = signApproval(key, {
       tenant,
-      requestId: signWorkflowId(tenant, requestId),
+      requestId: workflowId,
       requestDigest: digest,
       rulesVersion: state.rulesVersion ?? 0,
       publicationDigest: state.publicationDigest ?? '',
@@ -359,7 +379,7 @@ export class ConclaveClient {
       role,
       at: new Date().toISOString(),
     });
-    const handle = this.client.workflow.getHandle(signWorkflowId(tenant, requestId));
+    const handle = this.client.workflow.getHandle(workflowId);
     try {
       return await handle.executeUpdate<TransactionState, [SignedApproval]>('submitApproval', {
         args: [approval],
@@ -405,7 +425,7 @@ export class ConclaveClient {
           workflowId: `reshare:${tenant}:${walletId}:scheduled`,
           taskQueue: coordinatorTaskQueue,
           args: [req],
-          workflowExecutionTimeout: ceremonyExecutionTimeout,
+          workflowExecutionTimeout: signExecutionTimeout,
           ...(this.tenantAttribute ? { searchAttributes: { [tenantSearchAttribute]: [tenant] } } : {}),
         },
         policies: { overlap: ScheduleOverlapPolicy.SKIP },
@@ -524,6 +544,59 @@ export class ConclaveClient {
       tenant,
       walletId,
     ]);
+  }
+
+  /**
+   * Publishes a governance policy (who may authorise rotations, reshares and recoveries, with what
+   * quorum per role), signed by this client's key, as the tenant's next version; or with
+   * `rollbackTo` re-publishes an older version, re-signed. Parties whose operators trust the key
+   * (`conclave party trust --governance-publisher`) act on no share change it does not allow.
+   */
+  async publishGovernance(
+    source: { policy: unknown } | { rollbackTo: number },
+    tenant: string = defaultTenant,
+  ): Promise<GovernanceVersion> {
+    assertId('tenant', tenant);
+    if (!this.key)
+      throw new ConclaveError(
+        'BAD_INPUT',
+        'a governance policy must be signed: set CONCLAVE_KEY to the governance publisher key',
+      );
+    let policy: GovernancePolicy;
+    if ('rollbackTo' in source) {
+      const found = (await this.governanceHistory(tenant)).find((v) => v.version === source.rollbackTo);
+      if (!found)
+        throw new ConclaveError(
+          'BAD_INPUT',
+          `tenant ${tenant} has no governance version ${source.rollbackTo}`,
+        );
+      policy = found.policy;
+    } else {
+      policy = parseGovernancePolicy(source.policy);
+    }
+    const signature = signGovernance(this.key, tenant, policy, new Date().toISOString());
+    return this.run<GovernanceVersion>(
+      'publishGovernanceWorkflow',
+      `governance-publish:${tenant}:${randomUUID()}`,
+      [
+        {
+          tenant,
+          requestedBy: this.actor,
+          ...('rollbackTo' in source ? { rollbackTo: source.rollbackTo } : { policy }),
+          signature,
+        },
+      ],
+    );
+  }
+
+  /** Every published governance version of the tenant, newest first. */
+  async governanceHistory(tenant: string = defaultTenant): Promise<GovernanceVersion[]> {
+    assertId('tenant', tenant);
+    return this.run<GovernanceVersion[]>(
+      'governanceHistoryWorkflow',
+      `governance-read:${tenant}:${randomUUID()}`,
+      [tenant],
+    );
   }
 
   /**
@@ -811,8 +884,8 @@ export class ConclaveClient {
         ...(this.tenantAttribute && typeof tenant === 'string'
           ? { searchAttributes: { [tenantSearchAttribute]: [tenant] } }
           : {}),
-        workflowExecutionTimeout:
-          workflow === 'signWorkflow' ? signExecutionTimeout : ceremonyExecutionTimeout,
+        // requests that may wait for approvals live as long as the longest expiry
+        workflowExecutionTimeout: approvable.has(workflow) ? signExecutionTimeout : ceremonyExecutionTimeout,
         // A failed request may be retried under the same id; a running or finished one is joined.
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       });
@@ -846,6 +919,23 @@ export interface WebhookCredentials {
 }
 
 export const signWorkflowId = (tenant: string, requestId: string) => `sign:${tenant}:${requestId}`;
+
+/** The workflows whose requests may wait for approvals. */
+const approvable = new Set(['signWorkflow', 'reshareWorkflow', 'recoverWorkflow']);
+
+/**
+ * The workflow id of a request that may wait for approvals: a sign request's bare id, or a full
+ * id of this tenant's sign, reshare or recover request.
+ */
+export function requestWorkflowId(tenant: string, requestId: string): string {
+  assertId('tenant', tenant);
+  const m = /^(sign|reshare|recover):([^:]+):(.+)$/.exec(requestId);
+  if (!m) return signWorkflowId(tenant, assertId('request id', requestId));
+  if (m[2] !== tenant)
+    throw new ConclaveError('WRONG_TENANT', `request ${requestId} is not tenant ${tenant}'s`);
+  for (const part of m[3]!.split(':')) assertId('request id', part);
+  return requestId;
+}
 
 /** Reads an actor key file (`conclave keys new`). */
 export function loadActorKey(path: string): ActorSecret {

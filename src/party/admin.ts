@@ -56,6 +56,9 @@ export async function pinPeerKeys(
   const store = await openPartyStore(partyId, env);
   const old = await store.peers.findOne({ _id: peer.partyId });
   if (old && old.identityPublic === identityPublic && old.transportPublic === transportPublic) {
+    // keys first met at a key generation are now vouched for by the operator
+    if (old.by !== 'operator')
+      await store.peers.updateOne({ _id: peer.partyId }, { $set: { by: 'operator' } });
     return { replaced: false };
   }
   const doc: PinnedPeerDoc = {
@@ -63,6 +66,7 @@ export async function pinPeerKeys(
     identityPublic,
     transportPublic,
     pinnedAt: new Date(),
+    by: 'operator',
     ...(old
       ? {
           replaced: [
@@ -158,6 +162,8 @@ export async function restoreShareBackup(
       identityPublic: peer.identityPublic,
       transportPublic: peer.transportPublic,
       pinnedAt: new Date(),
+      // the operator opened this backup with the recovery key: the roster in it is theirs
+      by: 'operator',
     });
   }
   const doc: ShareDoc = {
@@ -192,30 +198,52 @@ export async function restoreShareBackup(
   };
 }
 
+/** The publishers a party's operator trusts for one tenant: of rule sets, of governance policies. */
+export interface TenantTrust {
+  /** Rule set publishers: the party gates the tenant's signatures (src/policy/gate.ts). */
+  publishers?: { id: string; publicKey: string }[];
+  /** Governance publishers: the party gates changes of the tenant's shares (src/policy/governance.ts). */
+  governancePublishers?: { id: string; publicKey: string }[];
+}
+
 /**
- * Sets the rule set publishers `partyId` trusts for `tenant` (replacing the list). From then on
- * the party signs for the tenant only what a rule set signed by one of them allows, checking the
- * request, the rules and the approvals itself. Party-local for the same reason as pinning: a
+ * Sets the publishers `partyId` trusts for `tenant` (each list given replaces the one before).
+ * With rule set publishers, the party signs for the tenant only what a rule set signed by one of
+ * them allows, checking the request, the rules and the approvals itself; with governance
+ * publishers, it takes part in a change of the tenant's shares only on a key-change statement
+ * approved under a policy one of them signed. Party-local for the same reason as pinning: a
  * coordinator that could choose the publishers could choose the rules.
  */
 export async function trustPublishers(
   partyId: string,
   tenant: string,
-  publishers: { id: string; publicKey: string }[],
+  trust: TenantTrust,
   env: Env = process.env,
-): Promise<{ tenant: string; publishers: { id: string; publicKey: string }[] }> {
+): Promise<{ tenant: string } & TenantTrust> {
   assertId('tenant', tenant);
-  if (publishers.length === 0)
-    throw new ConclaveError('BAD_INPUT', 'name at least one publisher (--publisher ID=PUBLIC_KEY)');
-  const list = publishers.map((p) => ({
-    id: assertActorId('publisher id', p.id),
-    publicKey: assertKey('publisher key', p.publicKey),
-  }));
+  const keys = (list: { id: string; publicKey: string }[], what: string) =>
+    list.map((p) => ({
+      id: assertActorId(`${what} id`, p.id),
+      publicKey: assertKey(`${what} key`, p.publicKey),
+    }));
+  const set: TenantTrust = {};
+  if (trust.publishers?.length) set.publishers = keys(trust.publishers, 'publisher');
+  if (trust.governancePublishers?.length)
+    set.governancePublishers = keys(trust.governancePublishers, 'governance publisher');
+  if (!set.publishers && !set.governancePublishers)
+    throw new ConclaveError(
+      'BAD_INPUT',
+      'name at least one publisher (--publisher ID=PUBLIC_KEY or --governance-publisher ID=PUBLIC_KEY)',
+    );
   const store = await openPartyStore(partyId, env);
-  await store.tenantTrust.updateOne(
+  const doc = await store.tenantTrust.findOneAndUpdate(
     { _id: tenant },
-    { $set: { publishers: list, updatedAt: new Date() } },
-    { upsert: true },
+    { $set: { ...set, updatedAt: new Date() } },
+    { upsert: true, returnDocument: 'after' },
   );
-  return { tenant, publishers: list };
+  return {
+    tenant,
+    ...(doc?.publishers ? { publishers: doc.publishers } : {}),
+    ...(doc?.governancePublishers ? { governancePublishers: doc.governancePublishers } : {}),
+  };
 }

@@ -70,10 +70,10 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-const digestOf = (tag: string, value: unknown): string => transcriptHash([tag, canonicalJson(value)]);
-const signDigest = (secretKey: string, digest: string): string =>
+export const digestOf = (tag: string, value: unknown): string => transcriptHash([tag, canonicalJson(value)]);
+export const signDigest = (secretKey: string, digest: string): string =>
   toHex(ed25519.sign(fromHex(digest, 'digest'), fromHex(secretKey, 'secretKey')));
-const verifyDigest = (publicKey: string, digest: string, signature: string): boolean => {
+export const verifyDigest = (publicKey: string, digest: string, signature: string): boolean => {
   try {
     return verifyBytes(fromHex(publicKey, 'publicKey'), fromHex(digest, 'digest'), fromHex(signature, 'sig'));
   } catch {
@@ -281,7 +281,8 @@ export interface ApprovalContext {
   /** The request's initiator: never an approver of its own request. */
   initiator: string;
   initiatorKey?: string;
-  config: TenantPolicyConfig;
+  /** Who may give a verdict: the registered approvers and the roles each holds. */
+  approvers: readonly ActorKey[];
   required: Approvals;
   /** Approvals already accepted. */
   accepted: readonly SignedApproval[];
@@ -294,7 +295,7 @@ export function checkApproval(a: SignedApproval, c: ApprovalContext): string | u
     return 'an approval needs a statement and a signature';
   if (s.verdict !== 'approve' && s.verdict !== 'reject')
     return `unknown verdict ${JSON.stringify(s.verdict)}`;
-  const approver = c.config.approvers.find((k) => k.id === s.approver);
+  const approver = c.approvers.find((k) => k.id === s.approver);
   if (!approver) return `${s.approver} is not a registered approver of tenant ${c.tenant}`;
   if (!verifyDigest(approver.publicKey, approvalDigest(s), a.signature))
     return `the signature of ${s.approver}'s approval does not verify with their registered key`;

@@ -124,7 +124,7 @@ export async function checkSignAuthorization(
       publicationDigest: publicationDigest(pub),
       initiator: s.initiator,
       ...(req.initiatorKey ? { initiatorKey: req.initiatorKey } : {}),
-      config: pub.config,
+      approvers: pub.config.approvers,
       required: decision.approvals,
     };
     if (auth.approvals !== undefined && !Array.isArray(auth.approvals))

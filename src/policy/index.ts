@@ -19,3 +19,4 @@ export { defaultTenantPolicyConfig, parseTenantPolicyConfig } from './tenant-con
 export * from './authorization.js';
 export { checkSignAuthorization, clockSkewMs, transactionOf } from './gate.js';
 export type { GateTarget, SignAuthorization } from './gate.js';
+export * from './governance.js';

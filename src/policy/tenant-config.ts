@@ -33,12 +33,18 @@ export function assertActorId(what: string, v: unknown): string {
   return v;
 }
 
-function actorKeys(v: unknown, what: string, withRoles: boolean): ActorKey[] {
-  if (!Array.isArray(v)) throw new ConclaveError('BAD_INPUT', `policy config: ${what} must be a list`);
+/** A list of actor keys (initiators, approvers with roles) from JSON; `where` prefixes errors. */
+export function parseActorKeys(
+  v: unknown,
+  what: string,
+  withRoles: boolean,
+  where = 'policy config',
+): ActorKey[] {
+  if (!Array.isArray(v)) throw new ConclaveError('BAD_INPUT', `${where}: ${what} must be a list`);
   const seen = new Set<string>();
   return v.map((k: unknown, i) => {
     const e = (typeof k === 'object' && k !== null ? k : {}) as Record<string, unknown>;
-    const at = `policy config: ${what}[${i}]`;
+    const at = `${where}: ${what}[${i}]`;
     if (typeof e.id !== 'string' || !actorId.test(e.id))
       throw new ConclaveError('BAD_INPUT', `${at}: id must be letters, digits, . _ @ - (at most 128)`);
     if (seen.has(e.id)) throw new ConclaveError('BAD_INPUT', `${at}: ${e.id} is listed twice`);
@@ -112,8 +118,8 @@ export function parseTenantPolicyConfig(value: unknown): TenantPolicyConfig {
   ) {
     throw new ConclaveError('BAD_INPUT', 'policy config: prices must map assets to decimal strings');
   }
-  out.initiators = actorKeys(out.initiators, 'initiators', false);
-  out.approvers = actorKeys(out.approvers, 'approvers', true);
+  out.initiators = parseActorKeys(out.initiators, 'initiators', false);
+  out.approvers = parseActorKeys(out.approvers, 'approvers', true);
   const expiry = out.escalationExpiresAfter;
   if (!Number.isInteger(expiry) || expiry < 1 || expiry > 30 * 86_400) {
     throw new ConclaveError(

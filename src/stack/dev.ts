@@ -21,6 +21,7 @@ import {
 import { generateActorKey } from '../policy/authorization.js';
 import { generateRecoveryKey } from '../crypto/backup.js';
 import { ConclaveError } from '../errors.js';
+import { pinPeerKeys, showPartyKeys } from '../party/admin.js';
 import { startServers, stopServers, type ServerInfo } from './local.js';
 import { projectRoot } from './paths.js';
 import { isAlive, spawnDaemon, stopProcess } from './processes.js';
@@ -222,12 +223,26 @@ export async function devUp(opts: DevUpOptions = {}): Promise<StackState> {
     ];
     writeState(env, state);
     await waitForWorkers(state, state.workers);
+    await pinDevParties(env, state.parties);
   } catch (err) {
     await devDown({ env });
     throw err;
   }
   log('stack ready');
   return state;
+}
+
+/**
+ * The set-up step of a deployment: each party's operator pins every other party's keys, so no key
+ * generation meets a peer on first use, and parties may join existing wallets. In the dev stack one
+ * operator runs every party; in production each operator pins what the others tell it out of band
+ * (`conclave party show`, then `conclave party pin`).
+ */
+async function pinDevParties(env: Env, parties: string[]): Promise<void> {
+  const keys = await Promise.all(parties.map((p) => showPartyKeys(p, env)));
+  for (const party of parties) {
+    for (const peer of keys) if (peer.partyId !== party) await pinPeerKeys(party, peer, env);
+  }
 }
 
 export async function devDown(opts: { env?: Env } = {}): Promise<boolean> {

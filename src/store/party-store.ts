@@ -37,6 +37,13 @@ export interface PinnedPeerDoc {
   identityPublic: string;
   transportPublic: string;
   pinnedAt: Date;
+  /**
+   * Who vouched for these keys: the party's operator (`conclave party pin`, a restored backup's
+   * roster, the dev stack's set-up), or nobody (`first-use`: pinned when a key generation first
+   * met the peer). Only vouched keys may join an existing wallet without a governance statement.
+   * Absent on pins made before this field existed: first use.
+   */
+  by?: 'operator' | 'first-use';
   /** Set when an operator replaced the pin (a peer rebuilt with new keys): the keys it replaced. */
   replaced?: { identityPublic: string; transportPublic: string; pinnedAt: Date }[];
 }
@@ -192,10 +199,29 @@ export const pairSetupSecretId = (tenant: string, keyId: string, version: number
  */
 export interface TenantTrustDoc {
   _id: string;
-  publishers: { id: string; publicKey: string }[];
+  /** Rule set publishers; none: this party does not gate the tenant's signatures. */
+  publishers?: { id: string; publicKey: string }[];
+  /**
+   * Governance publishers; with any, every change of this tenant's shares needs a key-change
+   * statement approved under a governance policy one of them signed (src/policy/governance.ts).
+   */
+  governancePublishers?: { id: string; publicKey: string }[];
+  /** The newest governance publication (ms since epoch) this party has acted under: older ones are refused. */
+  latestGovernance?: number;
   /** The newest publication (ms since epoch) this party has signed under: older ones are refused. */
   latestPublication?: number;
   updatedAt: Date;
+}
+
+/**
+ * A key-change statement this party acted on, under its digest: one statement authorises one
+ * ceremony (insert-only; a replay under another ceremony id is refused).
+ */
+export interface GovernanceSpendDoc {
+  _id: string;
+  tenant: string;
+  ceremonyId: string;
+  at: Date;
 }
 
 export class PartyStore {
@@ -211,6 +237,7 @@ export class PartyStore {
   readonly nonceSpends: Collection<NonceSpendDoc>;
   readonly tombstones: Collection<TombstoneDoc>;
   readonly tenantTrust: Collection<TenantTrustDoc>;
+  readonly governanceSpends: Collection<GovernanceSpendDoc>;
   /** DKLs23 pairwise setups per key version (replaced, never edited, except for abort marks). */
   readonly pairSetups: Collection<PairSetupDoc>;
   /** Pair setups a ceremony made but not every party has finished yet. */
@@ -229,6 +256,7 @@ export class PartyStore {
     this.nonceSpends = db.collection('nonce_spends');
     this.tombstones = db.collection('aborted_ceremonies');
     this.tenantTrust = db.collection('tenant_trust');
+    this.governanceSpends = db.collection('governance_spends');
     this.pairSetups = db.collection('pair_setups');
     this.pendingPairSetups = db.collection('pending_pair_setups');
     this.pairSetupSecrets = db.collection('pair_setup_secrets');

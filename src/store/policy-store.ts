@@ -5,6 +5,7 @@
  */
 import type { Collection, Db } from 'mongodb';
 import type { PublicationSignature } from '../policy/authorization.js';
+import type { GovernancePolicy } from '../policy/governance.js';
 import type { RuleSet, TenantPolicyConfig } from '../policy/types.js';
 
 export interface RuleSetDoc {
@@ -62,14 +63,34 @@ export interface PolicyHeadDoc {
 
 export const ruleSetDocId = (tenant: string, version: number) => `${tenant}|v${version}`;
 
+/** One published version of a tenant's governance policy (immutable; always signed). */
+export interface GovernanceDoc {
+  _id: string;
+  tenant: string;
+  version: number;
+  policy: GovernancePolicy;
+  signature: PublicationSignature;
+  publishedAt: Date;
+  /** The version that was current when this one was published (0: none). */
+  previous: number;
+  rollbackOf?: number;
+}
+
+export const governanceDocId = (tenant: string, version: number) => `${tenant}|g${version}`;
+
 export class PolicyStore {
   readonly ruleSets: Collection<RuleSetDoc>;
   readonly heads: Collection<PolicyHeadDoc>;
   readonly reservations: Collection<ReservationDoc>;
+  readonly governance: Collection<GovernanceDoc>;
+  /** Per tenant: current and last governance version, and the pinned governance publisher. */
+  readonly governanceHeads: Collection<PolicyHeadDoc>;
   constructor(db: Db) {
     this.ruleSets = db.collection('rule_sets');
     this.heads = db.collection('policy_heads');
     this.reservations = db.collection('velocity_reservations');
+    this.governance = db.collection('governance_versions');
+    this.governanceHeads = db.collection('governance_heads');
   }
   async ensureIndexes(): Promise<void> {
     await this.ruleSets.createIndex({ tenant: 1, version: -1 });

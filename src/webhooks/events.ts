@@ -24,6 +24,7 @@ export const webhookEventTypes = [
   'wallet.rotated',
   'wallet.reshared',
   'rules.published',
+  'governance.published',
 ] as const;
 
 export type WebhookEventType = (typeof webhookEventTypes)[number];
@@ -144,6 +145,16 @@ export function eventOfAuditEntry(e: Omit<AuditEntry, 'at'>): RaisedEvent | unde
           version: e.version ?? 0,
           publishedBy: e.requestedBy,
           ...pick(e, ['added', 'removed', 'changed', 'rollbackOf']),
+        },
+      };
+    case 'governance-publish':
+      return {
+        type: 'governance.published',
+        source: e.ceremonyId,
+        data: {
+          version: e.version ?? 0,
+          publishedBy: e.requestedBy,
+          ...pick(e, ['publisherKey', 'rollbackOf']),
         },
       };
     default:

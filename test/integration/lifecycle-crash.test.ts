@@ -57,14 +57,23 @@ async function throughCrash<T>(target: string, crashAt: string, ceremony: () => 
   return running;
 }
 
-/** Every party holds `version` active and nothing of the versions in `gone`. */
-async function expectCleanVersion(walletId: string, keyId: string, version: number, gone = [version - 1]) {
+/**
+ * Every party holds `version` active and nothing of the versions in `gone`, except the parties of
+ * `keptActive`, which still hold an aborted version they had activated (see below).
+ */
+async function expectCleanVersion(
+  walletId: string,
+  keyId: string,
+  version: number,
+  gone = [version - 1],
+  keptActive: string[] = [],
+) {
   for (const [p, v] of Object.entries(await shareVersions(walletId, keyId, parties, version))) {
     expect(v, `${p} v${version}`).toEqual({ active: true, pending: false });
   }
   for (const old of gone) {
     for (const [p, v] of Object.entries(await shareVersions(walletId, keyId, parties, old))) {
-      expect(v, `${p} v${old}`).toEqual({ active: false, pending: false });
+      expect(v, `${p} v${old}`).toEqual({ active: keptActive.includes(p), pending: false });
     }
   }
 }
@@ -140,9 +149,13 @@ describe('a rotation aborted at a step before the switch', () => {
       } finally {
         await restartWorker(env, target);
       }
-      // the abort reaches p2 once it is back: nothing of version 2 is left anywhere
+      // the abort reaches p2 once it is back: nothing pending of version 2 is left anywhere. A share
+      // p2 had already activated stays: a party never deletes an active share on the coordinator's
+      // word (it cannot tell that nobody retired an old share on the strength of it); the next
+      // share change's retirement removes it
       await expect(rotation).rejects.toThrow();
-      await expectCleanVersion(w.walletId, w.keyId, 1, [2]);
+      const kept = crashAt === 'reshareActivate:after' ? ['p2'] : [];
+      await expectCleanVersion(w.walletId, w.keyId, 1, [2], kept);
       await expectSignsWithEverySubset(client, 'frost-ed25519', w.walletId, parties, 2);
       const next = await client.rotate(w.walletId);
       expect(next).toMatchObject({ fromVersion: 1, version: 3 });

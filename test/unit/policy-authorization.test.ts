@@ -501,7 +501,7 @@ describe('approvals', () => {
     publicationDigest: publicationDigest(publication),
     initiator: 'backend',
     initiatorKey: backend.publicKey,
-    config,
+    approvers: config.approvers,
     required: { risk: 1, treasury: 1 },
     accepted: [],
     ...over,

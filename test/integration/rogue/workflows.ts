@@ -33,3 +33,22 @@ export async function rogueSignWorkflow(
   if (refused2.length) return { refused: refused2 };
   return { shares: r2.map((r) => (r as PromiseFulfilledResult<Envelope>).value) };
 }
+
+/** One call a rogue coordinator makes on a party's task queue, and what came of it. */
+export interface RogueCall {
+  party: string;
+  activity: keyof PartyActivities;
+  args: unknown[];
+}
+export type RogueOutcome = { ok: unknown; refused?: undefined } | { refused: string };
+
+/** Calls party activities one after another with whatever input the coordinator likes. */
+export async function rogueCallsWorkflow(calls: RogueCall[]): Promise<RogueOutcome[]> {
+  const out: RogueOutcome[] = [];
+  for (const c of calls) {
+    const fn = party(c.party)[c.activity] as (...args: unknown[]) => Promise<unknown>;
+    const [r] = await Promise.allSettled([fn(...c.args)]);
+    out.push(r.status === 'fulfilled' ? { ok: r.value } : { refused: why(r)! });
+  }
+  return out;
+}

@@ -1,0 +1,153 @@
+/**
+ * What a party checks itself before it takes part in a change of a wallet's shares (rotation,
+ * reshare, recovery), whatever the coordinator says:
+ *
+ * - governance: for a tenant whose governance publishers its operator trusts (or any tenant, with
+ *   CONCLAVE_REQUIRE_GATE=1), a key-change statement approved under a policy one of them signed,
+ *   equal field by field to the round input, used by this ceremony only;
+ * - rosters: a party that holds a share of the wallet compares the old roster with the one stored
+ *   beside its share, and accepts in the new roster only peers whose keys that roster already
+ *   has, that its operator vouched for (`conclave party pin`), or that the approved statement
+ *   names. Nobody joins an existing wallet by being pinned on first use;
+ * - destruction: old versions are deleted only once every party of the new committee has signed
+ *   that it activated its share of the new version (`checkActivations`).
+ */
+import type { Envelope } from '../../src/crypto/envelope.js';
+import { canonicalJson } from '../../src/policy/authorization.js';
+import {
+  checkKeyChangeAuthorization,
+  keyChangeDigest,
+  keyChangeTargetOf,
+} from '../../src/policy/governance.js';
+import { parseInstant } from '../../src/policy/transaction.js';
+import { ConclaveError, CulpritError } from '../../src/errors.js';
+import type { PartyRuntime } from '../../src/party/runtime.js';
+import { PartyStore, type PeerEntry, type ShareDoc } from '../../src/store/party-store.js';
+import type { ReshareContext } from '../types.js';
+import { checkPinnedPeers, openFrom, roundHeader } from './common.js';
+
+/**
+ * Governance and roster checks of one round of a share change. `own` is this party's share of
+ * the old version, when it holds one: then the old roster must be the one stored beside it.
+ */
+export async function guardShareChange(
+  rt: PartyRuntime,
+  ctx: ReshareContext,
+  own: ShareDoc | undefined,
+): Promise<void> {
+  const governed = await checkGovernance(rt, ctx);
+  if (own && canonicalJson(own.roster) !== canonicalJson(ctx.oldRoster)) {
+    throw new ConclaveError(
+      'DISAGREEMENT',
+      `the old roster of ${ctx.walletId} v${ctx.fromVersion} is not the one stored with ${rt.partyId}'s share`,
+    );
+  }
+  // the approved statement names every entry, and the round input equals it
+  if (governed) return;
+  // a party joining (or rebuilt) knows nobody yet: it meets the committee as at key generation
+  if (!own) return checkPinnedPeers(rt, [...ctx.oldRoster, ...ctx.roster]);
+  for (const peer of ctx.roster) {
+    if (peer.partyId === rt.partyId || own.roster.some((p) => sameParty(p, peer))) continue;
+    const pin = await rt.store.peers.findOne({ _id: peer.partyId });
+    if (pin?.by === 'operator' && sameParty({ ...pin, partyId: peer.partyId }, peer)) continue;
+    throw new CulpritError(
+      'TAMPERED',
+      peer.partyId,
+      `${peer.partyId} joins wallet ${ctx.walletId} with keys that are neither in its roster nor pinned by ` +
+        `${rt.partyId}'s operator (conclave party pin), and no approved key-change statement names them`,
+    );
+  }
+}
+
+const sameParty = (a: Omit<PeerEntry, 'identifier'>, b: Omit<PeerEntry, 'identifier'>) =>
+  a.partyId === b.partyId && a.identityPublic === b.identityPublic && a.transportPublic === b.transportPublic;
+
+/**
+ * True when this party gates the tenant's key management and the authorization passed; false
+ * when it does not gate the tenant. A statement is spent by its first ceremony: its expiry counts
+ * only then, so a ceremony under way is not cut off halfway, and any other ceremony is a REPLAY.
+ */
+async function checkGovernance(rt: PartyRuntime, ctx: ReshareContext): Promise<boolean> {
+  const trust = await rt.store.tenantTrust.findOne({ _id: ctx.tenant });
+  const publishers = trust?.governancePublishers ?? [];
+  if (publishers.length === 0) {
+    if (!rt.requireGate) return false;
+    throw new ConclaveError(
+      'UNAUTHORIZED',
+      `${rt.partyId} trusts no governance publisher of tenant ${ctx.tenant} and changes shares of gated tenants only`,
+    );
+  }
+  const auth = ctx.authorization;
+  const spent = auth?.statement
+    ? await rt.store.governanceSpends.findOne({ _id: spendId(ctx, keyChangeDigest(auth.statement)) })
+    : null;
+  // the expiry is checked as of the first use; every other check holds on every round
+  const now = spent && spent.ceremonyId === ctx.ceremonyId ? spent.at.getTime() : Date.now();
+  const digest = checkKeyChangeAuthorization(auth, keyChangeTargetOf(ctx), publishers, now);
+  const published = parseInstant(auth!.governance.publishedAt);
+  if (trust!.latestGovernance !== undefined && published < trust!.latestGovernance) {
+    throw new ConclaveError(
+      'UNAUTHORIZED',
+      `governance v${auth!.governance.governanceVersion} is older than a policy ${rt.partyId} has already acted under`,
+    );
+  }
+  if (trust!.latestGovernance === undefined || published > trust!.latestGovernance) {
+    await rt.store.tenantTrust.updateOne({ _id: ctx.tenant }, { $max: { latestGovernance: published } });
+  }
+  const spend = await PartyStore.insertOrGet(rt.store.governanceSpends, {
+    _id: spendId(ctx, digest),
+    tenant: ctx.tenant,
+    ceremonyId: ctx.ceremonyId,
+    at: new Date(now),
+  });
+  if (spend.ceremonyId !== ctx.ceremonyId) {
+    throw new ConclaveError(
+      'REPLAY',
+      `this key-change statement already authorised ceremony ${spend.ceremonyId}; one statement runs one ceremony`,
+    );
+  }
+  return true;
+}
+
+const spendId = (ctx: { tenant: string }, digest: string) => `${ctx.tenant}|${digest}`;
+
+/** What a party signs once its share of the new version is active. */
+export interface ActivationBody {
+  params: string;
+  publicKey: string;
+  version: number;
+}
+
+export const activationHeader = (ctx: ReshareContext, from: string) =>
+  roundHeader(ctx, 'reshare-3', 'reshare-activated', from, '*');
+
+/**
+ * Every party of the new committee signed that it activated its share of the new version, for
+ * these very parameters: only then may an old version be destroyed. Names the first that did not.
+ */
+export function checkActivations(
+  rt: PartyRuntime,
+  ctx: ReshareContext,
+  params: string,
+  activations: Envelope[] | undefined,
+): void {
+  if (!Array.isArray(activations))
+    throw new ConclaveError(
+      'UNAUTHORIZED',
+      `${rt.partyId} destroys an old share only on the new committee's signed activations`,
+    );
+  for (const peer of ctx.roster) {
+    const body = openFrom<ActivationBody>(rt, activations, activationHeader(ctx, peer.partyId), peer, false);
+    if (
+      body.params !== params ||
+      body.publicKey !== ctx.oldPublic.commitments[0] ||
+      body.version !== ctx.toVersion
+    ) {
+      throw new CulpritError(
+        'DISAGREEMENT',
+        peer.partyId,
+        `${peer.partyId} signed the activation of another version or key`,
+      );
+    }
+  }
+}

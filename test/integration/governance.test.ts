@@ -1,0 +1,581 @@
+/**
+ * Governance of key management on the real stack. A tenant publishes a signed governance policy
+ * and every party's operator trusts its publisher: rotations, reshares and recoveries then wait
+ * for the approvals the policy asks (`conclave approve` works for them), and run only on a
+ * statement each party checks itself. Then a compromised coordinator calls the parties' share
+ * change rounds directly with forged, replayed, stale and under-approved statements, rosters it
+ * wrote and orders to destroy shares: every party refuses with a typed error naming what failed,
+ * and the wallets still sign afterwards.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReshareContext } from '../../activities/types.js';
+import { ConclaveClient, type TransactionState } from '../../src/client/index.js';
+import { clientDataConverter, workerDataConverter } from '../../src/codec/payload-codec.js';
+import { loadConfig } from '../../src/config.js';
+import { generatePartyKeys } from '../../src/crypto/identity.js';
+import { toHex } from '../../src/crypto/encoding.js';
+import { trustPublishers } from '../../src/party/admin.js';
+import {
+  generateActorKey,
+  governanceDigest,
+  keyChangeDigest,
+  keyChangeTargetOf,
+  signApproval,
+  signGovernance,
+  type ActorSecret,
+  type KeyChangeAuthorization,
+  type KeyChangeStatement,
+  type SignedGovernance,
+  type Verdict,
+} from '../../src/policy/index.js';
+import { closeAllDbs, openDb } from '../../src/store/mongo.js';
+import { shareDocId, type PeerEntry, type ShareDoc } from '../../src/store/party-store.js';
+import { PolicyStore } from '../../src/store/policy-store.js';
+import { verifyIndependently } from '../independent-verify.js';
+import { message32, partyStore, stackEnv, waitFor } from './helpers.js';
+import type { RogueCall, RogueOutcome } from './rogue/workflows.js';
+
+const run = Date.now().toString(36);
+const tenant = `gov-${run}`;
+const dir = mkdtempSync(join(tmpdir(), 'conclave-governance-'));
+const keys: Record<string, ActorSecret> = {};
+for (const id of ['gov-lead', 'alice', 'bob', 'carol', 'mallory']) {
+  keys[id] = generateActorKey(id);
+  writeFileSync(join(dir, `${id}.key`), JSON.stringify(keys[id]), { mode: 0o600 });
+}
+const pub = (id: string) => ({ id, publicKey: keys[id]!.publicKey });
+const policy = {
+  approvers: [
+    { ...pub('alice'), roles: ['admin'] },
+    { ...pub('bob'), roles: ['admin'] },
+    { ...pub('carol'), roles: ['ops'] },
+  ],
+  actions: { rotate: { admin: 1 }, reshare: { admin: 2 }, recover: { admin: 2 } },
+  requestExpiresAfter: 3600,
+};
+
+let client: ConclaveClient; // the backend that asks for share changes
+let publisher: ConclaveClient; // holds the governance publisher's key
+let temporal: Client;
+
+beforeAll(async () => {
+  client = await ConclaveClient.connect(stackEnv());
+  publisher = await ConclaveClient.connect({ ...stackEnv(), CONCLAVE_KEY: join(dir, 'gov-lead.key') });
+  const connection = await Connection.connect({ address: loadConfig(stackEnv()).temporal.address });
+  const dataConverter = clientDataConverter(loadConfig(stackEnv()).payloadKey);
+  temporal = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
+  await publisher.publishGovernance({ policy }, tenant);
+  // each party's operator trusts the tenant's governance publisher
+  for (const p of ['p1', 'p2', 'p3', 'p4', 'p5'])
+    await trustPublishers(p, tenant, { governancePublishers: [pub('gov-lead')] }, stackEnv());
+});
+afterAll(async () => {
+  await client?.close();
+  await publisher?.close();
+  await temporal?.connection.close();
+  await closeAllDbs();
+});
+
+/** Waits until a share change waits for approvals, and returns what it shows. */
+async function awaiting(id: string): Promise<TransactionState> {
+  let t: TransactionState | undefined;
+  await waitFor(`${id} to wait for approvals`, async () => {
+    t = await client.transaction(id, tenant).catch(() => undefined);
+    return t?.state === 'awaiting-approval';
+  });
+  return t!;
+}
+
+const verdict = (id: string, who: string, v: Verdict = 'approve', role = 'admin') =>
+  client.approve(id, { tenant, key: keys[who]!, verdict: v, role });
+
+async function expectSigns(walletId: string, scheme: string, signers: string[][]) {
+  const w = await client.getWallet(walletId, tenant);
+  for (const s of signers) {
+    const message = message32();
+    const r = await client.sign({ tenant, walletId, message, signers: s });
+    expect(
+      verifyIndependently(scheme, r.signature, Buffer.from(message, 'hex'), w.publicKey),
+      s.join('+'),
+    ).toBe(true);
+  }
+}
+
+describe('share changes under governance', () => {
+  it('a rotation waits for an admin; an ops approver is refused; the parties record the statement', async () => {
+    const w = await client.createWallet({ tenant, threshold: 2, parties: ['p1', 'p2', 'p3'] });
+    const id = `reshare:${tenant}:${w.walletId}:rot-${run}`;
+    const rotation = client.rotate(w.walletId, { tenant, requestId: `rot-${run}` });
+    rotation.catch(() => undefined);
+    const t = await awaiting(id);
+    expect(t.keyChange).toMatchObject({
+      action: 'rotate',
+      walletId: w.walletId,
+      fromVersion: 1,
+      toVersion: 2,
+    });
+    expect(t.decision?.approvals).toEqual({ admin: 1 });
+    // carol holds no admin role: refused, and nothing counts
+    await expect(verdict(id, 'carol', 'approve', 'admin')).rejects.toThrow(/carol may not approve as admin/);
+    const after = await verdict(id, 'alice');
+    expect(after.approvals.map((a) => a.approver)).toEqual(['alice']);
+    const r = await rotation;
+    expect(r).toMatchObject({ kind: 'rotation', fromVersion: 1, version: 2, publicKey: w.publicKey });
+    expect((await client.transaction(id, tenant)).state).toBe('completed');
+    // every party of the committee spent the statement on this ceremony, and only it
+    for (const p of ['p1', 'p2', 'p3']) {
+      const spends = await (await partyStore(p)).governanceSpends.countDocuments({ tenant });
+      expect(spends, p).toBe(1);
+    }
+    await expectSigns(w.walletId, 'frost-ed25519', [
+      ['p1', 'p2'],
+      ['p2', 'p3'],
+      ['p1', 'p3'],
+    ]);
+    const audit = await client.auditLog(w.walletId, tenant);
+    const rot = audit.find((e) => e.ceremony === 'rotation' && e.outcome === 'completed');
+    expect(rot?.detail?.approvals).toEqual(['approve alice (admin)']);
+  });
+
+  it('a recovery needs two admins: one rejection ends it (typed, audited); two approvals run it', async () => {
+    const w = await client.createWallet({
+      tenant,
+      scheme: 'frost-secp256k1',
+      threshold: 2,
+      parties: ['p1', 'p2', 'p3'],
+    });
+    const first = `recover:${tenant}:${w.walletId}:rec-a-${run}`;
+    const refused = client.recover(w.walletId, 'p3', { tenant, requestId: `rec-a-${run}` });
+    refused.catch(() => undefined);
+    const t = await awaiting(first);
+    expect(t.keyChange).toMatchObject({ action: 'recover', lost: 'p3' });
+    await verdict(first, 'alice');
+    await verdict(first, 'bob', 'reject');
+    await expect(refused).rejects.toMatchObject({ code: 'APPROVAL_REJECTED' });
+    expect((await client.transaction(first, tenant)).state).toBe('rejected');
+    const audit = await client.auditLog(w.walletId, tenant);
+    expect(audit.find((e) => e.ceremony === 'recovery')).toMatchObject({
+      outcome: 'failed',
+      code: 'APPROVAL_REJECTED',
+    });
+    expect((await client.getWallet(w.walletId, tenant)).version).toBe(1);
+
+    const second = `recover:${tenant}:${w.walletId}:rec-b-${run}`;
+    const recovery = client.recover(w.walletId, 'p3', { tenant, requestId: `rec-b-${run}` });
+    recovery.catch(() => undefined);
+    await awaiting(second);
+    await verdict(second, 'alice');
+    await verdict(second, 'bob');
+    const r = await recovery;
+    expect(r).toMatchObject({ recovered: 'p3', version: 2, publicKey: w.publicKey });
+    expect(
+      verifyIndependently(
+        'frost-secp256k1',
+        r.proof.signature,
+        Buffer.from(r.proof.message, 'hex'),
+        w.publicKey,
+      ),
+    ).toBe(true);
+  });
+
+  it('a reshare to 3-of-5 needs two admins and lands on every new party', async () => {
+    const w = await client.createWallet({ tenant, threshold: 2, parties: ['p1', 'p2', 'p3'] });
+    const id = `reshare:${tenant}:${w.walletId}:grow-${run}`;
+    const reshare = client.reshare(w.walletId, {
+      tenant,
+      parties: ['p1', 'p2', 'p3', 'p4', 'p5'],
+      threshold: 3,
+      requestId: `grow-${run}`,
+    });
+    reshare.catch(() => undefined);
+    const t = await awaiting(id);
+    expect(t.keyChange?.roster.map((p) => p.partyId)).toEqual(['p1', 'p2', 'p3', 'p4', 'p5']);
+    await verdict(id, 'alice');
+    await verdict(id, 'bob');
+    expect(await reshare).toMatchObject({ kind: 'reshare', threshold: 3, version: 2 });
+    await expectSigns(w.walletId, 'frost-ed25519', [
+      ['p1', 'p4', 'p5'],
+      ['p2', 'p3', 'p4'],
+    ]);
+  });
+});
+
+describe('a compromised coordinator', () => {
+  it('cannot rebuild, move or destroy shares on its own word: every party refuses, the wallets still sign', async () => {
+    // what the coordinator holds: the wallet records, the signed governance, every roster
+    const w = await client.createWallet({ tenant, threshold: 2, parties: ['p1', 'p2', 'p3'] });
+    const other = await client.createWallet({ tenant, threshold: 2, parties: ['p1', 'p2', 'p3'] });
+    const plain = await client.createWallet({
+      tenant: `plain-${run}`,
+      threshold: 2,
+      parties: ['p1', 'p2', 'p3'],
+    });
+    const policies = new PolicyStore(await openDb(loadConfig(stackEnv()).coordinatorDb));
+    const g = (await policies.governance.findOne({ _id: `${tenant}|g1` }))!;
+    const governance: SignedGovernance = { tenant, policy: g.policy, ...g.signature, governanceVersion: 1 };
+
+    const shareOf = async (t: string, walletId: string): Promise<ShareDoc> => {
+      const info = await client.getWallet(walletId, t);
+      return (await (
+        await partyStore('p1')
+      ).shares.findOne({ _id: shareDocId(t, info.keyId, info.version) }))!;
+    };
+    const attacker = generatePartyKeys();
+    const rogueKeys = {
+      identityPublic: toHex(attacker.identityPublic),
+      transportPublic: toHex(attacker.transportPublic),
+    };
+    let n = 0;
+    const ctxOf = (share: ShareDoc, over: Partial<ReshareContext> = {}): ReshareContext => ({
+      tenant: share.tenant,
+      ceremonyId: `reshare:${share.tenant}:${share.walletId}:rogue-${run}/run-${n++}`,
+      walletId: share.walletId,
+      keyId: share.keyId,
+      scheme: share.scheme,
+      kind: 'rotation',
+      fromVersion: share.version,
+      toVersion: share.version + 1,
+      oldThreshold: share.threshold,
+      oldRoster: share.roster,
+      oldPublic: share.public,
+      transcriptHash: share.transcriptHash,
+      dealers: ['p1', 'p2'],
+      threshold: share.threshold,
+      roster: share.roster,
+      ...over,
+    });
+    /** A statement for `ctx`, approved by `approvers` (as admins unless said otherwise). */
+    const approved = (
+      ctx: ReshareContext,
+      approvers: [string, string?][],
+      over: Partial<KeyChangeStatement> = {},
+    ): KeyChangeAuthorization => {
+      const { ceremonyId, ...target } = keyChangeTargetOf(ctx);
+      const now = Date.now();
+      const statement: KeyChangeStatement = {
+        ...target,
+        requestId: ceremonyId.slice(0, ceremonyId.lastIndexOf('/')),
+        requestedBy: 'backend',
+        createdAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + 3_600_000).toISOString(),
+        governanceVersion: 1,
+        governanceDigest: governanceDigest(governance),
+        ...over,
+      };
+      const approvals = approvers.map(([who, role]) =>
+        signApproval(keys[who]!, {
+          tenant,
+          requestId: statement.requestId,
+          requestDigest: keyChangeDigest(statement),
+          rulesVersion: 1,
+          publicationDigest: governanceDigest(governance),
+          verdict: 'approve',
+          approver: who,
+          role: role ?? 'admin',
+          at: new Date().toISOString(),
+        }),
+      );
+      return { governance, statement, approvals };
+    };
+
+    const share = await shareOf(tenant, w.walletId);
+    const otherShare = await shareOf(tenant, other.walletId);
+    const plainShare = await shareOf(`plain-${run}`, plain.walletId);
+    const swap = (roster: PeerEntry[], party: string, keys = rogueKeys) =>
+      roster.map((p) => (p.partyId === party ? { ...p, ...keys } : p));
+    // an invented lost party carrying p2's identifier, with the attacker's keys, in both rosters
+    const invented = (roster: PeerEntry[]) =>
+      roster.map((p) => (p.partyId === 'p2' ? { ...p, partyId: 'p9', ...rogueKeys } : p));
+    const recovery = (s: ShareDoc, over: Partial<ReshareContext> = {}) =>
+      ctxOf(s, {
+        kind: 'recovery',
+        lost: 'p2',
+        dealers: ['p1', 'p3'],
+        roster: swap(s.roster, 'p2'),
+        ...over,
+      });
+    // a policy the coordinator signed itself under the trusted publisher's name and key
+    const loose = { ...g.policy, actions: { recover: {} } };
+    const forgedGovernance: SignedGovernance = {
+      tenant,
+      policy: loose,
+      ...signGovernance({ ...keys.mallory!, id: 'gov-lead' }, tenant, loose, new Date().toISOString()),
+      publisherKey: keys['gov-lead']!.publicKey,
+      governanceVersion: 2,
+    };
+    const replayed = ctxOf(share, { dealers: ['p1', 'p2'] });
+    const replayAuth = approved(replayed, [['alice']]);
+
+    const cases: [string, RogueCall, RegExp][] = [
+      [
+        'a recovery with no statement, rebuilding p2 for keys the attacker holds',
+        { party: 'p1', activity: 'repairDeal', args: [recovery(share)] },
+        /UNAUTHORIZED: tenant .* requires a key-change statement approved under its governance policy for recover/,
+      ],
+      [
+        "an invented lost party p9 carrying p2's identifier, with rosters the coordinator wrote",
+        {
+          party: 'p1',
+          activity: 'repairDeal',
+          args: [
+            recovery(share, {
+              lost: 'p9',
+              oldRoster: invented(share.roster),
+              roster: invented(share.roster),
+            }),
+          ],
+        },
+        /UNAUTHORIZED: tenant .* requires a key-change statement/,
+      ],
+      [
+        'the same, approved by one admin where the policy asks two',
+        {
+          party: 'p1',
+          activity: 'repairDeal',
+          args: [
+            (() => {
+              const c = recovery(share);
+              return { ...c, authorization: approved(c, [['alice']]) };
+            })(),
+          ],
+        },
+        /APPROVAL_REQUIRED: governance v1 requires approvals for recover \(2 admin\), 1 valid given/,
+      ],
+      [
+        'approved by an ops approver posing as admin',
+        {
+          party: 'p1',
+          activity: 'repairDeal',
+          args: [
+            (() => {
+              const c = recovery(share);
+              return { ...c, authorization: approved(c, [['alice'], ['carol']]) };
+            })(),
+          ],
+        },
+        /APPROVAL_REQUIRED: approval refused: carol may not approve as admin/,
+      ],
+      [
+        'a governance policy the coordinator signed itself (allowing recovery with no approval)',
+        {
+          party: 'p1',
+          activity: 'repairDeal',
+          args: [
+            (() => {
+              const c = recovery(share);
+              return { ...c, authorization: { ...approved(c, []), governance: forgedGovernance } };
+            })(),
+          ],
+        },
+        /UNAUTHORIZED: the governance policy's signature by gov-lead does not verify/,
+      ],
+      [
+        'a statement approved for another wallet',
+        {
+          party: 'p1',
+          activity: 'reshareDeal',
+          args: [{ ...ctxOf(share), authorization: approved(ctxOf(otherShare), [['alice']]) }],
+        },
+        /UNAUTHORIZED: the key-change statement is not for this ceremony: walletId differs/,
+      ],
+      [
+        "a statement for the real roster, with p3's keys swapped in the round input",
+        {
+          party: 'p1',
+          activity: 'reshareDeal',
+          args: [
+            (() => {
+              const c = ctxOf(share);
+              return { ...c, roster: swap(c.roster, 'p3'), authorization: approved(c, [['alice']]) };
+            })(),
+          ],
+        },
+        /UNAUTHORIZED: the key-change statement is not for this ceremony: roster differs/,
+      ],
+      [
+        'a statement approved for another version',
+        {
+          party: 'p1',
+          activity: 'reshareDeal',
+          args: [
+            (() => {
+              const c = ctxOf(share);
+              return { ...c, authorization: approved({ ...c, toVersion: 7 }, [['alice']]) };
+            })(),
+          ],
+        },
+        /UNAUTHORIZED: the key-change statement is not for this ceremony: toVersion differs/,
+      ],
+      [
+        'an expired statement',
+        {
+          party: 'p1',
+          activity: 'reshareDeal',
+          args: [
+            (() => {
+              const c = ctxOf(share);
+              return {
+                ...c,
+                authorization: approved(c, [['alice']], {
+                  createdAt: new Date(Date.now() - 7_200_000).toISOString(),
+                  expiresAt: new Date(Date.now() - 3_600_000).toISOString(),
+                }),
+              };
+            })(),
+          ],
+        },
+        /UNAUTHORIZED: the key-change statement expired at/,
+      ],
+      [
+        "a statement approved for another tenant's wallet",
+        {
+          party: 'p1',
+          activity: 'reshareDeal',
+          args: [{ ...ctxOf(share), authorization: approved(ctxOf(plainShare), [['alice']]) }],
+        },
+        /UNAUTHORIZED: the key-change statement is not for this ceremony: tenant differs/,
+      ],
+      [
+        'a statement spent once, replayed for a second ceremony',
+        {
+          party: 'p1',
+          activity: 'reshareDeal',
+          args: [
+            {
+              ...replayed,
+              ceremonyId: `${replayAuth.statement.requestId}/run-again`,
+              authorization: replayAuth,
+            },
+          ],
+        },
+        /REPLAY: this key-change statement already authorised ceremony/,
+      ],
+      [
+        'a retirement of the current version, with no successor',
+        {
+          party: 'p1',
+          activity: 'reshareRetire',
+          args: [{ ...ctxOf(share), authorization: approved(ctxOf(share), [['alice']]) }, []],
+        },
+        /no reshare-activated message from p1/,
+      ],
+      // a tenant with no governance: the parties still check rosters and successors themselves
+      [
+        "ungoverned: an invented lost party p9 carrying p2's identifier",
+        {
+          party: 'p1',
+          activity: 'repairDeal',
+          args: [
+            recovery(plainShare, {
+              lost: 'p9',
+              oldRoster: invented(plainShare.roster),
+              roster: invented(plainShare.roster),
+            }),
+          ],
+        },
+        /DISAGREEMENT: the old roster of .* is not the one stored with p1's share/,
+      ],
+      [
+        "ungoverned: a recovery handing p2's share to keys nobody pinned",
+        { party: 'p1', activity: 'repairDeal', args: [recovery(plainShare)] },
+        /TAMPERED: p2 joins wallet .* with keys that are neither in its roster nor pinned by p1's operator/,
+      ],
+      [
+        "ungoverned: a reshare to a committee of the attacker's workers",
+        {
+          party: 'p1',
+          activity: 'reshareDeal',
+          args: [
+            ctxOf(plainShare, {
+              kind: 'reshare',
+              roster: [
+                plainShare.roster[0]!,
+                { partyId: 'p8', identifier: plainShare.roster[1]!.identifier, ...rogueKeys },
+                { partyId: 'p9', identifier: plainShare.roster[2]!.identifier, ...rogueKeys },
+              ],
+            }),
+          ],
+        },
+        /TAMPERED: p8 joins wallet .* with keys that are neither in its roster nor pinned/,
+      ],
+      [
+        'ungoverned: a retirement of the current version, with no successor',
+        { party: 'p1', activity: 'reshareRetire', args: [ctxOf(plainShare), []] },
+        /no reshare-activated message from p1/,
+      ],
+    ];
+
+    try {
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
+    } catch {
+      // a runtime is already installed in this process
+    }
+    const queue = `rogue-governance-${run}`;
+    const dataConverter = workerDataConverter(loadConfig(stackEnv()).payloadKey);
+    const connection = await NativeConnection.connect({ address: loadConfig(stackEnv()).temporal.address });
+    const worker = await Worker.create({
+      ...(dataConverter ? { dataConverter } : {}),
+      connection,
+      taskQueue: queue,
+      workflowsPath: fileURLToPath(new URL('./rogue/workflows.ts', import.meta.url)),
+    });
+    const calls = (c: RogueCall[]) =>
+      temporal.workflow.execute<(c: RogueCall[]) => Promise<RogueOutcome[]>>('rogueCallsWorkflow', {
+        taskQueue: queue,
+        workflowId: `rogue-governance-${run}-${n++}`,
+        args: [c],
+      });
+    await worker.runUntil(async () => {
+      // the replay case needs the statement spent first: its genuine first use deals, as a real ceremony would
+      const [first] = await calls([
+        { party: 'p1', activity: 'reshareDeal', args: [{ ...replayed, authorization: replayAuth }] },
+      ]);
+      expect(first!.refused).toBeUndefined();
+      const outcomes = await calls(cases.map(([, c]) => c));
+      for (const [i, [what, , expected]] of cases.entries()) {
+        expect(outcomes[i]!.refused, what).toMatch(expected);
+      }
+
+      // an abort ordered after a completed rotation destroys nothing that is active
+      const rot = await client.rotate(plain.walletId, { tenant: `plain-${run}` });
+      const after = await shareOf(`plain-${run}`, plain.walletId);
+      expect(after.version).toBe(rot.version);
+      const [abort] = await calls([
+        {
+          party: 'p1',
+          activity: 'reshareAbort',
+          args: [ctxOf(plainShare, { ceremonyId: after.ceremonyId!, toVersion: after.version })],
+        },
+      ]);
+      expect(abort!.refused).toBeUndefined();
+      expect(await (await partyStore('p1')).shares.findOne({ _id: after._id })).not.toBeNull();
+    });
+    await connection.close();
+
+    // nothing of it changed a wallet: each still signs with every pair
+    for (const [t, walletId] of [
+      [tenant, w.walletId],
+      [tenant, other.walletId],
+      [`plain-${run}`, plain.walletId],
+    ] as const) {
+      const info = await client.getWallet(walletId, t);
+      for (const signers of [
+        ['p1', 'p2'],
+        ['p1', 'p3'],
+        ['p2', 'p3'],
+      ]) {
+        const message = message32();
+        const r = await client.sign({ tenant: t, walletId, message, signers });
+        expect(
+          verifyIndependently('frost-ed25519', r.signature, Buffer.from(message, 'hex'), info.publicKey),
+        ).toBe(true);
+      }
+    }
+  });
+});
