@@ -46,7 +46,7 @@ import {
   type PartyKeyring,
 } from './common.js';
 import { openShareSecret } from './keygen.js';
-import { loadPairSetups, retirePairSetup, type PairSetups } from './pair-setup.js';
+import { loadPairSetups, multiplyWithPairSetups, retiredPeerError, type PairSetups } from './pair-setup.js';
 import { activeShare, passGate, signRequestHash } from './sign.js';
 
 /** Every ECDSA round message carries the request and the pair setup it was made under. */
@@ -114,12 +114,7 @@ export function ecdsaSigner(
   const others = signers.filter((p) => p.partyId !== party.partyId);
   const peers: DklsSignInput['peers'] = {};
   for (const p of others) {
-    if (pair.abortedPeers?.includes(p.identifier)) {
-      throw new ConclaveError(
-        'ABORTED',
-        `${party.partyId} retired its OT setup with ${p.partyId} after a failed check; a pairing ceremony must run before they sign together again`,
-      );
-    }
+    if (pair.abortedPeers?.includes(p.identifier)) throw retiredPeerError(party.partyId, p.partyId);
     const setup = pair.setups.peers[p.identifier];
     if (!setup) throw new ConclaveError('BAD_INPUT', `${party.partyId} has no pair setup with ${p.partyId}`);
     peers[p.identifier] = setup;
@@ -265,31 +260,31 @@ export function ecdsaOnline(
 
 // ---- the activities --------------------------------------------------------------------------
 
-/** This party as a signer of the ceremony, from its own database. */
-async function loadSigner(rt: PartyRuntime, ctx: SignContext, share: ShareDoc): Promise<EcdsaSigner> {
+/**
+ * Runs a round's step as this party, a signer of the ceremony from its own database, under the
+ * abort rule of its pair setups (`multiplyWithPairSetups`): nothing runs with a peer whose setup
+ * was retired, and a peer whose multiplication fails its consistency check is retired in this
+ * process at once and in the database before the failure is reported, so no later or concurrent
+ * request can use that setup again. The step runs in the same synchronous stretch as the last
+ * look at what is retired.
+ */
+async function withSigner<T>(
+  rt: PartyRuntime,
+  ctx: SignContext,
+  share: ShareDoc,
+  step: (s: EcdsaSigner) => T,
+): Promise<T> {
   const pair = await loadPairSetups(rt, ctx.tenant, ctx.keyId, ctx.version);
-  return ecdsaSigner(rt, ctx, share, openShareSecret(rt, share), {
+  const signer = ecdsaSigner(rt, ctx, share, openShareSecret(rt, share), {
     setupId: pair.doc.setupId,
     ...(pair.doc.abortedPeers ? { abortedPeers: pair.doc.abortedPeers } : {}),
     setups: pair.setups,
   });
-}
-
-/**
- * A peer's multiplication failed its consistency check: this party's setup with it is retired
- * in the database before the failure is reported, so no later request can use it again.
- */
-async function onMultiplicationFailure(
-  rt: PartyRuntime,
-  ctx: SignContext,
-  share: ShareDoc,
-  setupId: string,
-  err: unknown,
-): Promise<never> {
-  if (err instanceof mul.OtSetupAborted) {
-    await retirePairSetup(rt, ctx.tenant, ctx.keyId, ctx.version, setupId, err.culprit);
+  try {
+    return await multiplyWithPairSetups(rt, pair, signer.peers, () => step(signer));
+  } catch (err) {
+    throw renameCulprit(err, share.roster);
   }
-  throw renameCulprit(err, share.roster);
 }
 
 /** A round that runs once per ceremony, refusing a retry for another request. */
@@ -335,8 +330,8 @@ export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign 
           `${rt.partyId} has already signed in ceremony ${ctx.ceremonyId}`,
         );
       }
-      return roundOnce(rt, ctx, 'ecdsa-1', request, async () =>
-        ecdsaPresignStart(await loadSigner(rt, ctx, share), outgoing),
+      return roundOnce(rt, ctx, 'ecdsa-1', request, () =>
+        withSigner(rt, ctx, share, (signer) => ecdsaPresignStart(signer, outgoing)),
       );
     },
 
@@ -353,12 +348,7 @@ export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign 
           );
         }
         const state1 = await loadRoundState<EcdsaRoundState>(rt, ctx.tenant, ctx.ceremonyId, 'ecdsa-1');
-        const signer = await loadSigner(rt, ctx, share);
-        try {
-          return ecdsaPresignAnswer(signer, state1, round1, outgoing);
-        } catch (err) {
-          return onMultiplicationFailure(rt, ctx, share, signer.setupId, err);
-        }
+        return withSigner(rt, ctx, share, (signer) => ecdsaPresignAnswer(signer, state1, round1, outgoing));
       });
     },
 
@@ -377,13 +367,9 @@ export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign 
       if (spent) return returnSpent(rt, spent.spentOn, spentOn, spent.round2Output as Envelope, ctx);
       if (await isAborted(rt, ctx.tenant, ctx.ceremonyId)) throw abortedError(rt, ctx.ceremonyId);
       const state2 = await loadRoundState<EcdsaRoundState>(rt, ctx.tenant, ctx.ceremonyId, 'ecdsa-2');
-      const signer = await loadSigner(rt, ctx, share);
-      let output: Envelope;
-      try {
-        output = ecdsaOnline(signer, state2, round2, messageHash);
-      } catch (err) {
-        return onMultiplicationFailure(rt, ctx, share, signer.setupId, err);
-      }
+      const output = await withSigner(rt, ctx, share, (signer) =>
+        ecdsaOnline(signer, state2, round2, messageHash),
+      );
       // Spending is one insert under the ceremony's id: of two concurrent spends only one exists.
       const record = await writeUnlessAborted(
         rt,

@@ -27,6 +27,12 @@ export interface PartyRuntime {
    * a new one has a new id). SECRET, like the KEK this process already holds.
    */
   openedPairSetups: ImmutableMemo<PairSetups>;
+  /**
+   * Pair setups retired by this process after a failed consistency check, by setup secret id and
+   * peer identifier (`retiredPairKey`): refused from the moment of the failure, whatever object
+   * holds the setups (the memo may evict and reload them), before the database records it.
+   */
+  retiredPairPeers: Set<string>;
   /** The operator's recovery key that backups are encrypted to; none configured, no backups. */
   recoveryPublic?: Uint8Array;
   /** CONCLAVE_REQUIRE_GATE: refuse to sign for a tenant whose publishers this party does not trust. */
@@ -74,7 +80,16 @@ export async function loadOrCreatePartyKeys(
   partyId: string,
   kek: Uint8Array,
 ): Promise<
-  Omit<PartyRuntime, 'store' | 'kek' | 'activeShares' | 'openedPairSetups' | 'recoveryPublic' | 'requireGate'>
+  Omit<
+    PartyRuntime,
+    | 'store'
+    | 'kek'
+    | 'activeShares'
+    | 'openedPairSetups'
+    | 'retiredPairPeers'
+    | 'recoveryPublic'
+    | 'requireGate'
+  >
 > {
   let doc = await store.keys.findOne({ _id: 'self' });
   if (!doc) {
@@ -108,6 +123,7 @@ export async function openPartyRuntime(partyId: string, env: Env = process.env):
     kek,
     activeShares: new ImmutableMemo<ShareDoc>(),
     openedPairSetups: new ImmutableMemo<PairSetups>(1_000),
+    retiredPairPeers: new Set<string>(),
     recoveryPublic: recoveryPublicKey(env),
     requireGate: ['1', 'true', 'yes'].includes((env.CONCLAVE_REQUIRE_GATE ?? '').toLowerCase()),
   };

@@ -246,4 +246,32 @@ describe('a misbehaving party is named', () => {
     const trail = (await client.auditLog(r.walletId)).map((e) => `${e.ceremony}:${e.outcome}`);
     expect(trail).toContain('pairing:completed');
   });
+
+  it('ECDSA: of concurrent requests over one setup, one fails the consistency check; the others are refused before any second check', async () => {
+    const r = await client.createWallet({
+      curve: 'secp256k1',
+      scheme: 'dkls23-secp256k1',
+      threshold: 2,
+      parties: ['p1', 'p2', mallory],
+    });
+    mode = 'bad-ot';
+    const errors = await Promise.all(
+      [1, 2, 3].map(() =>
+        client
+          .sign({ walletId: r.walletId, message: message32(), signers: ['p1', mallory] })
+          .catch((e: unknown) => e),
+      ),
+    );
+    mode = 'honest';
+    // only a check that ran can fail (TAMPERED): exactly one ran against p1's Δ with mallory
+    const failed = errors.filter((e) => (e as { code?: string }).code === 'TAMPERED');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ code: 'TAMPERED', culprit: mallory });
+    for (const e of errors.filter((x) => x !== failed[0])) {
+      expect(e).toMatchObject({ code: 'ABORTED' });
+      expect(String((e as Error).message)).toMatch(/p1 retired its OT setup with p6/);
+    }
+    const setup = await (await partyStore('p1')).pairSetups.findOne({ keyId: r.keyId, version: 1 });
+    expect(setup?.abortedPeers).toHaveLength(1);
+  });
 });
