@@ -21,7 +21,14 @@ export function partyTaskQueue(partyId: string): string {
 export const partyRoundTimeouts = {
   startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '100 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+  retry: {
+    initialInterval: '100 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 seconds',
+    // A party with the payload key refuses a round whose input it cannot decode as ours (a
+    // coordinator without the key): the SDK reports that as retryable, but no retry decodes.
+    nonRetryableErrorTypes: ['UNENCRYPTED_PAYLOAD'] as string[],
+  },
 } as const;
 
 /**

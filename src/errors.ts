@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'APPROVAL_REJECTED'
   | 'APPROVAL_EXPIRED'
   | 'UNAUTHORIZED'
+  | 'UNENCRYPTED_PAYLOAD'
   | 'STACK'
   | 'CONFIG';
 
@@ -44,3 +45,19 @@ export class CulpritError extends ConclaveError {
     this.culprit = culprit;
   }
 }
+
+/**
+ * A Temporal payload that is not encrypted under the deployment's payload key reached a process
+ * that has the key (src/codec/payload-codec.ts): it is refused, never handed to a workflow or an
+ * activity. The message names the payload's encoding, never its contents.
+ */
+export class UnencryptedPayloadError extends ConclaveError {
+  constructor(message: string) {
+    super('UNENCRYPTED_PAYLOAD', message);
+    this.name = 'UnencryptedPayloadError';
+  }
+}
+// A worker reports an activity whose input does not decode as a failure whose type is the
+// error's constructor name (the SDK's ensureApplicationFailure): the code, as for every other
+// typed refusal (activities/failures.ts), so retry policies and ceremonies see UNENCRYPTED_PAYLOAD.
+Object.defineProperty(UnencryptedPayloadError, 'name', { value: 'UNENCRYPTED_PAYLOAD' });

@@ -5,15 +5,24 @@
  * tenant gets its own key derived from it (HKDF-SHA256), and the tenant is authenticated data,
  * so a payload moved from one tenant's history to another's does not decrypt.
  *
- * Payloads that are not ours (no `encoding: binary/conclave-aes-256-gcm`) pass through decode
- * unchanged: Temporal's own and those of a client without the key.
+ * The codec is enforced: decode refuses every payload that is not ours (no `encoding:
+ * binary/conclave-aes-256-gcm`) with `UnencryptedPayloadError` (UNENCRYPTED_PAYLOAD), so whoever
+ * reaches the Temporal server without the key cannot hand a worker or a client plaintext: a
+ * workflow started with plaintext input fails its workflow tasks and never runs, an activity
+ * scheduled with plaintext input fails before the activity is called, and a client refuses a
+ * plaintext result. Nothing needs letting through: every payload Temporal hands to decode went
+ * through an encode first (ours, in the client or a worker), as the integration tests show
+ * (ceremonies, failures, updates, queries, schedules, cancellations); headers and search
+ * attributes are not given to codecs, a call without arguments decodes an empty list, and
+ * `binary/null` is made by the payload converter before encode. A process without the key
+ * runs without the codec and says so at start (`warnWithoutPayloadKey`).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { DefaultFailureConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { fileURLToPath } from 'node:url';
-import { ConclaveError } from '../errors.js';
+import { ConclaveError, UnencryptedPayloadError } from '../errors.js';
 
 export const encryptedEncoding = 'binary/conclave-aes-256-gcm';
 const utf8 = new TextEncoder();
@@ -34,6 +43,10 @@ function tenantOf(p: Payload): string {
 /** A metadata value as text: protobuf may hand an empty bytes field over as `[]`. */
 const textOf = (v: Uint8Array | number[] | null | undefined): string =>
   v && v.length ? fromUtf8.decode(v instanceof Uint8Array ? v : Uint8Array.from(v)) : '';
+
+/** An encoding as it may appear in a message: a short name of safe characters, or not at all. */
+const nameOf = (encoding: string): string =>
+  !encoding ? 'none' : /^[\w.+/-]{1,64}$/.test(encoding) ? encoding : 'unrecognised';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
@@ -84,7 +97,11 @@ export class ConclavePayloadCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((p) => {
       const m = p.metadata ?? {};
-      if (textOf(m.encoding) !== encryptedEncoding) return p;
+      const encoding = textOf(m.encoding);
+      if (encoding !== encryptedEncoding)
+        throw new UnencryptedPayloadError(
+          `refused a Temporal payload that is not encrypted (encoding ${nameOf(encoding)}): this process has CONCLAVE_PAYLOAD_KEY and accepts ${encryptedEncoding} only`,
+        );
       const keyId = textOf(m['conclave-key-id']);
       if (keyId !== this.keyId)
         throw new ConclaveError(
@@ -112,8 +129,30 @@ export class ConclavePayloadCodec implements PayloadCodec {
   }
 }
 
-/** A client's data converter: payloads and failure messages encrypted when a key is set. */
-export function clientDataConverter(payloadKey: Uint8Array | undefined) {
+const warned = new Set<string>();
+
+/**
+ * One loud line (once per process and name) when a process runs without the payload key: its
+ * payloads reach Temporal in the clear and it accepts plaintext from anyone who reaches Temporal.
+ */
+export function warnWithoutPayloadKey(
+  payloadKey: Uint8Array | undefined,
+  who: string,
+  log: (line: string) => void = console.warn,
+): void {
+  if (payloadKey || warned.has(who)) return;
+  warned.add(who);
+  log(
+    `${who}: WARNING: CONCLAVE_PAYLOAD_KEY is not set: Temporal payloads are NOT encrypted, and plaintext from anyone who reaches Temporal is accepted`,
+  );
+}
+
+/**
+ * A client's data converter: payloads and failure messages encrypted when a key is set, and
+ * plaintext refused; without a key, none (and a warning).
+ */
+export function clientDataConverter(payloadKey: Uint8Array | undefined, who = 'conclave client') {
+  warnWithoutPayloadKey(payloadKey, who);
   return payloadKey
     ? {
         payloadCodecs: [new ConclavePayloadCodec(payloadKey)],
@@ -123,8 +162,12 @@ export function clientDataConverter(payloadKey: Uint8Array | undefined) {
     : undefined;
 }
 
-/** A worker's data converter (its workflow bundle loads the failure converter by path). */
-export function workerDataConverter(payloadKey: Uint8Array | undefined) {
+/**
+ * A worker's data converter (its workflow bundle loads the failure converter by path); without
+ * a key, none (and a warning naming `who`).
+ */
+export function workerDataConverter(payloadKey: Uint8Array | undefined, who = 'worker') {
+  warnWithoutPayloadKey(payloadKey, who);
   return payloadKey
     ? {
         payloadCodecs: [new ConclavePayloadCodec(payloadKey)],

@@ -20,8 +20,8 @@ export interface CoordinatorWorkerOptions {
 
 export async function createCoordinatorWorker(opts: CoordinatorWorkerOptions = {}): Promise<Worker> {
   const config = loadConfig();
+  const dataConverter = workerDataConverter(config.payloadKey, 'coordinator');
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const dataConverter = workerDataConverter(config.payloadKey);
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath,
     logger: quietBundlerLogger,

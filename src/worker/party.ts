@@ -19,10 +19,10 @@ export interface PartyWorkerOptions {
 
 export async function createPartyWorker(opts: PartyWorkerOptions): Promise<Worker> {
   const config = loadConfig();
+  const dataConverter = workerDataConverter(config.payloadKey, `party ${opts.partyId}`);
   const rt = await openPartyRuntime(opts.partyId);
   const honest = createPartyActivities(rt);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const dataConverter = workerDataConverter(config.payloadKey);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
