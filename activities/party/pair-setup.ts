@@ -26,11 +26,13 @@ import type { PartyRuntime } from '../../src/party/runtime.js';
 import {
   pairSetupDocId,
   pairSetupSecretId,
+  shareDocId,
   type PairSetupDoc,
   type PairSetupSecretDoc,
   type PairSetups,
   type PeerEntry,
 } from '../../src/store/party-store.js';
+import { canonicalJson } from '../../src/policy/authorization.js';
 import type { PairSetupContext } from '../types.js';
 import {
   abortCeremony,
@@ -271,12 +273,34 @@ export function checkPairSetupDone(party: PartyKeyring, ctx: PairSetupContext, d
   }
 }
 
+/**
+ * A pair setup is made with the parties of this party's own share of the version (active, or
+ * pending while its key generation or share change runs), never with a roster the coordinator
+ * wrote: keys it swapped in would get an OT setup with this party.
+ */
+async function checkRosterOfShare(rt: PartyRuntime, ctx: PairSetupContext): Promise<void> {
+  const id = shareDocId(ctx.tenant, ctx.keyId, ctx.version);
+  const share =
+    (await rt.store.shares.findOne({ _id: id })) ?? (await rt.store.pendingShares.findOne({ _id: id }));
+  if (!share || share.tenant !== ctx.tenant || share.walletId !== ctx.walletId)
+    throw new ConclaveError(
+      'UNKNOWN_WALLET',
+      `${rt.partyId} holds no share of wallet ${ctx.walletId} v${ctx.version} (${ctx.tenant})`,
+    );
+  if (canonicalJson(share.roster) !== canonicalJson(ctx.roster))
+    throw new ConclaveError(
+      'DISAGREEMENT',
+      `the pair setup's roster is not the one stored with ${rt.partyId}'s share of ${ctx.walletId} v${ctx.version}`,
+    );
+}
+
 // ---- the activities --------------------------------------------------------------------------
 
 export function pairSetupActivities(rt: PartyRuntime) {
   return {
     async pairSetupRound1(ctx: PairSetupContext): Promise<Envelope[]> {
       validate(rt, ctx);
+      await checkRosterOfShare(rt, ctx);
       return runRoundOnce<PairStartState, Envelope[]>(rt, ctx.tenant, ctx.ceremonyId, 'pair-1', () =>
         pairSetupStart(rt, ctx),
       );
@@ -340,6 +364,7 @@ export function pairSetupActivities(rt: PartyRuntime) {
      */
     async pairSetupActivate(ctx: PairSetupContext, done: Envelope[]): Promise<void> {
       validate(rt, ctx);
+      await checkRosterOfShare(rt, ctx);
       const id = pairSetupDocId(ctx.tenant, ctx.keyId, ctx.version);
       const current = await rt.store.pairSetups.findOne({ _id: id });
       if (current?.setupId !== ctx.ceremonyId) {

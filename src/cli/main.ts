@@ -339,18 +339,37 @@ function transactionLines(t: TransactionState): string[] {
 }
 
 /**
- * A share change's request id, told on stderr before it starts: under the tenant's governance it
- * may wait for approvals, which approvers give with `conclave approve <id>`.
+ * Runs a share change; if the tenant's governance makes it wait for approvals, says so on stderr
+ * once, with its request id and what it needs (approvers give them with `conclave approve <id>`).
  */
-function announceShareChange(
+async function shareChange<T>(
+  c: ConclaveClient,
   kind: 'reshare' | 'recover',
   walletId: string,
   v: { tenant?: string; 'request-id'?: string },
-): string {
+  start: (requestId: string) => Promise<T>,
+): Promise<T> {
   const requestId = v['request-id'] ?? randomUUID();
   const full = `${kind}:${v.tenant ?? 'default'}:${walletId}:${requestId}`;
-  console.error(`request ${full} (if the tenant's governance wants approvals: conclave approve ${full})`);
-  return requestId;
+  let done = false;
+  const running = start(requestId).finally(() => (done = true));
+  const watch = async () => {
+    while (!done) {
+      await new Promise((r) => setTimeout(r, 500));
+      const t = await c.transaction(full, v.tenant).catch(() => undefined);
+      if (t?.state === 'awaiting-approval' && !done) {
+        const needs = Object.entries(t.decision?.approvals ?? {})
+          .map(([role, n]) => `${n} ${role}`)
+          .join(', ');
+        console.error(
+          `request ${full} waits for approvals (${needs}) until ${t.expiresAt}: conclave approve ${full}`,
+        );
+        return;
+      }
+    }
+  };
+  await Promise.all([running.catch(() => undefined), watch()]);
+  return running;
 }
 
 function print(json: boolean, value: Record<string, unknown>, lines: string[]): void {
@@ -609,18 +628,21 @@ async function run(command: string[], v: Values): Promise<void> {
   }
   if (cmd === 'rotate' || cmd === 'reshare') {
     const walletId = required('wallet', v.wallet);
-    const requestId = announceShareChange('reshare', walletId, v);
+    const threshold = v.threshold === undefined ? undefined : intOption('threshold', v.threshold);
+    const parties =
+      list(v['party-ids']) ?? (v.parties === undefined ? undefined : intOption('parties', v.parties));
     const r = await withClient((c) =>
-      cmd === 'rotate'
-        ? c.rotate(walletId, { tenant: v.tenant, requestId, dealers: list(v.dealers) })
-        : c.reshare(walletId, {
-            tenant: v.tenant,
-            requestId,
-            dealers: list(v.dealers),
-            threshold: v.threshold === undefined ? undefined : intOption('threshold', v.threshold),
-            parties:
-              list(v['party-ids']) ?? (v.parties === undefined ? undefined : intOption('parties', v.parties)),
-          }),
+      shareChange(c, 'reshare', walletId, v, (requestId) =>
+        cmd === 'rotate'
+          ? c.rotate(walletId, { tenant: v.tenant, requestId, dealers: list(v.dealers) })
+          : c.reshare(walletId, {
+              tenant: v.tenant,
+              requestId,
+              dealers: list(v.dealers),
+              threshold,
+              parties,
+            }),
+      ),
     );
     print(json, { ...r }, [
       `wallet     ${r.walletId} (${r.kind})`,
@@ -634,9 +656,10 @@ async function run(command: string[], v: Values): Promise<void> {
   if (cmd === 'recover') {
     const walletId = required('wallet', v.wallet);
     const lost = required('party', v.party);
-    const requestId = announceShareChange('recover', walletId, v);
     const r = await withClient((c) =>
-      c.recover(walletId, lost, { helpers: list(v.helpers), tenant: v.tenant, requestId }),
+      shareChange(c, 'recover', walletId, v, (requestId) =>
+        c.recover(walletId, lost, { helpers: list(v.helpers), tenant: v.tenant, requestId }),
+      ),
     );
     print(json, { ...r }, [
       `wallet     ${r.walletId} (recovery of ${r.recovered})`,

@@ -320,8 +320,10 @@ export class ConclaveClient {
     try {
       return await handle.query<TransactionState>('transaction');
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError)
-        throw new ConclaveError('BAD_INPUT', `tenant ${tenant} has no request ${requestId}`);
+      if (err instanceof WorkflowNotFoundError) {
+        const what = handle.workflowId.startsWith('sign:') ? 'sign request' : 'request';
+        throw new ConclaveError('BAD_INPUT', `tenant ${tenant} has no ${what} ${requestId}`);
+      }
       throw err;
     }
   }

@@ -38,7 +38,7 @@ import { closeAllDbs, openDb } from '../../src/store/mongo.js';
 import { shareDocId, type PeerEntry, type ShareDoc } from '../../src/store/party-store.js';
 import { PolicyStore } from '../../src/store/policy-store.js';
 import { verifyIndependently } from '../independent-verify.js';
-import { message32, partyStore, stackEnv, waitFor } from './helpers.js';
+import { conclave, json, message32, partyStore, stackEnv, waitFor } from './helpers.js';
 import type { RogueCall, RogueOutcome } from './rogue/workflows.js';
 
 const run = Date.now().toString(36);
@@ -141,6 +141,44 @@ describe('share changes under governance', () => {
     const audit = await client.auditLog(w.walletId, tenant);
     const rot = audit.find((e) => e.ceremony === 'rotation' && e.outcome === 'completed');
     expect(rot?.detail?.approvals).toEqual(['approve alice (admin)']);
+  });
+
+  it('from the CLI: rotate says it waits and for what; conclave approve lets it run; governance history', async () => {
+    const w = await client.createWallet({ tenant, threshold: 2, parties: ['p1', 'p2', 'p3'] });
+    const id = `reshare:${tenant}:${w.walletId}:cli-${run}`;
+    const rotation = conclave([
+      'rotate',
+      '--wallet',
+      w.walletId,
+      '--tenant',
+      tenant,
+      '--request-id',
+      `cli-${run}`,
+      '--json',
+    ]);
+    await awaiting(id);
+    const shown = await conclave(['tx', 'show', id, '--tenant', tenant]);
+    expect(shown.stdout).toMatch(/change +rotate of wallet .* v1 -> v2/);
+    expect(shown.stdout).toMatch(/decision +escalate under governance v1, needs 1 admin/);
+    const ok = await conclave([
+      'approve',
+      id,
+      '--as',
+      'bob',
+      '--key',
+      join(dir, 'bob.key'),
+      '--tenant',
+      tenant,
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const r = await rotation;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      new RegExp(`request ${id} waits for approvals \\(1 admin\\) until .*: conclave approve ${id}`),
+    );
+    expect(json(r)).toMatchObject({ kind: 'rotation', version: 2, publicKey: w.publicKey });
+    const h = json(await conclave(['governance', 'history', '--tenant', tenant, '--json']));
+    expect(h.versions).toMatchObject([{ version: 1, current: true, publishedBy: 'gov-lead' }]);
   });
 
   it('a recovery needs two admins: one rejection ends it (typed, audited); two approvals run it', async () => {
