@@ -5,6 +5,7 @@
  * takes on its word: every party checks the signed policy, the statement and the approvals itself
  * (`activities/party/share-change-guard.ts`).
  */
+import { loadConfig } from '../src/config.js';
 import { ConclaveError } from '../src/errors.js';
 import { checkApproval, type SignedApproval } from '../src/policy/authorization.js';
 import {
@@ -36,7 +37,10 @@ const versionOf = (d: GovernanceDoc, current: number): GovernanceVersion => ({
   current: d.version === current,
   publishedBy: d.signature.publisher,
   publisherKey: d.signature.publisherKey,
-  publishedAt: d.publishedAt.toISOString(),
+  publishedAt: d.signature.publishedAt,
+  signature: d.signature.signature,
+  digest: governanceDigest({ tenant: d.tenant, policy: d.policy, ...d.signature }),
+  effectiveAt: d.effectiveAt.toISOString(),
   previous: d.previous,
   policy: d.policy,
   ...(d.rollbackOf !== undefined ? { rollbackOf: d.rollbackOf } : {}),
@@ -49,19 +53,48 @@ const signedOf = (d: GovernanceDoc): SignedGovernance => ({
   governanceVersion: d.version,
 });
 
-export function governanceActivities(getStore: () => Promise<CoordinatorStore>) {
-  const head = async (store: CoordinatorStore, tenant: string) =>
-    (await store.policy.governanceHeads.findOne({ _id: tenant })) ?? { _id: tenant, current: 0, last: 0 };
+/** The newest version from `from` down whose time lock has passed. */
+export async function newestInEffect<T extends { effectiveAt?: Date }>(
+  from: number,
+  read: (version: number) => Promise<T | null>,
+  now = Date.now(),
+): Promise<T | undefined> {
+  for (let v = from; v >= 1; v--) {
+    const d = await read(v);
+    if (d && (d.effectiveAt?.getTime() ?? 0) <= now) return d;
+  }
+  return undefined;
+}
 
-  const current = async (store: CoordinatorStore, tenant: string): Promise<GovernanceDoc | undefined> => {
-    const h = await head(store, tenant);
-    if (!h.current) return undefined;
-    const doc = await store.policy.governance.findOne({ _id: governanceDocId(tenant, h.current) });
-    if (!doc) throw new ConclaveError('STACK', `governance version ${h.current} of ${tenant} is missing`);
-    return doc;
-  };
+const governanceHead = async (store: CoordinatorStore, tenant: string) =>
+  (await store.policy.governanceHeads.findOne({ _id: tenant })) ?? { _id: tenant, current: 0, last: 0 };
+
+/** The tenant's governance policy in effect now (the newest whose time lock has passed), if any. */
+export async function governanceInEffect(
+  store: CoordinatorStore,
+  tenant: string,
+): Promise<GovernanceDoc | undefined> {
+  const h = await governanceHead(store, tenant);
+  return newestInEffect(h.current, (v) =>
+    store.policy.governance.findOne({ _id: governanceDocId(tenant, v) }),
+  );
+}
+
+/** When a governance policy or rule set published now takes effect: after the time lock in effect. */
+export async function effectiveAtOfNew(store: CoordinatorStore, tenant: string): Promise<Date> {
+  const g = await governanceInEffect(store, tenant);
+  return new Date(Date.now() + (g?.policy.timeLock ?? 0) * 1000);
+}
+
+export function governanceActivities(getStore: () => Promise<CoordinatorStore>) {
+  const head = governanceHead;
 
   return {
+    /** The parties of this deployment: publications are announced to each (time locks count from it). */
+    async deploymentParties(): Promise<string[]> {
+      return loadConfig().parties;
+    },
+
     /**
      * Publishes a signed governance policy (or, with `rollbackTo`, an older one re-signed) as the
      * tenant's next version. The first publication pins its publisher's key: from then on only
@@ -124,6 +157,7 @@ export function governanceActivities(getStore: () => Promise<CoordinatorStore>) 
         policy,
         signature: sig,
         publishedAt: new Date(),
+        effectiveAt: await effectiveAtOfNew(store, req.tenant),
         previous: h.current,
         ...(req.rollbackTo !== undefined ? { rollbackOf: req.rollbackTo } : {}),
       };
@@ -155,7 +189,7 @@ export function governanceActivities(getStore: () => Promise<CoordinatorStore>) 
       requestedBy: string | undefined,
     ): Promise<KeyChangeJudgement | null> {
       const store = await getStore();
-      const doc = await current(store, plan.tenant);
+      const doc = await governanceInEffect(store, plan.tenant);
       if (!doc) return null;
       const governance = signedOf(doc);
       const now = Date.now();

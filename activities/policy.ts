@@ -39,6 +39,7 @@ import {
 import { isDuplicateKey } from '../src/store/mongo.js';
 import { formatPath, parsePath } from '../src/crypto/hd.js';
 import { fiatValue } from '../plugins/amount-limits.js';
+import { effectiveAtOfNew, newestInEffect } from './governance.js';
 import { velocity } from '../plugins/velocity.js';
 import { assertId, printableActor, validateSignRequest } from '../src/validation.js';
 import type {
@@ -72,6 +73,8 @@ const toVersion = (d: RuleSetDoc, current: number): RuleSetVersion => ({
   diff: d.diff,
   rules: d.ruleSet.rules.length,
   ...(d.rollbackOf ? { rollbackOf: d.rollbackOf } : {}),
+  ...(d.effectiveAt ? { effectiveAt: d.effectiveAt.toISOString() } : {}),
+  ...(d.signature ? { digest: publicationDigest(publicationOf(d)) } : {}),
 });
 
 export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
@@ -145,6 +148,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
         publishedBy: req.signature ? req.signature.publisher : printableActor(req.requestedBy ?? 'unknown'),
         publishedAt: new Date(),
         previous: h.current,
+        effectiveAt: await effectiveAtOfNew(store, req.tenant),
         diff: diffRuleSets(before, ruleSet.rules),
         ...(req.rollbackTo !== undefined ? { rollbackOf: req.rollbackTo } : {}),
         ...(req.signature ? { signature: req.signature } : {}),
@@ -170,10 +174,11 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
       }
       const store = await getStore();
       const h = await head(store, req.tenant);
-      if (!h.current) return null;
-      const published = await store.policy.ruleSets.findOne({ _id: ruleSetDocId(req.tenant, h.current) });
-      if (!published)
-        throw new ConclaveError('STACK', `rule set version ${h.current} of ${req.tenant} is missing`);
+      // the newest version whose time lock has passed (none yet: the tenant signs as before)
+      const published = await newestInEffect(h.current, (v) =>
+        store.policy.ruleSets.findOne({ _id: ruleSetDocId(req.tenant, v) }),
+      );
+      if (!published) return null;
       if (!req.tx || typeof req.tx !== 'object') {
         throw new ConclaveError(
           'BAD_INPUT',

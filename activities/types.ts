@@ -455,6 +455,10 @@ export interface RuleSetVersion {
   diff: { added: string[]; removed: string[]; changed: string[] };
   rules: number;
   rollbackOf?: number;
+  /** When it takes effect (after the tenant's governance time lock); absent: at publication. */
+  effectiveAt?: string;
+  /** What parties check it by (the publisher's signature over rules and config), when signed. */
+  digest?: string;
 }
 
 /** Publishes a governance policy, or re-publishes an older version (`rollbackTo`); always signed. */
@@ -474,7 +478,13 @@ export interface GovernanceVersion {
   current: boolean;
   publishedBy: string;
   publisherKey: string;
+  /** As the publisher signed it. */
   publishedAt: string;
+  signature: string;
+  /** What parties check it by. */
+  digest: string;
+  /** When it takes effect (after the time lock of the policy in effect at its publication). */
+  effectiveAt: string;
   previous: number;
   policy: GovernancePolicy;
   rollbackOf?: number;

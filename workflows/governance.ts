@@ -1,13 +1,31 @@
 /** A tenant's governance policies through the coordinator: publish, history (clients need only Temporal). */
 import { workflowInfo } from '@temporalio/workflow';
 import type { GovernanceVersion, PublishGovernanceRequest } from '../activities/types.js';
+import type { SignedGovernance } from '../src/policy/governance.js';
 import {
   abortWith,
   assertWorkflowOfTenant,
   coordinator,
   evenIfCancelled,
+  partyBrief,
   startDeliveries,
 } from './common.js';
+
+/**
+ * Tells every party of the deployment of a publication as it is made, so its time lock counts from
+ * now on each (best effort: a party that is down counts from when it first meets it).
+ */
+export async function announcePublication(
+  tenant: string,
+  kind: 'governance' | 'rules',
+  digest: string,
+  governance?: SignedGovernance,
+): Promise<void> {
+  const parties = await coordinator.deploymentParties();
+  await Promise.allSettled(
+    parties.map((p) => partyBrief(p, '15 seconds').notePublication(tenant, kind, digest, governance)),
+  );
+}
 
 export async function publishGovernanceWorkflow(req: PublishGovernanceRequest): Promise<GovernanceVersion> {
   assertWorkflowOfTenant(req.tenant);
@@ -17,6 +35,15 @@ export async function publishGovernanceWorkflow(req: PublishGovernanceRequest): 
   } catch (err) {
     throw abortWith('governance publish', err);
   }
+  await announcePublication(v.tenant, 'governance', v.digest, {
+    tenant: v.tenant,
+    policy: v.policy,
+    publisher: v.publishedBy,
+    publisherKey: v.publisherKey,
+    publishedAt: v.publishedAt,
+    signature: v.signature,
+    governanceVersion: v.version,
+  });
   // announced at once (audit chain, `governance.published` webhook): a stolen publisher key shows
   const dispatches = await evenIfCancelled(() =>
     coordinator
@@ -32,6 +59,7 @@ export async function publishGovernanceWorkflow(req: PublishGovernanceRequest): 
         parties: [],
         detail: {
           publisherKey: v.publisherKey,
+          effectiveAt: v.effectiveAt,
           actions: Object.keys(v.policy.actions),
           ...(v.rollbackOf !== undefined ? { rollbackOf: v.rollbackOf } : {}),
         },

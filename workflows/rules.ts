@@ -13,6 +13,7 @@ import {
   startDeliveries,
   assertWorkflowOfTenant,
 } from './common.js';
+import { announcePublication } from './governance.js';
 
 export async function publishRulesWorkflow(req: PublishRulesRequest): Promise<RuleSetVersion> {
   assertWorkflowOfTenant(req.tenant);
@@ -22,6 +23,7 @@ export async function publishRulesWorkflow(req: PublishRulesRequest): Promise<Ru
   } catch (err) {
     throw abortWith('rule set publish', err);
   }
+  if (v.digest) await announcePublication(v.tenant, 'rules', v.digest);
   // a publication is a tenant's action like a ceremony: in the audit chain (its own step, so a
   // retry of the append never publishes twice)
   const dispatches = await evenIfCancelled(() =>
@@ -41,6 +43,7 @@ export async function publishRulesWorkflow(req: PublishRulesRequest): Promise<Ru
           removed: v.diff.removed,
           changed: v.diff.changed,
           ...(v.rollbackOf !== undefined ? { rollbackOf: v.rollbackOf } : {}),
+          ...(v.effectiveAt !== undefined ? { effectiveAt: v.effectiveAt } : {}),
         },
       })
       .catch(() => []),

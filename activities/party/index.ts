@@ -1,6 +1,10 @@
 /** All activities a party worker registers on its own task queue `party.<id>`. */
 import type { PartyRuntime } from '../../src/party/runtime.js';
+import { ConclaveError } from '../../src/errors.js';
+import type { SignedGovernance } from '../../src/policy/governance.js';
+import { assertId } from '../../src/validation.js';
 import { withFailures } from '../failures.js';
+import { notePublication } from './time-lock.js';
 import type { PartyInfo } from '../types.js';
 import { backupActivities } from './backup.js';
 import { ecdsaSignActivities } from './ecdsa-sign.js';
@@ -15,6 +19,20 @@ export function createPartyActivities(rt: PartyRuntime) {
   return withFailures({
     async describeParty(): Promise<PartyInfo> {
       return { partyId: rt.partyId, identityPublic: rt.identityPublic, transportPublic: rt.transportPublic };
+    },
+    /** The coordinator's announcement of a governance or rule set publication (time locks count from it). */
+    async notePublication(
+      tenant: string,
+      kind: 'governance' | 'rules',
+      digest: string,
+      governance?: SignedGovernance,
+    ): Promise<void> {
+      assertId('tenant', tenant);
+      if (kind !== 'governance' && kind !== 'rules')
+        throw new ConclaveError('BAD_INPUT', 'unknown publication kind');
+      if (!/^[0-9a-f]{64}$/.test(digest))
+        throw new ConclaveError('BAD_INPUT', 'a publication digest is 32 bytes of hex');
+      await notePublication(rt, tenant, kind, digest, governance);
     },
     ...keygenActivities(rt),
     ...signActivities(rt),

@@ -16,6 +16,7 @@ import type { Envelope } from '../../src/crypto/envelope.js';
 import { canonicalJson } from '../../src/policy/authorization.js';
 import {
   checkKeyChangeAuthorization,
+  governanceDigest,
   keyChangeDigest,
   keyChangeTargetOf,
 } from '../../src/policy/governance.js';
@@ -25,6 +26,7 @@ import type { PartyRuntime } from '../../src/party/runtime.js';
 import { PartyStore, type PeerEntry, type ShareDoc } from '../../src/store/party-store.js';
 import type { ReshareContext } from '../types.js';
 import { checkPinnedPeers, openFrom, roundHeader } from './common.js';
+import { actUnderGovernance, checkTimeLock } from './time-lock.js';
 
 /**
  * Governance and roster checks of one round of a share change. `own` is this party's share of
@@ -84,15 +86,20 @@ async function checkGovernance(rt: PartyRuntime, ctx: ReshareContext): Promise<b
   // the expiry is checked as of the first use; every other check holds on every round
   const now = spent && spent.ceremonyId === ctx.ceremonyId ? spent.at.getTime() : Date.now();
   const digest = checkKeyChangeAuthorization(auth, keyChangeTargetOf(ctx), publishers, now);
-  const published = parseInstant(auth!.governance.publishedAt);
-  if (trust!.latestGovernance !== undefined && published < trust!.latestGovernance) {
+  const g = auth!.governance;
+  const published = parseInstant(g.publishedAt);
+  const latest = trust!.latestGovernance;
+  if (latest !== undefined && published < latest) {
     throw new ConclaveError(
       'UNAUTHORIZED',
-      `governance v${auth!.governance.governanceVersion} is older than a policy ${rt.partyId} has already acted under`,
+      `governance v${g.governanceVersion} is older than a policy ${rt.partyId} has already acted under`,
     );
   }
-  if (trust!.latestGovernance === undefined || published > trust!.latestGovernance) {
-    await rt.store.tenantTrust.updateOne({ _id: ctx.tenant }, { $max: { latestGovernance: published } });
+  if (latest === undefined || published > latest) {
+    // a newer policy waits out the time lock of the one this party acts under (none before the first)
+    if (latest !== undefined)
+      await checkTimeLock(rt, trust!, ctx.tenant, 'governance', governanceDigest(g), g.governanceVersion);
+    await actUnderGovernance(rt, ctx.tenant, g);
   }
   const spend = await PartyStore.insertOrGet(rt.store.governanceSpends, {
     _id: spendId(ctx, digest),

@@ -16,7 +16,7 @@ import { signCommit, signShare, tweakPublicPackage, tweakSigningShare } from '..
 import { signingKeyFor } from '../../src/crypto/signing-key.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
-import { dryRunMessage } from '../../src/policy/authorization.js';
+import { dryRunMessage, publicationDigest } from '../../src/policy/authorization.js';
 import { checkSignAuthorization } from '../../src/policy/gate.js';
 import { parseInstant } from '../../src/policy/transaction.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
@@ -31,6 +31,7 @@ import {
 import type { SignContext } from '../types.js';
 import { abortCeremony, jsonBytes, openFrom, selfEntry, writeUnlessAborted } from './common.js';
 import { openShareSecret } from './keygen.js';
+import { checkTimeLock } from './time-lock.js';
 
 type Commitments = ReturnType<typeof signCommit>['commitments'];
 type Nonces = ReturnType<typeof signCommit>['nonces'];
@@ -138,6 +139,8 @@ export async function passGate(rt: PartyRuntime, ctx: SignContext): Promise<void
     );
   }
   if (trust.latestPublication === undefined || published > trust.latestPublication) {
+    const pub = ctx.authorization!.publication;
+    await checkTimeLock(rt, trust, ctx.tenant, 'rules', publicationDigest(pub), pub.rulesVersion);
     await rt.store.tenantTrust.updateOne({ _id: ctx.tenant }, { $max: { latestPublication: published } });
   }
 }

@@ -46,6 +46,12 @@ export interface GovernancePolicy {
   actions: Partial<Record<GovernedAction, Approvals>>;
   /** Seconds a request waits for its approvals before it expires (default a day). */
   requestExpiresAfter: number;
+  /**
+   * Seconds a newly published governance policy or rule set waits before it takes effect (default
+   * 0): on the coordinator from its publication, on each party from when it first saw it. The lock
+   * of the policy in effect applies, so a policy that shortens the lock waits out the old one.
+   */
+  timeLock: number;
 }
 
 const defaultExpiry = 86_400;
@@ -57,7 +63,7 @@ export function parseGovernancePolicy(value: unknown): GovernancePolicy {
     throw new ConclaveError('BAD_INPUT', `${where} must be a JSON object`);
   const v = value as Record<string, unknown>;
   for (const k of Object.keys(v)) {
-    if (!['approvers', 'actions', 'requestExpiresAfter'].includes(k))
+    if (!['approvers', 'actions', 'requestExpiresAfter', 'timeLock'].includes(k))
       throw new ConclaveError('BAD_INPUT', `${where}: unknown field "${k}"`);
   }
   const approvers = parseActorKeys(v.approvers ?? [], 'approvers', true, where);
@@ -95,7 +101,13 @@ export function parseGovernancePolicy(value: unknown): GovernancePolicy {
       'BAD_INPUT',
       `${where}: requestExpiresAfter must be a whole number of seconds, 1 to 2592000 (30 days)`,
     );
-  return { approvers, actions, requestExpiresAfter: expiry as number };
+  const lock = v.timeLock ?? 0;
+  if (!Number.isInteger(lock) || (lock as number) < 0 || (lock as number) > 30 * 86_400)
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `${where}: timeLock must be a whole number of seconds, 0 to 2592000 (30 days)`,
+    );
+  return { approvers, actions, requestExpiresAfter: expiry as number, timeLock: lock as number };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -208,6 +208,11 @@ export interface TenantTrustDoc {
   governancePublishers?: { id: string; publicKey: string }[];
   /** The newest governance publication (ms since epoch) this party has acted under: older ones are refused. */
   latestGovernance?: number;
+  /**
+   * The time lock (seconds) of that governance policy: a newer policy or rule set takes effect on
+   * this party only once this long has passed since the party first saw it.
+   */
+  governanceTimeLock?: number;
   /** The newest publication (ms since epoch) this party has signed under: older ones are refused. */
   latestPublication?: number;
   updatedAt: Date;
@@ -221,6 +226,14 @@ export interface GovernanceSpendDoc {
   _id: string;
   tenant: string;
   ceremonyId: string;
+  at: Date;
+}
+
+/** When this party first saw a governance policy or rule set publication (insert-only; time locks count from it). */
+export interface PublicationSightingDoc {
+  _id: string;
+  tenant: string;
+  kind: 'governance' | 'rules';
   at: Date;
 }
 
@@ -238,6 +251,7 @@ export class PartyStore {
   readonly tombstones: Collection<TombstoneDoc>;
   readonly tenantTrust: Collection<TenantTrustDoc>;
   readonly governanceSpends: Collection<GovernanceSpendDoc>;
+  readonly publicationSightings: Collection<PublicationSightingDoc>;
   /** DKLs23 pairwise setups per key version (replaced, never edited, except for abort marks). */
   readonly pairSetups: Collection<PairSetupDoc>;
   /** Pair setups a ceremony made but not every party has finished yet. */
@@ -257,6 +271,7 @@ export class PartyStore {
     this.tombstones = db.collection('aborted_ceremonies');
     this.tenantTrust = db.collection('tenant_trust');
     this.governanceSpends = db.collection('governance_spends');
+    this.publicationSightings = db.collection('publication_sightings');
     this.pairSetups = db.collection('pair_setups');
     this.pendingPairSetups = db.collection('pending_pair_setups');
     this.pairSetupSecrets = db.collection('pair_setup_secrets');

@@ -25,6 +25,8 @@ export interface RuleSetDoc {
   rollbackOf?: number;
   /** The publisher's signature over rules and config; parties that gate the tenant require it. */
   signature?: PublicationSignature;
+  /** When it takes effect: its publication plus the tenant's governance time lock (absent: at once). */
+  effectiveAt?: Date;
 }
 
 /**
@@ -74,6 +76,8 @@ export interface GovernanceDoc {
   /** The version that was current when this one was published (0: none). */
   previous: number;
   rollbackOf?: number;
+  /** When it takes effect: its publication plus the time lock of the policy in effect then. */
+  effectiveAt: Date;
 }
 
 export const governanceDocId = (tenant: string, version: number) => `${tenant}|g${version}`;

@@ -144,7 +144,7 @@ export function eventOfAuditEntry(e: Omit<AuditEntry, 'at'>): RaisedEvent | unde
         data: {
           version: e.version ?? 0,
           publishedBy: e.requestedBy,
-          ...pick(e, ['added', 'removed', 'changed', 'rollbackOf']),
+          ...pick(e, ['added', 'removed', 'changed', 'rollbackOf', 'effectiveAt']),
         },
       };
     case 'governance-publish':
@@ -154,7 +154,7 @@ export function eventOfAuditEntry(e: Omit<AuditEntry, 'at'>): RaisedEvent | unde
         data: {
           version: e.version ?? 0,
           publishedBy: e.requestedBy,
-          ...pick(e, ['publisherKey', 'rollbackOf']),
+          ...pick(e, ['publisherKey', 'rollbackOf', 'effectiveAt']),
         },
       };
     default:

@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReshareContext } from '../../activities/types.js';
-import { ConclaveClient, type TransactionState } from '../../src/client/index.js';
+import { ConclaveClient, type GovernanceVersion, type TransactionState } from '../../src/client/index.js';
 import { clientDataConverter, workerDataConverter } from '../../src/codec/payload-codec.js';
 import { loadConfig } from '../../src/config.js';
 import { generatePartyKeys } from '../../src/crypto/identity.js';
@@ -104,6 +104,112 @@ async function expectSigns(walletId: string, scheme: string, signers: string[][]
       verifyIndependently(scheme, r.signature, Buffer.from(message, 'hex'), w.publicKey),
       s.join('+'),
     ).toBe(true);
+  }
+}
+
+/** A published governance version as parties get it, from the coordinator's records. */
+async function signedGovernance(t: string, version: number): Promise<SignedGovernance> {
+  const policies = new PolicyStore(await openDb(loadConfig(stackEnv()).coordinatorDb));
+  const g = (await policies.governance.findOne({ _id: `${t}|g${version}` }))!;
+  return { tenant: t, policy: g.policy, ...g.signature, governanceVersion: version };
+}
+
+/** p1's share of a wallet's current version: what a coordinator builds its round inputs from. */
+async function shareOf(t: string, walletId: string): Promise<ShareDoc> {
+  const info = await client.getWallet(walletId, t);
+  return (await (await partyStore('p1')).shares.findOne({ _id: shareDocId(t, info.keyId, info.version) }))!;
+}
+
+const attacker = generatePartyKeys();
+const rogueKeys = {
+  identityPublic: toHex(attacker.identityPublic),
+  transportPublic: toHex(attacker.transportPublic),
+};
+let n = 0;
+
+/** A rotation of `share`'s wallet as a coordinator would plan it, changed by `over`. */
+const ctxOf = (share: ShareDoc, over: Partial<ReshareContext> = {}): ReshareContext => ({
+  tenant: share.tenant,
+  ceremonyId: `reshare:${share.tenant}:${share.walletId}:rogue-${run}/run-${n++}`,
+  walletId: share.walletId,
+  keyId: share.keyId,
+  scheme: share.scheme,
+  kind: 'rotation',
+  fromVersion: share.version,
+  toVersion: share.version + 1,
+  oldThreshold: share.threshold,
+  oldRoster: share.roster,
+  oldPublic: share.public,
+  transcriptHash: share.transcriptHash,
+  dealers: ['p1', 'p2'],
+  threshold: share.threshold,
+  roster: share.roster,
+  ...over,
+});
+
+/** A statement for `ctx` under `governance`, approved by `approvers` (as admins unless said otherwise). */
+function approvedUnder(
+  governance: SignedGovernance,
+  ctx: ReshareContext,
+  approvers: [string, string?][],
+  over: Partial<KeyChangeStatement> = {},
+): KeyChangeAuthorization {
+  const { ceremonyId, ...target } = keyChangeTargetOf(ctx);
+  const now = Date.now();
+  const statement: KeyChangeStatement = {
+    ...target,
+    requestId: ceremonyId.slice(0, ceremonyId.lastIndexOf('/')),
+    requestedBy: 'backend',
+    createdAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + 3_600_000).toISOString(),
+    governanceVersion: governance.governanceVersion,
+    governanceDigest: governanceDigest(governance),
+    ...over,
+  };
+  const approvals = approvers.map(([who, role]) =>
+    signApproval(keys[who]!, {
+      tenant: governance.tenant,
+      requestId: statement.requestId,
+      requestDigest: keyChangeDigest(statement),
+      rulesVersion: governance.governanceVersion,
+      publicationDigest: governanceDigest(governance),
+      verdict: 'approve',
+      approver: who,
+      role: role ?? 'admin',
+      at: new Date().toISOString(),
+    }),
+  );
+  return { governance, statement, approvals };
+}
+
+/** Runs `fn` with a compromised coordinator's worker: it calls the parties' activities with any input. */
+async function asRogue<T>(
+  fn: (calls: (c: RogueCall[]) => Promise<RogueOutcome[]>) => Promise<T>,
+): Promise<T> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // a runtime is already installed in this process
+  }
+  const queue = `rogue-governance-${run}-${n++}`;
+  const dataConverter = workerDataConverter(loadConfig(stackEnv()).payloadKey);
+  const connection = await NativeConnection.connect({ address: loadConfig(stackEnv()).temporal.address });
+  try {
+    const worker = await Worker.create({
+      ...(dataConverter ? { dataConverter } : {}),
+      connection,
+      taskQueue: queue,
+      workflowsPath: fileURLToPath(new URL('./rogue/workflows.ts', import.meta.url)),
+    });
+    const calls = (c: RogueCall[]) =>
+      temporal.workflow.execute<(c: RogueCall[]) => Promise<RogueOutcome[]>>('rogueCallsWorkflow', {
+        taskQueue: queue,
+        workflowId: `${queue}-${n++}`,
+        args: [c],
+      });
+    return await worker.runUntil(() => fn(calls));
+  } finally {
+    await connection.close();
   }
 }
 
@@ -244,6 +350,65 @@ describe('share changes under governance', () => {
   });
 });
 
+describe('time locks', () => {
+  it('a loosened policy waits out the lock: the coordinator judges under the old one, parties refuse the new one until then', async () => {
+    const t = `lock-${run}`;
+    for (const p of ['p1', 'p2', 'p3'])
+      await trustPublishers(p, t, { governancePublishers: [pub('gov-lead')] }, stackEnv());
+    // announced to the parties as it is published: they act under it from now on, and its lock binds
+    await publisher.publishGovernance({ policy: { ...policy, timeLock: 20 } }, t);
+    const w = await client.createWallet({ tenant: t, threshold: 2, parties: ['p1', 'p2', 'p3'] });
+    const loose = { ...policy, actions: { ...policy.actions, rotate: {} }, timeLock: 0 };
+    const v2 = await publisher.publishGovernance({ policy: loose }, t);
+    const locked = Date.parse(v2.effectiveAt) - Date.parse(v2.publishedAt);
+    expect(locked).toBeGreaterThan(15_000);
+    expect(locked).toBeLessThan(25_000);
+
+    // within the lock the coordinator still judges under v1: a rotation waits for an admin
+    const id = `reshare:${t}:${w.walletId}:locked-${run}`;
+    const rotation = client.rotate(w.walletId, { tenant: t, requestId: `locked-${run}` });
+    rotation.catch(() => undefined);
+    let shown: TransactionState | undefined;
+    await waitFor('the rotation to wait', async () => {
+      shown = await client.transaction(id, t).catch(() => undefined);
+      return shown?.state === 'awaiting-approval';
+    });
+    expect(shown!.rulesVersion).toBe(1);
+    // and a coordinator that presents v2 at once is refused by the party, on its own clock
+    const share = await shareOf(t, w.walletId);
+    const ctx = ctxOf(share);
+    const [early] = await asRogue((calls) =>
+      calls([
+        {
+          party: 'p1',
+          activity: 'reshareDeal',
+          args: [{ ...ctx, authorization: approvedUnder(v2Signed(v2, t), ctx, []) }],
+        },
+      ]),
+    );
+    expect(early!.refused).toMatch(/UNAUTHORIZED: governance v2 take effect on p1 at .*time lock is 20 s/);
+    await client.approve(id, { tenant: t, key: keys.alice!, role: 'admin' });
+    expect(await rotation).toMatchObject({ version: 2 });
+
+    // once the lock has passed, v2 rules: a rotation needs no approval
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(v2.effectiveAt) - Date.now() + 3_000)));
+    expect(await client.rotate(w.walletId, { tenant: t })).toMatchObject({ fromVersion: 2, version: 3 });
+    const audit = await client.auditLog(w.walletId, t);
+    expect(audit.filter((e) => e.ceremony === 'rotation').map((e) => e.detail?.governance)).toEqual([1, 2]);
+  });
+});
+
+/** A governance version from history as parties get it. */
+const v2Signed = (v: GovernanceVersion, t: string): SignedGovernance => ({
+  tenant: t,
+  policy: v.policy,
+  publisher: v.publishedBy,
+  publisherKey: v.publisherKey,
+  publishedAt: v.publishedAt,
+  signature: v.signature,
+  governanceVersion: v.version,
+});
+
 describe('a compromised coordinator', () => {
   it('cannot rebuild, move or destroy shares on its own word: every party refuses, the wallets still sign', async () => {
     // what the coordinator holds: the wallet records, the signed governance, every roster
@@ -254,73 +419,12 @@ describe('a compromised coordinator', () => {
       threshold: 2,
       parties: ['p1', 'p2', 'p3'],
     });
-    const policies = new PolicyStore(await openDb(loadConfig(stackEnv()).coordinatorDb));
-    const g = (await policies.governance.findOne({ _id: `${tenant}|g1` }))!;
-    const governance: SignedGovernance = { tenant, policy: g.policy, ...g.signature, governanceVersion: 1 };
-
-    const shareOf = async (t: string, walletId: string): Promise<ShareDoc> => {
-      const info = await client.getWallet(walletId, t);
-      return (await (
-        await partyStore('p1')
-      ).shares.findOne({ _id: shareDocId(t, info.keyId, info.version) }))!;
-    };
-    const attacker = generatePartyKeys();
-    const rogueKeys = {
-      identityPublic: toHex(attacker.identityPublic),
-      transportPublic: toHex(attacker.transportPublic),
-    };
-    let n = 0;
-    const ctxOf = (share: ShareDoc, over: Partial<ReshareContext> = {}): ReshareContext => ({
-      tenant: share.tenant,
-      ceremonyId: `reshare:${share.tenant}:${share.walletId}:rogue-${run}/run-${n++}`,
-      walletId: share.walletId,
-      keyId: share.keyId,
-      scheme: share.scheme,
-      kind: 'rotation',
-      fromVersion: share.version,
-      toVersion: share.version + 1,
-      oldThreshold: share.threshold,
-      oldRoster: share.roster,
-      oldPublic: share.public,
-      transcriptHash: share.transcriptHash,
-      dealers: ['p1', 'p2'],
-      threshold: share.threshold,
-      roster: share.roster,
-      ...over,
-    });
-    /** A statement for `ctx`, approved by `approvers` (as admins unless said otherwise). */
+    const governance = await signedGovernance(tenant, 1);
     const approved = (
       ctx: ReshareContext,
       approvers: [string, string?][],
       over: Partial<KeyChangeStatement> = {},
-    ): KeyChangeAuthorization => {
-      const { ceremonyId, ...target } = keyChangeTargetOf(ctx);
-      const now = Date.now();
-      const statement: KeyChangeStatement = {
-        ...target,
-        requestId: ceremonyId.slice(0, ceremonyId.lastIndexOf('/')),
-        requestedBy: 'backend',
-        createdAt: new Date(now).toISOString(),
-        expiresAt: new Date(now + 3_600_000).toISOString(),
-        governanceVersion: 1,
-        governanceDigest: governanceDigest(governance),
-        ...over,
-      };
-      const approvals = approvers.map(([who, role]) =>
-        signApproval(keys[who]!, {
-          tenant,
-          requestId: statement.requestId,
-          requestDigest: keyChangeDigest(statement),
-          rulesVersion: 1,
-          publicationDigest: governanceDigest(governance),
-          verdict: 'approve',
-          approver: who,
-          role: role ?? 'admin',
-          at: new Date().toISOString(),
-        }),
-      );
-      return { governance, statement, approvals };
-    };
+    ) => approvedUnder(governance, ctx, approvers, over);
 
     const share = await shareOf(tenant, w.walletId);
     const otherShare = await shareOf(tenant, other.walletId);
@@ -339,7 +443,7 @@ describe('a compromised coordinator', () => {
         ...over,
       });
     // a policy the coordinator signed itself under the trusted publisher's name and key
-    const loose = { ...g.policy, actions: { recover: {} } };
+    const loose = { ...governance.policy, actions: { recover: {} } };
     const forgedGovernance: SignedGovernance = {
       tenant,
       policy: loose,
@@ -549,27 +653,7 @@ describe('a compromised coordinator', () => {
       ],
     ];
 
-    try {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
-    } catch {
-      // a runtime is already installed in this process
-    }
-    const queue = `rogue-governance-${run}`;
-    const dataConverter = workerDataConverter(loadConfig(stackEnv()).payloadKey);
-    const connection = await NativeConnection.connect({ address: loadConfig(stackEnv()).temporal.address });
-    const worker = await Worker.create({
-      ...(dataConverter ? { dataConverter } : {}),
-      connection,
-      taskQueue: queue,
-      workflowsPath: fileURLToPath(new URL('./rogue/workflows.ts', import.meta.url)),
-    });
-    const calls = (c: RogueCall[]) =>
-      temporal.workflow.execute<(c: RogueCall[]) => Promise<RogueOutcome[]>>('rogueCallsWorkflow', {
-        taskQueue: queue,
-        workflowId: `rogue-governance-${run}-${n++}`,
-        args: [c],
-      });
-    await worker.runUntil(async () => {
+    await asRogue(async (calls) => {
       // the replay case needs the statement spent first: its genuine first use deals, as a real ceremony would
       const [first] = await calls([
         { party: 'p1', activity: 'reshareDeal', args: [{ ...replayed, authorization: replayAuth }] },
@@ -594,7 +678,6 @@ describe('a compromised coordinator', () => {
       expect(abort!.refused).toBeUndefined();
       expect(await (await partyStore('p1')).shares.findOne({ _id: after._id })).not.toBeNull();
     });
-    await connection.close();
 
     // nothing of it changed a wallet: each still signs with every pair
     for (const [t, walletId] of [

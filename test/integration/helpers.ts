@@ -117,6 +117,11 @@ export async function wipeParty(partyId: string, beforeRestart?: () => Promise<u
     `${partyId} to create its keys`,
     async () => (await db.collection('party_keys').findOne()) !== null,
   );
+  // its operator pins its peers again, as at set-up (the wiped database lost those pins); the
+  // peers' operators pinning its new keys is the tests' own step (pinEverywhere)
+  for (const other of loadConfig(env).parties) {
+    if (other !== partyId) await pinPeerKeys(partyId, await showPartyKeys(other, env), env);
+  }
 }
 
 export async function pinEverywhere(partyId: string): Promise<void> {
