@@ -3,10 +3,11 @@
  *
  * Starts a 5-party dev stack in a fresh temporary CONCLAVE_HOME, runs the chaos drill (a stream
  * of ceremonies while party workers, the coordinator, FerretDB and Temporal are killed and
- * restarted) and the misbehaving-party drill, prints the tables, writes them to
- * `bench/drills.json`, and stops and removes the stack (also on failure or Ctrl-C). Exits 1
- * unless nothing got stuck, every signature verified, no share was lost, no nonce was used
- * twice, every kind of kill happened and every misbehaving party was named.
+ * restarted), the misbehaving-party drill and the rogue-coordinator drill, prints the tables,
+ * writes them to `bench/drills.json`, and stops and removes the stack (also on failure or
+ * Ctrl-C). Exits 1 unless nothing got stuck, every signature verified, no share was lost, no
+ * nonce was used twice, every kind of kill happened, every misbehaving party was named and every
+ * attack of the rogue coordinator was refused as expected (the wallets still signing after).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,8 @@ import { killStrays } from '../stack/chaos.js';
 import { projectRoot } from '../stack/paths.js';
 import { runChaosDrill, type ChaosDrillReport } from './chaos-drill.js';
 import { runMisbehavingDrill, type MisbehavingRow } from './misbehaving-drill.js';
-import { formatChaosReport, formatMisbehavingReport } from './report.js';
+import { formatChaosReport, formatMisbehavingReport, formatRogueCoordinatorReport } from './report.js';
+import { runRogueCoordinatorDrill, type RogueCoordinatorRow } from './rogue-coordinator.js';
 
 function usage(message: string): never {
   console.error(`drills: ${message}\nusage: npm run drills -- [--duration SECONDS] [--quick] [--keep]`);
@@ -85,24 +87,37 @@ async function main(): Promise<number> {
   await devUp({ env, parties: 5, dbPrefix: 'drill', log });
   let chaos: ChaosDrillReport | undefined;
   let misbehaving: MisbehavingRow[] = [];
+  let rogueCoordinator: RogueCoordinatorRow[] = [];
   let error: string | undefined;
   try {
     chaos = await runChaosDrill({ env, durationS, quick, concurrency, log, signal: abort.signal });
     console.log(`\n${formatChaosReport(chaos)}\n`);
     misbehaving = await runMisbehavingDrill({ env, log });
     console.log(`\n${formatMisbehavingReport(misbehaving)}\n`);
+    rogueCoordinator = await runRogueCoordinatorDrill({ env, log });
+    console.log(`\n${formatRogueCoordinatorReport(rogueCoordinator)}\n`);
   } catch (err) {
     error = err instanceof Error ? (err.stack ?? err.message) : String(err);
     console.error(`drills: ${error}`);
   }
   const misbehavingPass = misbehaving.length > 0 && misbehaving.every((r) => r.pass);
-  const pass = !error && chaos?.pass === true && misbehavingPass;
+  const rogueCoordinatorPass = rogueCoordinator.length > 0 && rogueCoordinator.every((r) => r.pass);
+  const pass = !error && chaos?.pass === true && misbehavingPass && rogueCoordinatorPass;
   const out = join(projectRoot, 'bench', 'drills.json');
   mkdirSync(join(projectRoot, 'bench'), { recursive: true });
   writeFileSync(
     out,
     JSON.stringify(
-      { finishedAt: new Date().toISOString(), durationS, quick, pass, error, chaos, misbehaving },
+      {
+        finishedAt: new Date().toISOString(),
+        durationS,
+        quick,
+        pass,
+        error,
+        chaos,
+        misbehaving,
+        rogueCoordinator,
+      },
       null,
       2,
     ),

@@ -1,6 +1,7 @@
 /** Plain-text tables of a drill's results. */
 import type { ChaosDrillReport, CeremonyCounts } from './chaos-drill.js';
 import type { MisbehavingRow } from './misbehaving-drill.js';
+import type { RogueCoordinatorRow } from './rogue-coordinator.js';
 
 export function table(header: string[], rows: Array<Array<string | number>>): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
@@ -99,5 +100,14 @@ export function formatMisbehavingReport(rows: MisbehavingRow[]): string {
   return table(
     ['misbehaving p6: case', 'expected', 'error code', 'named party', 'left active', 'result'],
     rows.map((r) => [r.case, r.expectedCode, r.code, r.culprit, r.leftovers, r.pass ? 'PASS' : 'FAIL']),
+  );
+}
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+export function formatRogueCoordinatorReport(rows: RogueCoordinatorRow[]): string {
+  return table(
+    ['rogue coordinator: attack', 'tenant', 'call', 'expected', 'party said', 'result'],
+    rows.map((r) => [r.attack, r.tenant, r.call, r.expected, clip(r.said, 110), r.pass ? 'PASS' : 'FAIL']),
   );
 }

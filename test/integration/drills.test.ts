@@ -2,7 +2,8 @@
  * The fault drills in their quick form (`npm run drills -- --quick` is the long one). They kill
  * servers, so they run on a stack of their own in a fresh CONCLAVE_HOME, not on the shared
  * integration stack: a short ceremony stream while every kind of process (a party worker, the
- * coordinator, FerretDB, Temporal) is SIGKILLed and restarted, then the misbehaving party.
+ * coordinator, FerretDB, Temporal) is SIGKILLed and restarted, then the misbehaving party, then
+ * the rogue coordinator.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChaosDrill } from '../../src/drills/chaos-drill.js';
 import { runMisbehavingDrill } from '../../src/drills/misbehaving-drill.js';
 import { misbehaviourCases } from '../../src/drills/misbehaving.js';
-import { formatChaosReport, formatMisbehavingReport } from '../../src/drills/report.js';
+import {
+  formatChaosReport,
+  formatMisbehavingReport,
+  formatRogueCoordinatorReport,
+} from '../../src/drills/report.js';
+import { runRogueCoordinatorDrill } from '../../src/drills/rogue-coordinator.js';
 import { chaosKinds, killStrays } from '../../src/stack/chaos.js';
 import { devDown, devUp } from '../../src/stack/dev.js';
 
@@ -57,5 +63,40 @@ describe('fault drills (quick) on a stack of their own', () => {
         pass: true,
       });
     }
+  }, 120_000);
+
+  it('a rogue coordinator calling the parties directly is refused in every case; the wallets still sign', async () => {
+    const rows = await runRogueCoordinatorDrill({ env, log });
+    console.log(formatRogueCoordinatorReport(rows));
+    for (const r of rows) expect(r, `${r.tenant}: ${r.attack}: ${r.said}`).toMatchObject({ pass: true });
+    const row = (tenant: string, attack: RegExp) => {
+      const found = rows.filter((r) => r.tenant === tenant && attack.test(r.attack));
+      expect(found, `${tenant}: ${attack}`).toHaveLength(1);
+      return found[0]!;
+    };
+    const expected: [string, RegExp, string][] = [
+      ['governed', /^recovery with no statement/, 'UNAUTHORIZED'],
+      ['governed', /^invented lost party p9/, 'UNAUTHORIZED'],
+      ['governed', /approved by 1 admin where the policy asks 2/, 'APPROVAL_REQUIRED'],
+      ['governed', /a non-admin posing as admin/, 'APPROVAL_REQUIRED'],
+      ['governed', /signed by an untrusted key/, 'UNAUTHORIZED'],
+      ['governed', /forged signature/, 'UNAUTHORIZED'],
+      ['governed', /for another wallet/, 'UNAUTHORIZED'],
+      ['governed', /keys swapped/, 'UNAUTHORIZED'],
+      ['governed', /for another version/, 'UNAUTHORIZED'],
+      ['governed', /^expired statement/, 'UNAUTHORIZED'],
+      ['governed', /^replayed statement/, 'REPLAY'],
+      ['governed', /retirement of the current version, no activations/, 'BAD_INPUT'],
+      ['ungoverned', /^invented lost party p9/, 'DISAGREEMENT'],
+      ['ungoverned', /keys nobody pinned/, 'TAMPERED'],
+      ['ungoverned', /committee of the attacker's workers/, 'TAMPERED'],
+      ['ungoverned', /retirement of the current version, no successor/, 'BAD_INPUT'],
+    ];
+    for (const [tenant, attack, code] of expected)
+      expect(row(tenant, attack), `${tenant}: ${attack}`).toMatchObject({ expected: code, code, pass: true });
+    expect(row('ungoverned', /^abort ordered after a completed rotation/).said).toMatch(
+      /share active on p1,p2,p3$/,
+    );
+    expect(rows.at(-1)).toMatchObject({ attack: expect.stringMatching(/^wallets still sign/), pass: true });
   }, 120_000);
 });
