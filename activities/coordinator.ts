@@ -63,6 +63,7 @@ import type {
   WebhookDispatch,
   ValidateRequest,
   WalletInfo,
+  WalletVersionDescription,
 } from './types.js';
 
 function toWalletInfo(w: WalletDoc): WalletInfo {
@@ -462,6 +463,23 @@ export function createCoordinatorActivities(
         threshold: stored.threshold,
         parties: stored.parties.map((p) => p.partyId),
         transcriptHash: stored.transcriptHash,
+      };
+    },
+
+    /** A wallet's current version as a key-change statement describes it (public data). */
+    async describeVersion(tenant: string, walletId: string): Promise<WalletVersionDescription> {
+      assertId('tenant', tenant);
+      assertId('wallet id', walletId);
+      const w = await findWallet(await getStore(), tenant, walletId);
+      if (!w) throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${walletId} in tenant ${tenant}`);
+      return {
+        tenant: w.tenant,
+        walletId: w.walletId,
+        keyId: w.keyId,
+        publicKey: w.publicPackage.commitments[0]!,
+        version: w.version,
+        threshold: w.threshold,
+        roster: w.parties,
       };
     },
 

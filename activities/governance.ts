@@ -12,11 +12,11 @@ import {
   governanceDigest,
   keyChangeApprovalContext,
   keyChangeDigest,
-  keyChangeTargetOf,
   parseGovernancePolicy,
   verifyGovernance,
   type GovernancePolicy,
   type KeyChangeStatement,
+  type KeyChangeTarget,
   type SignedGovernance,
 } from '../src/policy/governance.js';
 import { parseInstant } from '../src/policy/transaction.js';
@@ -24,12 +24,7 @@ import { clockSkewMs } from '../src/policy/gate.js';
 import type { CoordinatorStore } from '../src/store/coordinator-store.js';
 import { governanceDocId, type GovernanceDoc } from '../src/store/policy-store.js';
 import { assertId, printableActor } from '../src/validation.js';
-import type {
-  GovernanceVersion,
-  KeyChangeJudgement,
-  PublishGovernanceRequest,
-  ReshareContext,
-} from './types.js';
+import type { GovernanceVersion, KeyChangeJudgement, PublishGovernanceRequest } from './types.js';
 
 const versionOf = (d: GovernanceDoc, current: number): GovernanceVersion => ({
   tenant: d.tenant,
@@ -180,22 +175,24 @@ export function governanceActivities(getStore: () => Promise<CoordinatorStore>) 
     },
 
     /**
-     * Judges a planned share change under the tenant's current governance: null when the tenant
-     * has published none. Refused (UNAUTHORIZED) when the policy does not allow the action.
+     * Judges a key-management action (a planned share change, a backup export, a pairing) under
+     * the tenant's governance in effect: null when the tenant has published none. Refused
+     * (UNAUTHORIZED) when the policy does not allow the action.
      */
-    async judgeShareChange(
-      plan: ReshareContext,
+    async judgeKeyChange(
+      target: Omit<KeyChangeTarget, 'ceremonyId' | 'recoveryKey'>,
       requestId: string,
       requestedBy: string | undefined,
+      recoveryKeys?: Record<string, string>,
     ): Promise<KeyChangeJudgement | null> {
       const store = await getStore();
-      const doc = await governanceInEffect(store, plan.tenant);
+      const doc = await governanceInEffect(store, target.tenant);
       if (!doc) return null;
       const governance = signedOf(doc);
       const now = Date.now();
-      const { ceremonyId: _c, ...target } = keyChangeTargetOf(plan);
       const statement: KeyChangeStatement = {
         ...target,
+        ...(recoveryKeys ? { recoveryKeys } : {}),
         requestId,
         requestedBy: printableActor(requestedBy ?? 'unknown'),
         createdAt: new Date(now).toISOString(),

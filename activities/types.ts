@@ -88,6 +88,8 @@ export interface PairSetupContext {
   roster: PeerEntry[];
   /** Set for a fresh setup of an active version (a pairing ceremony): it replaces the current one. */
   replace?: boolean;
+  /** A pairing's approved key-change statement, for parties that gate the tenant's key management. */
+  authorization?: KeyChangeAuthorization;
 }
 
 export interface KeygenResult {
@@ -224,6 +226,18 @@ export interface SignResult {
     /** Who approved, when the request was escalated. */
     approvals: { approver: string; role: string }[];
   };
+}
+
+/** One version of a wallet as governance statements describe it: key, threshold, roster. */
+export interface WalletVersionDescription {
+  tenant: string;
+  walletId: string;
+  keyId: string;
+  /** The group key (hex), as every share's public package has it. */
+  publicKey: string;
+  version: number;
+  threshold: number;
+  roster: PeerEntry[];
 }
 
 export interface WalletInfo {

@@ -3,7 +3,9 @@
  * was configured with. Parties that cannot are reported, not fatal: the others' backups stand.
  */
 import { workflowInfo } from '@temporalio/workflow';
-import type { BackupRequest, BackupResult } from '../activities/types.js';
+import type { AuditRecord, BackupRequest, BackupResult } from '../activities/types.js';
+import { versionTargetOf } from '../src/policy/governance.js';
+import { approveKeyChange, governanceDetail, keyChangeRequest } from './key-change.js';
 import {
   abortWith,
   audit,
@@ -11,14 +13,34 @@ import {
   failureDetails,
   partyBrief,
   assertWorkflowOfTenant,
+  ceremonyIdOfThisRun,
 } from './common.js';
 
 export async function backupWorkflow(req: BackupRequest): Promise<BackupResult> {
   assertWorkflowOfTenant(req.tenant);
+  const k = keyChangeRequest(req);
   try {
-    const w = await coordinator.getWallet(req.tenant, req.walletId);
+    const v = await coordinator.describeVersion(req.tenant, req.walletId);
+    const w = { ...v, parties: v.roster.map((p) => p.partyId) };
+    // under the tenant's governance the statement names each party's recovery key
+    const keys = await Promise.allSettled(w.parties.map((p) => partyBrief(p).describeRecoveryKey()));
+    const recoveryKeys: Record<string, string> = {};
+    keys.forEach((r, i) => {
+      if (r.status === 'fulfilled' && r.value) recoveryKeys[w.parties[i]!] = r.value;
+    });
+    const { ceremonyId: _c, ...target } = versionTargetOf('backup-export', v, '');
+    const authorization = await approveKeyChange(k, target, req.requestedBy, recoveryKeys);
     const settled = await Promise.allSettled(
-      w.parties.map((p) => partyBrief(p).exportShareBackup(w.tenant, w.walletId, w.keyId, w.version)),
+      w.parties.map((p) =>
+        partyBrief(p).exportShareBackup(
+          w.tenant,
+          w.walletId,
+          w.keyId,
+          w.version,
+          ceremonyIdOfThisRun(),
+          authorization,
+        ),
+      ),
     );
     const result: BackupResult = { walletId: w.walletId, version: w.version, backups: [], failed: [] };
     settled.forEach((s, i) => {
@@ -34,10 +56,23 @@ export async function backupWorkflow(req: BackupRequest): Promise<BackupResult> 
       ceremony: 'backup',
       version: w.version,
       parties: result.backups.map((b) => b.party),
-      detail: { failed: result.failed.map((f) => f.party) },
+      detail: {
+        failed: result.failed.map((f) => f.party),
+        ...(authorization ? governanceDetail(authorization) : {}),
+      },
     });
+    k.box.tx.state = 'completed';
     return result;
   } catch (err) {
+    if (!['rejected', 'expired'].includes(k.box.tx.state)) k.box.tx.state = 'failed';
+    await audit(req.requestedBy, backupRecord(req), err);
     throw abortWith(`backup ${workflowInfo().workflowId}`, err);
   }
 }
+
+const backupRecord = (req: BackupRequest): AuditRecord => ({
+  tenant: req.tenant,
+  walletId: req.walletId,
+  ceremony: 'backup',
+  parties: [],
+});

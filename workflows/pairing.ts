@@ -15,15 +15,27 @@ import {
   coordinator,
   runPairSetup,
 } from './common.js';
+import { versionTargetOf } from '../src/policy/governance.js';
+import { approveKeyChange, governanceDetail, keyChangeRequest } from './key-change.js';
 
 export async function pairingWorkflow(req: PairingRequest): Promise<PairingResult> {
   assertWorkflowOfTenant(req.tenant);
   let ctx: PairSetupContext | undefined;
+  const k = keyChangeRequest(req);
   try {
-    const c = (ctx = await coordinator.planPairing(req, ceremonyIdOfThisRun()));
+    // under the tenant's governance, a pairing of the current version's roster, approved first
+    const { ceremonyId: _c, ...target } = versionTargetOf(
+      'pairing',
+      await coordinator.describeVersion(req.tenant, req.walletId),
+      '',
+    );
+    const authorization = await approveKeyChange(k, target, req.requestedBy);
+    const planned = await coordinator.planPairing(req, ceremonyIdOfThisRun());
+    const c = (ctx = authorization ? { ...planned, authorization } : planned);
     const done = await runPairSetup(c);
     await activatePairSetup(c, done);
     await audit(req.requestedBy, pairingRecord(c));
+    k.box.tx.state = 'completed';
     return {
       walletId: c.walletId,
       keyId: c.keyId,
@@ -32,10 +44,15 @@ export async function pairingWorkflow(req: PairingRequest): Promise<PairingResul
       setupId: c.ceremonyId,
     };
   } catch (err) {
-    if (ctx) {
-      await audit(req.requestedBy, pairingRecord(ctx), err);
-      await abortPairSetup(ctx);
-    }
+    if (!['rejected', 'expired'].includes(k.box.tx.state)) k.box.tx.state = 'failed';
+    await audit(
+      req.requestedBy,
+      ctx
+        ? pairingRecord(ctx)
+        : { tenant: req.tenant, walletId: req.walletId, ceremony: 'pairing', parties: [] },
+      err,
+    );
+    if (ctx) await abortPairSetup(ctx);
     throw abortWith(`pairing ${workflowInfo().workflowId}`, err);
   }
 }
@@ -46,5 +63,5 @@ const pairingRecord = (c: PairSetupContext): AuditRecord => ({
   ceremony: 'pairing',
   version: c.version,
   parties: c.roster.map((p) => p.partyId),
-  detail: { keyId: c.keyId },
+  detail: { keyId: c.keyId, ...(c.authorization ? governanceDetail(c.authorization) : {}) },
 });

@@ -8,14 +8,14 @@ import { workflowInfo } from '@temporalio/workflow';
 import type {
   AuditRecord,
   Envelope,
-  KeyChangeJudgement,
   PairSetupContext,
   ReshareContext,
   ReshareRequest,
   ReshareResult,
 } from '../activities/types.js';
 import type { KeyChangeAuthorization } from '../src/policy/governance.js';
-import { awaitApprovals, serveApprovals, type ApprovalBox } from './approvals.js';
+import { keyChangeTargetOf } from '../src/policy/governance.js';
+import { approveKeyChange, governanceDetail, keyChangeRequest, type KeyChangeRequest } from './key-change.js';
 import {
   abortWith,
   audit,
@@ -75,38 +75,20 @@ export async function reshareWorkflow(req: ReshareRequest): Promise<ReshareResul
  * How far a share change got: judged (`ctx` is its plan), `planned` (the wallet is locked for it),
  * `switched` (its new shares are the wallet's and nothing is undone).
  */
-export interface ShareChange {
+export interface ShareChange extends KeyChangeRequest {
   ctx?: ReshareContext;
   planned: boolean;
   switched: boolean;
-  /** Its approvals, when the tenant's governance requires them (`conclave approve`). */
-  box: ApprovalBox;
-  judged?: KeyChangeJudgement;
 }
 
 /** A share change of this workflow, serving its `transaction` query and approval update. */
-export function shareChange(req: { tenant: string; walletId: string }): ShareChange {
-  const box: ApprovalBox = {
-    tx: {
-      requestId: workflowInfo().workflowId,
-      tenant: req.tenant,
-      walletId: req.walletId,
-      state: 'judging',
-      approvals: [],
-    },
-    accepted: [],
-  };
-  const change: ShareChange = { planned: false, switched: false, box };
-  serveApprovals(box, { ...req, ceremonyId: ceremonyIdOfThisRun() }, (approval, accepted) =>
-    coordinator.checkKeyChangeApproval(change.judged!, approval, accepted),
-  );
-  return change;
-}
+export const shareChange = (req: { tenant: string; walletId: string }): ShareChange =>
+  Object.assign(keyChangeRequest(req), { planned: false, switched: false });
 
 /**
  * Under the tenant's governance (when it published a policy), a share change runs only on a
- * statement approved as the policy requires: judged here, approved by signed updates, and
- * checked again by every party before it deals, receives, activates or destroys anything.
+ * statement approved as the policy requires, checked again by every party before it deals,
+ * receives, activates or destroys anything.
  */
 export async function approveShareChange(
   change: ShareChange,
@@ -114,30 +96,8 @@ export async function approveShareChange(
   requestedBy: string | undefined,
 ): Promise<KeyChangeAuthorization | undefined> {
   change.ctx = preview;
-  const j = await coordinator.judgeShareChange(preview, workflowInfo().workflowId, requestedBy);
-  if (!j) return undefined;
-  change.judged = j;
-  const tx = change.box.tx;
-  const g = j.governance;
-  Object.assign(tx, {
-    keyChange: j.statement,
-    requestDigest: j.digest,
-    rulesVersion: g.governanceVersion,
-    publicationDigest: j.statement.governanceDigest,
-    decision: { outcome: 'escalate', approvals: j.required, flags: [], fired: [] },
-    approvers: g.policy.approvers.map((a) => ({ id: a.id, roles: a.roles ?? [] })),
-    expiresAt: j.statement.expiresAt,
-  });
-  if (Object.keys(j.required).length > 0) {
-    const waitMs = Math.max(0, Date.parse(j.statement.expiresAt) - Date.now());
-    await awaitApprovals(
-      change.box,
-      j.required,
-      waitMs,
-      `governance v${g.governanceVersion} (${j.statement.action})`,
-    );
-  }
-  return { governance: g, statement: j.statement, approvals: change.box.accepted };
+  const { ceremonyId: _c, ...target } = keyChangeTargetOf(preview);
+  return approveKeyChange(change, target, requestedBy);
 }
 
 /** The share change's plan, with the wallet locked for it and its approved statement attached. */
@@ -231,13 +191,6 @@ export const shareChangeRecord = (c: ReshareContext): AuditRecord => ({
     threshold: c.threshold,
     [c.kind === 'recovery' ? 'helpers' : 'dealers']: c.dealers,
     ...(c.lost ? { recovered: c.lost } : {}),
-    ...(c.authorization
-      ? {
-          governance: c.authorization.governance.governanceVersion,
-          approvals: c.authorization.approvals.map(
-            (a) => `${a.statement.verdict} ${a.statement.approver} (${a.statement.role})`,
-          ),
-        }
-      : {}),
+    ...(c.authorization ? governanceDetail(c.authorization) : {}),
   },
 });

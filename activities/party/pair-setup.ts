@@ -27,12 +27,15 @@ import {
   pairSetupDocId,
   pairSetupSecretId,
   shareDocId,
+  type ShareDoc,
   type PairSetupDoc,
   type PairSetupSecretDoc,
   type PairSetups,
   type PeerEntry,
 } from '../../src/store/party-store.js';
 import { canonicalJson } from '../../src/policy/authorization.js';
+import { versionTargetOf } from '../../src/policy/governance.js';
+import { checkGovernance } from './governance.js';
 import type { PairSetupContext } from '../types.js';
 import {
   abortCeremony,
@@ -278,7 +281,7 @@ export function checkPairSetupDone(party: PartyKeyring, ctx: PairSetupContext, d
  * pending while its key generation or share change runs), never with a roster the coordinator
  * wrote: keys it swapped in would get an OT setup with this party.
  */
-async function checkRosterOfShare(rt: PartyRuntime, ctx: PairSetupContext): Promise<void> {
+async function checkRosterOfShare(rt: PartyRuntime, ctx: PairSetupContext): Promise<ShareDoc> {
   const id = shareDocId(ctx.tenant, ctx.keyId, ctx.version);
   const share =
     (await rt.store.shares.findOne({ _id: id })) ?? (await rt.store.pendingShares.findOne({ _id: id }));
@@ -292,6 +295,18 @@ async function checkRosterOfShare(rt: PartyRuntime, ctx: PairSetupContext): Prom
       'DISAGREEMENT',
       `the pair setup's roster is not the one stored with ${rt.partyId}'s share of ${ctx.walletId} v${ctx.version}`,
     );
+  return share;
+}
+
+/**
+ * The checks before this party takes part in a pair setup: its roster is the one of the party's
+ * own share; a pairing (fresh setups of an active version) runs under the tenant's governance.
+ * The setups a key generation or share change makes for its new version are that ceremony's.
+ */
+async function guardPairSetup(rt: PartyRuntime, ctx: PairSetupContext): Promise<void> {
+  const share = await checkRosterOfShare(rt, ctx);
+  if (ctx.replace)
+    await checkGovernance(rt, versionTargetOf('pairing', share, ctx.ceremonyId), ctx.authorization);
 }
 
 // ---- the activities --------------------------------------------------------------------------
@@ -300,7 +315,7 @@ export function pairSetupActivities(rt: PartyRuntime) {
   return {
     async pairSetupRound1(ctx: PairSetupContext): Promise<Envelope[]> {
       validate(rt, ctx);
-      await checkRosterOfShare(rt, ctx);
+      await guardPairSetup(rt, ctx);
       return runRoundOnce<PairStartState, Envelope[]>(rt, ctx.tenant, ctx.ceremonyId, 'pair-1', () =>
         pairSetupStart(rt, ctx),
       );
@@ -364,7 +379,7 @@ export function pairSetupActivities(rt: PartyRuntime) {
      */
     async pairSetupActivate(ctx: PairSetupContext, done: Envelope[]): Promise<void> {
       validate(rt, ctx);
-      await checkRosterOfShare(rt, ctx);
+      await guardPairSetup(rt, ctx);
       const id = pairSetupDocId(ctx.tenant, ctx.keyId, ctx.version);
       const current = await rt.store.pairSetups.findOne({ _id: id });
       if (current?.setupId !== ctx.ceremonyId) {

@@ -14,19 +14,13 @@
  */
 import type { Envelope } from '../../src/crypto/envelope.js';
 import { canonicalJson } from '../../src/policy/authorization.js';
-import {
-  checkKeyChangeAuthorization,
-  governanceDigest,
-  keyChangeDigest,
-  keyChangeTargetOf,
-} from '../../src/policy/governance.js';
-import { parseInstant } from '../../src/policy/transaction.js';
+import { keyChangeTargetOf } from '../../src/policy/governance.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
-import { PartyStore, type PeerEntry, type ShareDoc } from '../../src/store/party-store.js';
+import type { PeerEntry, ShareDoc } from '../../src/store/party-store.js';
 import type { ReshareContext } from '../types.js';
 import { checkPinnedPeers, openFrom, roundHeader } from './common.js';
-import { actUnderGovernance, checkTimeLock } from './time-lock.js';
+import { checkGovernance } from './governance.js';
 
 /**
  * Governance and roster checks of one round of a share change. `own` is this party's share of
@@ -37,7 +31,7 @@ export async function guardShareChange(
   ctx: ReshareContext,
   own: ShareDoc | undefined,
 ): Promise<void> {
-  const governed = await checkGovernance(rt, ctx);
+  const governed = await checkGovernance(rt, keyChangeTargetOf(ctx), ctx.authorization);
   if (own && canonicalJson(own.roster) !== canonicalJson(ctx.oldRoster)) {
     throw new ConclaveError(
       'DISAGREEMENT',
@@ -63,60 +57,6 @@ export async function guardShareChange(
 
 const sameParty = (a: Omit<PeerEntry, 'identifier'>, b: Omit<PeerEntry, 'identifier'>) =>
   a.partyId === b.partyId && a.identityPublic === b.identityPublic && a.transportPublic === b.transportPublic;
-
-/**
- * True when this party gates the tenant's key management and the authorization passed; false
- * when it does not gate the tenant. A statement is spent by its first ceremony: its expiry counts
- * only then, so a ceremony under way is not cut off halfway, and any other ceremony is a REPLAY.
- */
-async function checkGovernance(rt: PartyRuntime, ctx: ReshareContext): Promise<boolean> {
-  const trust = await rt.store.tenantTrust.findOne({ _id: ctx.tenant });
-  const publishers = trust?.governancePublishers ?? [];
-  if (publishers.length === 0) {
-    if (!rt.requireGate) return false;
-    throw new ConclaveError(
-      'UNAUTHORIZED',
-      `${rt.partyId} trusts no governance publisher of tenant ${ctx.tenant} and changes shares of gated tenants only`,
-    );
-  }
-  const auth = ctx.authorization;
-  const spent = auth?.statement
-    ? await rt.store.governanceSpends.findOne({ _id: spendId(ctx, keyChangeDigest(auth.statement)) })
-    : null;
-  // the expiry is checked as of the first use; every other check holds on every round
-  const now = spent && spent.ceremonyId === ctx.ceremonyId ? spent.at.getTime() : Date.now();
-  const digest = checkKeyChangeAuthorization(auth, keyChangeTargetOf(ctx), publishers, now);
-  const g = auth!.governance;
-  const published = parseInstant(g.publishedAt);
-  const latest = trust!.latestGovernance;
-  if (latest !== undefined && published < latest) {
-    throw new ConclaveError(
-      'UNAUTHORIZED',
-      `governance v${g.governanceVersion} is older than a policy ${rt.partyId} has already acted under`,
-    );
-  }
-  if (latest === undefined || published > latest) {
-    // a newer policy waits out the time lock of the one this party acts under (none before the first)
-    if (latest !== undefined)
-      await checkTimeLock(rt, trust!, ctx.tenant, 'governance', governanceDigest(g), g.governanceVersion);
-    await actUnderGovernance(rt, ctx.tenant, g);
-  }
-  const spend = await PartyStore.insertOrGet(rt.store.governanceSpends, {
-    _id: spendId(ctx, digest),
-    tenant: ctx.tenant,
-    ceremonyId: ctx.ceremonyId,
-    at: new Date(now),
-  });
-  if (spend.ceremonyId !== ctx.ceremonyId) {
-    throw new ConclaveError(
-      'REPLAY',
-      `this key-change statement already authorised ceremony ${spend.ceremonyId}; one statement runs one ceremony`,
-    );
-  }
-  return true;
-}
-
-const spendId = (ctx: { tenant: string }, digest: string) => `${ctx.tenant}|${digest}`;
 
 /** What a party signs once its share of the new version is active. */
 export interface ActivationBody {

@@ -95,12 +95,13 @@ const usage = `usage:
   conclave backup restore --party P --file F --recovery-key FILE
                  P's operator brings P's backup back into P's wiped database; then start P's worker
   conclave governance publish FILE [--tenant ID]
-                 publish who may authorise rotate, reshare and recover, with what quorum per role
+                 publish who may authorise rotate, reshare, recover, backup-export and pairing,
+                 with what quorum per role, and its time lock
                  (signed with CONCLAVE_KEY, the governance publisher's key); see docs/examples/governance.json
   conclave governance history [--tenant ID]   every published governance version
   conclave governance rollback --to N [--tenant ID]   publish version N again, re-signed
-                 under a governance policy, rotate/reshare/recover print their request id and wait
-                 for approvals given with conclave approve <id>
+                 under a governance policy, rotate/reshare/recover/backup export/pairing print their
+                 request id when they wait for approvals given with conclave approve <id>
   conclave rules validate FILE         check a rule set: JSON, facts, operators, events; FILE:line:col per error
   conclave rules test FILE --tx TX.json [--config CONFIG.json]
                  the decision and why, for one transaction; nothing is stored
@@ -339,12 +340,12 @@ function transactionLines(t: TransactionState): string[] {
 }
 
 /**
- * Runs a share change; if the tenant's governance makes it wait for approvals, says so on stderr
- * once, with its request id and what it needs (approvers give them with `conclave approve <id>`).
+ * Runs a key-management request; if the tenant's governance makes it wait for approvals, says so
+ * on stderr once, with its request id and what it needs (`conclave approve <id>` gives them).
  */
-async function shareChange<T>(
+async function watchApprovals<T>(
   c: ConclaveClient,
-  kind: 'reshare' | 'recover',
+  kind: 'reshare' | 'recover' | 'backup' | 'pairing',
   walletId: string,
   v: { tenant?: string; 'request-id'?: string },
   start: (requestId: string) => Promise<T>,
@@ -579,7 +580,10 @@ async function run(command: string[], v: Values): Promise<void> {
     return;
   }
   if (cmd === 'pairing') {
-    const r = await withClient((c) => c.pairWallet(required('wallet', v.wallet), v.tenant));
+    const walletId = required('wallet', v.wallet);
+    const r = await withClient((c) =>
+      watchApprovals(c, 'pairing', walletId, v, (requestId) => c.pairWallet(walletId, v.tenant, requestId)),
+    );
     print(json, { ...r }, [
       `wallet     ${r.walletId} v${r.version}: fresh pair setups between ${r.parties.join(', ')}`,
       `setup      ${r.setupId}`,
@@ -632,7 +636,7 @@ async function run(command: string[], v: Values): Promise<void> {
     const parties =
       list(v['party-ids']) ?? (v.parties === undefined ? undefined : intOption('parties', v.parties));
     const r = await withClient((c) =>
-      shareChange(c, 'reshare', walletId, v, (requestId) =>
+      watchApprovals(c, 'reshare', walletId, v, (requestId) =>
         cmd === 'rotate'
           ? c.rotate(walletId, { tenant: v.tenant, requestId, dealers: list(v.dealers) })
           : c.reshare(walletId, {
@@ -657,7 +661,7 @@ async function run(command: string[], v: Values): Promise<void> {
     const walletId = required('wallet', v.wallet);
     const lost = required('party', v.party);
     const r = await withClient((c) =>
-      shareChange(c, 'recover', walletId, v, (requestId) =>
+      watchApprovals(c, 'recover', walletId, v, (requestId) =>
         c.recover(walletId, lost, { helpers: list(v.helpers), tenant: v.tenant, requestId }),
       ),
     );
@@ -719,7 +723,9 @@ async function run(command: string[], v: Values): Promise<void> {
   if (cmd === 'backup' && sub === 'export') {
     const walletId = required('wallet', v.wallet);
     const dir = required('out', v.out);
-    const r = await withClient((c) => c.exportBackups(walletId, v.tenant));
+    const r = await withClient((c) =>
+      watchApprovals(c, 'backup', walletId, v, (requestId) => c.exportBackups(walletId, v.tenant, requestId)),
+    );
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const files = r.backups.map((b) => {
       const file = join(dir, `${b.tenant}-${b.walletId}-v${b.version}-${b.party}.backup.json`);

@@ -504,10 +504,15 @@ export class ConclaveClient {
    * Backs up a wallet's current shares: each party encrypts its own to the recovery key its
    * operator configured. Parties that could not are listed in `failed`.
    */
-  async exportBackups(walletId: string, tenant: string = defaultTenant): Promise<BackupResult> {
+  async exportBackups(
+    walletId: string,
+    tenant: string = defaultTenant,
+    requestId: string = randomUUID(),
+  ): Promise<BackupResult> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
-    return this.run<BackupResult>('backupWorkflow', `backup:${tenant}:${walletId}:${randomUUID()}`, [
+    assertId('request id', requestId);
+    return this.run<BackupResult>('backupWorkflow', `backup:${tenant}:${walletId}:${requestId}`, [
       { tenant, walletId, requestedBy: this.actor },
     ]);
   }
@@ -530,10 +535,15 @@ export class ConclaveClient {
    * same shares). Needed after a signature aborted on a failed OT consistency check: the honest
    * party retired its setup with the culprit and signs with it only after this.
    */
-  async pairWallet(walletId: string, tenant: string = defaultTenant): Promise<PairingResult> {
+  async pairWallet(
+    walletId: string,
+    tenant: string = defaultTenant,
+    requestId: string = randomUUID(),
+  ): Promise<PairingResult> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
-    return this.run<PairingResult>('pairingWorkflow', `pairing:${tenant}:${walletId}:${randomUUID()}`, [
+    assertId('request id', requestId);
+    return this.run<PairingResult>('pairingWorkflow', `pairing:${tenant}:${walletId}:${requestId}`, [
       { tenant, walletId, requestedBy: this.actor },
     ]);
   }
@@ -923,15 +933,21 @@ export interface WebhookCredentials {
 export const signWorkflowId = (tenant: string, requestId: string) => `sign:${tenant}:${requestId}`;
 
 /** The workflows whose requests may wait for approvals. */
-const approvable = new Set(['signWorkflow', 'reshareWorkflow', 'recoverWorkflow']);
+const approvable = new Set([
+  'signWorkflow',
+  'reshareWorkflow',
+  'recoverWorkflow',
+  'backupWorkflow',
+  'pairingWorkflow',
+]);
 
 /**
  * The workflow id of a request that may wait for approvals: a sign request's bare id, or a full
- * id of this tenant's sign, reshare or recover request.
+ * id of this tenant's sign, reshare, recover, backup or pairing request.
  */
 export function requestWorkflowId(tenant: string, requestId: string): string {
   assertId('tenant', tenant);
-  const m = /^(sign|reshare|recover):([^:]+):(.+)$/.exec(requestId);
+  const m = /^(sign|reshare|recover|backup|pairing):([^:]+):(.+)$/.exec(requestId);
   if (!m) return signWorkflowId(tenant, assertId('request id', requestId));
   if (m[2] !== tenant)
     throw new ConclaveError('WRONG_TENANT', `request ${requestId} is not tenant ${tenant}'s`);

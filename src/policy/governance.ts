@@ -33,7 +33,7 @@ import { parseInstant } from './transaction.js';
 import type { ActorKey, Approvals } from './types.js';
 
 /** The key-management actions a governance policy rules, and the share changes they authorise. */
-export const governedActions = ['rotate', 'reshare', 'recover'] as const;
+export const governedActions = ['rotate', 'reshare', 'recover', 'backup-export', 'pairing'] as const;
 export type GovernedAction = (typeof governedActions)[number];
 
 export interface GovernancePolicy {
@@ -175,6 +175,8 @@ export interface KeyChangeStatement {
   roster: PeerEntry[];
   /** Recovery: the party whose share is rebuilt (its keys in `roster` are the ones it gets it under). */
   lost?: string;
+  /** Backup export: per party, the recovery key (X25519, hex) its share is encrypted to. */
+  recoveryKeys?: Record<string, string>;
   /** The ceremony's workflow id: its runs are the only ceremonies this statement authorises. */
   requestId: string;
   requestedBy: string;
@@ -224,8 +226,51 @@ export function keyChangeApprovalContext(auth: Omit<KeyChangeAuthorization, 'app
 /** What a party is asked to do, from its own round input, for comparison with the statement. */
 export type KeyChangeTarget = Omit<
   KeyChangeStatement,
-  'requestId' | 'requestedBy' | 'createdAt' | 'expiresAt' | 'governanceVersion' | 'governanceDigest'
-> & { ceremonyId: string };
+  | 'requestId'
+  | 'requestedBy'
+  | 'createdAt'
+  | 'expiresAt'
+  | 'governanceVersion'
+  | 'governanceDigest'
+  | 'recoveryKeys'
+> & {
+  ceremonyId: string;
+  /** Backup export: the party asked, and the recovery key it is configured with (hex). */
+  recoveryKey?: { party: string; key: string };
+};
+
+/**
+ * An action on one version of a wallet that changes no share (a backup export, a pairing), as
+ * the party's own share of it describes it.
+ */
+export function versionTargetOf(
+  action: 'backup-export' | 'pairing',
+  share: {
+    tenant: string;
+    walletId: string;
+    keyId: string;
+    publicKey: string;
+    version: number;
+    threshold: number;
+    roster: PeerEntry[];
+  },
+  ceremonyId: string,
+): KeyChangeTarget {
+  return {
+    action,
+    tenant: share.tenant,
+    walletId: share.walletId,
+    keyId: share.keyId,
+    publicKey: share.publicKey,
+    fromVersion: share.version,
+    toVersion: share.version,
+    oldThreshold: share.threshold,
+    threshold: share.threshold,
+    oldRoster: share.roster,
+    roster: share.roster,
+    ceremonyId,
+  };
+}
 
 /** Clocks may differ this much between the coordinator and the parties. */
 const clockSkewMs = 5 * 60_000;
@@ -263,6 +308,10 @@ export function checkKeyChangeAuthorization(
     refuse(`the statement was judged under another governance version than the one it carries`);
   const mismatch = statementMismatch(s, target);
   if (mismatch) refuse(`the key-change statement is not for this ceremony: ${mismatch} differs`);
+  if (target.recoveryKey && s.recoveryKeys?.[target.recoveryKey.party] !== target.recoveryKey.key)
+    refuse(
+      `the key-change statement does not name ${target.recoveryKey.party}'s recovery key ${target.recoveryKey.key.slice(0, 16)}…`,
+    );
   if (!target.ceremonyId.startsWith(`${s.requestId}/`))
     refuse(`the key-change statement is for request ${s.requestId}, not for ceremony ${target.ceremonyId}`);
   if (parseInstant(s.createdAt) > now + clockSkewMs)

@@ -82,15 +82,16 @@ afterAll(async () => {
   await closeAllDbs();
 });
 
-/** Waits until a share change waits for approvals, and returns what it shows. */
-async function awaiting(id: string): Promise<TransactionState> {
-  let t: TransactionState | undefined;
+/** Waits until a request of tenant `t` waits for approvals, and returns what it shows. */
+async function awaitingIn(t: string, id: string): Promise<TransactionState> {
+  let shown: TransactionState | undefined;
   await waitFor(`${id} to wait for approvals`, async () => {
-    t = await client.transaction(id, tenant).catch(() => undefined);
-    return t?.state === 'awaiting-approval';
+    shown = await client.transaction(id, t).catch(() => undefined);
+    return shown?.state === 'awaiting-approval';
   });
-  return t!;
+  return shown!;
 }
+const awaiting = (id: string) => awaitingIn(tenant, id);
 
 const verdict = (id: string, who: string, v: Verdict = 'approve', role = 'admin') =>
   client.approve(id, { tenant, key: keys[who]!, verdict: v, role });
@@ -346,6 +347,106 @@ describe('share changes under governance', () => {
     await expectSigns(w.walletId, 'frost-ed25519', [
       ['p1', 'p4', 'p5'],
       ['p2', 'p3', 'p4'],
+    ]);
+  });
+});
+
+describe('backups and pairings under governance', () => {
+  it("a backup export waits for two admins and names each party's recovery key; a pairing waits for one", async () => {
+    const t = `vault-${run}`;
+    for (const p of ['p1', 'p2', 'p3'])
+      await trustPublishers(p, t, { governancePublishers: [pub('gov-lead')] }, stackEnv());
+    await publisher.publishGovernance(
+      {
+        policy: {
+          ...policy,
+          actions: { ...policy.actions, 'backup-export': { admin: 2 }, pairing: { admin: 1 } },
+        },
+      },
+      t,
+    );
+    const w = await client.createWallet({
+      tenant: t,
+      scheme: 'dkls23-secp256k1',
+      threshold: 2,
+      parties: ['p1', 'p2', 'p3'],
+    });
+
+    const bk = `backup:${t}:${w.walletId}:bk-${run}`;
+    const backup = client.exportBackups(w.walletId, t, `bk-${run}`);
+    backup.catch(() => undefined);
+    const shown = await awaitingIn(t, bk);
+    expect(shown.keyChange).toMatchObject({ action: 'backup-export', fromVersion: 1, toVersion: 1 });
+    expect(Object.keys(shown.keyChange!.recoveryKeys ?? {}).sort()).toEqual(['p1', 'p2', 'p3']);
+    await client.approve(bk, { tenant: t, key: keys.alice!, role: 'admin' });
+    await client.approve(bk, { tenant: t, key: keys.bob!, role: 'admin' });
+    const r = await backup;
+    expect(r.failed).toEqual([]);
+    expect(r.backups.map((b) => b.party).sort()).toEqual(['p1', 'p2', 'p3']);
+
+    const pr = `pairing:${t}:${w.walletId}:pr-${run}`;
+    const pairing = client.pairWallet(w.walletId, t, `pr-${run}`);
+    pairing.catch(() => undefined);
+    expect((await awaitingIn(t, pr)).keyChange).toMatchObject({ action: 'pairing' });
+    await client.approve(pr, { tenant: t, key: keys.alice!, role: 'admin' });
+    expect(await pairing).toMatchObject({ walletId: w.walletId, parties: ['p1', 'p2', 'p3'] });
+    const message = message32();
+    const signed = await client.sign({ tenant: t, walletId: w.walletId, message, signers: ['p1', 'p3'] });
+    expect(
+      verifyIndependently('dkls23-secp256k1', signed.signature, Buffer.from(message, 'hex'), w.publicKey),
+    ).toBe(true);
+
+    // a tenant whose policy does not list an action gets a typed refusal, audited
+    const plainW = await client.createWallet({ tenant, threshold: 2, parties: ['p1', 'p2', 'p3'] });
+    await expect(client.exportBackups(plainW.walletId, tenant)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: expect.stringMatching(/governance policy v1 does not allow backup-export/),
+    });
+
+    // a coordinator that asks a party for its backup, or a fresh pairing, on its own word
+    const share = await shareOf(t, w.walletId);
+    const g = await signedGovernance(t, 1);
+    const exportCeremony = `backup:${t}:${w.walletId}:rogue-${run}/run-1`;
+    const forOther = approvedUnder(g, { ...ctxOf(share), ceremonyId: exportCeremony }, [['alice'], ['bob']], {
+      action: 'backup-export',
+      toVersion: share.version,
+      recoveryKeys: { p1: toHex(generatePartyKeys().transportPublic) },
+    });
+    const pairCtx = {
+      tenant: t,
+      ceremonyId: `pairing:${t}:${w.walletId}:rogue-${run}/run-1`,
+      walletId: w.walletId,
+      keyId: share.keyId,
+      version: share.version,
+      roster: share.roster,
+      replace: true,
+    };
+    const outcomes = await asRogue((calls) =>
+      calls([
+        { party: 'p1', activity: 'exportShareBackup', args: [t, w.walletId, share.keyId, share.version] },
+        {
+          party: 'p1',
+          activity: 'exportShareBackup',
+          args: [t, w.walletId, share.keyId, share.version, exportCeremony, forOther],
+        },
+        { party: 'p1', activity: 'pairSetupRound1', args: [pairCtx] },
+        {
+          party: 'p1',
+          activity: 'pairSetupRound1',
+          args: [
+            {
+              ...pairCtx,
+              roster: share.roster.map((p) => (p.partyId === 'p2' ? { ...p, ...rogueKeys } : p)),
+            },
+          ],
+        },
+      ]),
+    );
+    expect(outcomes.map((o) => o.refused)).toEqual([
+      expect.stringMatching(/UNAUTHORIZED: tenant .* requires a key-change statement .* for backup-export/),
+      expect.stringMatching(/UNAUTHORIZED: the key-change statement does not name p1's recovery key/),
+      expect.stringMatching(/UNAUTHORIZED: tenant .* requires a key-change statement .* for pairing/),
+      expect.stringMatching(/DISAGREEMENT: the pair setup's roster is not the one stored with p1's share/),
     ]);
   });
 });
