@@ -351,6 +351,131 @@ describe('share changes under governance', () => {
   });
 });
 
+/** Runs a key-management request of tenant `t` and approves it as alice (admin) once it waits. */
+async function withApproval<T>(t: string, id: string, start: Promise<T>): Promise<T> {
+  start.catch(() => undefined);
+  await awaitingIn(t, id);
+  await client.approve(id, { tenant: t, key: keys.alice!, role: 'admin' });
+  return start;
+}
+
+describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp256k1'])(
+  '%s: the whole share lifecycle under governance',
+  (scheme) => {
+    it('rotates, reshares 2-of-3 -> 3-of-5 -> 2-of-3, recovers every party, exports backups (and pairs): each approved, each signing after', async () => {
+      const t = `life-${run}`;
+      for (const p of ['p1', 'p2', 'p3', 'p4', 'p5'])
+        await trustPublishers(p, t, { governancePublishers: [pub('gov-lead')] }, stackEnv());
+      const one = { admin: 1 };
+      if ((await client.governanceHistory(t)).length === 0)
+        await publisher.publishGovernance(
+          {
+            policy: {
+              ...policy,
+              actions: { rotate: one, reshare: one, recover: one, 'backup-export': one, pairing: one },
+            },
+          },
+          t,
+        );
+      const w = await client.createWallet({ tenant: t, scheme, threshold: 2, parties: ['p1', 'p2', 'p3'] });
+      const id = (kind: string, step: string) => `${kind}:${t}:${w.walletId}:${step}-${run}`;
+      let key: string | undefined; // the key verifiers see (x-only for Taproot): the same throughout
+      const signs = async (signers: string[]) => {
+        const message = message32();
+        const r = await client.sign({ tenant: t, walletId: w.walletId, message, signers });
+        key ??= r.publicKey;
+        expect(r.publicKey).toBe(key);
+        expect(
+          verifyIndependently(scheme, r.signature, Buffer.from(message, 'hex'), key),
+          signers.join('+'),
+        ).toBe(true);
+      };
+      await signs(['p1', 'p2']);
+
+      const rot = await withApproval(
+        t,
+        id('reshare', 'rot'),
+        client.rotate(w.walletId, { tenant: t, requestId: `rot-${run}` }),
+      );
+      expect(rot).toMatchObject({ kind: 'rotation', version: 2, publicKey: w.publicKey });
+      await signs(['p2', 'p3']);
+      const grow = await withApproval(
+        t,
+        id('reshare', 'grow'),
+        client.reshare(w.walletId, {
+          tenant: t,
+          parties: ['p1', 'p2', 'p3', 'p4', 'p5'],
+          threshold: 3,
+          requestId: `grow-${run}`,
+        }),
+      );
+      expect(grow).toMatchObject({ kind: 'reshare', version: 3, threshold: 3 });
+      await signs(['p1', 'p4', 'p5']);
+      const shrink = await withApproval(
+        t,
+        id('reshare', 'shrink'),
+        client.reshare(w.walletId, {
+          tenant: t,
+          parties: ['p1', 'p2', 'p3'],
+          threshold: 2,
+          requestId: `shrink-${run}`,
+        }),
+      );
+      expect(shrink).toMatchObject({
+        kind: 'reshare',
+        version: 4,
+        threshold: 2,
+        parties: ['p1', 'p2', 'p3'],
+      });
+      for (const lost of ['p1', 'p2', 'p3']) {
+        const r = await withApproval(
+          t,
+          id('recover', `rec-${lost}`),
+          client.recover(w.walletId, lost, { tenant: t, requestId: `rec-${lost}-${run}` }),
+        );
+        expect(r).toMatchObject({ recovered: lost, publicKey: w.publicKey });
+        expect(
+          verifyIndependently(
+            scheme,
+            r.proof.signature,
+            Buffer.from(r.proof.message, 'hex'),
+            r.proof.publicKey,
+          ),
+        ).toBe(true);
+      }
+      const backups = await withApproval(
+        t,
+        id('backup', 'bk'),
+        client.exportBackups(w.walletId, t, `bk-${run}`),
+      );
+      expect(backups.failed).toEqual([]);
+      expect(backups.backups).toHaveLength(3);
+      if (scheme === 'dkls23-secp256k1') {
+        const paired = await withApproval(
+          t,
+          id('pairing', 'pair'),
+          client.pairWallet(w.walletId, t, `pair-${run}`),
+        );
+        expect(paired.version).toBe(7);
+      }
+      for (const signers of [
+        ['p1', 'p2'],
+        ['p1', 'p3'],
+        ['p2', 'p3'],
+      ])
+        await signs(signers);
+      // no version before the current one is left on any party
+      const info = await client.getWallet(w.walletId, t);
+      expect(info.version).toBe(7);
+      for (const p of ['p1', 'p2', 'p3', 'p4', 'p5']) {
+        const st = await partyStore(p);
+        for (let v = 1; v < info.version; v++)
+          expect(await st.shares.findOne({ _id: shareDocId(t, w.keyId, v) }), `${p} v${v}`).toBeNull();
+      }
+    });
+  },
+);
+
 describe('backups and pairings under governance', () => {
   it("a backup export waits for two admins and names each party's recovery key; a pairing waits for one", async () => {
     const t = `vault-${run}`;
