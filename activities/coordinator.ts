@@ -212,6 +212,14 @@ export function createCoordinatorActivities(
   // the key that signs audit checkpoints (CONCLAVE_COORDINATOR_KEY), read once
   let auditKeyLoaded: { secret: Uint8Array; publicKey: string } | null | undefined;
   const auditKey = () => (auditKeyLoaded ??= coordinatorAuditKey(process.env) ?? null) ?? undefined;
+  /** A wallet's record, or UNKNOWN_WALLET. */
+  const walletOf = async (store: CoordinatorStore, tenant: string, walletId: string): Promise<WalletDoc> => {
+    assertId('tenant', tenant);
+    assertId('wallet id', walletId);
+    const w = await findWallet(store, tenant, walletId);
+    if (!w) throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${walletId} in tenant ${tenant}`);
+    return w;
+  };
   const findWalletVersion = async (
     store: CoordinatorStore,
     tenant: string,
@@ -230,13 +238,8 @@ export function createCoordinatorActivities(
   };
   /** A rotation or reshare as it would run now (its version the next unused one); no lock taken. */
   async function draftReshare(req: ReshareRequest, ceremonyId: string, infos: PartyInfo[]) {
-    assertId('tenant', req.tenant);
-
-    assertId('wallet id', req.walletId);
     const store = await getStore();
-    const w = await findWallet(store, req.tenant, req.walletId);
-    if (!w)
-      throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+    const w = await walletOf(store, req.tenant, req.walletId);
     const oldIds = w.parties.map((p) => p.partyId);
     const parties = req.parties ?? oldIds;
     parties.forEach(assertPartyId);
@@ -290,13 +293,9 @@ export function createCoordinatorActivities(
 
   /** A recovery as it would run now (its version the next unused one); no lock taken. */
   async function draftRecover(req: RecoverRequest, ceremonyId: string, lostInfo: PartyInfo) {
-    assertId('tenant', req.tenant);
-    assertId('wallet id', req.walletId);
     assertPartyId(req.party);
     const store = await getStore();
-    const w = await findWallet(store, req.tenant, req.walletId);
-    if (!w)
-      throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+    const w = await walletOf(store, req.tenant, req.walletId);
     const ids = w.parties.map((p) => p.partyId);
     if (!ids.includes(req.party)) {
       throw new ConclaveError('BAD_INPUT', `${req.party} is not a party of wallet ${req.walletId}`);
@@ -468,10 +467,7 @@ export function createCoordinatorActivities(
 
     /** A wallet's current version as a key-change statement describes it (public data). */
     async describeVersion(tenant: string, walletId: string): Promise<WalletVersionDescription> {
-      assertId('tenant', tenant);
-      assertId('wallet id', walletId);
-      const w = await findWallet(await getStore(), tenant, walletId);
-      if (!w) throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${walletId} in tenant ${tenant}`);
+      const w = await walletOf(await getStore(), tenant, walletId);
       return {
         tenant: w.tenant,
         walletId: w.walletId,
@@ -484,20 +480,15 @@ export function createCoordinatorActivities(
     },
 
     async getWallet(tenant: string, walletId: string): Promise<WalletInfo> {
-      assertId('tenant', tenant);
-      assertId('wallet id', walletId);
       const store = await getStore();
-      const w = await findWallet(store, tenant, walletId);
-      if (!w) throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${walletId} in tenant ${tenant}`);
+      const w = await walletOf(store, tenant, walletId);
       return toWalletInfo(w);
     },
 
     async planSign(req: SignRequest, ceremonyId: string): Promise<SignContext> {
       validateSignRequest(req);
       const store = await getStore();
-      const w = await findWallet(store, req.tenant, req.walletId);
-      if (!w)
-        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+      const w = await walletOf(store, req.tenant, req.walletId);
       if (w.lockedBy) {
         throw new ConclaveError(
           'BUSY',
@@ -548,12 +539,8 @@ export function createCoordinatorActivities(
      * that one makes fresh setups for its new version anyway.
      */
     async planPairing(req: PairingRequest, ceremonyId: string): Promise<PairSetupContext> {
-      assertId('tenant', req.tenant);
-      assertId('wallet id', req.walletId);
       const store = await getStore();
-      const w = await findWallet(store, req.tenant, req.walletId);
-      if (!w)
-        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+      const w = await walletOf(store, req.tenant, req.walletId);
       if (getScheme(w.scheme).protocol !== 'dkls23') {
         throw new ConclaveError(
           'BAD_INPUT',
@@ -651,9 +638,7 @@ export function createCoordinatorActivities(
     /** Makes the new version current; the lock stays until the old shares are retired. */
     async switchWalletVersion(ctx: ReshareContext, confirmed: ReshareResultBody): Promise<void> {
       const store = await getStore();
-      const w = await findWallet(store, ctx.tenant, ctx.walletId);
-      if (!w)
-        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
+      const w = await walletOf(store, ctx.tenant, ctx.walletId);
       if (w.version === ctx.toVersion) return; // a retry after the switch
       if (w.version !== ctx.fromVersion || w.lockedBy !== ctx.ceremonyId) {
         throw new ConclaveError('DISAGREEMENT', `wallet ${ctx.walletId} changed during ${ctx.ceremonyId}`);
@@ -702,12 +687,8 @@ export function createCoordinatorActivities(
 
     /** What every party's share of the wallet's current version must match. */
     async planValidate(req: ValidateRequest): Promise<ValidateContext> {
-      assertId('tenant', req.tenant);
-      assertId('wallet id', req.walletId);
       const store = await getStore();
-      const w = await findWallet(store, req.tenant, req.walletId);
-      if (!w)
-        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${req.walletId} in tenant ${req.tenant}`);
+      const w = await walletOf(store, req.tenant, req.walletId);
       return {
         tenant: w.tenant,
         walletId: w.walletId,

@@ -1,7 +1,7 @@
 /** A tenant's governance policies through the coordinator: publish, history (clients need only Temporal). */
 import { workflowInfo } from '@temporalio/workflow';
 import type { GovernanceVersion, PublishGovernanceRequest } from '../activities/types.js';
-import type { SignedGovernance } from '../src/policy/governance.js';
+import { signedGovernanceOf, type SignedGovernance } from '../src/policy/governance.js';
 import {
   abortWith,
   assertWorkflowOfTenant,
@@ -35,15 +35,7 @@ export async function publishGovernanceWorkflow(req: PublishGovernanceRequest): 
   } catch (err) {
     throw abortWith('governance publish', err);
   }
-  await announcePublication(v.tenant, 'governance', v.digest, {
-    tenant: v.tenant,
-    policy: v.policy,
-    publisher: v.publishedBy,
-    publisherKey: v.publisherKey,
-    publishedAt: v.publishedAt,
-    signature: v.signature,
-    governanceVersion: v.version,
-  });
+  await announcePublication(v.tenant, 'governance', v.digest, signedGovernanceOf(v));
   // announced at once (audit chain, `governance.published` webhook): a stolen publisher key shows
   const dispatches = await evenIfCancelled(() =>
     coordinator

@@ -19,20 +19,15 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { ReshareContext } from '../../activities/types.js';
-import { ConclaveClient, type GovernanceVersion } from '../client/index.js';
+import { ConclaveClient } from '../client/index.js';
 import { clientDataConverter, workerDataConverter } from '../codec/payload-codec.js';
 import { loadConfig, type Env } from '../config.js';
-import { generatePartyKeys } from '../crypto/identity.js';
-import { toHex } from '../crypto/encoding.js';
 import type { ErrorCode } from '../errors.js';
 import { trustPublishers } from '../party/admin.js';
 import {
   generateActorKey,
-  governanceDigest,
-  keyChangeDigest,
-  keyChangeTargetOf,
-  signApproval,
   signGovernance,
+  signedGovernanceOf,
   type ActorSecret,
   type GovernancePolicy,
   type KeyChangeAuthorization,
@@ -43,6 +38,7 @@ import { closeAllDbs } from '../store/mongo.js';
 import { shareDocId, type PeerEntry, type ShareDoc } from '../store/party-store.js';
 import { findMissingShares, opensslVerifyEd25519, partyStores } from './checks.js';
 import type { RogueCall, RogueOutcome } from './rogue-coordinator-workflows.js';
+import { approvedStatement, attackerKeys, inventParty, rotationOf, swapKeys } from './rogue-inputs.js';
 
 export interface RogueCoordinatorRow {
   attack: string;
@@ -164,7 +160,7 @@ export async function runRogueCoordinatorDrill(
     ]);
     log(`rogue coordinator: governance v${published.version} and 3 wallets in ${Date.now() - t0} ms`);
 
-    const governance = signedGovernance(published, governed);
+    const governance = signedGovernanceOf(published);
     /** A party's own share of a wallet's current version: what the coordinator builds rounds from. */
     const shareOf = async (tenant: string, walletId: string, party = 'p1'): Promise<ShareDoc> => {
       const info = await client.getWallet(walletId, tenant);
@@ -176,35 +172,13 @@ export async function runRogueCoordinatorDrill(
     const otherShare = await shareOf(governed, other.walletId);
     const plainShare = await shareOf(plainTenant, plain.walletId);
 
-    const attacker = generatePartyKeys();
-    const rogueKeys = {
-      identityPublic: toHex(attacker.identityPublic),
-      transportPublic: toHex(attacker.transportPublic),
-    };
+    const rogueKeys = attackerKeys();
     /** A rotation of `s`'s wallet as a coordinator would plan it, changed by `over`. */
-    const ctxOf = (s: ShareDoc, over: Partial<ReshareContext> = {}): ReshareContext => ({
-      tenant: s.tenant,
-      ceremonyId: `reshare:${s.tenant}:${s.walletId}:rogue-${tag}-${n}/run-${n++}`,
-      walletId: s.walletId,
-      keyId: s.keyId,
-      scheme: s.scheme,
-      kind: 'rotation',
-      fromVersion: s.version,
-      toVersion: s.version + 1,
-      oldThreshold: s.threshold,
-      oldRoster: s.roster,
-      oldPublic: s.public,
-      transcriptHash: s.transcriptHash,
-      dealers: ['p1', 'p2'],
-      threshold: s.threshold,
-      roster: s.roster,
-      ...over,
-    });
-    const swap = (roster: PeerEntry[], party: string) =>
-      roster.map((p) => (p.partyId === party ? { ...p, ...rogueKeys } : p));
+    const ctxOf = (s: ShareDoc, over: Partial<ReshareContext> = {}): ReshareContext =>
+      rotationOf(s, `reshare:${s.tenant}:${s.walletId}:rogue-${tag}-${n}/run-${n++}`, over);
+    const swap = (roster: PeerEntry[], party: string) => swapKeys(roster, party, rogueKeys);
     // an invented lost party carrying p2's identifier, with the attacker's keys, in both rosters
-    const invented = (roster: PeerEntry[]) =>
-      roster.map((p) => (p.partyId === 'p2' ? { ...p, partyId: 'p9', ...rogueKeys } : p));
+    const invented = (roster: PeerEntry[]) => inventParty(roster, 'p2', 'p9', rogueKeys);
     /** A recovery of p2's share, rebuilt for the attacker's keys. */
     const recovery = (s: ShareDoc, over: Partial<ReshareContext> = {}) =>
       ctxOf(s, {
@@ -220,34 +194,13 @@ export async function runRogueCoordinatorDrill(
       approvers: [string, string?][],
       over: Partial<KeyChangeStatement> = {},
       g: SignedGovernance = governance,
-    ): KeyChangeAuthorization => {
-      const { ceremonyId, ...target } = keyChangeTargetOf(ctx);
-      const now = Date.now();
-      const statement: KeyChangeStatement = {
-        ...target,
-        requestId: ceremonyId.slice(0, ceremonyId.lastIndexOf('/')),
-        requestedBy: 'backend',
-        createdAt: new Date(now).toISOString(),
-        expiresAt: new Date(now + 3_600_000).toISOString(),
-        governanceVersion: g.governanceVersion,
-        governanceDigest: governanceDigest(g),
-        ...over,
-      };
-      const approvals = approvers.map(([who, role]) =>
-        signApproval(keys[who]!, {
-          tenant: g.tenant,
-          requestId: statement.requestId,
-          requestDigest: keyChangeDigest(statement),
-          rulesVersion: g.governanceVersion,
-          publicationDigest: governanceDigest(g),
-          verdict: 'approve',
-          approver: who,
-          role: role ?? 'admin',
-          at: new Date().toISOString(),
-        }),
+    ): KeyChangeAuthorization =>
+      approvedStatement(
+        g,
+        ctx,
+        approvers.map(([who, role]) => [keys[who]!, role]),
+        over,
       );
-      return { governance: g, statement, approvals };
-    };
     const withAuth = (ctx: ReshareContext, auth: KeyChangeAuthorization): ReshareContext => ({
       ...ctx,
       authorization: auth,
@@ -633,16 +586,6 @@ export async function runRogueCoordinatorDrill(
 }
 
 /** A published governance version as parties get it. */
-const signedGovernance = (v: GovernanceVersion, tenant: string): SignedGovernance => ({
-  tenant,
-  policy: v.policy,
-  publisher: v.publishedBy,
-  publisherKey: v.publisherKey,
-  publishedAt: v.publishedAt,
-  signature: v.signature,
-  governanceVersion: v.version,
-});
-
 const noop = () => undefined;
 const quietBundlerLogger = {
   trace: noop,

@@ -153,6 +153,25 @@ export function signGovernance(
   };
 }
 
+/** A published version, as history lists it, in the form parties check. */
+export const signedGovernanceOf = (v: {
+  tenant: string;
+  version: number;
+  policy: GovernancePolicy;
+  publishedBy: string;
+  publisherKey: string;
+  publishedAt: string;
+  signature: string;
+}): SignedGovernance => ({
+  tenant: v.tenant,
+  policy: v.policy,
+  publisher: v.publishedBy,
+  publisherKey: v.publisherKey,
+  publishedAt: v.publishedAt,
+  signature: v.signature,
+  governanceVersion: v.version,
+});
+
 export const verifyGovernance = (g: GovernanceStatement & { signature: string }): boolean =>
   verifyDigest(g.publisherKey, governanceDigest(g), g.signature);
 

@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReshareContext } from '../../activities/types.js';
-import { ConclaveClient, type GovernanceVersion, type TransactionState } from '../../src/client/index.js';
+import { ConclaveClient, type TransactionState } from '../../src/client/index.js';
 import { clientDataConverter, workerDataConverter } from '../../src/codec/payload-codec.js';
 import { loadConfig } from '../../src/config.js';
 import { generatePartyKeys } from '../../src/crypto/identity.js';
@@ -23,11 +23,8 @@ import { toHex } from '../../src/crypto/encoding.js';
 import { trustPublishers } from '../../src/party/admin.js';
 import {
   generateActorKey,
-  governanceDigest,
-  keyChangeDigest,
-  keyChangeTargetOf,
-  signApproval,
   signGovernance,
+  signedGovernanceOf,
   type ActorSecret,
   type KeyChangeAuthorization,
   type KeyChangeStatement,
@@ -40,6 +37,13 @@ import { PolicyStore } from '../../src/store/policy-store.js';
 import { verifyIndependently } from '../independent-verify.js';
 import { conclave, json, message32, partyStore, stackEnv, waitFor } from './helpers.js';
 import type { RogueCall, RogueOutcome } from './rogue/workflows.js';
+import {
+  approvedStatement,
+  attackerKeys,
+  inventParty,
+  rotationOf,
+  swapKeys,
+} from '../../src/drills/rogue-inputs.js';
 
 const run = Date.now().toString(36);
 const tenant = `gov-${run}`;
@@ -121,67 +125,26 @@ async function shareOf(t: string, walletId: string): Promise<ShareDoc> {
   return (await (await partyStore('p1')).shares.findOne({ _id: shareDocId(t, info.keyId, info.version) }))!;
 }
 
-const attacker = generatePartyKeys();
-const rogueKeys = {
-  identityPublic: toHex(attacker.identityPublic),
-  transportPublic: toHex(attacker.transportPublic),
-};
+const rogueKeys = attackerKeys();
 let n = 0;
 
 /** A rotation of `share`'s wallet as a coordinator would plan it, changed by `over`. */
-const ctxOf = (share: ShareDoc, over: Partial<ReshareContext> = {}): ReshareContext => ({
-  tenant: share.tenant,
-  ceremonyId: `reshare:${share.tenant}:${share.walletId}:rogue-${run}/run-${n++}`,
-  walletId: share.walletId,
-  keyId: share.keyId,
-  scheme: share.scheme,
-  kind: 'rotation',
-  fromVersion: share.version,
-  toVersion: share.version + 1,
-  oldThreshold: share.threshold,
-  oldRoster: share.roster,
-  oldPublic: share.public,
-  transcriptHash: share.transcriptHash,
-  dealers: ['p1', 'p2'],
-  threshold: share.threshold,
-  roster: share.roster,
-  ...over,
-});
+const ctxOf = (share: ShareDoc, over: Partial<ReshareContext> = {}): ReshareContext =>
+  rotationOf(share, `reshare:${share.tenant}:${share.walletId}:rogue-${run}/run-${n++}`, over);
 
 /** A statement for `ctx` under `governance`, approved by `approvers` (as admins unless said otherwise). */
-function approvedUnder(
+const approvedUnder = (
   governance: SignedGovernance,
   ctx: ReshareContext,
   approvers: [string, string?][],
   over: Partial<KeyChangeStatement> = {},
-): KeyChangeAuthorization {
-  const { ceremonyId, ...target } = keyChangeTargetOf(ctx);
-  const now = Date.now();
-  const statement: KeyChangeStatement = {
-    ...target,
-    requestId: ceremonyId.slice(0, ceremonyId.lastIndexOf('/')),
-    requestedBy: 'backend',
-    createdAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + 3_600_000).toISOString(),
-    governanceVersion: governance.governanceVersion,
-    governanceDigest: governanceDigest(governance),
-    ...over,
-  };
-  const approvals = approvers.map(([who, role]) =>
-    signApproval(keys[who]!, {
-      tenant: governance.tenant,
-      requestId: statement.requestId,
-      requestDigest: keyChangeDigest(statement),
-      rulesVersion: governance.governanceVersion,
-      publicationDigest: governanceDigest(governance),
-      verdict: 'approve',
-      approver: who,
-      role: role ?? 'admin',
-      at: new Date().toISOString(),
-    }),
+): KeyChangeAuthorization =>
+  approvedStatement(
+    governance,
+    ctx,
+    approvers.map(([who, role]) => [keys[who]!, role]),
+    over,
   );
-  return { governance, statement, approvals };
-}
 
 /** Runs `fn` with a compromised coordinator's worker: it calls the parties' activities with any input. */
 async function asRogue<T>(
@@ -608,7 +571,7 @@ describe('time locks', () => {
         {
           party: 'p1',
           activity: 'reshareDeal',
-          args: [{ ...ctx, authorization: approvedUnder(v2Signed(v2, t), ctx, []) }],
+          args: [{ ...ctx, authorization: approvedUnder(signedGovernanceOf(v2), ctx, []) }],
         },
       ]),
     );
@@ -622,17 +585,6 @@ describe('time locks', () => {
     const audit = await client.auditLog(w.walletId, t);
     expect(audit.filter((e) => e.ceremony === 'rotation').map((e) => e.detail?.governance)).toEqual([1, 2]);
   });
-});
-
-/** A governance version from history as parties get it. */
-const v2Signed = (v: GovernanceVersion, t: string): SignedGovernance => ({
-  tenant: t,
-  policy: v.policy,
-  publisher: v.publishedBy,
-  publisherKey: v.publisherKey,
-  publishedAt: v.publishedAt,
-  signature: v.signature,
-  governanceVersion: v.version,
 });
 
 describe('a compromised coordinator', () => {
@@ -655,11 +607,9 @@ describe('a compromised coordinator', () => {
     const share = await shareOf(tenant, w.walletId);
     const otherShare = await shareOf(tenant, other.walletId);
     const plainShare = await shareOf(`plain-${run}`, plain.walletId);
-    const swap = (roster: PeerEntry[], party: string, keys = rogueKeys) =>
-      roster.map((p) => (p.partyId === party ? { ...p, ...keys } : p));
+    const swap = (roster: PeerEntry[], party: string) => swapKeys(roster, party, rogueKeys);
     // an invented lost party carrying p2's identifier, with the attacker's keys, in both rosters
-    const invented = (roster: PeerEntry[]) =>
-      roster.map((p) => (p.partyId === 'p2' ? { ...p, partyId: 'p9', ...rogueKeys } : p));
+    const invented = (roster: PeerEntry[]) => inventParty(roster, 'p2', 'p9', rogueKeys);
     const recovery = (s: ShareDoc, over: Partial<ReshareContext> = {}) =>
       ctxOf(s, {
         kind: 'recovery',
