@@ -101,7 +101,12 @@ export async function runRogueCoordinatorDrill(
       { ...pub('bob'), roles: ['admin'] },
       { ...pub('carol'), roles: ['ops'] },
     ],
-    actions: { rotate: { admin: 1 }, reshare: { admin: 2 }, recover: { admin: 2 } },
+    actions: {
+      rotate: { admin: 1 },
+      reshare: { admin: 2 },
+      recover: { admin: 2 },
+      'backup-export': { admin: 2 },
+    },
     requestExpiresAfter: 3600,
     timeLock: 0,
   };
@@ -385,6 +390,35 @@ export async function runRogueCoordinatorDrill(
               authorization: replayAuth,
             },
           ],
+        },
+      },
+      {
+        attack: 'backup export with no statement',
+        tenant: 'governed',
+        expected: 'UNAUTHORIZED',
+        call: {
+          party: 'p1',
+          activity: 'exportShareBackup',
+          args: [share.tenant, share.walletId, share.keyId, share.version],
+        },
+      },
+      {
+        attack: 'backup export to a recovery key the statement does not name',
+        tenant: 'governed',
+        expected: 'UNAUTHORIZED',
+        call: {
+          party: 'p1',
+          activity: 'exportShareBackup',
+          args: (() => {
+            const ceremonyId = `backup:${share.tenant}:${share.walletId}:rogue-${tag}/run-${n++}`;
+            const c = { ...ctxOf(share), ceremonyId };
+            const auth = approved(c, [['alice'], ['bob']], {
+              action: 'backup-export',
+              toVersion: share.version,
+              recoveryKeys: { p1: rogueKeys.transportPublic },
+            });
+            return [share.tenant, share.walletId, share.keyId, share.version, ceremonyId, auth];
+          })(),
         },
       },
       {
