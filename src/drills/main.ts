@@ -2,12 +2,14 @@
  * `npm run drills [-- --duration SECONDS] [--quick]`: fault drills on a stack of its own.
  *
  * Starts a 5-party dev stack in a fresh temporary CONCLAVE_HOME, runs the chaos drill (a stream
- * of ceremonies while party workers, the coordinator, FerretDB and Temporal are killed and
- * restarted), the misbehaving-party drill and the rogue-coordinator drill, prints the tables,
- * writes them to `bench/drills.json`, and stops and removes the stack (also on failure or
- * Ctrl-C). Exits 1 unless nothing got stuck, every signature verified, no share was lost, no
- * nonce was used twice, every kind of kill happened, every misbehaving party was named and every
- * attack of the rogue coordinator was refused as expected (the wallets still signing after).
+ * of ceremonies, with governed rotations, reshares and recoveries among them, while party workers,
+ * the coordinator, FerretDB and Temporal are killed and restarted), the misbehaving-party drill
+ * and the rogue-coordinator drill, prints the tables, writes them to `bench/drills.json`, and
+ * stops and removes the stack (also on failure or Ctrl-C). Exits 1 unless nothing got stuck,
+ * every signature verified, no share was lost, no nonce was used twice, every kind of kill
+ * happened, every kind of share change completed (each approved, the wallet signing after each),
+ * every misbehaving party was named and every attack of the rogue coordinator was refused as
+ * expected (the wallets still signing after).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /** Plain-text tables of a drill's results. */
-import type { ChaosDrillReport, CeremonyCounts } from './chaos-drill.js';
+import { shareChangeKinds, type ChaosDrillReport, type CeremonyCounts } from './chaos-drill.js';
 import type { MisbehavingRow } from './misbehaving-drill.js';
 import type { RogueCoordinatorRow } from './rogue-coordinator.js';
 
@@ -24,14 +24,16 @@ export function formatChaosReport(r: ChaosDrillReport): string {
   out.push(
     `Chaos stream: ${r.streamSeconds.toFixed(0)} s, ${r.concurrency} in flight, settled in ${r.settleSeconds.toFixed(1)} s (${r.mode})`,
   );
+  const g = r.governed;
   out.push(
     table(
       ['ceremonies', 'started', 'completed', 'aborted', 'abort codes', 'stuck', 'p50 ms', 'max ms'],
-      (['keygen', 'sign', 'total'] as const).map((k) => {
+      (['keygen', 'sign', ...shareChangeKinds, 'total'] as const).map((k) => {
         const c = r.ceremonies[k];
-        const p50 = k === 'keygen' ? r.latencyMs.keygenP50 : k === 'sign' ? r.latencyMs.signP50 : undefined;
-        const max = k === 'keygen' ? r.latencyMs.keygenMax : k === 'sign' ? r.latencyMs.signMax : undefined;
-        return [k, c.started, c.completed, c.aborted, codes(c), c.stuck, p50 ?? '-', max ?? '-'];
+        const p50 = k === 'total' ? undefined : r.latencyMs[`${k}P50`];
+        const max = k === 'total' ? undefined : r.latencyMs[`${k}Max`];
+        const name = (shareChangeKinds as readonly string[]).includes(k) ? `${k} (governed)` : k;
+        return [name, c.started, c.completed, c.aborted, codes(c), c.stuck, p50 ?? '-', max ?? '-'];
       }),
     ),
   );
@@ -60,7 +62,30 @@ export function formatChaosReport(r: ChaosDrillReport): string {
       ['check', 'result'],
       [
         ['stuck ceremonies', r.ceremonies.total.stuck],
-        ['signatures failing OpenSSL verification', r.badSignatures],
+        [
+          `governed share changes stuck (rotation, reshare, recovery)`,
+          shareChangeKinds.reduce((n, k) => n + r.ceremonies[k].stuck, 0),
+        ],
+        [
+          'every kind of governed share change completed',
+          g.everyKindCompleted
+            ? 'yes'
+            : `no (${shareChangeKinds.filter((k) => !r.ceremonies[k].completed).join(', ')})`,
+        ],
+        [
+          `governed changes approved by the drill's admin (wait p50 ${g.approvals.waitP50Ms ?? '-'} ms, max ${g.approvals.waitMaxMs ?? '-'} ms)`,
+          `${g.approvals.given} of ${g.approvals.asked} asked; ${g.approvalFailures.length} ran unapproved or differed`,
+        ],
+        [
+          `governed changes the wallet did not sign after (${g.signedAfter.signed} of ${g.signedAfter.changes} signed)`,
+          g.signedAfter.failed.length,
+        ],
+        [
+          `governed shares lost (${g.wallets} wallets: current version not active on its committee, or pending)`,
+          g.sharesLost,
+        ],
+        ['governed wallet versions not as the change reported', g.versionMismatches.length],
+        ['signatures failing OpenSSL verification (incl. recovery proofs)', r.badSignatures],
         [
           `shares lost (${r.coverage.wallets} wallets, ${r.coverage.signings} covering signings)`,
           r.sharesLost,
@@ -70,6 +95,8 @@ export function formatChaosReport(r: ChaosDrillReport): string {
           r.noncesReused,
         ],
         ['client calls that did not ride through (transport errors)', r.clientErrors.errors],
+        ["approver's calls with no answer or refused (asked again)", g.approvals.errors],
+        ['active shares of other versions left by aborted changes (valid)', g.leftoverActive],
         ['workers restarted by the operator watchdog', r.chaos.revivals.length],
         ['chaos errors', r.chaos.errors.length],
         ['verdict', r.pass ? 'PASS' : 'FAIL'],
@@ -89,6 +116,11 @@ export function formatChaosReport(r: ChaosDrillReport): string {
       .slice(0, 10)
       .map((a) => `aborted: ${a.id}: ${a.code}${a.culprit ? ` (${a.culprit})` : ''} ${a.reason ?? ''}`),
     ...r.missingShares.map((m) => `missing share: ${m.walletId} on ${m.partyId} (${m.active} active)`),
+    ...g.shareIssues.map((m) => `governed share: ${m.walletId} v${m.version} on ${m.partyId}: ${m.problem}`),
+    ...g.approvalFailures.map((f) => `approval: ${f}`),
+    ...g.signedAfter.failed.map((f) => `no signing after: ${f}`),
+    ...g.versionMismatches.map((f) => `version: ${f}`),
+    ...g.approvals.examples.map((e) => `approver: ${e}`),
     ...r.coverage.failed.map((f) => `covering signing failed: ${f}`),
     ...r.nonces.examples.map((e) => `nonce: ${e}`),
   ];

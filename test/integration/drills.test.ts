@@ -2,14 +2,14 @@
  * The fault drills in their quick form (`npm run drills -- --quick` is the long one). They kill
  * servers, so they run on a stack of their own in a fresh CONCLAVE_HOME, not on the shared
  * integration stack: a short ceremony stream while every kind of process (a party worker, the
- * coordinator, FerretDB, Temporal) is SIGKILLed and restarted, then the misbehaving party, then
- * the rogue coordinator.
+ * coordinator, FerretDB, Temporal) is SIGKILLed and restarted, with governed rotations, reshares
+ * and recoveries among it, then the misbehaving party, then the rogue coordinator.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runChaosDrill } from '../../src/drills/chaos-drill.js';
+import { runChaosDrill, shareChangeKinds } from '../../src/drills/chaos-drill.js';
 import { runMisbehavingDrill } from '../../src/drills/misbehaving-drill.js';
 import { misbehaviourCases } from '../../src/drills/misbehaving.js';
 import {
@@ -36,7 +36,7 @@ afterAll(async () => {
 }, 120_000);
 
 describe('fault drills (quick) on a stack of their own', () => {
-  it('a ceremony stream rides through SIGKILLed workers and servers: nothing stuck, lost, forged or reused', async () => {
+  it('a ceremony stream with governed share changes rides through SIGKILLed workers and servers: nothing stuck, lost, forged or reused; every wallet signs after its changes', async () => {
     const report = await runChaosDrill({ env, durationS: 20, quick: true, settleTimeoutMs: 120_000, log });
     console.log(formatChaosReport(report));
     expect(report.ceremonies.total.stuck).toBe(0);
@@ -47,8 +47,31 @@ describe('fault drills (quick) on a stack of their own', () => {
     expect(report.ceremonies.keygen.completed).toBeGreaterThan(0);
     expect(report.ceremonies.sign.completed).toBeGreaterThan(0);
     expect(report.coverage.signings).toBeGreaterThan(0);
+    expect(report.coverage.failed).toEqual([]);
     expect(report.chaos.errors).toEqual([]);
-  }, 240_000);
+    // governed rotations, reshares and recoveries: each kind completed, none stuck, each approved
+    const g = report.governed;
+    for (const kind of shareChangeKinds) {
+      expect(report.ceremonies[kind].completed, `${kind} completed`).toBeGreaterThan(0);
+      expect(report.ceremonies[kind].stuck, `${kind} stuck`).toBe(0);
+    }
+    expect(g.everyKindCompleted).toBe(true);
+    expect(g.approvalFailures).toEqual([]);
+    const changes = shareChangeKinds.reduce((n, k) => n + report.ceremonies[k].started, 0);
+    const completed = shareChangeKinds.reduce((n, k) => n + report.ceremonies[k].completed, 0);
+    expect(g.approvals.asked).toBeGreaterThanOrEqual(completed);
+    expect(g.approvals.given).toBeGreaterThanOrEqual(completed);
+    // no share lost: each governed wallet's committee holds its current version active, none pending
+    expect(g.sharesLost).toBe(0);
+    expect(g.shareIssues).toEqual([]);
+    expect(g.versionMismatches).toEqual([]);
+    expect(g.badRecoveryProofs).toBe(0);
+    // the wallet signed after every change (completed or failed by a kill), and at the end with every party
+    expect(g.signedAfter.changes).toBe(changes);
+    expect(g.signedAfter.failed).toEqual([]);
+    expect(g.signedAfter.signed).toBe(changes);
+    expect(report.pass).toBe(true);
+  }, 300_000);
 
   it('a misbehaving party is named in every case and leaves nothing active', async () => {
     const rows = await runMisbehavingDrill({ env, log });
