@@ -50,16 +50,17 @@ export async function approveKeyChange(
   k.judged = j;
   const tx = k.box.tx;
   const g = j.governance;
+  const needs = Object.keys(j.required).length > 0;
   Object.assign(tx, {
     keyChange: j.statement,
     requestDigest: j.digest,
     rulesVersion: g.governanceVersion,
     publicationDigest: j.statement.governanceDigest,
-    decision: { outcome: 'escalate', approvals: j.required, flags: [], fired: [] },
+    decision: { outcome: needs ? 'escalate' : 'allow', approvals: j.required, flags: [], fired: [] },
     approvers: g.policy.approvers.map((a) => ({ id: a.id, roles: a.roles ?? [] })),
     expiresAt: j.statement.expiresAt,
   });
-  if (Object.keys(j.required).length > 0) {
+  if (needs) {
     const waitMs = Math.max(0, Date.parse(j.statement.expiresAt) - Date.now());
     await awaitApprovals(
       k.box,
