@@ -41,15 +41,22 @@ export interface MisbehavingWorker {
 export async function startMisbehavingWorker(env: Env, partyId = 'p6'): Promise<MisbehavingWorker> {
   let mode: MisbehaviourMode = 'honest';
   const kekName = partyKekEnvName(partyId);
-  const saved = { home: process.env.CONCLAVE_HOME, kek: process.env[kekName] };
+  const saved = {
+    home: process.env.CONCLAVE_HOME,
+    kek: process.env[kekName],
+    gate: process.env.CONCLAVE_REQUIRE_GATE,
+  };
   process.env.CONCLAVE_HOME = env.CONCLAVE_HOME;
   process.env[kekName] = env[kekName] ?? devPartyKek(env, partyId);
+  // a party of the dev stack, whose operator opted out of gating
+  process.env.CONCLAVE_REQUIRE_GATE = env.CONCLAVE_REQUIRE_GATE ?? '0';
   let worker: Worker;
   try {
     worker = await createPartyWorker({ partyId, decorate: misbehavingParty(() => mode) });
   } finally {
     restore('CONCLAVE_HOME', saved.home);
     restore(kekName, saved.kek);
+    restore('CONCLAVE_REQUIRE_GATE', saved.gate);
   }
   const running = worker.run();
   return {

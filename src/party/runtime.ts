@@ -35,7 +35,11 @@ export interface PartyRuntime {
   retiredPairPeers: Set<string>;
   /** The operator's recovery key that backups are encrypted to; none configured, no backups. */
   recoveryPublic?: Uint8Array;
-  /** CONCLAVE_REQUIRE_GATE: refuse to sign for a tenant whose publishers this party does not trust. */
+  /**
+   * Refuse to sign for a tenant whose rule set publishers this party does not trust, and to act
+   * on its keys (share changes, backups, pairings) unless it trusts the tenant's governance
+   * publishers. On by default; an operator opts out with CONCLAVE_REQUIRE_GATE=0.
+   */
   requireGate: boolean;
 }
 
@@ -110,6 +114,10 @@ export async function loadOrCreatePartyKeys(
   };
 }
 
+/** Gating is on unless the operator opts out explicitly (CONCLAVE_REQUIRE_GATE=0, false or no). */
+export const requiresGate = (env: Env): boolean =>
+  !['0', 'false', 'no'].includes((env.CONCLAVE_REQUIRE_GATE ?? '').trim().toLowerCase());
+
 export async function openPartyRuntime(partyId: string, env: Env = process.env): Promise<PartyRuntime> {
   assertPartyId(partyId);
   const config = loadConfig(env);
@@ -125,6 +133,6 @@ export async function openPartyRuntime(partyId: string, env: Env = process.env):
     openedPairSetups: new ImmutableMemo<PairSetups>(1_000),
     retiredPairPeers: new Set<string>(),
     recoveryPublic: recoveryPublicKey(env),
-    requireGate: ['1', 'true', 'yes'].includes((env.CONCLAVE_REQUIRE_GATE ?? '').toLowerCase()),
+    requireGate: requiresGate(env),
   };
 }

@@ -117,6 +117,9 @@ export function workerEnv(env: Env, state: Pick<StackState, 'parties' | 'dbPrefi
   };
   if (partyId) {
     out[partyKekEnvName(partyId)] = env[partyKekEnvName(partyId)] ?? devPartyKek(env, partyId);
+    // the dev stack's operator opts its parties out of gating (any tenant, no trust set up), unless
+    // asked for it; a party started any other way gates by default
+    out.CONCLAVE_REQUIRE_GATE = env.CONCLAVE_REQUIRE_GATE ?? '0';
     out.CONCLAVE_RECOVERY_PUBLIC_KEY = env.CONCLAVE_RECOVERY_PUBLIC_KEY ?? devRecoveryKey(env).publicKey;
   } else {
     out.CONCLAVE_COORDINATOR_KEY = env.CONCLAVE_COORDINATOR_KEY ?? devCoordinatorKeyFile(env);

@@ -21,6 +21,10 @@ export async function createPartyWorker(opts: PartyWorkerOptions): Promise<Worke
   const config = loadConfig();
   const dataConverter = workerDataConverter(config.payloadKey, `party ${opts.partyId}`);
   const rt = await openPartyRuntime(opts.partyId);
+  if (!rt.requireGate)
+    console.warn(
+      `party ${opts.partyId}: CONCLAVE_REQUIRE_GATE=0: it signs and manages keys for tenants whose publishers it does not trust`,
+    );
   const honest = createPartyActivities(rt);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   return Worker.create({

@@ -408,8 +408,8 @@ describe('share lifecycle on a gated tenant', () => {
     const { tenant, w } = await gatedTenant('lost');
     await wipeParty('p3');
     await pinEverywhere('p3');
-    // a rebuilt party has lost its operator's trust list too: until it is set again, p3 signs
-    // for this tenant ungated (CONCLAVE_REQUIRE_GATE=1 makes it refuse instead)
+    // a rebuilt party has lost its operator's trust list too: until it is set again, p3 refuses
+    // the tenant (the dev stack's parties, opted out with CONCLAVE_REQUIRE_GATE=0, sign ungated)
     const trusted = await partyStore('p3').then((s) => s.tenantTrust.countDocuments({ _id: tenant }));
     expect(trusted).toBe(0);
     await trustRiskLead(tenant, ['p3']);

@@ -97,6 +97,7 @@ describe('a misbehaving party is named', () => {
     const env = stackEnv();
     process.env.CONCLAVE_HOME = env.CONCLAVE_HOME;
     process.env[partyKekEnvName(mallory)] = devPartyKek(env, mallory);
+    process.env.CONCLAVE_REQUIRE_GATE = '0'; // a party of the dev stack, opted out of gating
     // the decorators (tamper, forge, replay) live in src/drills/misbehaving.ts, shared with the drills
     worker = await createPartyWorker({ partyId: mallory, decorate: misbehavingParty(() => mode) });
     running = worker.run();

@@ -16,6 +16,7 @@ import { loadConfig } from '../../src/config.js';
 import { openPartyRuntime, loadOrCreatePartyKeys, type PartyRuntime } from '../../src/party/runtime.js';
 import { closeAllDbs, openDb } from '../../src/store/mongo.js';
 import { PartyStore } from '../../src/store/party-store.js';
+import { rotationOf } from '../../src/drills/rogue-inputs.js';
 import { randomMessage, stackEnv } from './helpers.js';
 
 const run = Date.now().toString(36);
@@ -29,13 +30,17 @@ const failure = (code: string, culprit?: string) => ({
 const ids = ['ia', 'ib', 'ic'].map((p) => `${p}-${run}`);
 const runtimes: PartyRuntime[] = [];
 const acts: PartyActivities[] = [];
+const envs: Record<string, string | undefined>[] = [];
 
 beforeAll(async () => {
   for (const id of ids) {
     const env = {
       ...stackEnv(),
       [`CONCLAVE_PARTY_${id.toUpperCase().replace(/-/g, '_')}_KEK`]: randomBytes(32).toString('hex'),
+      // these parties serve any tenant, as the dev stack's do (their operator opted out of gating)
+      CONCLAVE_REQUIRE_GATE: '0',
     };
+    envs.push(env);
     const rt = await openPartyRuntime(id, env);
     runtimes.push(rt);
     acts.push(createPartyActivities(rt));
@@ -126,6 +131,39 @@ describe('keygen and signing activities, called as Temporal would (with retries)
     );
     await Promise.all(acts.map((a) => a.dkgActivate(ctx, r3)));
     await Promise.all(acts.map((a) => a.dkgActivate(ctx, r3))); // idempotent
+  });
+
+  it('a party left at its default gates: no signature, no share change for a tenant it does not trust', async () => {
+    const gated = createPartyActivities(
+      await openPartyRuntime(ids[0]!, { ...envs[0], CONCLAVE_REQUIRE_GATE: undefined }),
+    );
+    const sctx: SignContext = {
+      tenant: 'acme',
+      ceremonyId: `sign:acme:gated-${run}/r1`,
+      walletId: ctx.walletId,
+      keyId: ctx.keyId,
+      version: 1,
+      path: 'm',
+      message: randomMessage(),
+      signers: ids.slice(0, 2),
+    };
+    await expect(gated.signRound1(sctx)).rejects.toMatchObject({
+      ...failure('UNAUTHORIZED'),
+      message: expect.stringMatching(
+        /trusts no rule set publisher of tenant acme and signs for gated tenants only/,
+      ),
+    });
+    const share = (await runtimes[0]!.store.shares.findOne({ keyId: ctx.keyId }))!;
+    const rotation = rotationOf(share, `reshare:acme:${ctx.walletId}:gated-${run}/r1`, {
+      dealers: ids.slice(0, 2),
+    });
+    await expect(gated.reshareDeal(rotation)).rejects.toMatchObject({
+      ...failure('UNAUTHORIZED'),
+      message: expect.stringMatching(/trusts no governance publisher of tenant acme/),
+    });
+    // nothing was drawn or dealt
+    expect(await runtimes[0]!.store.nonces.countDocuments({ ceremonyId: sctx.ceremonyId })).toBe(0);
+    expect(await runtimes[0]!.store.rounds.countDocuments({ ceremonyId: rotation.ceremonyId })).toBe(0);
   });
 
   it('a nonce signs one request only; a different commitment list is refused', async () => {
