@@ -151,6 +151,16 @@ export function coordinatorAuditKey(
 }
 
 /**
+ * The client's actor key file: `CONCLAVE_KEY`, or on the dev stack its default tenant's key
+ * (`<CONCLAVE_HOME>/keys/dev-admin.key`, made by `conclave dev up`) when that exists.
+ */
+export function actorKeyFile(env: Env = process.env): string | undefined {
+  if (env.CONCLAVE_KEY) return env.CONCLAVE_KEY;
+  const devFile = join(conclaveHome(env), 'keys', 'dev-admin.key');
+  return readStackState(env) && existsSync(devFile) ? devFile : undefined;
+}
+
+/**
  * The Temporal payload key: `CONCLAVE_PAYLOAD_KEY` (32 bytes, hex), or the dev stack's
  * `<CONCLAVE_HOME>/keys/payload.key` when this process talks to the dev stack.
  */

@@ -4,6 +4,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConclaveError } from '../errors.js';
 import { conclaveHome, loadConfig, readStackState, type Env } from '../config.js';
 import { devDown, devStatus, devUp } from '../stack/dev.js';
 import { projectRoot } from '../stack/paths.js';
@@ -42,10 +43,16 @@ export async function acquireStack(
     };
   };
   if (devStatus(baseEnv).running) {
+    if ((readStackState(baseEnv) as { devKeyFile?: string } | undefined)?.devKeyFile)
+      throw new ConclaveError(
+        'STACK',
+        'the running dev stack gates its parties (its bench tenant is not set up): stop it with `conclave dev down` and the bench starts its own',
+      );
     log(`using the running stack at ${conclaveHome(baseEnv)}`);
     return describe(baseEnv, false, async () => undefined);
   }
-  const env: Env = { ...baseEnv, CONCLAVE_HOME: benchHome };
+  // the bench signs for its own tenants, with no trust set up: its parties opt out of gating
+  const env: Env = { ...baseEnv, CONCLAVE_HOME: benchHome, CONCLAVE_REQUIRE_GATE: '0' };
   // What an interrupted earlier bench left behind is stopped first; then its data goes, so every
   // run measures the same thing (activities measured 40% slower on a stack kept across runs).
   if (readStackState(env)) await devDown({ env });

@@ -8,8 +8,11 @@ import { createPublicKey, verify } from 'node:crypto';
 import { ConclaveClient } from '../client/index.js';
 import { ConclaveError } from '../errors.js';
 import { devDown, devStatus, devUp } from '../stack/dev.js';
+import { devDenyList } from '../stack/dev-tenant.js';
 
 const step = (s: string) => console.log(`\n▸ ${s}`);
+
+const aliceAddress = 'A1iceXQ3F9P4aGkmkWJqZ4X3v6T8v9uM7C3mQh2r5sTz';
 
 function opensslVerify(publicKeyHex: string, message: Buffer, signatureHex: string): boolean {
   const spki = Buffer.concat([
@@ -42,22 +45,28 @@ async function demo(): Promise<void> {
     console.log(`  transcript hash  ${wallet.transcriptHash} (all parties agreed)`);
 
     const message = Buffer.from(`pay 1.5 SOL to Alice (demo ${new Date().toISOString()})`);
+    const payment = { chain: 'solana', asset: 'SOL', amount: '1.5', destination: aliceAddress };
     for (const signers of [
       ['p1', 'p2'],
       ['p2', 'p3'],
     ]) {
       step(`FROST signing with ${signers.join(' + ')}`);
       t = Date.now();
-      const sig = await client.sign({ walletId: wallet.walletId, message: message, signers });
+      // the dev stack's parties gate: each checks the tenant's signed rules against this
+      // description and the dev key's signature on the request before it signs
+      const sig = await client.sign({ walletId: wallet.walletId, message, signers, tx: payment });
       console.log(`  signature ${sig.signature}, ${Date.now() - t} ms`);
       const ok = opensslVerify(wallet.publicKey, message, sig.signature);
       console.log(`  OpenSSL Ed25519 verify: ${ok ? 'valid' : 'INVALID'}`);
       if (!ok) throw new ConclaveError('TAMPERED', 'signature did not verify');
     }
 
-    step('a bad request is refused with a clear error');
+    step('bad requests are refused with a clear error');
     await client
-      .sign({ walletId: wallet.walletId, message, signers: ['p1'] })
+      .sign({ walletId: wallet.walletId, message, signers: ['p1'], tx: payment })
+      .catch((e: Error) => console.log(`  ${e.message}`));
+    await client
+      .sign({ walletId: wallet.walletId, message, tx: { ...payment, destination: devDenyList[0]! } })
       .catch((e: Error) => console.log(`  ${e.message}`));
   } finally {
     await client.close();

@@ -401,11 +401,16 @@ async function run(command: string[], v: Values): Promise<void> {
         temporalAddress: state.servers.temporalAddress,
         mongoUri: state.servers.mongoUri,
         parties: state.parties,
+        gated: Boolean(state.devKeyFile),
+        ...(state.devKeyFile ? { devKeyFile: state.devKeyFile } : {}),
       },
       [
         `temporal  ${state.servers.temporalAddress}`,
         `mongodb   ${state.servers.mongoUri}`,
         `parties   ${state.parties.join(', ')} (+ coordinator)`,
+        state.devKeyFile
+          ? `gating    tenant default: the dev key ${state.devKeyFile} initiates, approves and publishes (used when CONCLAVE_KEY is unset)`
+          : 'gating    off (CONCLAVE_REQUIRE_GATE=0)',
       ],
     );
     return;

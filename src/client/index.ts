@@ -55,7 +55,7 @@ import type {
 } from '../../activities/types.js';
 import { sealWebhookSecret } from '../webhooks/secret-seal.js';
 import { generateWebhookSecret, generateWebhookSigningKey } from '../webhooks/signature.js';
-import { assertPartyId, loadConfig, type Env } from '../config.js';
+import { actorKeyFile, assertPartyId, loadConfig, type Env } from '../config.js';
 import { toHex } from '../crypto/encoding.js';
 import { formatPath, parsePath } from '../crypto/hd.js';
 import { resolveScheme } from '../crypto/schemes.js';
@@ -171,6 +171,7 @@ export class ConclaveClient {
 
   static async connect(env: Env = process.env): Promise<ConclaveClient> {
     const config = loadConfig(env);
+    const keyFile = actorKeyFile(env);
     let connection: Connection;
     try {
       connection = await Connection.connect({
@@ -193,7 +194,7 @@ export class ConclaveClient {
       connection,
       config.parties,
       actorOf(env),
-      env.CONCLAVE_KEY ? loadActorKey(env.CONCLAVE_KEY) : undefined,
+      keyFile ? loadActorKey(keyFile) : undefined,
       config.temporal.tenantAttribute,
     );
   }

@@ -56,7 +56,9 @@ if (!Number.isInteger(concurrency) || concurrency < 1) usage('--concurrency must
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const home = mkdtempSync(join(tmpdir(), 'conclave-drill-'));
-const env = { ...process.env, CONCLAVE_HOME: home };
+// the stream runs ungated tenants beside the governed one it sets up: its parties opt out of
+// gating untrusted tenants (the rogue-coordinator table attacks the governed tenant)
+const env = { ...process.env, CONCLAVE_HOME: home, CONCLAVE_REQUIRE_GATE: '0' };
 const t0 = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}`);
 

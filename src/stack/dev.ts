@@ -22,6 +22,9 @@ import { generateActorKey } from '../policy/authorization.js';
 import { generateRecoveryKey } from '../crypto/backup.js';
 import { ConclaveError } from '../errors.js';
 import { pinPeerKeys, showPartyKeys } from '../party/admin.js';
+import { requiresGate } from '../party/runtime.js';
+import { defaultTenant } from '../client/index.js';
+import { setUpDevTenant } from './dev-tenant.js';
 import { startServers, stopServers, type ServerInfo } from './local.js';
 import { projectRoot } from './paths.js';
 import { isAlive, spawnDaemon, stopProcess } from './processes.js';
@@ -40,6 +43,8 @@ export interface StackState {
   parties: string[];
   dbPrefix: string;
   workers: WorkerProcess[];
+  /** The default tenant's dev key file, when the parties gate and the tenant was set up for it. */
+  devKeyFile?: string;
 }
 
 export interface DevUpOptions {
@@ -117,9 +122,9 @@ export function workerEnv(env: Env, state: Pick<StackState, 'parties' | 'dbPrefi
   };
   if (partyId) {
     out[partyKekEnvName(partyId)] = env[partyKekEnvName(partyId)] ?? devPartyKek(env, partyId);
-    // the dev stack's operator opts its parties out of gating (any tenant, no trust set up), unless
-    // asked for it; a party started any other way gates by default
-    out.CONCLAVE_REQUIRE_GATE = env.CONCLAVE_REQUIRE_GATE ?? '0';
+    // parties gate by default (the default tenant is set up for it); a harness that runs many
+    // tenants with no trust set up opts out explicitly with CONCLAVE_REQUIRE_GATE=0
+    if (env.CONCLAVE_REQUIRE_GATE !== undefined) out.CONCLAVE_REQUIRE_GATE = env.CONCLAVE_REQUIRE_GATE;
     out.CONCLAVE_RECOVERY_PUBLIC_KEY = env.CONCLAVE_RECOVERY_PUBLIC_KEY ?? devRecoveryKey(env).publicKey;
   } else {
     out.CONCLAVE_COORDINATOR_KEY = env.CONCLAVE_COORDINATOR_KEY ?? devCoordinatorKeyFile(env);
@@ -227,6 +232,13 @@ export async function devUp(opts: DevUpOptions = {}): Promise<StackState> {
     writeState(env, state);
     await waitForWorkers(state, state.workers);
     await pinDevParties(env, state.parties);
+    if (requiresGate(env)) {
+      state.devKeyFile = await setUpDevTenant(env, state.parties, log);
+      writeState(env, state);
+      log(
+        `parties gate: tenant ${defaultTenant} is set up with the dev key ${state.devKeyFile} (its initiator, approver and publisher); other tenants need \`conclave party trust\``,
+      );
+    } else log('CONCLAVE_REQUIRE_GATE=0: the parties act for any tenant, ungated');
   } catch (err) {
     await devDown({ env });
     throw err;

@@ -22,7 +22,8 @@ import { chaosKinds, killStrays } from '../../src/stack/chaos.js';
 import { devDown, devUp } from '../../src/stack/dev.js';
 
 const home = mkdtempSync(join(tmpdir(), 'conclave-drill-it-'));
-const env = { ...process.env, CONCLAVE_HOME: home };
+// the drills run ungated tenants beside the governed one they set up (as `npm run drills` does)
+const env = { ...process.env, CONCLAVE_HOME: home, CONCLAVE_REQUIRE_GATE: '0' };
 const log = (line: string) => console.log(`[drill] ${line}`);
 
 beforeAll(async () => {

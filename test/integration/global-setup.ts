@@ -17,8 +17,15 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const home = mkdtempSync(join(tmpdir(), 'conclave-it-'));
-  // webhook retries in seconds, not hours: the tests watch a delivery fail, retry and die
-  const env = { ...process.env, CONCLAVE_HOME: home, CONCLAVE_WEBHOOK_RETRY_SCHEDULE: '1,2,2,3,4' };
+  // webhook retries in seconds, not hours: the tests watch a delivery fail, retry and die. The
+  // tests run many tenants on one stack, each setting up the trust it tests: the parties opt out
+  // of gating untrusted tenants (test/integration/dev-gate.test.ts runs a stack that gates)
+  const env = {
+    ...process.env,
+    CONCLAVE_HOME: home,
+    CONCLAVE_WEBHOOK_RETRY_SCHEDULE: '1,2,2,3,4',
+    CONCLAVE_REQUIRE_GATE: '0',
+  };
   const started = Date.now();
   await devUp({
     env,

@@ -40,7 +40,15 @@ export function nobleVerifyEd25519(publicKeyHex: string, messageHex: string, sig
 }
 
 export async function partyStore(partyId: string): Promise<PartyStore> {
-  return new PartyStore(await openDb(loadConfig(stackEnv()).partyDb(partyId)));
+  return partyStoreOf(partyId, stackEnv());
+}
+
+/** A party's database on the stack that `env` names. */
+export async function partyStoreOf(
+  partyId: string,
+  env: Record<string, string | undefined>,
+): Promise<PartyStore> {
+  return new PartyStore(await openDb(loadConfig(env).partyDb(partyId)));
 }
 
 export function randomMessage(): string {
