@@ -13,6 +13,7 @@ import {
   type SolanaNetwork,
 } from '../../src/crypto/addresses.js';
 import { expectCode } from './expect-errors.js';
+import { readVectors, titled } from './vectors.js';
 
 const hx = (s: string) => fromHex(s, 'test');
 
@@ -22,37 +23,30 @@ function decodeSegwit(addr: string) {
   return { prefix, version: words[0], program: bech32m.fromWords(words.slice(1)) };
 }
 
-// bitcoin/bips bip-0350.mediawiki, "Test vectors for v0-v16 native segregated witness addresses":
-// the valid addresses that are P2TR (witness v1, 32-byte program), with their scriptPubKeys (5120 || key).
-const BIP350_P2TR: Array<[string, BitcoinNetwork, string]> = [
-  [
-    'tb1pqqqqp399et2xygdj5xreqhjjvcmzhxw4aywxecjdzew6hylgvsesf3hn0c',
-    'testnet',
-    '5120000000c4a5cad46221b2a187905e5266362b99d5e91c6ce24d165dab93e86433',
-  ],
-  [
-    'bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0',
-    'mainnet',
-    '512079be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798',
-  ],
-];
+interface Addresses {
+  source: Record<'bip350P2tr' | 'bip173P2wpkh' | 'solana', string>;
+  bip350P2tr: Array<{ address: string; network: BitcoinNetwork; scriptPubKey: string }>;
+  bip173P2wpkh: Array<{ publicKey: string; network: BitcoinNetwork; address: string }>;
+  solana: Array<{ name: string; publicKey: number[]; address: string }>;
+}
+interface Bip341 {
+  scriptPubKey: Array<{ intermediary: { tweakedPubkey: string } }>;
+}
 
-// bitcoin/bips bip-0341/wallet-test-vectors.json, scriptPubKey[0]: tweakedPubkey -> bip350Address.
-const BIP341_KEY = '53a1f6e454df1aa2776a2814a721372d6258050de330b3c6d10ee8f4e0dda343';
-const BIP341_ADDR = 'bc1p2wsldez5mud2yam29q22wgfh9439spgduvct83k3pm50fcxa5dps59h4z5';
+const VECTORS = readVectors<Addresses>('addresses.json');
+// bitcoin/bips bip-0341/wallet-test-vectors.json, scriptPubKey[0].intermediary.tweakedPubkey: a valid
+// x-only key (its address is checked with the other BIP341 vectors in crypto-taproot.test.ts).
+const BIP341_KEY = readVectors<Bip341>('bip341.json').scriptPubKey[0]!.intermediary.tweakedPubkey;
 
 describe('p2trAddress', () => {
-  it.each(BIP350_P2TR)('BIP350 vector %s', (addr, network, spk) => {
+  it.each(titled(VECTORS.bip350P2tr, (c) => c.address))('BIP350 vector %s', (_title, c) => {
+    const { address: addr, network, scriptPubKey: spk } = c;
     expect(spk.slice(0, 4)).toBe('5120');
     const key = hx(spk.slice(4));
     expect(p2trAddress(key, network)).toBe(addr);
     const d = decodeSegwit(addr);
     expect(d.version).toBe(1);
     expect(toHex(d.program)).toBe(spk.slice(4));
-  });
-
-  it('BIP341 wallet vector address', () => {
-    expect(p2trAddress(hx(BIP341_KEY), 'mainnet')).toBe(BIP341_ADDR);
   });
 
   it('uses bc / tb / tb / bcrt and round-trips through bech32m', () => {
@@ -82,11 +76,7 @@ describe('p2trAddress', () => {
     const key = hx(BIP341_KEY);
     expectCode(() => p2trAddress(key.slice(1), 'mainnet'), 'BAD_INPUT', /32 bytes/);
     expectCode(() => p2trAddress(Uint8Array.of(2, ...key), 'mainnet'), 'BAD_INPUT', /32 bytes/);
-    // bitcoin/bips bip-0340/test-vectors.csv #5: x not on the curve (an unspendable output).
-    expectCode(
-      () => p2trAddress(hx('eefdea4cdb677750a420fee807eacf21eb9898ae79b9768766e4faa04a2d4a34'), 'mainnet'),
-      'BAD_INPUT',
-    );
+    // x-only keys that are not points: the BIP340 vectors in crypto-taproot.test.ts.
     for (const n of ['bitcoin', 'Mainnet', 'testnet4x', '', '__proto__', 'toString']) {
       expectCode(() => p2trAddress(key, n as BitcoinNetwork), 'BAD_INPUT', /network/);
     }
@@ -108,13 +98,10 @@ describe('solanaAddress', () => {
       expect(solanaAddress(new Uint8Array(32), n)).toBe('11111111111111111111111111111111');
   });
 
-  it('SPL Token program id (kinecosystem/agora-common solana/token/program.go)', () => {
-    const bytes = Uint8Array.from([
-      6, 221, 246, 225, 215, 101, 161, 147, 217, 203, 225, 70, 206, 235, 121, 172, 28, 180, 133, 237, 95, 91,
-      55, 145, 58, 140, 245, 133, 126, 255, 0, 169,
-    ]);
-    expect(solanaAddress(bytes, 'mainnet-beta')).toBe('TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA');
-    expect(toHex(base58.decode('TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA'))).toBe(toHex(bytes));
+  it.each(titled(VECTORS.solana, (c) => `${c.name} (${VECTORS.source.solana})`))('%s', (_title, c) => {
+    const bytes = Uint8Array.from(c.publicKey);
+    expect(solanaAddress(bytes, 'mainnet-beta')).toBe(c.address);
+    expect(toHex(base58.decode(c.address))).toBe(toHex(bytes));
   });
 
   it('a random key round-trips and is the same on every cluster', () => {
@@ -142,16 +129,16 @@ describe('P2PKH and P2WPKH (ECDSA keys)', () => {
   // The generator G (private key 1), compressed: BIP173's P2WPKH example key
   const g = hx('0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798');
 
-  it('BIP173 P2WPKH vectors', () => {
-    expect(p2wpkhAddress(g, 'mainnet')).toBe('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4');
-    expect(p2wpkhAddress(g, 'testnet')).toBe('tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx');
+  it.each(titled(VECTORS.bip173P2wpkh, (c) => c.address))('BIP173 P2WPKH vector %s', (_title, c) => {
+    expect(p2wpkhAddress(hx(c.publicKey), c.network)).toBe(c.address);
   });
 
   it("P2PKH of private key 1, and the test networks' version byte", () => {
     expect(p2pkhAddress(g, 'mainnet')).toBe('1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH');
     // the same 20-byte hash as the BIP173 program, under version 0x6f
+    const bip173 = VECTORS.bip173P2wpkh.find((c) => c.publicKey === toHex(g) && c.network === 'mainnet')!;
     const program = toHex(
-      bech32.fromWords(bech32.decode('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4').words.slice(1)),
+      bech32.fromWords(bech32.decode(bip173.address as `${string}1${string}`).words.slice(1)),
     );
     for (const n of ['testnet', 'signet', 'regtest'] as const) {
       const raw = base58.decode(p2pkhAddress(g, n));

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/crypto/encoding.js';
 import { chainCodeFor, derivePublic, formatPath, parsePath, type HdCurve } from '../../src/crypto/hd.js';
 import { expectCode } from './expect-errors.js';
+import { readVectors, titled } from './vectors.js';
 
 const b58check = createBase58check(sha256);
 
@@ -80,49 +81,17 @@ describe('parsePath / formatPath', () => {
   });
 });
 
-// bitcoin/bips bip-0032.mediawiki, test vectors 1 and 2: every non-hardened step (parent xpub,
-// index, child xpub). Vectors 3 and 4 only have hardened steps.
-const BIP32_PUBLIC_STEPS: Array<[string, string, number, string]> = [
-  [
-    'vector 1: m/0H -> m/0H/1',
-    'xpub68Gmy5EdvgibQVfPdqkBBCHxA5htiqg55crXYuXoQRKfDBFA1WEjWgP6LHhwBZeNK1VTsfTFUHCdrfp1bgwQ9xv5ski8PX9rL2dZXvgGDnw',
-    1,
-    'xpub6ASuArnXKPbfEwhqN6e3mwBcDTgzisQN1wXN9BJcM47sSikHjJf3UFHKkNAWbWMiGj7Wf5uMash7SyYq527Hqck2AxYysAA7xmALppuCkwQ',
-  ],
-  [
-    'vector 1: m/0H/1/2H -> m/0H/1/2H/2',
-    'xpub6D4BDPcP2GT577Vvch3R8wDkScZWzQzMMUm3PWbmWvVJrZwQY4VUNgqFJPMM3No2dFDFGTsxxpG5uJh7n7epu4trkrX7x7DogT5Uv6fcLW5',
-    2,
-    'xpub6FHa3pjLCk84BayeJxFW2SP4XRrFd1JYnxeLeU8EqN3vDfZmbqBqaGJAyiLjTAwm6ZLRQUMv1ZACTj37sR62cfN7fe5JnJ7dh8zL4fiyLHV',
-  ],
-  [
-    'vector 1: m/0H/1/2H/2 -> m/0H/1/2H/2/1000000000',
-    'xpub6FHa3pjLCk84BayeJxFW2SP4XRrFd1JYnxeLeU8EqN3vDfZmbqBqaGJAyiLjTAwm6ZLRQUMv1ZACTj37sR62cfN7fe5JnJ7dh8zL4fiyLHV',
-    1000000000,
-    'xpub6H1LXWLaKsWFhvm6RVpEL9P4KfRZSW7abD2ttkWP3SSQvnyA8FSVqNTEcYFgJS2UaFcxupHiYkro49S8yGasTvXEYBVPamhGW6cFJodrTHy',
-  ],
-  [
-    'vector 2: m -> m/0',
-    'xpub661MyMwAqRbcFW31YEwpkMuc5THy2PSt5bDMsktWQcFF8syAmRUapSCGu8ED9W6oDMSgv6Zz8idoc4a6mr8BDzTJY47LJhkJ8UB7WEGuduB',
-    0,
-    'xpub69H7F5d8KSRgmmdJg2KhpAK8SR3DjMwAdkxj3ZuxV27CprR9LgpeyGmXUbC6wb7ERfvrnKZjXoUmmDznezpbZb7ap6r1D3tgFxHmwMkQTPH',
-  ],
-  [
-    'vector 2: m/0/2147483647H -> m/0/2147483647H/1',
-    'xpub6ASAVgeehLbnwdqV6UKMHVzgqAG8Gr6riv3Fxxpj8ksbH9ebxaEyBLZ85ySDhKiLDBrQSARLq1uNRts8RuJiHjaDMBU4Zn9h8LZNnBC5y4a',
-    1,
-    'xpub6DF8uhdarytz3FWdA8TvFSvvAh8dP3283MY7p2V4SeE2wyWmG5mg5EwVvmdMVCQcoNJxGoWaU9DCWh89LojfZ537wTfunKau47EL2dhHKon',
-  ],
-  [
-    'vector 2: m/0/2147483647H/1/2147483646H -> .../2',
-    'xpub6ERApfZwUNrhLCkDtcHTcxd75RbzS1ed54G1LkBUHQVHQKqhMkhgbmJbZRkrgZw4koxb5JaHWkY4ALHY2grBGRjaDMzQLcgJvLJuZZvRcEL',
-    2,
-    'xpub6FnCn6nSzZAw5Tw7cgR9bi15UV96gLZhjDstkXXxvCLsUXBGXPdSnLFbdpq8p9HmGsApME5hQTZ3emM2rnY5agb9rXpVGyy3bdW6EEgAtqt',
-  ],
-];
+interface Bip32 {
+  source: { publicDerivation: string; invalidPublicKeys: string };
+  publicDerivation: Array<{ name: string; parent: string; index: number; child: string }>;
+  invalidPublicKeys: Array<{ comment: string; xpub: string; publicKey?: string }>;
+}
+
+const BIP32 = readVectors<Bip32>('bip32.json');
 
 describe('derivePublic secp256k1 (BIP32 CKDpub)', () => {
-  it.each(BIP32_PUBLIC_STEPS)('%s', (_label, parentXpub, index, childXpub) => {
+  it.each(titled(BIP32.publicDerivation, (c) => c.name))('%s', (_title, c) => {
+    const { parent: parentXpub, index, child: childXpub } = c;
     const parent = parseXpub(parentXpub);
     const child = parseXpub(childXpub);
     expect(child.depth).toBe(parent.depth + 1);
@@ -135,7 +104,7 @@ describe('derivePublic secp256k1 (BIP32 CKDpub)', () => {
     expect(viaTiny && toHex(viaTiny)).toBe(toHex(child.key));
   });
 
-  const root = parseXpub(BIP32_PUBLIC_STEPS[3]![1]);
+  const root = parseXpub(BIP32.publicDerivation[3]!.parent);
 
   it('empty path returns the parent with tweak 0', () => {
     const d = derivePublic('secp256k1', root.key, root.chainCode, []);
@@ -168,23 +137,16 @@ describe('derivePublic secp256k1 (BIP32 CKDpub)', () => {
     expect(viaTiny && toHex(viaTiny)).toBe(toHex(whole.publicKey));
   });
 
-  it('rejects invalid parent keys (incl. BIP32 test vector 5 xpubs)', () => {
-    // bip-0032 vector 5: "invalid pubkey 0200…07", "invalid pubkey prefix 04", "invalid pubkey prefix 01"
-    for (const bad of [
-      'xpub661MyMwAqRbcEYS8w7XLSVeEsBXy79zSzH1J8vCdxAZningWLdN3zgtU6Q5JXayek4PRsn35jii4veMimro1xefsM58PgBMrvdYre8QyULY',
-      'xpub661MyMwAqRbcEYS8w7XLSVeEsBXy79zSzH1J8vCdxAZningWLdN3zgtU6Txnt3siSujt9RCVYsx4qHZGc62TG4McvMGcAUjeuwZdduYEvFn',
-      'xpub661MyMwAqRbcEYS8w7XLSVeEsBXy79zSzH1J8vCdxAZningWLdN3zgtU6N8ZMMXctdiCjxTNq964yKkwrkBJJwpzZS4HS2fxvyYUA4q2Xe4',
-    ]) {
-      const x = parseXpub(bad);
+  it.each(titled(BIP32.invalidPublicKeys, (c) => c.comment))(
+    'rejects the parent key of BIP32 test vector 5: %s',
+    (_title, c) => {
+      const x = parseXpub(c.xpub);
+      if (c.publicKey !== undefined) expect(toHex(x.key)).toBe(c.publicKey);
       expectCode(() => derivePublic('secp256k1', x.key, x.chainCode, [0]), 'BAD_INPUT');
-    }
-    expect(
-      toHex(
-        parseXpub(
-          'xpub661MyMwAqRbcEYS8w7XLSVeEsBXy79zSzH1J8vCdxAZningWLdN3zgtU6Q5JXayek4PRsn35jii4veMimro1xefsM58PgBMrvdYre8QyULY',
-        ).key,
-      ),
-    ).toBe('020000000000000000000000000000000000000000000000000000000000000007');
+    },
+  );
+
+  it('rejects invalid parent keys', () => {
     const uncompressed = secp256k1.Point.fromBytes(root.key).toBytes(false);
     expectCode(() => derivePublic('secp256k1', uncompressed, root.chainCode, [0]), 'BAD_INPUT', /33-byte/);
     expectCode(() => derivePublic('secp256k1', root.key.slice(1), root.chainCode, [0]), 'BAD_INPUT');

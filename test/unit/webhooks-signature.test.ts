@@ -21,9 +21,11 @@ import {
   type WebhookHeadersInput,
   type WebhookVerificationFailure,
 } from '../../src/webhooks/signature.js';
+import { readVectors, titled } from './vectors.js';
 
 interface Vector {
-  source: string;
+  /** Which published test it is; where that is, is in the file's "source" under this name. */
+  name: string;
   secret: string;
   /** What a receiver verifies with: the secret itself (v1) or the public key (v1a). */
   verifyKey: string;
@@ -33,44 +35,12 @@ interface Vector {
   signature: string;
 }
 
-const VECTORS: Vector[] = [
-  {
-    // standard-webhooks/standard-webhooks libraries/javascript/src/webhook.test.ts "sign function works"
-    // (same vector in the go, python, java, php, ruby, csharp tests, and in svix-webhooks
-    // server/svix-server/src/worker.rs test_generate_msg_headers_with_signing_key).
-    source: 'standard-webhooks javascript reference test',
-    secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-    verifyKey: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-    id: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
-    timestamp: 1614265330,
-    body: '{"test": 2432232314}',
-    signature: 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
-  },
-  {
-    // standard-webhooks/standard-webhooks libraries/rust/src/lib.rs test_sign
-    source: 'standard-webhooks rust reference test',
-    secret: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD',
-    verifyKey: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD',
-    id: 'msg_27UH4WbU6Z5A5EzD8u03UvzRbpk',
-    timestamp: 1649367553,
-    body: '{"email":"test@example.com","username":"test_user"}',
-    signature: 'v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=',
-  },
-  {
-    // svix/svix-webhooks server/svix-server/src/worker.rs test_asymmetric_key_signing; the key pair
-    // is the one in that repo's README ("Secret key: whsk_... Public key: whpk_..."). The same
-    // v1a signature is the example in spec/standard-webhooks.md "Webhook headers".
-    source: 'svix-webhooks asymmetric signing test',
-    secret: 'whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==',
-    verifyKey: 'whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=',
-    id: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
-    timestamp: 1614265330,
-    body: '{"test": 2432232314}',
-    signature: 'v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==',
-  },
-];
+const VECTORS = readVectors<{ source: Record<string, string>; vectors: Vector[] }>(
+  'standard-webhooks.json',
+).vectors;
 
-const [HMAC_VECTOR, , ED_VECTOR] = VECTORS as [Vector, Vector, Vector];
+const HMAC_VECTOR = VECTORS.find((v) => v.name === 'standard-webhooks javascript reference test')!;
+const ED_VECTOR = VECTORS.find((v) => v.name === 'svix-webhooks asymmetric signing test')!;
 
 function b64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'base64'));
@@ -114,16 +84,16 @@ function headersFor(v: Vector, signature = v.signature): Record<string, string> 
 }
 
 describe('published vectors', () => {
-  it.each(VECTORS)('$source: signs to the published signature', (v) => {
+  it.each(titled(VECTORS, (v) => v.name))('%s: signs to the published signature', (_title, v) => {
     expect(signWebhook({ id: v.id, timestamp: v.timestamp, body: v.body }, v.secret)).toBe(v.signature);
     expect(independentlyValid(v.verifyKey, v.id, v.timestamp, v.body, v.signature)).toBe(true);
   });
 
-  it.each(VECTORS)('$source: webhookHeaders carries it', (v) => {
+  it.each(titled(VECTORS, (v) => v.name))('%s: webhookHeaders carries it', (_title, v) => {
     expect(webhookHeaders(v.id, v.timestamp, v.body, [v.secret])).toEqual(headersFor(v));
   });
 
-  it.each(VECTORS)('$source: verifies as string and as bytes', (v) => {
+  it.each(titled(VECTORS, (v) => v.name))('%s: verifies as string and as bytes', (_title, v) => {
     const expected = { id: v.id, timestamp: v.timestamp };
     expect(verifyWebhook(headersFor(v), v.body, v.verifyKey, { now: v.timestamp })).toEqual(expected);
     expect(verifyWebhook(headersFor(v), Buffer.from(v.body), v.verifyKey, { now: v.timestamp })).toEqual(
@@ -131,7 +101,7 @@ describe('published vectors', () => {
     );
   });
 
-  it.each(VECTORS)('$source: one flipped signature bit is refused', (v) => {
+  it.each(titled(VECTORS, (v) => v.name))('%s: one flipped signature bit is refused', (_title, v) => {
     const [version, sig] = v.signature.split(',') as [string, string];
     const bytes = b64(sig);
     bytes[5]! ^= 0x01;
