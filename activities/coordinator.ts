@@ -2,19 +2,12 @@
  * Coordinator activities: planning, agreement checks, aggregation and the wallet registry.
  * The coordinator sees only public data; it verifies every party's signed messages itself.
  */
-import { randomInt } from 'node:crypto';
-import { openEnvelope, type Envelope } from '../src/crypto/envelope.js';
+import type { Envelope } from '../src/crypto/envelope.js';
+import { openFrom, roundHeader } from '../src/ceremony/rounds.js';
 import { fromHex, toHex } from '../src/crypto/encoding.js';
-import {
-  aggregateSignature as aggregateShares,
-  identifierFor,
-  samePublicPackage,
-  tweakPublicPackage,
-  type PublicPackage,
-} from '../src/crypto/frost.js';
+import { identifierFor, samePublicPackage } from '../src/crypto/frost.js';
 import { chainCodeFor } from '../src/crypto/hd.js';
 import { getScheme, resolveScheme } from '../src/crypto/schemes.js';
-import { canonicalKeyRequest, signingKeyFor } from '../src/crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../src/errors.js';
 import { dryRunMessage, type DryRunPurpose } from '../src/policy/authorization.js';
 import { assertPartyId, loadConfig } from '../src/config.js';
@@ -29,11 +22,11 @@ import {
   type WalletVersionDoc,
 } from '../src/store/coordinator-store.js';
 import { PartyStore, type PeerEntry } from '../src/store/party-store.js';
-import { keygenParams, type KeygenResultBody } from './party/keygen.js';
+import { confirmResults as confirmKeygenResults } from '../src/ceremony/keygen/coordinator.js';
 import { reshareParams, type ReshareResultBody } from './party/reshare.js';
-import { signRequestHash, type SignShareBody } from './party/sign.js';
-import { ecdsaSessionId, type EcdsaRound3Body } from './party/ecdsa-sign.js';
-import { dklsSessionOf, dklsSignCombine, type DklsSignature } from '../src/crypto/ecdsa/dkls-sign.js';
+import { aggregate, pickSigners, planSign } from '../src/ceremony/sign/coordinator.js';
+import { protocolOf } from '../src/ceremony/contracts.js';
+import { combineEcdsa } from '../src/ceremony/ecdsa-sign/coordinator.js';
 import { ethereumAddress } from '../src/crypto/ethereum.js';
 import { withFailures } from './failures.js';
 import { appendAudit, chainEntryOf } from '../src/store/audit-log.js';
@@ -43,28 +36,20 @@ import { keyChangeTargetOf, statementMismatch, type KeyChangeStatement } from '.
 import { policyActivities } from './policy.js';
 import { retryScheduleOf, webhookActivities } from './webhooks.js';
 import { eventOfAuditEntry } from '../src/webhooks/events.js';
+import type { AuditChainPage, AuditEntry } from '../src/audit/contracts.js';
 import type {
-  AuditChainPage,
-  AuditEntry,
   KeygenContext,
   KeygenRequest,
-  PairingRequest,
-  PairSetupContext,
   KeygenResult,
-  PartyInfo,
-  RecoverRequest,
-  ReshareContext,
-  ReshareRequest,
-  ReshareResult,
-  SignContext,
-  SignRequest,
-  SignResult,
-  ValidateContext,
-  WebhookDispatch,
-  ValidateRequest,
-  WalletInfo,
-  WalletVersionDescription,
-} from './types.js';
+  KeygenResultBody,
+} from '../src/ceremony/keygen/contracts.js';
+import type { PairingRequest, PairSetupContext } from '../src/ceremony/pair-setup/contracts.js';
+import type { PartyInfo, WalletInfo, WalletVersionDescription } from '../src/ceremony/contracts.js';
+import type { RecoverRequest } from '../src/ceremony/recover/contracts.js';
+import type { ReshareContext, ReshareRequest, ReshareResult } from '../src/ceremony/reshare/contracts.js';
+import type { SignContext, SignRequest, SignResult } from '../src/ceremony/sign/contracts.js';
+import type { ValidateContext, ValidateRequest } from '../src/ceremony/validate/contracts.js';
+import type { WebhookDispatch } from '../src/webhooks/contracts.js';
 
 function toWalletInfo(w: WalletDoc): WalletInfo {
   return {
@@ -81,41 +66,6 @@ function toWalletInfo(w: WalletDoc): WalletInfo {
     transcriptHash: w.transcriptHash,
     createdAt: w.createdAt.toISOString(),
   };
-}
-
-/** A broadcast from `from`, checked (ceremony, round, type, signature) and parsed. */
-export function openSigned<T>(
-  env: Envelope,
-  ctx: { tenant: string; ceremonyId: string },
-  round: string,
-  type: string,
-  from: PeerEntry,
-): T {
-  const body = openEnvelope(
-    env,
-    { tenant: ctx.tenant, ceremonyId: ctx.ceremonyId, round, type, from: from.partyId, to: '*' },
-    fromHex(from.identityPublic, 'identity key'),
-  );
-  return JSON.parse(new TextDecoder().decode(body)) as T;
-}
-
-function envelopeFrom(envelopes: Envelope[], party: PeerEntry, what: string): Envelope {
-  const env = envelopes.find((e) => e.from === party.partyId);
-  if (!env) throw new CulpritError('BAD_INPUT', party.partyId, `no ${what} from ${party.partyId}`);
-  return env;
-}
-
-/**
- * Signers the caller did not name: a uniformly random t-subset, so the work of signing spreads
- * over all parties. Runs in an activity, so the choice is recorded and replays identically.
- */
-export function pickSigners(members: string[], threshold: number): string[] {
-  const pool = [...members];
-  for (let i = pool.length - 1; i > 0; i--) {
-    const j = randomInt(i + 1);
-    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-  }
-  return pool.slice(0, threshold);
 }
 
 /** What a share change takes from the wallet's current version. */
@@ -135,10 +85,6 @@ function currentVersionOf(w: WalletDoc, ceremonyId: string, toVersion: number) {
     ...protocolOf(w.scheme),
   };
 }
-
-/** What the workflows need to know of a scheme: only whether it signs with DKLs23 (absent: FROST). */
-const protocolOf = (scheme: string): { protocol?: 'dkls23' } =>
-  getScheme(scheme).protocol === 'dkls23' ? { protocol: 'dkls23' } : {};
 
 /** One lifecycle ceremony per wallet: refuses (BUSY) if another one holds the wallet. */
 function assertNotLocked(w: WalletDoc, ceremonyId: string): void {
@@ -397,33 +343,7 @@ export function createCoordinatorActivities(
 
     /** Accepts only if every party signed the same public key and transcript hash. */
     async confirmKeygen(ctx: KeygenContext, results: Envelope[]): Promise<KeygenResultBody> {
-      const bodies = ctx.roster.map((p) => ({
-        party: p.partyId,
-        body: openSigned<KeygenResultBody>(
-          envelopeFrom(results, p, 'key generation result'),
-          ctx,
-          'dkg-3',
-          'dkg-result',
-          p,
-        ),
-      }));
-      const params = keygenParams(ctx);
-      const votes = new Map<string, string[]>();
-      for (const { party, body } of bodies) {
-        const k = body.params === params ? `${body.publicKey}|${body.transcriptHash}` : 'wrong-params';
-        votes.set(k, [...(votes.get(k) ?? []), party]);
-      }
-      const ranked = [...votes.entries()].sort((a, b) => b[1].length - a[1].length);
-      if (ranked.length !== 1 || ranked[0]![0] === 'wrong-params') {
-        const dissent = ranked.slice(1).flatMap(([, parties]) => parties);
-        const culprits = dissent.length ? dissent : ranked[0]![1];
-        throw new CulpritError(
-          'DISAGREEMENT',
-          culprits.join(','),
-          'parties disagree on the group key or transcript',
-        );
-      }
-      return bodies[0]!.body;
+      return confirmKeygenResults(ctx, results);
     },
 
     async saveWallet(ctx: KeygenContext, confirmed: KeygenResultBody): Promise<KeygenResult> {
@@ -495,42 +415,7 @@ export function createCoordinatorActivities(
           `wallet ${req.walletId} is changing its shares (${w.lockedBy}); signing is refused until that ceremony ends, retry then`,
         );
       }
-      const members = w.parties.map((p) => p.partyId);
-      let signers = req.signers ?? pickSigners(members, w.threshold);
-      if (new Set(signers).size !== signers.length)
-        throw new ConclaveError('BAD_INPUT', 'signer list has duplicates');
-      for (const s of signers) {
-        if (!members.includes(s))
-          throw new ConclaveError('BAD_INPUT', `${s} is not a party of wallet ${req.walletId}`);
-      }
-      if (signers.length < w.threshold) {
-        throw new ConclaveError(
-          'BAD_INPUT',
-          `wallet ${req.walletId} needs ${w.threshold} signers, ${signers.length} named`,
-        );
-      }
-      signers = members.filter((m) => signers.includes(m));
-      const scheme = getScheme(w.scheme);
-      const key = canonicalKeyRequest(scheme, req);
-      const length = req.message.length / 2;
-      if (scheme.messageBytes !== undefined && length !== scheme.messageBytes) {
-        throw new ConclaveError(
-          'BAD_INPUT',
-          `${scheme.name} signs a ${scheme.messageBytes}-byte hash, not a ${length}-byte message (hash it first, e.g. conclave sign --eip191 or --eip1559)`,
-        );
-      }
-      return {
-        tenant: req.tenant,
-        ceremonyId,
-        walletId: w.walletId,
-        keyId: w.keyId,
-        version: w.version,
-        message: req.message.toLowerCase(),
-        signers,
-        ...key,
-        ...(req.dryRun ? { dryRun: req.dryRun } : {}),
-        ...protocolOf(w.scheme),
-      };
+      return planSign(req, w, ceremonyId);
     },
 
     /**
@@ -614,11 +499,9 @@ export function createCoordinatorActivities(
       const params = reshareParams(ctx);
       const bodies = ctx.roster.map((p) => ({
         party: p.partyId,
-        body: openSigned<ReshareResultBody>(
-          envelopeFrom(results, p, 'result'),
-          ctx,
-          'reshare-2',
-          'reshare-result',
+        body: openFrom<ReshareResultBody>(
+          results,
+          roundHeader(ctx, 'reshare-2', 'reshare-result', p.partyId, '*'),
           p,
         ),
       }));
@@ -770,49 +653,7 @@ export function createCoordinatorActivities(
       const w = await findWalletVersion(store, ctx.tenant, ctx.walletId, ctx.version);
       if (!w)
         throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
-      const scheme = getScheme(w.scheme);
-      const request = signRequestHash(ctx);
-      const signers = w.parties.filter((p) => ctx.signers.includes(p.partyId));
-      const list = signers.map((p) => {
-        const body = openSigned<{
-          request: string;
-          commitments: { identifier: string; hiding: string; binding: string };
-        }>(envelopeFrom(commitments, p, 'commitments'), ctx, 'sign-1', 'sign-commitments', p);
-        if (body.request !== request || body.commitments.identifier !== p.identifier) {
-          throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} committed to another request`);
-        }
-        return body.commitments;
-      });
-      const sigShares: Record<string, string> = {};
-      for (const p of signers) {
-        const body = openSigned<SignShareBody>(
-          envelopeFrom(shares, p, 'signature share'),
-          ctx,
-          'sign-2',
-          'sign-share',
-          p,
-        );
-        if (body.request !== request)
-          throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} signed another request`);
-        sigShares[p.identifier] = body.share;
-      }
-      const key = signingKeyFor(scheme, w.publicKey, w.transcriptHash, ctx);
-      let signature: string;
-      try {
-        signature = aggregateShares(
-          scheme,
-          tweakPublicPackage(scheme, w.publicPackage, key.tweak),
-          list,
-          fromHex(ctx.message, 'message'),
-          sigShares,
-        );
-      } catch (err) {
-        if (err instanceof CulpritError) {
-          const party = signers.find((p) => p.identifier === err.culprit);
-          if (party) throw new CulpritError(err.code, party.partyId, 'signature share does not verify');
-        }
-        throw err;
-      }
+      const { signature, key } = aggregate(ctx, w, commitments, shares);
       return {
         status: 'signed',
         walletId: w.walletId,
@@ -852,92 +693,6 @@ export function createCoordinatorActivities(
       };
     },
   });
-}
-
-/** What combining a DKLs23 signature reads of a wallet version: all public. */
-export interface EcdsaWalletKey {
-  scheme: string;
-  parties: PeerEntry[];
-  publicKey: string;
-  transcriptHash: string;
-  publicPackage: PublicPackage;
-}
-
-/**
- * Combines the signers' DKLs23 round-3 broadcasts into one low-S ECDSA signature from public
- * values only, naming a signer whose contribution does not match, and verifies the result under
- * the request's (derived) key. The coordinator's activity and the bench's crypto floor run this.
- */
-export function combineEcdsa(
-  ctx: SignContext,
-  w: EcdsaWalletKey,
-  round3: Envelope[],
-): { sig: DklsSignature; key: ReturnType<typeof signingKeyFor> } {
-  const scheme = getScheme(w.scheme);
-  const request = signRequestHash(ctx);
-  const signers = w.parties.filter((p) => ctx.signers.includes(p.partyId));
-  const msgs = signers.map((p) => {
-    const body = openSigned<EcdsaRound3Body>(
-      envelopeFrom(round3, p, 'ECDSA contribution'),
-      ctx,
-      'ecdsa-3',
-      'ecdsa-sign',
-      p,
-    );
-    if (body.request !== request)
-      throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} signed another request`);
-    if (body.msg?.from !== p.identifier)
-      throw new CulpritError(
-        'TAMPERED',
-        p.partyId,
-        `${p.partyId} sent a contribution under another identifier`,
-      );
-    return body.msg;
-  });
-  const key = signingKeyFor(scheme, w.publicKey, w.transcriptHash, ctx);
-  const first = msgs[0]!;
-  let sig: DklsSignature;
-  try {
-    // Combining needs only public values: the first signer's view of them, rebuilt here.
-    sig = dklsSignCombine(
-      {
-        v: 1,
-        kind: 'dkls23-sign/state',
-        step: 3,
-        session: dklsSessionOf(
-          tweakPublicPackage(scheme, w.publicPackage, key.tweak),
-          signers.map((p) => p.identifier),
-          ecdsaSessionId(ctx),
-        ),
-        identifier: first.from,
-        signers: signers.map((p) => p.identifier),
-        groupKey: key.verifyingKey,
-        r: '',
-        phi: '',
-        salt: '',
-        instancePoint: '',
-        commitment: '',
-        bob: {},
-        round3: { used: '', messageHash: first.messageHash, R: first.R, broadcast: first },
-      },
-      msgs,
-    );
-  } catch (err) {
-    if (err instanceof CulpritError) {
-      const party = signers.find((p) => p.identifier === err.culprit);
-      if (party)
-        throw new CulpritError(err.code, party.partyId, err.message.replace(/ \(culprit: [^)]*\)$/, ''));
-    }
-    throw err;
-  }
-  const compact = fromHex(sig.compact, 'signature');
-  if (
-    sig.messageHash !== ctx.message ||
-    !scheme.verify(compact, fromHex(ctx.message, 'message'), fromHex(key.verifyingKey, 'key'))
-  ) {
-    throw new ConclaveError('ABORTED', 'the combined ECDSA signature does not verify under the wallet key');
-  }
-  return { sig, key };
 }
 
 export type CoordinatorActivities = ReturnType<typeof createCoordinatorActivities>;

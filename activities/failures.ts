@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ConclaveError, CulpritError } from '../src/errors.js';
-import type { FailureDetails } from './types.js';
+import type { FailureDetails } from '../src/ceremony/contracts.js';
 
 export function toFailure(err: unknown): unknown {
   if (err instanceof CulpritError) {

@@ -24,7 +24,11 @@ import { clockSkewMs } from '../src/policy/gate.js';
 import type { CoordinatorStore } from '../src/store/coordinator-store.js';
 import { governanceDocId, type GovernanceDoc } from '../src/store/policy-store.js';
 import { assertId, printableActor } from '../src/validation.js';
-import type { GovernanceVersion, KeyChangeJudgement, PublishGovernanceRequest } from './types.js';
+import type {
+  GovernanceVersion,
+  KeyChangeJudgement,
+  PublishGovernanceRequest,
+} from '../src/policy/contracts.js';
 
 const versionOf = (d: GovernanceDoc, current: number): GovernanceVersion => ({
   tenant: d.tenant,

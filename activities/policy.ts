@@ -47,9 +47,8 @@ import type {
   BacktestResult,
   PublishRulesRequest,
   RuleSetVersion,
-  SignJudgement,
-  SignRequest,
-} from './types.js';
+} from '../src/policy/contracts.js';
+import type { SignJudgement, SignRequest } from '../src/ceremony/sign/contracts.js';
 
 /** Rule names added, removed and changed between two versions. */
 export function diffRuleSets(before: RuleSpec[], after: RuleSpec[]): RuleSetDoc['diff'] {

@@ -31,8 +31,8 @@ import {
 } from '../src/webhooks/events.js';
 import { openWebhookSecret, webhookSealingKey } from '../src/webhooks/secret-seal.js';
 import { webhookHeaders } from '../src/webhooks/signature.js';
+import type { AuditEntry } from '../src/audit/contracts.js';
 import type {
-  AuditEntry,
   WebhookAdminRequest,
   WebhookAdminResult,
   WebhookAttemptOutcome,
@@ -40,7 +40,7 @@ import type {
   WebhookDispatch,
   WebhookReplayRequest,
   WebhookSubscriptionView,
-} from './types.js';
+} from '../src/webhooks/contracts.js';
 
 /** Seconds between attempts by default: 9 retries over about 16 hours. */
 export const defaultRetrySchedule = [5, 30, 120, 600, 1800, 3600, 7200, 14_400, 28_800];

@@ -1,5 +1,6 @@
 /** Validation of ceremony requests, shared by the client (fail fast) and the coordinator (trust nothing). */
-import type { KeygenRequest, SignRequest } from '../activities/types.js';
+import type { KeygenRequest } from './ceremony/keygen/contracts.js';
+import type { SignRequest } from './ceremony/sign/contracts.js';
 import { assertPartyId } from './config.js';
 import { fromHex } from './crypto/encoding.js';
 import { parsePath } from './crypto/hd.js';

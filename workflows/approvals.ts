@@ -8,7 +8,7 @@ import { ApplicationFailure, condition, defineQuery, defineUpdate, setHandler } 
 import type { SignedApproval } from '../src/policy/authorization.js';
 import { approvalsMet, describeApprovals } from '../src/policy/decision.js';
 import type { Approvals } from '../src/policy/types.js';
-import type { TransactionState } from '../activities/types.js';
+import type { TransactionState } from '../src/ceremony/sign/contracts.js';
 import { coordinator } from './common.js';
 
 /** An approval or rejection of a waiting request, signed by a registered approver. */

@@ -1,5 +1,5 @@
 /** Reads a wallet's audit records through the coordinator (clients need only Temporal). */
-import type { AuditChainPage, AuditEntry } from '../activities/types.js';
+import type { AuditChainPage, AuditEntry } from '../src/audit/contracts.js';
 import { abortWith, coordinator } from './common.js';
 
 export async function auditLogWorkflow(tenant: string, walletId: string): Promise<AuditEntry[]> {

@@ -3,7 +3,8 @@
  * was configured with. Parties that cannot are reported, not fatal: the others' backups stand.
  */
 import { workflowInfo } from '@temporalio/workflow';
-import type { AuditRecord, BackupRequest, BackupResult } from '../activities/types.js';
+import type { AuditRecord } from '../src/audit/contracts.js';
+import type { BackupRequest, BackupResult } from '../src/ceremony/backup/contracts.js';
 import { versionTargetOf } from '../src/policy/governance.js';
 import { approveKeyChange, governanceDetail, keyChangeRequest } from './key-change.js';
 import {

@@ -13,7 +13,10 @@ import {
 import type { Duration } from '@temporalio/common';
 import type { CoordinatorActivities } from '../activities/coordinator.js';
 import type { PartyActivities } from '../activities/party/index.js';
-import type { AuditRecord, FailureDetails, PairSetupContext, WebhookDispatch } from '../activities/types.js';
+import type { AuditRecord } from '../src/audit/contracts.js';
+import type { FailureDetails } from '../src/ceremony/contracts.js';
+import type { PairSetupContext } from '../src/ceremony/pair-setup/contracts.js';
+import type { WebhookDispatch } from '../src/webhooks/contracts.js';
 import type { Envelope } from '../src/crypto/envelope.js';
 import type { RaisedEvent } from '../src/webhooks/events.js';
 import { idPattern, invalidIdMessage } from '../src/ids.js';

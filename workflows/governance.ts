@@ -1,6 +1,6 @@
 /** A tenant's governance policies through the coordinator: publish, history (clients need only Temporal). */
 import { workflowInfo } from '@temporalio/workflow';
-import type { GovernanceVersion, PublishGovernanceRequest } from '../activities/types.js';
+import type { GovernanceVersion, PublishGovernanceRequest } from '../src/policy/contracts.js';
 import { signedGovernanceOf, type SignedGovernance } from '../src/policy/governance.js';
 import {
   abortWith,

@@ -4,7 +4,7 @@
  * the policy requires (`conclave approve`), then carried to every party, which checks it itself.
  */
 import { workflowInfo } from '@temporalio/workflow';
-import type { KeyChangeJudgement } from '../activities/types.js';
+import type { KeyChangeJudgement } from '../src/policy/contracts.js';
 import type { KeyChangeAuthorization, KeyChangeTarget } from '../src/policy/governance.js';
 import { awaitApprovals, serveApprovals, type ApprovalBox } from './approvals.js';
 import { ceremonyIdOfThisRun, coordinator } from './common.js';

@@ -3,14 +3,10 @@
  * own worker, and every message it routes is signed (and, point to point, encrypted) by a party.
  */
 import { uuid4, workflowInfo } from '@temporalio/workflow';
-import type {
-  AuditRecord,
-  Envelope,
-  KeygenContext,
-  KeygenRequest,
-  KeygenResult,
-  PairSetupContext,
-} from '../activities/types.js';
+import type { AuditRecord } from '../src/audit/contracts.js';
+import type { Envelope } from '../src/crypto/envelope.js';
+import type { KeygenContext, KeygenRequest, KeygenResult } from '../src/ceremony/keygen/contracts.js';
+import type { PairSetupContext } from '../src/ceremony/pair-setup/contracts.js';
 import {
   abortWith,
   audit,

@@ -4,7 +4,12 @@
  * consistency check retired). Shares and key do not change.
  */
 import { workflowInfo } from '@temporalio/workflow';
-import type { AuditRecord, PairingRequest, PairingResult, PairSetupContext } from '../activities/types.js';
+import type { AuditRecord } from '../src/audit/contracts.js';
+import type {
+  PairingRequest,
+  PairingResult,
+  PairSetupContext,
+} from '../src/ceremony/pair-setup/contracts.js';
 import {
   abortPairSetup,
   abortWith,

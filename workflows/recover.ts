@@ -6,7 +6,8 @@
  * nothing else.
  */
 import { executeChild, workflowInfo } from '@temporalio/workflow';
-import type { Envelope, RecoverRequest, RecoverResult } from '../activities/types.js';
+import type { Envelope } from '../src/crypto/envelope.js';
+import type { RecoverRequest, RecoverResult } from '../src/ceremony/recover/contracts.js';
 import {
   abortWith,
   audit,

@@ -5,14 +5,10 @@
  * are the old shares destroyed. Until the switch, an abort leaves the wallet signing as before.
  */
 import { workflowInfo } from '@temporalio/workflow';
-import type {
-  AuditRecord,
-  Envelope,
-  PairSetupContext,
-  ReshareContext,
-  ReshareRequest,
-  ReshareResult,
-} from '../activities/types.js';
+import type { AuditRecord } from '../src/audit/contracts.js';
+import type { Envelope } from '../src/crypto/envelope.js';
+import type { PairSetupContext } from '../src/ceremony/pair-setup/contracts.js';
+import type { ReshareContext, ReshareRequest, ReshareResult } from '../src/ceremony/reshare/contracts.js';
 import type { KeyChangeAuthorization } from '../src/policy/governance.js';
 import { keyChangeTargetOf } from '../src/policy/governance.js';
 import { approveKeyChange, governanceDetail, keyChangeRequest, type KeyChangeRequest } from './key-change.js';

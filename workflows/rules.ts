@@ -4,7 +4,7 @@ import type {
   BacktestResult,
   PublishRulesRequest,
   RuleSetVersion,
-} from '../activities/types.js';
+} from '../src/policy/contracts.js';
 import { workflowInfo } from '@temporalio/workflow';
 import {
   abortWith,

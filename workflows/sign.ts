@@ -8,15 +8,15 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { SignedApproval } from '../src/policy/authorization.js';
 import type { Decision } from '../src/policy/types.js';
+import type { AuditRecord } from '../src/audit/contracts.js';
 import type {
-  AuditRecord,
   SignContext,
   SignJudgement,
   SignRequest,
   SignResult,
   TransactionState,
-  WalletInfo,
-} from '../activities/types.js';
+} from '../src/ceremony/sign/contracts.js';
+import type { WalletInfo } from '../src/ceremony/contracts.js';
 import {
   abortWith,
   audit,

@@ -5,7 +5,7 @@
  * as unreachable, not waited for.
  */
 import { executeChild, workflowInfo } from '@temporalio/workflow';
-import type { ShareCheck, ValidateRequest, ValidateResult } from '../activities/types.js';
+import type { ShareCheck, ValidateRequest, ValidateResult } from '../src/ceremony/validate/contracts.js';
 import {
   abortWith,
   audit,

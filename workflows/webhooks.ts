@@ -11,7 +11,7 @@ import type {
   WebhookAttemptOutcome,
   WebhookDispatch,
   WebhookReplayRequest,
-} from '../activities/types.js';
+} from '../src/webhooks/contracts.js';
 import { webhookAttemptTimeouts } from '../temporal.config.js';
 import {
   abortWith,

@@ -7,11 +7,10 @@
 import { sealShareBackup, type ShareBackup } from '../../src/crypto/backup.js';
 import { toHex } from '../../src/crypto/encoding.js';
 import { ConclaveError } from '../../src/errors.js';
-import type { PartyRuntime } from '../../src/party/runtime.js';
+import { openShareSecret, type PartyRuntime } from '../../src/party/runtime.js';
 import { shareDocId } from '../../src/store/party-store.js';
 import { versionTargetOf, type KeyChangeAuthorization } from '../../src/policy/governance.js';
 import { checkGovernance } from './governance.js';
-import { openShareSecret } from './keygen.js';
 
 export function backupActivities(rt: PartyRuntime) {
   return {

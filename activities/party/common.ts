@@ -1,10 +1,11 @@
-/** Helpers shared by a party's round activities: roster checks, peer pinning, envelope I/O. */
+/**
+ * What a party's round activities share around the pure steps: peer pinning, the idempotency
+ * record of a round (`runRoundOnce`), sealed round state, and aborting a ceremony.
+ */
 import { randomUUID } from 'node:crypto';
-import { openEnvelope, type Envelope, type EnvelopeHeader } from '../../src/crypto/envelope.js';
-import { encodeFields, fromHex, transcriptHash, utf8 } from '../../src/crypto/encoding.js';
-import { openJson, sealJson, type AtRestContext } from '../../src/crypto/at-rest.js';
+import { openJson, sealJson } from '../../src/crypto/at-rest.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
-import type { PartyRuntime } from '../../src/party/runtime.js';
+import { roundStateContext, type PartyRuntime } from '../../src/party/runtime.js';
 import {
   ceremonyDocId,
   PartyStore,
@@ -13,33 +14,6 @@ import {
   type RoundDoc,
   type ShareDoc,
 } from '../../src/store/party-store.js';
-
-/** The header of one round message of a ceremony; `to` is a party id, or '*' for a broadcast. */
-export const roundHeader = (
-  ctx: { tenant: string; ceremonyId: string },
-  round: string,
-  type: string,
-  from: string,
-  to: string,
-): EnvelopeHeader => ({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId, round, type, from, to });
-
-/** A party as the pure round steps see it: its id and long-lived keys, no database. */
-export type PartyKeyring = Pick<
-  PartyRuntime,
-  'partyId' | 'identityPublic' | 'transportPublic' | 'identitySecret' | 'transportSecret'
->;
-
-export function selfEntry(
-  rt: Pick<PartyRuntime, 'partyId' | 'identityPublic' | 'transportPublic'>,
-  roster: PeerEntry[],
-): PeerEntry {
-  const me = roster.find((p) => p.partyId === rt.partyId);
-  if (!me) throw new ConclaveError('BAD_INPUT', `party ${rt.partyId} is not in this ceremony's roster`);
-  if (me.identityPublic !== rt.identityPublic || me.transportPublic !== rt.transportPublic) {
-    throw new ConclaveError('TAMPERED', `the roster carries keys for ${rt.partyId} that are not its own`);
-  }
-  return me;
-}
 
 /**
  * Trust on first use: the first time a party sees a peer's keys it pins them in its own
@@ -63,62 +37,6 @@ export async function checkPinnedPeers(rt: PartyRuntime, roster: PeerEntry[]): P
       );
     }
   }
-}
-
-/** A hash of the ceremony parameters every party must agree on; carried in round-1 bodies. */
-export function paramsHash(fields: Array<string | number>, roster: PeerEntry[]): string {
-  const sorted = [...roster].sort((a, b) => (a.partyId < b.partyId ? -1 : 1));
-  return transcriptHash([
-    encodeFields(fields),
-    ...sorted.map((p) => encodeFields([p.partyId, p.identifier, p.identityPublic, p.transportPublic])),
-  ]);
-}
-
-/** Exactly one envelope from `from` in `envelopes`, opened and parsed as JSON. */
-export function openFrom<T>(
-  rt: Pick<PartyRuntime, 'transportSecret'>,
-  envelopes: Envelope[],
-  expect: EnvelopeHeader,
-  sender: PeerEntry,
-  direct: boolean,
-): T {
-  const mine = envelopes.filter((e) => e.from === sender.partyId && e.to === expect.to);
-  if (mine.length === 0) {
-    throw new CulpritError('BAD_INPUT', sender.partyId, `no ${expect.type} message from ${sender.partyId}`);
-  }
-  if (mine.length > 1) {
-    throw new CulpritError(
-      'TAMPERED',
-      sender.partyId,
-      `more than one ${expect.type} message from ${sender.partyId}`,
-    );
-  }
-  const body = openEnvelope(
-    mine[0]!,
-    expect,
-    fromHex(sender.identityPublic, 'identity key'),
-    direct ? rt.transportSecret : undefined,
-  );
-  try {
-    return JSON.parse(new TextDecoder().decode(body)) as T;
-  } catch {
-    throw new CulpritError(
-      'TAMPERED',
-      sender.partyId,
-      `malformed ${expect.type} message from ${sender.partyId}`,
-    );
-  }
-}
-
-export const jsonBytes = (value: unknown): Uint8Array => utf8(JSON.stringify(value));
-
-export function roundStateContext(
-  rt: PartyRuntime,
-  tenant: string,
-  ceremonyId: string,
-  step: string,
-): AtRestContext {
-  return { purpose: 'round-state', tenant, party: rt.partyId, keyId: `${ceremonyId}/${step}`, version: 1 };
 }
 
 /**
@@ -261,16 +179,6 @@ export async function loadRoundState<S>(
     );
   }
   return openJson<S>(rt.kek, doc.sealedState, roundStateContext(rt, tenant, ceremonyId, step));
-}
-
-/** Crypto code names FROST identifiers; ceremonies name parties. */
-export function renameCulprit(err: unknown, roster: PeerEntry[]): unknown {
-  if (err instanceof CulpritError) {
-    const party = roster.find((p) => p.identifier === err.culprit);
-    if (party)
-      return new CulpritError(err.code, party.partyId, err.message.replace(/ \(culprit: [^)]*\)$/, ''));
-  }
-  return err;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { SignedGovernance } from '../../src/policy/governance.js';
 import { assertId } from '../../src/validation.js';
 import { withFailures } from '../failures.js';
 import { notePublication } from './time-lock.js';
-import type { PartyInfo } from '../types.js';
+import type { PartyInfo } from '../../src/ceremony/contracts.js';
 import { backupActivities } from './backup.js';
 import { ecdsaSignActivities } from './ecdsa-sign.js';
 import { keygenActivities } from './keygen.js';

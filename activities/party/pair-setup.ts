@@ -8,21 +8,11 @@
  * Every message is signed and encrypted to its peer. Each round runs once per ceremony (a retry
  * returns what it produced), so no randomness is drawn twice.
  */
-import { randomBytes } from 'node:crypto';
-import { sealBroadcast, sealDirect, type Envelope } from '../../src/crypto/envelope.js';
-import { openJson, sealJson, type AtRestContext } from '../../src/crypto/at-rest.js';
-import { encodeFields, fromHex, transcriptHash, utf8 } from '../../src/crypto/encoding.js';
+import { type Envelope } from '../../src/crypto/envelope.js';
+import { openJson, sealJson } from '../../src/crypto/at-rest.js';
 import * as mul from '../../src/crypto/ecdsa/multiply.js';
-import {
-  zeroSeedsFinish,
-  zeroSeedsRound1,
-  zeroSeedsRound2,
-  type ZeroSeedCommitMsg,
-  type ZeroSeedRevealMsg,
-  type ZeroSeedState,
-} from '../../src/crypto/ecdsa/zero-share.js';
-import { ConclaveError, CulpritError } from '../../src/errors.js';
-import type { PartyRuntime } from '../../src/party/runtime.js';
+import { ConclaveError } from '../../src/errors.js';
+import { pairSetupContext, type PartyRuntime } from '../../src/party/runtime.js';
 import {
   pairSetupDocId,
   pairSetupSecretId,
@@ -36,245 +26,24 @@ import {
 import { canonicalJson } from '../../src/policy/authorization.js';
 import { versionTargetOf } from '../../src/policy/governance.js';
 import { checkGovernance } from './governance.js';
-import type { PairSetupContext } from '../types.js';
+import { type PairSetupContext } from '../../src/ceremony/pair-setup/contracts.js';
+import {
+  checkContext,
+  checkPairSetupDone,
+  pairSetupAnswer,
+  pairSetupFinish,
+  pairSetupStart,
+  retiredPeerError,
+  type PairAnswerState,
+  type PairStartState,
+} from '../../src/ceremony/pair-setup/party.js';
 import {
   abortCeremony,
-  jsonBytes,
   loadRoundState,
-  openFrom,
-  paramsHash,
-  renameCulprit,
-  roundHeader,
   runRoundOnce,
-  selfEntry,
   writeUnlessAborted,
   deleteRoundSteps,
-  type PartyKeyring,
 } from './common.js';
-
-export type { PairSetups };
-
-interface Round1Body {
-  params: string;
-  ot: mul.OtSetupMsg1;
-  zero: ZeroSeedCommitMsg;
-}
-interface Round2Body {
-  params: string;
-  ot: mul.OtSetupMsg2;
-  zero: ZeroSeedRevealMsg;
-}
-interface DoneBody {
-  params: string;
-  setupId: string;
-}
-/** What round 1 keeps for rounds 2 and 3 (sealed in the party's database). SECRET. */
-export interface PairStartState {
-  receiving: Record<string, mul.OtSetupState>;
-  zero: ZeroSeedState;
-}
-/** What round 2 keeps for round 3 (sealed in the party's database). SECRET. */
-export interface PairAnswerState {
-  sending: Record<string, mul.MulSenderSetup>;
-  zero: ZeroSeedState;
-}
-
-export const pairSetupParams = (ctx: PairSetupContext) =>
-  paramsHash(['pair-setup', ctx.tenant, ctx.walletId, ctx.keyId, ctx.version, ctx.ceremonyId], ctx.roster);
-
-export const pairSetupContext = (
-  rt: Pick<PartyRuntime, 'partyId'>,
-  tenant: string,
-  keyId: string,
-  version: number,
-): AtRestContext => ({ purpose: 'pair-setup', tenant, party: rt.partyId, keyId, version });
-
-/** The OT session of the setup in which `alice` sends to `bob`: bound to key, version and ceremony. */
-const otSession = (ctx: PairSetupContext, alice: string, bob: string): Uint8Array =>
-  fromHex(
-    transcriptHash([
-      encodeFields(['dkls23-ot-setup', ctx.tenant, ctx.keyId, ctx.version, ctx.ceremonyId]),
-      utf8(`${alice}->${bob}`),
-    ]),
-    'session',
-  );
-
-function validate(party: PartyKeyring, ctx: PairSetupContext): { me: PeerEntry; peers: PeerEntry[] } {
-  if (!Array.isArray(ctx.roster) || ctx.roster.length < 2) {
-    throw new ConclaveError('BAD_INPUT', 'a pair setup needs at least two parties');
-  }
-  if (
-    new Set(ctx.roster.map((p) => p.partyId)).size !== ctx.roster.length ||
-    new Set(ctx.roster.map((p) => p.identifier)).size !== ctx.roster.length
-  ) {
-    throw new ConclaveError('BAD_INPUT', 'roster has duplicate parties');
-  }
-  const me = selfEntry(party, ctx.roster);
-  return { me, peers: ctx.roster.filter((p) => p.partyId !== party.partyId) };
-}
-
-/** Opens one peer's point-to-point message of a setup round and checks its parameters. */
-function openPeer<T extends { params: string }>(
-  party: PartyKeyring,
-  ctx: PairSetupContext,
-  envelopes: Envelope[],
-  round: string,
-  type: string,
-  peer: PeerEntry,
-): T {
-  const body = openFrom<T>(
-    party,
-    envelopes,
-    roundHeader(ctx, round, type, peer.partyId, party.partyId),
-    peer,
-    true,
-  );
-  if (body.params !== pairSetupParams(ctx)) {
-    throw new CulpritError(
-      'DISAGREEMENT',
-      peer.partyId,
-      `${peer.partyId} ran the pair setup with other parameters`,
-    );
-  }
-  return body;
-}
-
-// ---- the steps, pure: what each round computes from its inputs and the party's keys -------------
-// The activities below add the database (run once, sealed state, pending setups); the bench's
-// crypto floor (src/bench/floor.ts) runs the same steps in memory.
-
-/** Round 1: start receiving from every peer, commit to the zero-seed shares. */
-export function pairSetupStart(
-  party: PartyKeyring,
-  ctx: PairSetupContext,
-): { output: Envelope[]; state: PairStartState } {
-  const { me, peers } = validate(party, ctx);
-  const params = pairSetupParams(ctx);
-  const zero = zeroSeedsRound1(
-    me.identifier,
-    peers.map((p) => p.identifier),
-    params,
-    randomBytes(32),
-  );
-  const receiving: PairStartState['receiving'] = {};
-  const output = peers.map((peer) => {
-    const start = mul.otSetupReceiverStart(otSession(ctx, peer.identifier, me.identifier), randomBytes(32));
-    receiving[peer.identifier] = start.state;
-    const body: Round1Body = { params, ot: start.msg, zero: zero.messages[peer.identifier]! };
-    return sealDirect(
-      roundHeader(ctx, 'pair-1', 'pair-start', party.partyId, peer.partyId),
-      jsonBytes(body),
-      party.identitySecret,
-      fromHex(peer.transportPublic, 'transport key'),
-    );
-  });
-  return { output, state: { receiving, zero: zero.state } };
-}
-
-/** Round 2: reveal the zero-seed shares, answer every peer's start as sender. */
-export function pairSetupAnswer(
-  party: PartyKeyring,
-  ctx: PairSetupContext,
-  state1: PairStartState,
-  round1: Envelope[],
-): { output: Envelope[]; state: PairAnswerState } {
-  const { me, peers } = validate(party, ctx);
-  const bodies = peers.map((peer) => ({
-    peer,
-    body: openPeer<Round1Body>(party, ctx, round1, 'pair-1', 'pair-start', peer),
-  }));
-  let zero: ReturnType<typeof zeroSeedsRound2>;
-  try {
-    zero = zeroSeedsRound2(
-      state1.zero,
-      bodies.map((b) => b.body.zero),
-    );
-  } catch (err) {
-    throw renameCulprit(err, ctx.roster);
-  }
-  const sending: PairAnswerState['sending'] = {};
-  const output = bodies.map(({ peer, body }) => {
-    let answer: ReturnType<typeof mul.otSetupSenderRespond>;
-    try {
-      answer = mul.otSetupSenderRespond(
-        otSession(ctx, me.identifier, peer.identifier),
-        randomBytes(32),
-        body.ot,
-        peer.identifier,
-      );
-    } catch (err) {
-      throw renameCulprit(err, ctx.roster);
-    }
-    sending[peer.identifier] = answer.setup;
-    const reply: Round2Body = { params: body.params, ot: answer.msg, zero: zero.messages[peer.identifier]! };
-    return sealDirect(
-      roundHeader(ctx, 'pair-2', 'pair-answer', party.partyId, peer.partyId),
-      jsonBytes(reply),
-      party.identitySecret,
-      fromHex(peer.transportPublic, 'transport key'),
-    );
-  });
-  return { output, state: { sending, zero: zero.state } };
-}
-
-/** Round 3: finish receiving, derive the pairwise zero seeds; the setups, and the signed "done". */
-export function pairSetupFinish(
-  party: PartyKeyring,
-  ctx: PairSetupContext,
-  state1: PairStartState,
-  state2: PairAnswerState,
-  round2: Envelope[],
-): { setups: PairSetups; done: Envelope } {
-  const { peers } = validate(party, ctx);
-  const bodies = peers.map((peer) => ({
-    peer,
-    body: openPeer<Round2Body>(party, ctx, round2, 'pair-2', 'pair-answer', peer),
-  }));
-  const setups: PairSetups = { peers: {} };
-  try {
-    const seeds = zeroSeedsFinish(
-      state2.zero,
-      bodies.map((b) => b.body.zero),
-    );
-    for (const { peer, body } of bodies) {
-      const receiving = state1.receiving[peer.identifier];
-      const sending = state2.sending[peer.identifier];
-      if (!receiving || !sending) throw new ConclaveError('BAD_INPUT', `no setup state for ${peer.partyId}`);
-      const finished = mul.otSetupReceiverFinish(receiving, body.ot, peer.identifier);
-      setups.peers[peer.identifier] = {
-        zeroSeed: seeds[peer.identifier]!,
-        mulSender: sending,
-        mulReceiver: finished.setup,
-      };
-    }
-  } catch (err) {
-    throw renameCulprit(err, ctx.roster);
-  }
-  const body: DoneBody = { params: pairSetupParams(ctx), setupId: ctx.ceremonyId };
-  const done = sealBroadcast(
-    roundHeader(ctx, 'pair-3', 'pair-done', party.partyId, '*'),
-    jsonBytes(body),
-    party.identitySecret,
-  );
-  return { setups, done };
-}
-
-/** Every other party signed that it finished this very setup; throws naming the first that did not. */
-export function checkPairSetupDone(party: PartyKeyring, ctx: PairSetupContext, done: Envelope[]): void {
-  const { peers } = validate(party, ctx);
-  for (const peer of peers) {
-    const body = openFrom<DoneBody>(
-      party,
-      done,
-      roundHeader(ctx, 'pair-3', 'pair-done', peer.partyId, '*'),
-      peer,
-      false,
-    );
-    if (body.params !== pairSetupParams(ctx) || body.setupId !== ctx.ceremonyId) {
-      throw new CulpritError('DISAGREEMENT', peer.partyId, `${peer.partyId} reports another pair setup`);
-    }
-  }
-}
 
 /**
  * A pair setup is made with the parties of this party's own share of the version (active, or
@@ -314,7 +83,7 @@ async function guardPairSetup(rt: PartyRuntime, ctx: PairSetupContext): Promise<
 export function pairSetupActivities(rt: PartyRuntime) {
   return {
     async pairSetupRound1(ctx: PairSetupContext): Promise<Envelope[]> {
-      validate(rt, ctx);
+      checkContext(rt, ctx);
       await guardPairSetup(rt, ctx);
       return runRoundOnce<PairStartState, Envelope[]>(rt, ctx.tenant, ctx.ceremonyId, 'pair-1', () =>
         pairSetupStart(rt, ctx),
@@ -322,7 +91,7 @@ export function pairSetupActivities(rt: PartyRuntime) {
     },
 
     async pairSetupRound2(ctx: PairSetupContext, round1: Envelope[]): Promise<Envelope[]> {
-      validate(rt, ctx);
+      checkContext(rt, ctx);
       return runRoundOnce<PairAnswerState, Envelope[]>(rt, ctx.tenant, ctx.ceremonyId, 'pair-2', async () =>
         pairSetupAnswer(
           rt,
@@ -334,7 +103,7 @@ export function pairSetupActivities(rt: PartyRuntime) {
     },
 
     async pairSetupRound3(ctx: PairSetupContext, round2: Envelope[]): Promise<Envelope> {
-      validate(rt, ctx);
+      checkContext(rt, ctx);
       return runRoundOnce<never, Envelope>(rt, ctx.tenant, ctx.ceremonyId, 'pair-3', async () => {
         const state1 = await loadRoundState<PairStartState>(rt, ctx.tenant, ctx.ceremonyId, 'pair-1');
         const state2 = await loadRoundState<PairAnswerState>(rt, ctx.tenant, ctx.ceremonyId, 'pair-2');
@@ -378,7 +147,7 @@ export function pairSetupActivities(rt: PartyRuntime) {
      * done too. Idempotent. A key generation or share change calls it before activating shares.
      */
     async pairSetupActivate(ctx: PairSetupContext, done: Envelope[]): Promise<void> {
-      validate(rt, ctx);
+      checkContext(rt, ctx);
       await guardPairSetup(rt, ctx);
       const id = pairSetupDocId(ctx.tenant, ctx.keyId, ctx.version);
       const current = await rt.store.pairSetups.findOne({ _id: id });
@@ -514,12 +283,6 @@ export async function retirePairSetup(
 /** The entry of a retired peer's setups in `rt.retiredPairPeers`. */
 export const retiredPairKey = (doc: PairSetupDoc, peerIdentifier: string): string =>
   `${pairSetupSecretId(doc.tenant, doc.keyId, doc.version, doc.setupId)}#${peerIdentifier}`;
-
-export const retiredPeerError = (partyId: string, peerPartyId: string): ConclaveError =>
-  new ConclaveError(
-    'ABORTED',
-    `${partyId} retired its OT setup with ${peerPartyId} after a failed check; a pairing ceremony must run before they sign together again`,
-  );
 
 /**
  * Runs `step`, which multiplies with `peers` over the setups `pair` (and so runs consistency

@@ -17,11 +17,11 @@ import { fromHex } from '../../src/crypto/encoding.js';
 import { repairStep1, repairStep2, repairStep3 } from '../../src/crypto/repair.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
-import type { PartyRuntime } from '../../src/party/runtime.js';
+import { openShareSecret, type PartyRuntime } from '../../src/party/runtime.js';
 import { shareDocId, type PeerEntry } from '../../src/store/party-store.js';
-import type { ReshareContext } from '../types.js';
-import { jsonBytes, openFrom, renameCulprit, roundHeader, runRoundOnce, selfEntry } from './common.js';
-import { openShareSecret } from './keygen.js';
+import type { ReshareContext } from '../../src/ceremony/reshare/contracts.js';
+import { runRoundOnce } from './common.js';
+import { jsonBytes, openFrom, roundHeader, selfEntry, renameCulprit } from '../../src/ceremony/rounds.js';
 import { dealerEntries, oldShare, reshareParams, storeNextShare, type DealOutput } from './reshare.js';
 import { guardShareChange } from './share-change-guard.js';
 
@@ -125,11 +125,10 @@ export function recoverActivities(rt: PartyRuntime) {
         const withPieces: Record<string, { piece: string; commitments: Record<string, string> }> = {};
         for (const helper of dealerEntries(ctx)) {
           const { piece } = openFrom<PieceBody>(
-            rt,
             pieces,
             roundHeader(ctx, 'repair-1', 'repair-piece', helper.partyId, rt.partyId),
             helper,
-            true,
+            rt.transportSecret,
           );
           withPieces[helper.identifier] = { piece, commitments: received[helper.identifier]! };
         }
@@ -172,11 +171,10 @@ export function recoverActivities(rt: PartyRuntime) {
         const sums: Record<string, string> = {};
         for (const helper of dealerEntries(ctx)) {
           sums[helper.identifier] = openFrom<SigmaBody>(
-            rt,
             sigmas,
             roundHeader(ctx, 'repair-2', 'repair-sigma', helper.partyId, rt.partyId),
             helper,
-            true,
+            rt.transportSecret,
           ).sigma;
         }
         let signingShare: string;
@@ -220,11 +218,9 @@ function openCommitments(
   const out: Record<string, Record<string, string>> = {};
   for (const helper of dealerEntries(ctx)) {
     const body = openFrom<CommitmentsBody>(
-      rt,
       envelopes,
       roundHeader(ctx, 'repair-1', 'repair-commitments', helper.partyId, '*'),
       helper,
-      false,
     );
     if (body.params !== params) {
       throw new CulpritError(

@@ -14,23 +14,24 @@ import { samePublicPackage, type PublicPackage } from '../../src/crypto/frost.js
 import { reshareDeal, reshareReceive, verifyReshareCommitment } from '../../src/crypto/reshare.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
-import { shareContext, type PartyRuntime } from '../../src/party/runtime.js';
+import { openShareSecret, shareContext, type PartyRuntime } from '../../src/party/runtime.js';
 import { PartyStore, shareDocId, type PeerEntry, type ShareDoc } from '../../src/store/party-store.js';
-import type { ReshareContext } from '../types.js';
+import type { ReshareContext } from '../../src/ceremony/reshare/contracts.js';
 import {
   abortCeremony,
   activatePendingShare,
+  runRoundOnce,
+  writeUnlessAborted,
+  deleteRounds,
+} from './common.js';
+import {
   jsonBytes,
   openFrom,
   paramsHash,
-  renameCulprit,
-  runRoundOnce,
   selfEntry,
-  writeUnlessAborted,
   roundHeader,
-  deleteRounds,
-} from './common.js';
-import { openShareSecret } from './keygen.js';
+  renameCulprit,
+} from '../../src/ceremony/rounds.js';
 import { deletePairSetups } from './pair-setup.js';
 import {
   activationHeader,
@@ -253,11 +254,9 @@ export function reshareActivities(rt: PartyRuntime) {
         const received: Record<string, { commitment: string[]; share: string }> = {};
         for (const dealer of dealerEntries(ctx)) {
           const body = openFrom<DealBody>(
-            rt,
             commitments,
             roundHeader(ctx, 'reshare-1', 'reshare-commitment', dealer.partyId, '*'),
             dealer,
-            false,
           );
           if (body.params !== params) {
             throw new CulpritError(
@@ -267,11 +266,10 @@ export function reshareActivities(rt: PartyRuntime) {
             );
           }
           const sub = openFrom<SubShareBody>(
-            rt,
             subShares,
             roundHeader(ctx, 'reshare-1', 'reshare-subshare', dealer.partyId, rt.partyId),
             dealer,
-            true,
+            rt.transportSecret,
           );
           received[dealer.identifier] = { commitment: body.commitment, share: sub.share };
         }
@@ -318,7 +316,7 @@ export function reshareActivities(rt: PartyRuntime) {
         for (const peer of ctx.roster) {
           if (peer.partyId === rt.partyId) continue;
           const expect = roundHeader(ctx, 'reshare-2', 'reshare-result', peer.partyId, '*');
-          const body = openFrom<ReshareResultBody>(rt, results, expect, peer, false);
+          const body = openFrom<ReshareResultBody>(results, expect, peer);
           if (
             body.params !== params ||
             body.publicKey !== share.publicKey ||

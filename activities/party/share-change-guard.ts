@@ -18,8 +18,9 @@ import { keyChangeTargetOf } from '../../src/policy/governance.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import type { PartyRuntime } from '../../src/party/runtime.js';
 import type { PeerEntry, ShareDoc } from '../../src/store/party-store.js';
-import type { ReshareContext } from '../types.js';
-import { checkPinnedPeers, openFrom, roundHeader } from './common.js';
+import type { ReshareContext } from '../../src/ceremony/reshare/contracts.js';
+import { checkPinnedPeers } from './common.js';
+import { openFrom, roundHeader } from '../../src/ceremony/rounds.js';
 import { checkGovernance } from './governance.js';
 
 /**
@@ -84,7 +85,7 @@ export function checkActivations(
       `${rt.partyId} destroys an old share only on the new committee's signed activations`,
     );
   for (const peer of ctx.roster) {
-    const body = openFrom<ActivationBody>(rt, activations, activationHeader(ctx, peer.partyId), peer, false);
+    const body = openFrom<ActivationBody>(activations, activationHeader(ctx, peer.partyId), peer);
     if (
       body.params !== params ||
       body.publicKey !== ctx.oldPublic.commitments[0] ||

@@ -4,22 +4,14 @@
  * once: one atomic update marks it used, records what it was spent on and removes the sealed
  * nonces. A retry of the same round returns the stored share; any other use is refused.
  */
-import {
-  broadcastJson,
-  sealBroadcast,
-  type Envelope,
-  type EnvelopeHeader,
-} from '../../src/crypto/envelope.js';
-import { openJson, sealJson, type AtRestContext } from '../../src/crypto/at-rest.js';
-import { encodeFields, fromHex, transcriptHash } from '../../src/crypto/encoding.js';
-import { signCommit, signShare, tweakPublicPackage, tweakSigningShare } from '../../src/crypto/frost.js';
-import { signingKeyFor } from '../../src/crypto/signing-key.js';
-import { getScheme } from '../../src/crypto/schemes.js';
-import { ConclaveError, CulpritError } from '../../src/errors.js';
+import type { Envelope } from '../../src/crypto/envelope.js';
+import { openJson, sealJson } from '../../src/crypto/at-rest.js';
+import type { SigningNonces } from '../../src/crypto/frost.js';
+import { ConclaveError } from '../../src/errors.js';
 import { dryRunMessage, publicationDigest } from '../../src/policy/authorization.js';
 import { checkSignAuthorization } from '../../src/policy/gate.js';
 import { parseInstant } from '../../src/policy/transaction.js';
-import type { PartyRuntime } from '../../src/party/runtime.js';
+import { nonceContext, openShareSecret, type PartyRuntime } from '../../src/party/runtime.js';
 import {
   nonceDocId,
   PartyStore,
@@ -28,49 +20,11 @@ import {
   type NonceSpendDoc,
   type ShareDoc,
 } from '../../src/store/party-store.js';
-import type { SignContext } from '../types.js';
-import { abortCeremony, jsonBytes, openFrom, selfEntry, writeUnlessAborted } from './common.js';
-import { openShareSecret } from './keygen.js';
+import { signRequestHash, type SignContext } from '../../src/ceremony/sign/contracts.js';
+import { abortCeremony, writeUnlessAborted } from './common.js';
+import { selfEntry } from '../../src/ceremony/rounds.js';
+import * as signParty from '../../src/ceremony/sign/party.js';
 import { checkTimeLock } from './time-lock.js';
-
-type Commitments = ReturnType<typeof signCommit>['commitments'];
-type Nonces = ReturnType<typeof signCommit>['nonces'];
-
-interface CommitBody {
-  request: string;
-  commitments: Commitments;
-}
-export interface SignShareBody {
-  request: string;
-  share: string;
-}
-
-const header = (ctx: SignContext, round: string, type: string, from: string): EnvelopeHeader => ({
-  tenant: ctx.tenant,
-  ceremonyId: ctx.ceremonyId,
-  round,
-  type,
-  from,
-  to: '*',
-});
-
-/** Binds a signing request: every signer must see the same key, message and signer set. */
-export function signRequestHash(ctx: SignContext): string {
-  return transcriptHash([
-    encodeFields(['sign', ctx.tenant, ctx.walletId, ctx.keyId, ctx.version]),
-    fromHex(ctx.message, 'message'),
-    encodeFields([...ctx.signers].sort()),
-    encodeFields(['key', ctx.path, ctx.merkleRoot ?? '']),
-  ]);
-}
-
-const nonceContext = (rt: PartyRuntime, ctx: SignContext): AtRestContext => ({
-  purpose: 'nonce',
-  tenant: ctx.tenant,
-  party: rt.partyId,
-  keyId: `${ctx.keyId}/${ctx.ceremonyId}`,
-  version: ctx.version,
-});
 
 export async function activeShare(rt: PartyRuntime, ctx: SignContext): Promise<ShareDoc> {
   const id = shareDocId(ctx.tenant, ctx.keyId, ctx.version);
@@ -164,12 +118,7 @@ export function signActivities(rt: PartyRuntime) {
         }
         return known.round1Output as Envelope;
       }
-      const { nonces, commitments } = signCommit(
-        getScheme(share.scheme),
-        share.identifier,
-        openShareSecret(rt, share),
-      );
-      const body: CommitBody = { request, commitments };
+      const { nonces, output } = signParty.round1(rt, ctx, share, openShareSecret(rt, share));
       const fresh: NonceDoc = {
         _id: id,
         tenant: ctx.tenant,
@@ -178,11 +127,7 @@ export function signActivities(rt: PartyRuntime) {
         version: ctx.version,
         request,
         sealed: sealJson(rt.kek, nonces, nonceContext(rt, ctx)),
-        round1Output: sealBroadcast(
-          header(ctx, 'sign-1', 'sign-commitments', rt.partyId),
-          jsonBytes(body),
-          rt.identitySecret,
-        ),
+        round1Output: output,
         createdAt: new Date(),
       };
       const stored = await writeUnlessAborted(
@@ -215,29 +160,12 @@ export function signActivities(rt: PartyRuntime) {
           `no signing nonce for this request on ${rt.partyId} (round 1 not run)`,
         );
       }
-      const list = openCommitments(rt, ctx, share, request, commitments, round1Output);
-      const spentOn = transcriptHash([fromHex(request, 'request'), jsonBytes(list)]);
+      const list = signParty.openCommitments(rt, ctx, share, commitments, round1Output);
+      const spentOn = signParty.nonceSpendBinding(ctx, list);
       if (spent) return returnSpent(rt, spent, spentOn);
 
-      const nonces = openJson<Nonces>(rt.kek, doc!.sealed, nonceContext(rt, ctx));
-      const scheme = getScheme(share.scheme);
-      // The party derives the signing key itself from its own key package, path and merkle root.
-      const key = signingKeyFor(scheme, share.publicKey, share.transcriptHash, ctx);
-      const sig = signShare(
-        scheme,
-        share.identifier,
-        tweakSigningShare(scheme, openShareSecret(rt, share), key.tweak),
-        tweakPublicPackage(scheme, share.public, key.tweak),
-        nonces,
-        list,
-        fromHex(ctx.message, 'message'),
-      );
-      const body: SignShareBody = { request, share: sig };
-      const output = sealBroadcast(
-        header(ctx, 'sign-2', 'sign-share', rt.partyId),
-        jsonBytes(body),
-        rt.identitySecret,
-      );
+      const nonces = openJson<SigningNonces>(rt.kek, doc!.sealed, nonceContext(rt, ctx));
+      const output = signParty.round2(rt, ctx, share, openShareSecret(rt, share), nonces, list);
       // Spending is one insert under the nonce's id: of two concurrent spends only one exists.
       const record = await PartyStore.insertOrGet(rt.store.nonceSpends, {
         _id: id,
@@ -261,43 +189,6 @@ export function signActivities(rt: PartyRuntime) {
       );
     },
   };
-}
-
-/** Every signer's commitments, checked: signature, request, identifier, and our own unchanged. */
-function openCommitments(
-  rt: PartyRuntime,
-  ctx: SignContext,
-  share: ShareDoc,
-  request: string,
-  commitments: Envelope[],
-  ownRound1: Envelope,
-): Commitments[] {
-  const signers = share.roster.filter((p) => ctx.signers.includes(p.partyId));
-  const list = signers.map((peer) => {
-    const expect = header(ctx, 'sign-1', 'sign-commitments', peer.partyId);
-    const body = openFrom<CommitBody>(rt, commitments, expect, peer, false);
-    if (body.request !== request) {
-      throw new CulpritError(
-        'DISAGREEMENT',
-        peer.partyId,
-        `${peer.partyId} committed to another signing request`,
-      );
-    }
-    if (body.commitments?.identifier !== peer.identifier) {
-      throw new CulpritError(
-        'TAMPERED',
-        peer.partyId,
-        `${peer.partyId} sent commitments under another identifier`,
-      );
-    }
-    return body.commitments;
-  });
-  const own = list.find((c) => c.identifier === share.identifier);
-  const mine = broadcastJson<CommitBody>(ownRound1).commitments;
-  if (!own || JSON.stringify(own) !== JSON.stringify(mine)) {
-    throw new ConclaveError('TAMPERED', `the commitment list does not carry ${rt.partyId}'s own commitments`);
-  }
-  return list;
 }
 
 /** The share a spent nonce produced, if asked for the same commitment list; the sealed nonce goes. */

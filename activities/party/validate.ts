@@ -7,11 +7,10 @@ import { samePublicPackage } from '../../src/crypto/frost.js';
 import { mulG, pubPoint, scalarOf } from '../../src/crypto/group.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError } from '../../src/errors.js';
-import type { PartyRuntime } from '../../src/party/runtime.js';
+import { openShareSecret, type PartyRuntime } from '../../src/party/runtime.js';
 import { shareDocId } from '../../src/store/party-store.js';
-import type { ShareCheck, ValidateContext } from '../types.js';
-import { selfEntry } from './common.js';
-import { openShareSecret } from './keygen.js';
+import type { ShareCheck, ValidateContext } from '../../src/ceremony/validate/contracts.js';
+import { selfEntry } from '../../src/ceremony/rounds.js';
 
 export function validateActivities(rt: PartyRuntime) {
   return {

@@ -2,23 +2,25 @@
  * The crypto floor: the computation of one ceremony with no Temporal, no database and no
  * network, every party's and the coordinator's steps run back to back in this one process.
  *
- * Each function below mirrors one activity (activities/party/keygen.ts, activities/party/sign.ts,
- * activities/coordinator.ts) step for step, calling the same project functions in the same
- * order: FROST wrappers (src/crypto/frost.ts), envelope sealing and opening
- * (src/crypto/envelope.ts), at-rest sealing of round state, shares and nonces
- * (src/crypto/at-rest.ts), the parameter and request hashes, and the JSON encodings of
- * message bodies. What an activity does with its database (reads, insert-or-get, tombstone
- * checks, pinning) is left out; what it keeps in a database is kept here in memory, sealed
- * exactly as it would be stored, and opened again where the activity reads it back.
- *
- * Threshold ECDSA (DKLs23) does not mirror: it calls the very pure steps the activities run
- * (pairSetupStart/Answer/Finish in activities/party/pair-setup.ts, ecdsaPresignStart/Answer and
- * ecdsaOnline in activities/party/ecdsa-sign.ts, combineEcdsa in activities/coordinator.ts),
- * sealing and opening round states, shares and pair setups as the activities' database does.
+ * It calls the very round functions the activities run (src/ceremony/<ceremony>/party.ts and
+ * coordinator.ts) and leaves out only what an activity does with its database: reads,
+ * insert-or-get, tombstone checks, pinning. What an activity keeps in its database is kept here
+ * in memory, sealed exactly as it would be stored (src/party/runtime.ts's at-rest contexts), and
+ * opened again where the activity reads it back.
  */
 import { randomUUID } from 'node:crypto';
-import { combineEcdsa, openSigned, pickSigners } from '../../activities/coordinator.js';
-import { openFrom as openPartyEnvelope, type PartyKeyring } from '../../activities/party/common.js';
+import type { KeygenContext, KeygenRequest } from '../ceremony/keygen/contracts.js';
+import * as keygen from '../ceremony/keygen/party.js';
+import { confirmResults } from '../ceremony/keygen/coordinator.js';
+import type { PairSetupContext } from '../ceremony/pair-setup/contracts.js';
+import {
+  checkPairSetupDone,
+  pairSetupAnswer,
+  pairSetupFinish,
+  pairSetupStart,
+  type PairAnswerState,
+  type PairStartState,
+} from '../ceremony/pair-setup/party.js';
 import {
   ecdsaOnline,
   ecdsaPresignAnswer,
@@ -27,68 +29,30 @@ import {
   ecdsaSpentOn,
   type EcdsaRoundState,
   type EcdsaSigner,
-} from '../../activities/party/ecdsa-sign.js';
-import { keygenParams, type KeygenResultBody } from '../../activities/party/keygen.js';
-import {
-  checkPairSetupDone,
-  pairSetupAnswer,
-  pairSetupContext,
-  pairSetupFinish,
-  pairSetupStart,
-  type PairAnswerState,
-  type PairSetups,
-  type PairStartState,
-} from '../../activities/party/pair-setup.js';
-import { signRequestHash, type SignShareBody } from '../../activities/party/sign.js';
-import type {
-  KeygenContext,
-  KeygenRequest,
-  PairSetupContext,
-  SignContext,
-  SignRequest,
-} from '../../activities/types.js';
-import { openJson, sealJson, type AtRestContext, type SealedBox } from '../crypto/at-rest.js';
+} from '../ceremony/ecdsa-sign/party.js';
+import { combineEcdsa } from '../ceremony/ecdsa-sign/coordinator.js';
+import type { PartyKeyring } from '../ceremony/rounds.js';
+import type { SignContext, SignRequest } from '../ceremony/sign/contracts.js';
+import * as frostSign from '../ceremony/sign/party.js';
+import { aggregate, planSign, type WalletKey } from '../ceremony/sign/coordinator.js';
+import { openJson, sealJson, type SealedBox } from '../crypto/at-rest.js';
 import type { DklsSignature } from '../crypto/ecdsa/dkls-sign.js';
-import { fromHex, toHex, transcriptHash, utf8 } from '../crypto/encoding.js';
-import {
-  broadcastJson,
-  openEnvelope,
-  sealBroadcast,
-  sealDirect,
-  type Envelope,
-  type EnvelopeHeader,
-} from '../crypto/envelope.js';
-import {
-  aggregateSignature,
-  dkgRound1,
-  dkgRound2,
-  dkgRound3,
-  dkgTranscriptHash,
-  identifierFor,
-  signCommit,
-  signShare,
-  tweakPublicPackage,
-  tweakSigningShare,
-  type DkgState,
-  type PublicPackage,
-  type Round1Pkg,
-  type SigningCommitment,
-  type SigningNonces,
-} from '../crypto/frost.js';
+import { fromHex, toHex } from '../crypto/encoding.js';
+import { openEnvelope, type Envelope } from '../crypto/envelope.js';
+import { identifierFor, type PublicPackage, type SigningNonces } from '../crypto/frost.js';
 import { generatePartyKeys, type PartyKeys } from '../crypto/identity.js';
 import { getScheme, resolveScheme } from '../crypto/schemes.js';
-import { canonicalKeyRequest, signingKeyFor, type SigningKeyRequest } from '../crypto/signing-key.js';
-import type { PeerEntry } from '../store/party-store.js';
+import { signingKeyFor, type SigningKeyRequest } from '../crypto/signing-key.js';
+import type { DkgState } from '../crypto/frost.js';
+import { nonceContext, pairSetupContext, roundStateContext, shareContext } from '../party/runtime.js';
+import type { PairSetups, PeerEntry } from '../store/party-store.js';
 import { validateKeygenRequest, validateSignRequest } from '../validation.js';
 import { now, summarize, type Summary } from './stats.js';
 
 /** What a party worker holds in memory: its id, KEK and decrypted long-lived keys. */
-export interface FloorParty {
-  partyId: string;
+export interface FloorParty extends PartyKeyring {
   kek: Uint8Array;
   keys: PartyKeys;
-  identityPublic: string;
-  transportPublic: string;
 }
 
 /** What the party databases and the wallet registry hold after a key generation. */
@@ -122,94 +86,27 @@ export function floorParties(count: number): FloorParty[] {
       keys,
       identityPublic: toHex(keys.identityPublic),
       transportPublic: toHex(keys.transportPublic),
+      identitySecret: keys.identitySecret,
+      transportSecret: keys.transportSecret,
     };
   });
 }
 
-// ---- mirrors of the activities' small helpers ------------------------------------------------
+/** A round's state, sealed and opened as runRoundOnce and loadRoundState do in the database. */
+const sealState = <T>(p: FloorParty, ceremonyId: string, step: string, state: T): SealedBox =>
+  sealJson(p.kek, state, roundStateContext(p, tenant, ceremonyId, step));
+const openState = <T>(p: FloorParty, ceremonyId: string, step: string, box: SealedBox): T =>
+  openJson<T>(p.kek, box, roundStateContext(p, tenant, ceremonyId, step));
 
-const jsonBytes = (value: unknown): Uint8Array => utf8(JSON.stringify(value));
-
-const header = (
-  ctx: { tenant: string; ceremonyId: string },
-  round: string,
-  type: string,
-  from: string,
-  to: string,
-): EnvelopeHeader => ({ tenant: ctx.tenant, ceremonyId: ctx.ceremonyId, round, type, from, to });
-
-const roundStateContext = (p: FloorParty, ceremonyId: string, step: string): AtRestContext => ({
-  purpose: 'round-state',
-  tenant,
-  party: p.partyId,
-  keyId: `${ceremonyId}/${step}`,
-  version: 1,
-});
-
-const shareContext = (p: FloorParty, keyId: string, version: number): AtRestContext => ({
-  purpose: 'share',
-  tenant,
-  party: p.partyId,
-  keyId,
-  version,
-});
-
-const nonceContext = (p: FloorParty, ctx: SignContext): AtRestContext => ({
-  purpose: 'nonce',
-  tenant: ctx.tenant,
-  party: p.partyId,
-  keyId: `${ctx.keyId}/${ctx.ceremonyId}`,
-  version: ctx.version,
-});
-
-/** The party's own `openFrom`, given this floor party's transport key. */
-function openFrom<T>(
-  me: FloorParty,
-  envelopes: Envelope[],
-  expect: EnvelopeHeader,
-  sender: PeerEntry,
-  direct: boolean,
-): T {
-  return openPartyEnvelope<T>(
-    { transportSecret: me.keys.transportSecret },
-    envelopes,
-    expect,
-    sender,
-    direct,
-  );
-}
-
-const envelopeFrom = (envelopes: Envelope[], p: PeerEntry): Envelope => {
-  const env = envelopes.find((e) => e.from === p.partyId);
-  if (!env) throw new Error(`floor: no envelope from ${p.partyId}`);
-  return env;
-};
+/** The signing share, opened from its sealed form as the activities open it. */
+const signingShareOf = (p: FloorParty, wallet: FloorWallet): string =>
+  openJson<{ signingShare: string }>(
+    p.kek,
+    wallet.shares.get(p.partyId)!.sealed,
+    shareContext(p, wallet.tenant, wallet.keyId, wallet.version),
+  ).signingShare;
 
 // ---- key generation ----------------------------------------------------------------------------
-
-interface Round1Body {
-  params: string;
-  pkg: Round1Pkg;
-}
-
-function openRound1(me: FloorParty, ctx: KeygenContext, round1: Envelope[]): Round1Pkg[] {
-  const params = keygenParams(ctx);
-  return ctx.roster
-    .filter((p) => p.partyId !== me.partyId)
-    .map((peer) => {
-      const body = openFrom<Round1Body>(
-        me,
-        round1,
-        header(ctx, 'dkg-1', 'dkg-round1', peer.partyId, '*'),
-        peer,
-        false,
-      );
-      if (body.params !== params || body.pkg?.identifier !== peer.identifier) {
-        throw new Error(`floor: bad round-1 package from ${peer.partyId}`);
-      }
-      return body.pkg;
-    });
-}
 
 /** One whole FROST DKG ceremony as the workflow runs it, every step back to back. */
 export function keygenFloor(
@@ -249,125 +146,45 @@ export function keygenFloor(
     threshold,
     roster,
   };
+  const members = roster.map((e) => party(e.partyId));
 
-  // dkgRound1 on every party: DKG round 1, signed broadcast, round state sealed
-  const sealedState1 = new Map<string, SealedBox>();
-  const round1 = roster.map((me) => {
-    const p = party(me.partyId);
-    const s = getScheme(ctx.scheme);
-    const { pkg, state } = dkgRound1(s, me.identifier, ctx.threshold, ctx.roster.length);
-    const body: Round1Body = { params: keygenParams(ctx), pkg };
-    const output = sealBroadcast(
-      header(ctx, 'dkg-1', 'dkg-round1', p.partyId, '*'),
-      jsonBytes(body),
-      p.keys.identitySecret,
-    );
-    sealedState1.set(p.partyId, sealJson(p.kek, state, roundStateContext(p, ceremonyId, 'dkg-1')));
-    return output;
+  // dkgRound1 on every party
+  const state1 = new Map<string, SealedBox>();
+  const round1 = members.map((p) => {
+    const r = keygen.round1(p, ctx);
+    state1.set(p.partyId, sealState(p, ceremonyId, 'dkg-1', r.state));
+    return r.output;
   });
 
-  // dkgRound2 on every party: open state and peers' packages, DKG round 2, one sealed share per peer
-  const sealedState2 = new Map<string, SealedBox>();
-  const round2 = roster.flatMap((me) => {
-    const p = party(me.partyId);
-    const s = getScheme(ctx.scheme);
-    const state1 = openJson<DkgState>(
-      p.kek,
-      sealedState1.get(p.partyId)!,
-      roundStateContext(p, ceremonyId, 'dkg-1'),
-    );
-    const others = openRound1(p, ctx, round1);
-    const result = dkgRound2(s, state1, others);
-    const output = roster
-      .filter((peer) => peer.partyId !== p.partyId)
-      .map((peer) =>
-        sealDirect(
-          header(ctx, 'dkg-2', 'dkg-share', p.partyId, peer.partyId),
-          jsonBytes({ share: result.shares[peer.identifier]! }),
-          p.keys.identitySecret,
-          fromHex(peer.transportPublic, 'transport key'),
-        ),
-      );
-    sealedState2.set(p.partyId, sealJson(p.kek, result.state, roundStateContext(p, ceremonyId, 'dkg-2')));
-    return output;
+  // dkgRound2 on every party
+  const state2 = new Map<string, SealedBox>();
+  const round2 = members.flatMap((p) => {
+    const s1 = openState<DkgState>(p, ceremonyId, 'dkg-1', state1.get(p.partyId)!);
+    const r = keygen.round2(p, ctx, s1, round1);
+    state2.set(p.partyId, sealState(p, ceremonyId, 'dkg-2', r.state));
+    return r.output;
   });
 
-  // dkgRound3 on every party: check shares, derive the key share, seal it, signed result
+  // dkgRound3 on every party: the derived share is stored sealed, as the pending share
   const shares = new Map<string, { identifier: string; sealed: SealedBox }>();
-  let pub: PublicPackage | undefined;
-  const results = roster.map((me) => {
-    const p = party(me.partyId);
-    const s = getScheme(ctx.scheme);
-    const state2 = openJson<DkgState>(
-      p.kek,
-      sealedState2.get(p.partyId)!,
-      roundStateContext(p, ceremonyId, 'dkg-2'),
-    );
-    const others = openRound1(p, ctx, round1);
-    const mine = round2.filter((e) => e.to === p.partyId);
-    const received = roster
-      .filter((peer) => peer.partyId !== p.partyId)
-      .map((peer) => {
-        const body = openFrom<{ share: string }>(
-          p,
-          mine,
-          header(ctx, 'dkg-2', 'dkg-share', peer.partyId, p.partyId),
-          peer,
-          true,
-        );
-        return { from: peer.identifier, share: body.share };
-      });
-    const key = dkgRound3(s, state2, others, received);
+  const results = members.map((p, i) => {
+    const s2 = openState<DkgState>(p, ceremonyId, 'dkg-2', state2.get(p.partyId)!);
     const own = round1.find((e) => e.from === p.partyId)!;
-    const ownPkg = broadcastJson<Round1Body>(own).pkg;
-    const transcript = dkgTranscriptHash([ownPkg, ...others], key.public);
-    const publicKey = key.public.commitments[0]!;
+    const { key, output } = keygen.round3(p, ctx, s2, round1, round2, own);
     shares.set(p.partyId, {
-      identifier: me.identifier,
-      sealed: sealJson(p.kek, { signingShare: key.signingShare }, shareContext(p, ctx.keyId, ctx.version)),
+      identifier: roster[i]!.identifier,
+      sealed: sealJson(
+        p.kek,
+        { signingShare: key.signingShare },
+        shareContext(p, tenant, ctx.keyId, ctx.version),
+      ),
     });
-    pub = key.public;
-    const body: KeygenResultBody = {
-      params: keygenParams(ctx),
-      publicKey,
-      public: key.public,
-      transcriptHash: transcript,
-    };
-    return sealBroadcast(
-      header(ctx, 'dkg-3', 'dkg-result', p.partyId, '*'),
-      jsonBytes(body),
-      p.keys.identitySecret,
-    );
+    return output;
   });
 
-  // coordinator: confirmKeygen opens every signed result and checks they agree
-  const bodies = roster.map((p) =>
-    openSigned<KeygenResultBody>(envelopeFrom(results, p), ctx, 'dkg-3', 'dkg-result', p),
-  );
-  const params = keygenParams(ctx);
-  const votes = new Set(
-    bodies.map((b) => (b.params === params ? `${b.publicKey}|${b.transcriptHash}` : 'wrong-params')),
-  );
-  if (votes.size !== 1 || votes.has('wrong-params')) throw new Error('floor: parties disagree');
-  const confirmed = bodies[0]!;
-
-  // dkgActivate on every party: checks every other party's signed result itself
-  for (const me of roster) {
-    const p = party(me.partyId);
-    for (const peer of roster) {
-      if (peer.partyId === p.partyId) continue;
-      const body = openFrom<KeygenResultBody>(
-        p,
-        results,
-        header(ctx, 'dkg-3', 'dkg-result', peer.partyId, '*'),
-        peer,
-        false,
-      );
-      if (body.transcriptHash !== confirmed.transcriptHash || body.publicKey !== confirmed.publicKey) {
-        throw new Error(`floor: ${peer.partyId} reports another key`);
-      }
-    }
-  }
+  // coordinator: confirmKeygen; then dkgActivate on every party checks every other's result itself
+  const confirmed = confirmResults(ctx, results);
+  for (const p of members) keygen.checkResults(p, ctx, results, confirmed);
   // coordinator: saveWallet is a database write only
 
   return {
@@ -381,19 +198,27 @@ export function keygenFloor(
     roster,
     publicKey: confirmed.publicKey,
     transcriptHash: confirmed.transcriptHash,
-    public: pub!,
+    public: confirmed.public,
     shares,
   };
 }
 
 // ---- signing -----------------------------------------------------------------------------------
 
-interface CommitBody {
-  request: string;
-  commitments: SigningCommitment;
-}
+/** The wallet version as the coordinator's registry holds it. */
+const walletKeyOf = (wallet: FloorWallet): WalletKey => ({
+  walletId: wallet.walletId,
+  keyId: wallet.keyId,
+  version: wallet.version,
+  scheme: wallet.scheme,
+  threshold: wallet.threshold,
+  parties: wallet.roster,
+  publicKey: wallet.publicKey,
+  transcriptHash: wallet.transcriptHash,
+  publicPackage: wallet.public,
+});
 
-/** The coordinator's planSign: validation and signer choice (the wallet comes from its database). */
+/** The coordinator's planSign (the wallet comes from its database). */
 function planSignFloor(
   wallet: FloorWallet,
   message: string,
@@ -401,18 +226,7 @@ function planSignFloor(
 ): SignContext {
   const req: SignRequest = { tenant: wallet.tenant, walletId: wallet.walletId, message, ...keyRequest };
   validateSignRequest(req);
-  const members = wallet.roster.map((p) => p.partyId);
-  const chosen = pickSigners(members, wallet.threshold);
-  return {
-    tenant: wallet.tenant,
-    ceremonyId: `sign:${wallet.tenant}:${randomUUID()}/${randomUUID()}`,
-    walletId: wallet.walletId,
-    keyId: wallet.keyId,
-    version: wallet.version,
-    message: message.toLowerCase(),
-    signers: members.filter((m) => chosen.includes(m)),
-    ...canonicalKeyRequest(getScheme(wallet.scheme), req),
-  };
+  return planSign(req, walletKeyOf(wallet), `sign:${wallet.tenant}:${randomUUID()}/${randomUUID()}`);
 }
 
 /** One whole two-round FROST signing ceremony, every step back to back; returns the signature. */
@@ -423,97 +237,29 @@ export function signFloor(
   keyRequest: SigningKeyRequest = {},
 ): string {
   const byId = new Map(parties.map((p) => [p.partyId, p]));
-  const party = (id: string) => byId.get(id)!;
-  const scheme = getScheme(wallet.scheme);
   const ctx = planSignFloor(wallet, message, keyRequest);
-  const signers = wallet.roster.filter((p) => ctx.signers.includes(p.partyId));
-  const shareOf = (p: FloorParty): string =>
-    openJson<{ signingShare: string }>(
-      p.kek,
-      wallet.shares.get(p.partyId)!.sealed,
-      shareContext(p, wallet.keyId, wallet.version),
-    ).signingShare;
+  const signers = wallet.roster
+    .filter((e) => ctx.signers.includes(e.partyId))
+    .map((e) => ({ p: byId.get(e.partyId)!, key: { ...wallet, identifier: e.identifier } }));
 
-  // signRound1 on every signer: open the share, draw nonces, seal them, signed commitments
+  // signRound1 on every signer: nonces sealed as the nonces collection holds them
   const sealedNonces = new Map<string, SealedBox>();
-  const commitments = signers.map((me) => {
-    const p = party(me.partyId);
-    const request = signRequestHash(ctx);
-    const { nonces, commitments: c } = signCommit(getScheme(wallet.scheme), me.identifier, shareOf(p));
-    const body: CommitBody = { request, commitments: c };
+  const commitments = signers.map(({ p, key }) => {
+    const { nonces, output } = frostSign.round1(p, ctx, key, signingShareOf(p, wallet));
     sealedNonces.set(p.partyId, sealJson(p.kek, nonces, nonceContext(p, ctx)));
-    return sealBroadcast(
-      header(ctx, 'sign-1', 'sign-commitments', p.partyId, '*'),
-      jsonBytes(body),
-      p.keys.identitySecret,
-    );
+    return output;
   });
 
-  // signRound2 on every signer: check every commitment, open the nonces and the share, sign
-  const shares = signers.map((me) => {
-    const p = party(me.partyId);
-    const request = signRequestHash(ctx);
-    const list = signers.map((peer) => {
-      const body = openFrom<CommitBody>(
-        p,
-        commitments,
-        header(ctx, 'sign-1', 'sign-commitments', peer.partyId, '*'),
-        peer,
-        false,
-      );
-      if (body.request !== request || body.commitments?.identifier !== peer.identifier) {
-        throw new Error(`floor: bad commitments from ${peer.partyId}`);
-      }
-      return body.commitments;
-    });
-    const ownEnvelope = commitments.find((e) => e.from === p.partyId)!;
-    const own = list.find((c) => c.identifier === me.identifier);
-    if (JSON.stringify(own) !== JSON.stringify(broadcastJson<CommitBody>(ownEnvelope).commitments)) {
-      throw new Error('floor: own commitments missing');
-    }
-    transcriptHash([fromHex(request, 'request'), jsonBytes(list)]); // spentOn
+  // signRound2 on every signer: the commitments checked, the nonces opened and spent
+  const shares = signers.map(({ p, key }, i) => {
+    const list = frostSign.openCommitments(p, ctx, key, commitments, commitments[i]!);
+    frostSign.nonceSpendBinding(ctx, list);
     const nonces = openJson<SigningNonces>(p.kek, sealedNonces.get(p.partyId)!, nonceContext(p, ctx));
-    const key = signingKeyFor(scheme, wallet.publicKey, wallet.transcriptHash, ctx);
-    const sig = signShare(
-      scheme,
-      me.identifier,
-      tweakSigningShare(scheme, shareOf(p), key.tweak),
-      tweakPublicPackage(scheme, wallet.public, key.tweak),
-      nonces,
-      list,
-      fromHex(ctx.message, 'message'),
-    );
-    const body: SignShareBody = { request, share: sig };
-    return sealBroadcast(
-      header(ctx, 'sign-2', 'sign-share', p.partyId, '*'),
-      jsonBytes(body),
-      p.keys.identitySecret,
-    );
+    return frostSign.round2(p, ctx, key, signingShareOf(p, wallet), nonces, list);
   });
 
-  // coordinator: aggregateSignature opens every commitment and share, aggregates, verifies
-  const request = signRequestHash(ctx);
-  const list = signers.map((p) => {
-    const body = openSigned<CommitBody>(envelopeFrom(commitments, p), ctx, 'sign-1', 'sign-commitments', p);
-    if (body.request !== request || body.commitments.identifier !== p.identifier) {
-      throw new Error(`floor: ${p.partyId} committed to another request`);
-    }
-    return body.commitments;
-  });
-  const sigShares: Record<string, string> = {};
-  for (const p of signers) {
-    const body = openSigned<SignShareBody>(envelopeFrom(shares, p), ctx, 'sign-2', 'sign-share', p);
-    if (body.request !== request) throw new Error(`floor: ${p.partyId} signed another request`);
-    sigShares[p.identifier] = body.share;
-  }
-  const key = signingKeyFor(scheme, wallet.publicKey, wallet.transcriptHash, ctx);
-  return aggregateSignature(
-    scheme,
-    tweakPublicPackage(scheme, wallet.public, key.tweak),
-    list,
-    fromHex(ctx.message, 'message'),
-    sigShares,
-  );
+  // coordinator: aggregateSignature
+  return aggregate(ctx, walletKeyOf(wallet), commitments, shares).signature;
 }
 
 // ---- threshold ECDSA (DKLs23) ------------------------------------------------------------------
@@ -549,15 +295,6 @@ export const messageBytes = (
   envelopes: envelopes.reduce<number>((sum, e) => sum + jsonSize(e), 0),
 });
 
-/** A floor party as the activities' pure steps see it. */
-const keyringOf = (p: FloorParty): PartyKeyring => ({
-  partyId: p.partyId,
-  identityPublic: p.identityPublic,
-  transportPublic: p.transportPublic,
-  identitySecret: p.keys.identitySecret,
-  transportSecret: p.keys.transportSecret,
-});
-
 /** The plaintext bodies of a ceremony's envelopes, each opened as its recipient would (outside timing). */
 function openedBodies(parties: FloorParty[], roster: PeerEntry[], envelopes: Envelope[]): Uint8Array[] {
   const byId = new Map(parties.map((p) => [p.partyId, p]));
@@ -588,14 +325,12 @@ export interface PairSetupFloorResult {
 export function pairSetupFloor(parties: FloorParty[], ctx: PairSetupContext): PairSetupFloorResult {
   const byId = new Map(parties.map((p) => [p.partyId, p]));
   const roster = ctx.roster.map((me) => byId.get(me.partyId)!);
-  const seal = <T>(p: FloorParty, step: string, state: T) =>
-    sealJson(p.kek, state, roundStateContext(p, ctx.ceremonyId, step));
-  const open = <T>(p: FloorParty, step: string, box: SealedBox) =>
-    openJson<T>(p.kek, box, roundStateContext(p, ctx.ceremonyId, step));
+  const seal = <T>(p: FloorParty, step: string, state: T) => sealState(p, ctx.ceremonyId, step, state);
+  const open = <T>(p: FloorParty, step: string, box: SealedBox) => openState<T>(p, ctx.ceremonyId, step, box);
 
   const state1 = new Map<string, SealedBox>();
   const round1 = roster.flatMap((p) => {
-    const r = pairSetupStart(keyringOf(p), ctx);
+    const r = pairSetupStart(p, ctx);
     state1.set(p.partyId, seal(p, 'pair-1', r.state));
     return r.output;
   });
@@ -603,7 +338,7 @@ export function pairSetupFloor(parties: FloorParty[], ctx: PairSetupContext): Pa
   const round2 = roster.flatMap((p) => {
     const s1 = open<PairStartState>(p, 'pair-1', state1.get(p.partyId)!);
     const r = pairSetupAnswer(
-      keyringOf(p),
+      p,
       ctx,
       s1,
       round1.filter((e) => e.to === p.partyId),
@@ -616,7 +351,7 @@ export function pairSetupFloor(parties: FloorParty[], ctx: PairSetupContext): Pa
     const s1 = open<PairStartState>(p, 'pair-1', state1.get(p.partyId)!);
     const s2 = open<PairAnswerState>(p, 'pair-2', state2.get(p.partyId)!);
     const r = pairSetupFinish(
-      keyringOf(p),
+      p,
       ctx,
       s1,
       s2,
@@ -625,7 +360,7 @@ export function pairSetupFloor(parties: FloorParty[], ctx: PairSetupContext): Pa
     sealed.set(p.partyId, sealJson(p.kek, r.setups, pairSetupContext(p, ctx.tenant, ctx.keyId, ctx.version)));
     return r.done;
   });
-  for (const p of roster) checkPairSetupDone(keyringOf(p), ctx, done);
+  for (const p of roster) checkPairSetupDone(p, ctx, done);
   return { sealed, envelopes: [...round1, ...round2, ...done] };
 }
 
@@ -684,25 +419,21 @@ export function ecdsaSignFloor(
   /** The activities' loadSigner: the share and the pair setups, opened from their sealed form. */
   const signerOf = (p: FloorParty): EcdsaSigner => {
     const share = wallet.shares.get(p.partyId)!;
-    const signingShare = openJson<{ signingShare: string }>(
-      p.kek,
-      share.sealed,
-      shareContext(p, wallet.keyId, wallet.version),
-    ).signingShare;
+    const signingShare = signingShareOf(p, wallet);
     const setups = openJson<PairSetups>(
       p.kek,
       wallet.pairSetups.get(p.partyId)!,
       pairSetupContext(p, wallet.tenant, wallet.keyId, wallet.version),
     );
-    return ecdsaSigner(keyringOf(p), ctx, { ...wallet, identifier: share.identifier }, signingShare, {
+    return ecdsaSigner(p, ctx, { ...wallet, identifier: share.identifier }, signingShare, {
       setupId: wallet.setupId,
       setups,
     });
   };
   const seal = (p: FloorParty, step: string, state: EcdsaRoundState) =>
-    sealJson(p.kek, state, roundStateContext(p, ctx.ceremonyId, step));
+    sealState(p, ctx.ceremonyId, step, state);
   const open = (p: FloorParty, step: string, box: SealedBox) =>
-    openJson<EcdsaRoundState>(p.kek, box, roundStateContext(p, ctx.ceremonyId, step));
+    openState<EcdsaRoundState>(p, ctx.ceremonyId, step, box);
 
   const state1 = new Map<string, SealedBox>();
   const round1 = signers.flatMap((p) => {
@@ -729,17 +460,7 @@ export function ecdsaSignFloor(
     ecdsaSpentOn(s.request, mine);
     return ecdsaOnline(s, open(p, 'ecdsa-2', state2.get(p.partyId)!), mine, messageHash);
   });
-  const { sig, key } = combineEcdsa(
-    ctx,
-    {
-      scheme: wallet.scheme,
-      parties: wallet.roster,
-      publicKey: wallet.publicKey,
-      transcriptHash: wallet.transcriptHash,
-      publicPackage: wallet.public,
-    },
-    round3,
-  );
+  const { sig, key } = combineEcdsa(ctx, walletKeyOf(wallet), round3);
   const end = now();
   return {
     signature: sig,

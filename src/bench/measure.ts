@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trustPublishers } from '../party/admin.js';
 import { generateActorKey } from '../policy/authorization.js';
-import type { TransactionDescription } from '../../activities/types.js';
+import type { TransactionDescription } from '../policy/types.js';
 import { benchPayment, benchPolicyConfig, benchRuleSet, measurePolicyEvaluation } from './policy.js';
 import { availableParallelism } from 'node:os';
 import { Client, Connection } from '@temporalio/client';

@@ -4,7 +4,7 @@
  * in-process evaluation latency.
  */
 import { performance } from 'node:perf_hooks';
-import type { TransactionDescription } from '../../activities/types.js';
+import type { TransactionDescription } from '../policy/types.js';
 import { evaluatePolicy, parseTenantPolicyConfig, type RuleSet, type RuleSpec } from '../policy/index.js';
 
 /** The config the bench tenant publishes with its rules. */

@@ -6,7 +6,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { SignResult, TransactionDescription } from '../../activities/types.js';
+import type { SignResult } from '../ceremony/sign/contracts.js';
+import type { TransactionDescription } from '../policy/types.js';
 import { toHex } from '../crypto/encoding.js';
 import {
   eip1559TransactionHash,

@@ -2,7 +2,7 @@
  * Child keys and addresses of a wallet from its public record alone: no ceremony, no party.
  * The same derivation the parties apply to their shares when they sign along a path.
  */
-import type { WalletInfo } from '../../activities/types.js';
+import type { WalletInfo } from '../ceremony/contracts.js';
 import {
   isBitcoinNetwork,
   isSolanaNetwork,

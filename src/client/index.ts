@@ -25,34 +25,25 @@ import {
   tenantSearchAttribute,
 } from '../../temporal.config.js';
 import type { AuditChainEntry, AuditCheckpoint } from '../audit/chain.js';
+import type { AuditChainPage, AuditEntry } from '../audit/contracts.js';
+import type { BacktestResult, GovernanceVersion, RuleSetVersion } from '../policy/contracts.js';
+import type { BackupResult } from '../ceremony/backup/contracts.js';
+import type { FailureDetails, WalletInfo } from '../ceremony/contracts.js';
+import type { KeygenRequest, KeygenResult } from '../ceremony/keygen/contracts.js';
+import type { PairingResult } from '../ceremony/pair-setup/contracts.js';
+import type { RecoverRequest, RecoverResult } from '../ceremony/recover/contracts.js';
+import type { ReshareRequest, ReshareResult } from '../ceremony/reshare/contracts.js';
+import type { SignRequest, SignResult, TransactionState } from '../ceremony/sign/contracts.js';
+import type { TransactionDescription } from '../policy/types.js';
+import type { ValidateResult } from '../ceremony/validate/contracts.js';
 import type {
-  AuditChainPage,
-  AuditEntry,
-  BacktestResult,
-  BackupResult,
-  GovernanceVersion,
-  RuleSetVersion,
-  FailureDetails,
-  KeygenRequest,
-  KeygenResult,
-  PairingResult,
-  RecoverRequest,
-  RecoverResult,
-  ReshareRequest,
-  ReshareResult,
-  SignRequest,
-  SignResult,
-  TransactionDescription,
-  TransactionState,
-  ValidateResult,
-  WalletInfo,
   WebhookAdminRequest,
   WebhookAdminResult,
   WebhookDeliveryView,
   WebhookReplayRequest,
   WebhookSecretInput,
   WebhookSubscriptionView,
-} from '../../activities/types.js';
+} from '../webhooks/contracts.js';
 import { sealWebhookSecret } from '../webhooks/secret-seal.js';
 import { generateWebhookSecret, generateWebhookSigningKey } from '../webhooks/signature.js';
 import { actorKeyFile, assertPartyId, loadConfig, type Env } from '../config.js';

@@ -25,14 +25,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import type {
-  KeygenResult,
-  RecoverResult,
-  ReshareResult,
-  SignResult,
-  TransactionState,
-  WalletInfo,
-} from '../../activities/types.js';
+import type { KeygenResult } from '../ceremony/keygen/contracts.js';
+import type { RecoverResult } from '../ceremony/recover/contracts.js';
+import type { ReshareResult } from '../ceremony/reshare/contracts.js';
+import type { SignResult, TransactionState } from '../ceremony/sign/contracts.js';
+import type { WalletInfo } from '../ceremony/contracts.js';
 import { ConclaveClient, toConclaveError } from '../client/index.js';
 import { loadConfig, type Env } from '../config.js';
 import { ConclaveError, CulpritError } from '../errors.js';

@@ -16,7 +16,9 @@
  * The mode is read at each call, so one worker can switch between modes from run to run.
  */
 import type { PartyActivities } from '../../activities/party/index.js';
-import type { Envelope, KeygenContext, SignContext } from '../../activities/types.js';
+import type { Envelope } from '../crypto/envelope.js';
+import type { KeygenContext } from '../ceremony/keygen/contracts.js';
+import type { SignContext } from '../ceremony/sign/contracts.js';
 import { broadcastJson, sealBroadcast, sealDirect } from '../crypto/envelope.js';
 import { fromHex, utf8 } from '../crypto/encoding.js';
 import { dkgRound1 } from '../crypto/frost.js';

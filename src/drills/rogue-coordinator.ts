@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import type { ReshareContext } from '../../activities/types.js';
+import type { ReshareContext } from '../ceremony/reshare/contracts.js';
 import { ConclaveClient } from '../client/index.js';
 import { clientDataConverter, workerDataConverter } from '../codec/payload-codec.js';
 import { loadConfig, type Env } from '../config.js';

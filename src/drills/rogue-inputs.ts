@@ -3,7 +3,7 @@
  * roster, the signed governance, keys of its own): shared by the rogue-coordinator drill and the
  * governance tests, so both attack with the same forgeries.
  */
-import type { ReshareContext } from '../../activities/types.js';
+import type { ReshareContext } from '../ceremony/reshare/contracts.js';
 import { generatePartyKeys } from '../crypto/identity.js';
 import { toHex } from '../crypto/encoding.js';
 import {

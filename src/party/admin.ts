@@ -17,7 +17,7 @@ import { sealPartyKeys, shareContext } from './runtime.js';
 import { openDb } from '../store/mongo.js';
 import { assertId } from '../validation.js';
 import { assertActorId } from '../policy/tenant-config.js';
-import type { PartyInfo } from '../../activities/types.js';
+import type { PartyInfo } from '../ceremony/contracts.js';
 
 async function openPartyStore(partyId: string, env: Env): Promise<PartyStore> {
   assertPartyId(partyId);

@@ -59,6 +59,49 @@ export const shareContext = (
   version: number,
 ): AtRestContext => ({ purpose: 'share', tenant, party: rt.partyId, keyId, version });
 
+/** A ceremony round's state, sealed between rounds in the party's `rounds` collection. */
+export const roundStateContext = (
+  rt: Pick<PartyRuntime, 'partyId'>,
+  tenant: string,
+  ceremonyId: string,
+  step: string,
+): AtRestContext => ({
+  purpose: 'round-state',
+  tenant,
+  party: rt.partyId,
+  keyId: `${ceremonyId}/${step}`,
+  version: 1,
+});
+
+/** A signing nonce pair, sealed between FROST rounds 1 and 2, bound to its ceremony. */
+export const nonceContext = (
+  rt: Pick<PartyRuntime, 'partyId'>,
+  ctx: { tenant: string; keyId: string; ceremonyId: string; version: number },
+): AtRestContext => ({
+  purpose: 'nonce',
+  tenant: ctx.tenant,
+  party: rt.partyId,
+  keyId: `${ctx.keyId}/${ctx.ceremonyId}`,
+  version: ctx.version,
+});
+
+/** A key version's DKLs23 pair setups with every other party. */
+export const pairSetupContext = (
+  rt: Pick<PartyRuntime, 'partyId'>,
+  tenant: string,
+  keyId: string,
+  version: number,
+): AtRestContext => ({ purpose: 'pair-setup', tenant, party: rt.partyId, keyId, version });
+
+/** The signing share a share record holds, opened with the party's KEK. SECRET. */
+export function openShareSecret(rt: Pick<PartyRuntime, 'partyId' | 'kek'>, share: ShareDoc): string {
+  return openJson<{ signingShare: string }>(
+    rt.kek,
+    share.sealed,
+    shareContext(rt, share.tenant, share.keyId, share.version),
+  ).signingShare;
+}
+
 interface SealedPartyKeys {
   identitySecret: string;
   transportSecret: string;

@@ -1,7 +1,7 @@
 /** The coordinator's database: public wallet records only (no secrets ever reach it). */
 import type { Collection, Db } from 'mongodb';
 import type { PublicPackage } from '../crypto/frost.js';
-import type { AuditEntry } from '../../activities/types.js';
+import type { AuditEntry } from '../audit/contracts.js';
 import type { PeerEntry } from './party-store.js';
 import type { AuditCheckpointDoc, AuditHeadDoc, AuditKeyDoc } from './audit-log.js';
 import { PolicyStore } from './policy-store.js';

@@ -6,7 +6,7 @@
  * webhook secret. Its id is derived from the ceremony and the event type, so a retried step raises
  * the same event (and subscribers can drop duplicates by `webhook-id`).
  */
-import type { AuditEntry } from '../../activities/types.js';
+import type { AuditEntry } from '../audit/contracts.js';
 import { sha256, toHex, utf8 } from '../crypto/encoding.js';
 import { ConclaveError } from '../errors.js';
 

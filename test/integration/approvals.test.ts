@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SignContext, TransactionState } from '../../activities/types.js';
+import type { SignContext, TransactionState } from '../../src/ceremony/sign/contracts.js';
 import { ConclaveClient, signWorkflowId, type TransactionState as State } from '../../src/client/index.js';
 import { clientDataConverter, workerDataConverter } from '../../src/codec/payload-codec.js';
 import { loadConfig } from '../../src/config.js';

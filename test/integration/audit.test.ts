@@ -4,7 +4,7 @@
  * failures with their code; `conclave audit` prints them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../activities/types.js';
+import type { AuditEntry } from '../../src/audit/contracts.js';
 import { ConclaveClient } from '../../src/client/index.js';
 import { closeAllDbs } from '../../src/store/mongo.js';
 import { shareDocId } from '../../src/store/party-store.js';

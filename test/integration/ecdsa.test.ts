@@ -13,7 +13,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { base58, bech32 } from '@scure/base';
 import * as libsecp from 'tiny-secp256k1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openShareSecret } from '../../activities/party/keygen.js';
+import { openShareSecret } from '../../src/party/runtime.js';
 import { ConclaveClient } from '../../src/client/index.js';
 import { partyKekEnvName } from '../../src/config.js';
 import { eip1559TransactionHash, eip191MessageHash, recoverAddress } from '../../src/crypto/ethereum.js';

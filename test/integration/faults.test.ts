@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Worker } from '@temporalio/worker';
-import type { Envelope } from '../../activities/types.js';
+import type { Envelope } from '../../src/crypto/envelope.js';
 import { ConclaveClient } from '../../src/client/index.js';
 import { misbehavingParty, type MisbehaviourMode } from '../../src/drills/misbehaving.js';
 import { CulpritError } from '../../src/errors.js';

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReshareContext } from '../../activities/types.js';
+import type { ReshareContext } from '../../src/ceremony/reshare/contracts.js';
 import { ConclaveClient, type TransactionState } from '../../src/client/index.js';
 import { clientDataConverter, workerDataConverter } from '../../src/codec/payload-codec.js';
 import { loadConfig } from '../../src/config.js';

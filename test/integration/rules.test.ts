@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RuleSetVersion } from '../../activities/types.js';
+import type { RuleSetVersion } from '../../src/policy/contracts.js';
 import { projectRoot } from '../../src/stack/paths.js';
 import { conclave, json, stackEnv } from './helpers.js';
 

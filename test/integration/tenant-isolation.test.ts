@@ -20,19 +20,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../src/audit/contracts.js';
+import type { Envelope } from '../../src/crypto/envelope.js';
+import type { KeygenRequest, KeygenResult } from '../../src/ceremony/keygen/contracts.js';
+import type { RecoverRequest } from '../../src/ceremony/recover/contracts.js';
+import type { ReshareRequest } from '../../src/ceremony/reshare/contracts.js';
 import type {
-  AuditEntry,
-  Envelope,
-  KeygenRequest,
-  KeygenResult,
-  RecoverRequest,
-  ReshareRequest,
   SignContext,
   SignRequest,
   SignResult,
   TransactionState,
-  WalletInfo,
-} from '../../activities/types.js';
+} from '../../src/ceremony/sign/contracts.js';
+import type { WalletInfo } from '../../src/ceremony/contracts.js';
 import { verifyAuditChain, type AuditChainEntry } from '../../src/audit/chain.js';
 import {
   ConclaveClient,

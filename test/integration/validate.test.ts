@@ -4,7 +4,7 @@
  * are each reported against the right party, and the dry run says whether a threshold still signs.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ValidateResult } from '../../activities/types.js';
+import type { ValidateResult } from '../../src/ceremony/validate/contracts.js';
 import { killWorker, restartWorker } from '../../src/stack/dev.js';
 import { closeAllDbs } from '../../src/store/mongo.js';
 import { shareDocId } from '../../src/store/party-store.js';

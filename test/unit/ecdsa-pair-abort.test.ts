@@ -32,11 +32,8 @@ import {
   type PairSetupSecretDoc,
   type PairSetups,
 } from '../../src/store/party-store.js';
-import {
-  loadPairSetups,
-  multiplyWithPairSetups,
-  pairSetupContext,
-} from '../../activities/party/pair-setup.js';
+import { loadPairSetups, multiplyWithPairSetups } from '../../activities/party/pair-setup.js';
+import { pairSetupContext } from '../../src/party/runtime.js';
 
 // Count every KOS check that runs (the setup not marked aborted when it starts), by Δ, and every
 // one that runs against a Δ whose check already failed once: the number that must stay 0.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickSigners } from '../../activities/coordinator.js';
+import { pickSigners } from '../../src/ceremony/sign/coordinator.js';
 
 describe('signer selection', () => {
   it('picks t distinct members, and over many picks every member', () => {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { WalletInfo } from '../../activities/types.js';
+import type { WalletInfo } from '../../src/ceremony/contracts.js';
 import { floorParties, keygenFloor, signFloor, type FloorWallet } from '../../src/bench/floor.js';
 import { deriveWalletKey } from '../../src/client/derive.js';
 import { chainCodeFor } from '../../src/crypto/hd.js';

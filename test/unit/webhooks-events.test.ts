@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../activities/types.js';
+import type { AuditEntry } from '../../src/audit/contracts.js';
 import { ConclaveError } from '../../src/errors.js';
 import {
   eventMatches,

@@ -5,7 +5,8 @@
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { PartyActivities } from '../../../activities/party/index.js';
-import type { Envelope, SignContext } from '../../../activities/types.js';
+import type { Envelope } from '../../../src/crypto/envelope.js';
+import type { SignContext } from '../../../src/ceremony/sign/contracts.js';
 import { partyTaskQueue } from '../../../temporal.config.js';
 
 const party = (id: string) =>
