@@ -4,12 +4,13 @@
  * (a database hiccup, a restart) stays retryable.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { ConclaveError, CulpritError } from '../src/errors.js';
+import { ConclaveError, culprit } from '../src/errors.js';
 import type { FailureDetails } from '../src/ceremony/contracts.js';
 
 export function toFailure(err: unknown): unknown {
-  if (err instanceof CulpritError) {
-    const details: FailureDetails = { code: err.code, culprit: err.culprit };
+  const blamed = culprit(err);
+  if (err instanceof ConclaveError && blamed) {
+    const details: FailureDetails = { code: err.code, culprit: blamed };
     return ApplicationFailure.create({
       message: err.message,
       type: err.code,

@@ -27,6 +27,45 @@ export type ErrorCode =
   | 'STACK'
   | 'CONFIG';
 
+/**
+ * Whether an error of each kind blames a party, in one exhaustive place (a new code does not
+ * compile until it is placed here). `true`: raised against a message a party signed, or failed
+ * to send, it names that party (a CulpritError), and a ceremony aborts with the blame. `false`:
+ * the request, the deployment or the ceremony's own state is at fault, and no party is named.
+ * A blaming kind raised against what the coordinator relayed (a roster carrying another
+ * party's keys, a commitment list without the party's own) names no party either.
+ */
+export const blamesParty = {
+  BAD_INPUT: true, // a round message a party never sent; otherwise a malformed request
+  UNKNOWN_WALLET: false,
+  UNKNOWN_CURVE: false,
+  UNKNOWN_PARTY: false,
+  WRONG_TENANT: false,
+  TAMPERED: true, // a forged, duplicated or unparsable message from a party
+  REPLAY: true, // a party's message from another session or ceremony
+  BAD_PROOF: true, // a party's zero-knowledge proof or consistency check fails
+  BAD_SHARE: true, // a party's share or signature share does not match its commitments
+  NONCE_REUSE: false, // refused by the party asked to reuse its own nonce
+  DISAGREEMENT: true, // a party signed other parameters, another key or another request
+  DECRYPT_FAILED: false, // this party's own sealed record does not open (wrong KEK or context)
+  ABORTED: false,
+  BUSY: false,
+  POLICY_BLOCKED: false,
+  APPROVAL_REQUIRED: false,
+  APPROVAL_REJECTED: false,
+  APPROVAL_EXPIRED: false,
+  UNAUTHORIZED: false,
+  UNENCRYPTED_PAYLOAD: false,
+  STACK: false,
+  CONFIG: false,
+} as const satisfies Record<ErrorCode, boolean>;
+
+/** The kinds of error that can name a misbehaving party. */
+export type BlameCode = { [C in ErrorCode]: (typeof blamesParty)[C] extends true ? C : never }[ErrorCode];
+
+export const isBlameCode = (code: string): code is BlameCode =>
+  Object.hasOwn(blamesParty, code) && blamesParty[code as ErrorCode];
+
 export class ConclaveError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string) {
@@ -38,12 +77,18 @@ export class ConclaveError extends Error {
 
 /** A party misbehaved: its message failed a check. `culprit` is the party id (or FROST identifier in pure crypto code). */
 export class CulpritError extends ConclaveError {
+  declare readonly code: BlameCode;
   readonly culprit: string;
-  constructor(code: ErrorCode, culprit: string, reason: string) {
+  constructor(code: BlameCode, culprit: string, reason: string) {
     super(code, `${reason} (culprit: ${culprit})`);
     this.name = 'CulpritError';
     this.culprit = culprit;
   }
+}
+
+/** The party an error blames, if its kind blames one and it names one (frost-core's `culprit()`). */
+export function culprit(err: unknown): string | undefined {
+  return err instanceof CulpritError && blamesParty[err.code] ? err.culprit : undefined;
 }
 
 /**

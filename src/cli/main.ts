@@ -28,7 +28,7 @@ import {
   type WebhookSubscriptionView,
 } from '../client/index.js';
 import { verifyAuditChain } from '../audit/chain.js';
-import { ConclaveError, CulpritError } from '../errors.js';
+import { ConclaveError, culprit } from '../errors.js';
 import { generateRecoveryKey } from '../crypto/backup.js';
 import {
   evaluatePolicy,
@@ -1111,8 +1111,8 @@ async function main(argv: string[]): Promise<number> {
     const code = err instanceof ConclaveError ? err.code : usageProblem ? 'USAGE' : 'ERROR';
     const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
     if (json) {
-      const culprit = err instanceof CulpritError ? err.culprit : undefined;
-      console.log(JSON.stringify({ status: 'error', code, message, ...(culprit ? { culprit } : {}) }));
+      const blamed = culprit(err);
+      console.log(JSON.stringify({ status: 'error', code, message, ...(blamed ? { culprit: blamed } : {}) }));
     } else {
       console.error(`conclave: ${message}`);
       if (usageProblem) console.error(usage);

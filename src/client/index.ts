@@ -68,7 +68,7 @@ import {
   type TenantPolicyConfig,
   type Verdict,
 } from '../policy/index.js';
-import { ConclaveError, CulpritError, type ErrorCode } from '../errors.js';
+import { ConclaveError, CulpritError, isBlameCode, type ErrorCode } from '../errors.js';
 import {
   keyChangeDigest,
   parseGovernancePolicy,
@@ -969,7 +969,7 @@ export function toConclaveError(err: unknown): unknown {
     const d = (cause.details?.[0] ?? {}) as Partial<FailureDetails>;
     const code = (d.code ?? cause.type ?? 'BAD_INPUT') as ErrorCode;
     const reason = d.reason ?? cause.message;
-    if (d.culprit) return new CulpritError(code, d.culprit, reason.replace(/ \(culprit: [^)]*\)$/, ''));
+    if (d.culprit && isBlameCode(code)) return new CulpritError(code, d.culprit, reason.replace(/ \(culprit: [^)]*\)$/, ''));
     return new ConclaveError(code, reason);
   }
   return new ConclaveError('STACK', `ceremony failed: ${cause?.message ?? err.message}`);
