@@ -65,7 +65,18 @@ import { ConclaveError, CulpritError } from '../../errors.js';
 import { fromHex, toHex, type Field } from '../encoding.js';
 import type { PublicPackage } from '../frost.js';
 import { assertIdentifier, isIdentifier, stableStringify, zeroShareTerms } from './zero-share.js';
-import { hashFields, hashFieldsToNonzeroScalar } from './transcript.js';
+import {
+  hashFields,
+  hashFieldsToNonzeroScalar,
+  isRecord,
+  parsePoint,
+  parseScalar,
+  pointBytes,
+  pointHex,
+  scalarBytes,
+  scalarHex,
+  type Fail,
+} from './transcript.js';
 
 const Point = secp256k1.Point;
 const Fn = Point.Fn;
@@ -240,43 +251,17 @@ export interface DklsSignature {
 
 // ---------- encoding ----------
 
+// Scalars and points use transcript.ts's codecs. Aggregate and pairwise points (zero-share terms, Γ,
+// a_ij, b_ij and the proof's points) may be the identity, written '00': those pass `allowIdentity`.
+
 const HEX32 = /^[0-9a-f]{64}$/;
 
-function scalarHex(k: bigint): string {
-  return toHex(Fn.toBytes(k));
-}
-
-function scalarBytes(k: bigint): Uint8Array {
-  return Fn.toBytes(k);
-}
-
-/** Canonical scalar (32 bytes, < n); throws (untyped) otherwise. */
-function parseScalar(hex: unknown): bigint {
-  if (typeof hex !== 'string' || !HEX32.test(hex)) throw new Error('bad scalar');
-  return Fn.fromBytes(fromHex(hex, 'scalar'));
-}
-
-/** Compressed SEC1, or '00' for the identity (only ever produced for aggregate/pairwise points). */
-function pointHex(p: Pt): string {
-  return p.is0() ? '00' : toHex(p.toBytes(true));
-}
-
-function pointBytes(p: Pt): Uint8Array {
-  return p.is0() ? new Uint8Array(1) : p.toBytes(true);
-}
-
-/** Canonical compressed point; the identity only if `allowZero`. Throws (untyped) otherwise. */
-function parsePoint(hex: unknown, allowZero = false): Pt {
-  if (typeof hex !== 'string') throw new Error('bad point');
-  if (hex === '00') {
-    if (allowZero) return Point.ZERO;
-    throw new Error('identity point');
-  }
-  if (!/^0[23][0-9a-f]{64}$/.test(hex)) throw new Error('bad point');
-  const p = Point.fromBytes(fromHex(hex, 'point'));
-  p.assertValidity();
-  return p;
-}
+/**
+ * The `fail` given to transcript.ts's decoders: a plain Error, because every decode here sits in a
+ * try whose catch turns any failure into the error its context calls for (a CulpritError naming the
+ * sender of a malformed message, or BAD_INPUT for a bad state or key package).
+ */
+const plain: Fail = (msg) => new Error(msg);
 
 /** k·P for a secret k; k = 0 gives the identity. */
 function mulSecret(p: Pt, k: bigint): Pt {
@@ -285,10 +270,6 @@ function mulSecret(p: Pt, k: bigint): Pt {
 
 function mulPublic(p: Pt, k: bigint): Pt {
   return p.multiplyUnsafe(k);
-}
-
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 /** The message hash as an ECDSA integer (bits2int for a 256-bit hash, reduced mod n). */
@@ -349,14 +330,14 @@ export function dklsSessionOf(pub: PublicPackage, signers: string[], sessionId: 
   const Y = new Map<string, Pt>();
   for (const s of sorted) {
     try {
-      Y.set(s, parsePoint(pub.verifyingShares[s]));
+      Y.set(s, parsePoint(pub.verifyingShares[s], 'verifying share', plain));
     } catch {
       throw bad('public key package lacks a valid verifying share for a signer');
     }
   }
   let groupKey: Pt;
   try {
-    groupKey = parsePoint(pub.commitments[0]);
+    groupKey = parsePoint(pub.commitments[0], 'group key', plain);
   } catch {
     throw bad('invalid group public key');
   }
@@ -364,31 +345,31 @@ export function dklsSessionOf(pub: PublicPackage, signers: string[], sessionId: 
 }
 
 function context(input: DklsSignInput): Ctx {
-  if (!isObject(input) || !isObject(input.key)) throw bad('signing input is malformed');
+  if (!isRecord(input) || !isRecord(input.key)) throw bad('signing input is malformed');
   const { key } = input;
   const self = assertIdentifier(key.identifier);
   let share: bigint;
   try {
-    share = parseScalar(key.signingShare);
+    share = parseScalar(key.signingShare, 'signing share', plain);
   } catch {
     throw bad('signing share is not a canonical scalar');
   }
   if (share === 0n) throw bad('signing share is zero');
   const pub = key.public;
   if (
-    !isObject(pub) ||
+    !isRecord(pub) ||
     !Number.isSafeInteger(pub.threshold) ||
     !Number.isSafeInteger(pub.total) ||
     pub.threshold < 2 ||
     pub.threshold > pub.total ||
     !Array.isArray(pub.commitments) ||
-    !isObject(pub.verifyingShares)
+    !isRecord(pub.verifyingShares)
   ) {
     throw bad('invalid public key package');
   }
   let groupKey: Pt;
   try {
-    groupKey = parsePoint(pub.commitments[0]);
+    groupKey = parsePoint(pub.commitments[0], 'group key', plain);
   } catch {
     throw bad('invalid group public key');
   }
@@ -407,7 +388,7 @@ function context(input: DklsSignInput): Ctx {
   const Y = new Map<string, Pt>();
   for (const s of sorted) {
     try {
-      Y.set(s, parsePoint(pub.verifyingShares[s]));
+      Y.set(s, parsePoint(pub.verifyingShares[s], 'verifying share', plain));
     } catch {
       throw bad('public key package lacks a valid verifying share for a signer');
     }
@@ -417,10 +398,10 @@ function context(input: DklsSignInput): Ctx {
   }
   const sessionId = fromHex(input.sessionId, 'session id');
   const peers = sorted.filter((s) => s !== self);
-  if (!isObject(input.peers)) throw bad('peer setups must be an object');
+  if (!isRecord(input.peers)) throw bad('peer setups must be an object');
   for (const p of peers) {
     const st = input.peers[p];
-    if (!isObject(st) || typeof st.zeroSeed !== 'string' || !HEX32.test(st.zeroSeed)) {
+    if (!isRecord(st) || typeof st.zeroSeed !== 'string' || !HEX32.test(st.zeroSeed)) {
       throw bad('missing or malformed setup for a signer');
     }
   }
@@ -455,7 +436,7 @@ function assertSeed(seed: unknown): Uint8Array {
 }
 
 function loadState(ctx: Ctx, state: unknown): DklsSignState {
-  if (!isObject(state) || state.v !== 1 || state.kind !== 'dkls23-sign/state')
+  if (!isRecord(state) || state.v !== 1 || state.kind !== 'dkls23-sign/state')
     throw bad('invalid signing state');
   const s = state as unknown as DklsSignState;
   if (s.session !== ctx.sidHex) throw bad('signing state belongs to another session or key');
@@ -484,7 +465,7 @@ function collect<T>(ctx: Sess, received: unknown, kind: string, includeSelf = fa
   }
   const out = new Map<string, T>();
   for (const m of received as unknown[]) {
-    const from = isObject(m) ? m.from : undefined;
+    const from = isRecord(m) ? m.from : undefined;
     if (typeof from !== 'string' || !expected.includes(from))
       throw bad('message from a party outside the signer set');
     if (out.has(from)) throw bad('duplicate message from one signer');
@@ -509,7 +490,7 @@ function inOrder<T>(ctx: Sess, msgs: Map<string, T>, includeSelf = false): T[] {
 }
 
 function sharesOf(res: unknown, what: string): [bigint, bigint] {
-  const shares = isObject(res) ? res.shares : undefined;
+  const shares = isRecord(res) ? res.shares : undefined;
   if (
     !Array.isArray(shares) ||
     shares.length !== 2 ||
@@ -637,9 +618,9 @@ export function dklsSignRound2(
   let r: bigint, phi: bigint;
   const chis = new Map<string, bigint>();
   try {
-    r = parseScalar(s.r);
-    phi = parseScalar(s.phi);
-    for (const p of ctx.peers) chis.set(p, parseScalar(s.bob[p]?.chi));
+    r = parseScalar(s.r, 'r', plain);
+    phi = parseScalar(s.phi, 'phi', plain);
+    for (const p of ctx.peers) chis.set(p, parseScalar(s.bob[p]?.chi, 'chi', plain));
   } catch {
     throw bad('invalid signing state');
   }
@@ -655,7 +636,7 @@ export function dklsSignRound2(
     throw new ConclaveError('ABORTED', 'degenerate additive key share; retry with a new session');
   const publicShare = toHex(G.multiply(sk).toBytes(true));
   const zeroTerms: Record<string, string> = {};
-  for (const p of ctx.peers) zeroTerms[p] = pointHex(mulSecret(G, terms[p] as bigint));
+  for (const p of ctx.peers) zeroTerms[p] = pointHex(mulSecret(G, terms[p] as bigint), true);
 
   const k2 = hashFields('dkls23/sign/round2-key', seed, ctx.sid, ctx.self, scalarBytes(r));
   const alice: NonNullable<DklsSignState['round2']>['alice'] = {};
@@ -679,8 +660,8 @@ export function dklsSignRound2(
       throw multiplierError(e, p);
     }
     const chi = chis.get(p) as bigint;
-    const gammaU = pointHex(mulSecret(G, cu));
-    const gammaV = pointHex(mulSecret(G, cv));
+    const gammaU = pointHex(mulSecret(G, cu), true);
+    const gammaV = pointHex(mulSecret(G, cv), true);
     const psi = scalarHex(Fn.sub(phi, chi));
     alice[p] = { cu: scalarHex(cu), cv: scalarHex(cv) };
     sent[p] = { psi, gammaU, gammaV };
@@ -746,16 +727,18 @@ interface OwnPeer {
 function parseRound2(ctx: Ctx, from: string, m: DklsRound2Msg): PeerView {
   try {
     if (typeof m.salt !== 'string' || !HEX32.test(m.salt)) throw new Error('salt');
-    if (!isObject(m.zeroTerms) || !isObject(m.commitments)) throw new Error('shape');
+    if (!isRecord(m.zeroTerms) || !isRecord(m.commitments)) throw new Error('shape');
     const zero = new Map<string, Pt>();
-    for (const k of ctx.signers) if (k !== from) zero.set(k, parsePoint(m.zeroTerms[k], true));
+    for (const k of ctx.signers) {
+      if (k !== from) zero.set(k, parsePoint(m.zeroTerms[k], 'zero-share term', plain, true));
+    }
     return {
-      R: parsePoint(m.instancePoint),
-      pk: parsePoint(m.publicShare),
+      R: parsePoint(m.instancePoint, 'instance point', plain),
+      pk: parsePoint(m.publicShare, 'public share', plain),
       zero,
-      gammaU: parsePoint(m.gammaU, true),
-      gammaV: parsePoint(m.gammaV, true),
-      psi: parseScalar(m.psi),
+      gammaU: parsePoint(m.gammaU, 'gammaU', plain, true),
+      gammaV: parsePoint(m.gammaV, 'gammaV', plain, true),
+      psi: parseScalar(m.psi, 'psi', plain),
     };
   } catch {
     throw new CulpritError('TAMPERED', from, 'malformed round-2 message');
@@ -773,12 +756,12 @@ function dleqChallenge(
     ctx.sid,
     from,
     msgHash,
-    pointBytes(pts.R),
-    pointBytes(pts.K),
-    pointBytes(pts.U),
-    pointBytes(pts.W),
-    pointBytes(pts.T1),
-    pointBytes(pts.T2),
+    pointBytes(pts.R, true),
+    pointBytes(pts.K, true),
+    pointBytes(pts.U, true),
+    pointBytes(pts.W, true),
+    pointBytes(pts.T1, true),
+    pointBytes(pts.T2, true),
   );
 }
 
@@ -829,25 +812,25 @@ export function dklsSignRound3(
   let r: bigint, phi: bigint, sk: bigint, Ri: Pt, pki: Pt;
   const own = new Map<string, OwnPeer>();
   try {
-    r = parseScalar(s.r);
-    phi = parseScalar(s.phi);
-    sk = parseScalar(r2.sk);
-    Ri = parsePoint(s.instancePoint);
-    pki = parsePoint(r2.publicShare);
+    r = parseScalar(s.r, 'r', plain);
+    phi = parseScalar(s.phi, 'phi', plain);
+    sk = parseScalar(r2.sk, 'sk', plain);
+    Ri = parsePoint(s.instancePoint, 'instance point', plain);
+    pki = parsePoint(r2.publicShare, 'public share', plain);
     for (const p of ctx.peers) {
       const b = s.bob[p];
       const a = r2.alice[p];
       const snt = r2.sent[p];
       if (!b || !a || !snt) throw new Error('missing peer');
       own.set(p, {
-        zero: parsePoint(r2.zeroTerms[p], true),
-        chi: parseScalar(b.chi),
+        zero: parsePoint(r2.zeroTerms[p], 'zero-share term', plain, true),
+        chi: parseScalar(b.chi, 'chi', plain),
         bobState: b.state,
-        cu: parseScalar(a.cu),
-        cv: parseScalar(a.cv),
-        psi: parseScalar(snt.psi),
-        gammaU: parsePoint(snt.gammaU, true),
-        gammaV: parsePoint(snt.gammaV, true),
+        cu: parseScalar(a.cu, 'cu', plain),
+        cv: parseScalar(a.cv, 'cv', plain),
+        psi: parseScalar(snt.psi, 'psi', plain),
+        gammaU: parsePoint(snt.gammaU, 'gammaU', plain, true),
+        gammaV: parsePoint(snt.gammaV, 'gammaV', plain, true),
       });
     }
   } catch {
@@ -967,7 +950,7 @@ export function dklsSignRound3(
     // ψ values are sent to the peer in the clear, so variable-time arithmetic on them is acceptable here.
     const a = Ri.mulAddUnsafe(view.psi, view.R, Fn.neg(snt.psi)).add(snt.gammaU).subtract(view.gammaU);
     const b = pki.mulAddUnsafe(view.psi, view.pk, Fn.neg(snt.psi)).add(snt.gammaV).subtract(view.gammaV);
-    pairs[j] = { a: pointHex(a), b: pointHex(b) };
+    pairs[j] = { a: pointHex(a, true), b: pointHex(b, true) };
     pairPts.push({ a, b });
   }
   const K = G.mulAddUnsafe(z, ctx.groupKey, rx);
@@ -979,8 +962,8 @@ export function dklsSignRound3(
     scalarBytes(phi),
     scalarBytes(r),
     messageHash,
-    pointBytes(U),
-    pointBytes(W),
+    pointBytes(U, true),
+    pointBytes(W, true),
   );
   const T1 = R.multiply(k);
   const T2 = K.multiply(k);
@@ -1015,14 +998,14 @@ export function dklsSignRound3(
  * not match its public values, or throws DISAGREEMENT / ABORTED when no single culprit can be named.
  */
 export function dklsSignCombine(state: DklsSignState, broadcasts: DklsRound3Msg[]): DklsSignature {
-  if (!isObject(state) || state.v !== 1 || state.kind !== 'dkls23-sign/state')
+  if (!isRecord(state) || state.v !== 1 || state.kind !== 'dkls23-sign/state')
     throw bad('invalid signing state');
   if (state.step !== 3 || !state.round3) throw bad('signing state has not completed round 3');
   const own = state.round3;
   let groupKey: Pt, R: Pt;
   try {
-    groupKey = parsePoint(state.groupKey);
-    R = parsePoint(own.R);
+    groupKey = parsePoint(state.groupKey, 'group key', plain);
+    R = parsePoint(own.R, 'R', plain);
   } catch {
     throw bad('invalid signing state');
   }
@@ -1053,8 +1036,8 @@ export function dklsSignCombine(state: DklsSignState, broadcasts: DklsRound3Msg[
     if (m.R !== own.R) throw new CulpritError('DISAGREEMENT', id, 'computed a different instance point R');
     let u: bigint, w: bigint;
     try {
-      u = parseScalar(m.u);
-      w = parseScalar(m.w);
+      u = parseScalar(m.u, 'u', plain);
+      w = parseScalar(m.w, 'w', plain);
     } catch {
       throw new CulpritError('BAD_SHARE', id, 'malformed (u, w)');
     }
@@ -1114,15 +1097,15 @@ function blame(
     const mine = new Map<string, { a: Pt; b: Pt }>();
     let c: bigint, zr: bigint;
     try {
-      if (!isObject(m.pairs) || !isObject(m.proof)) throw new Error('shape');
+      if (!isRecord(m.pairs) || !isRecord(m.proof)) throw new Error('shape');
       for (const j of ctx.signers) {
         if (j === id) continue;
         const p = m.pairs[j];
-        if (!isObject(p)) throw new Error('missing pair');
-        mine.set(j, { a: parsePoint(p.a, true), b: parsePoint(p.b, true) });
+        if (!isRecord(p)) throw new Error('missing pair');
+        mine.set(j, { a: parsePoint(p.a, 'a', plain, true), b: parsePoint(p.b, 'b', plain, true) });
       }
-      c = parseScalar(m.proof.c);
-      zr = parseScalar(m.proof.z);
+      c = parseScalar(m.proof.c, 'c', plain);
+      zr = parseScalar(m.proof.z, 'z', plain);
     } catch {
       throw new CulpritError('BAD_SHARE', id, 'malformed round-3 broadcast');
     }
@@ -1159,7 +1142,7 @@ function blame(
 
 /** Stable id of a presignature (keyed by session, party and R_i): where a caller records it as used. */
 export function dklsPresignatureId(state: DklsSignState): string {
-  if (!isObject(state) || state.kind !== 'dkls23-sign/state') throw bad('invalid signing state');
+  if (!isRecord(state) || state.kind !== 'dkls23-sign/state') throw bad('invalid signing state');
   return toHex(
     hashFields(
       'dkls23/sign/presignature-id',

@@ -13,6 +13,8 @@
  *
  * Scalars in messages are 32-byte big-endian lowercase hex, points are 33-byte compressed SEC1
  * lowercase hex; decoders here are strict (exact length, lowercase hex, range, on curve, not identity).
+ * Where a protocol needs the identity (DKLs23 signing's aggregate and pairwise points), it is encoded
+ * as '00' and admitted only when asked for (`allowIdentity`).
  */
 import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -254,8 +256,14 @@ export function modN(x: bigint): bigint {
   return r < 0n ? r + N : r;
 }
 
-export function pointHex(p: Point): string {
-  return p.toHex(true);
+/** Compressed SEC1 hex; the identity (no compressed form) as '00' if `allowIdentity`, else it throws. */
+export function pointHex(p: Point, allowIdentity = false): string {
+  return allowIdentity && p.is0() ? '00' : p.toHex(true);
+}
+
+/** Compressed SEC1 bytes; the identity as the single byte 0x00 if `allowIdentity`, else it throws. */
+export function pointBytes(p: Point, allowIdentity = false): Uint8Array {
+  return allowIdentity && p.is0() ? new Uint8Array(1) : p.toBytes(true);
 }
 
 /** A failure-reporting callback: returns the error to throw for a malformed `what`. */
@@ -289,8 +297,9 @@ export function parseScalar(s: unknown, what: string, fail: Fail, nonzero = fals
   return x;
 }
 
-/** Compressed point hex on the curve and not the identity. */
-export function parsePoint(s: unknown, what: string, fail: Fail): Point {
+/** Compressed point hex on the curve, not the identity; or '00' (pointHex's form) if `allowIdentity`. */
+export function parsePoint(s: unknown, what: string, fail: Fail, allowIdentity = false): Point {
+  if (allowIdentity && s === '00') return Point.ZERO;
   const b = parseHex(s, 33, what, fail);
   let p: Point;
   try {
