@@ -3,12 +3,11 @@
  * The coordinator sees only public data; it verifies every party's signed messages itself.
  */
 import type { Envelope } from '../src/crypto/envelope.js';
-import { openFrom, roundHeader } from '../src/ceremony/rounds.js';
 import { fromHex, toHex } from '../src/crypto/encoding.js';
-import { identifierFor, samePublicPackage } from '../src/crypto/frost.js';
+import { identifierFor } from '../src/crypto/frost.js';
 import { chainCodeFor } from '../src/crypto/hd.js';
 import { getScheme, resolveScheme } from '../src/crypto/schemes.js';
-import { ConclaveError, CulpritError } from '../src/errors.js';
+import { ConclaveError } from '../src/errors.js';
 import { dryRunMessage, type DryRunPurpose } from '../src/policy/authorization.js';
 import { assertPartyId, loadConfig } from '../src/config.js';
 import { assertId, printableActor, validateKeygenRequest, validateSignRequest } from '../src/validation.js';
@@ -23,7 +22,8 @@ import {
 } from '../src/store/coordinator-store.js';
 import { PartyStore, type PeerEntry } from '../src/store/party-store.js';
 import { confirmResults as confirmKeygenResults } from '../src/ceremony/keygen/coordinator.js';
-import { reshareParams, type ReshareResultBody } from './party/reshare.js';
+import { confirmResults as confirmReshareResults } from '../src/ceremony/reshare/coordinator.js';
+import type { ReshareResultBody } from '../src/ceremony/reshare/contracts.js';
 import { aggregate, pickSigners, planSign } from '../src/ceremony/sign/coordinator.js';
 import { protocolOf } from '../src/ceremony/contracts.js';
 import { combineEcdsa } from '../src/ceremony/ecdsa-sign/coordinator.js';
@@ -496,26 +496,7 @@ export function createCoordinatorActivities(
 
     /** Accepts only if every new party signed the same public package, under the same key. */
     async confirmReshare(ctx: ReshareContext, results: Envelope[]): Promise<ReshareResultBody> {
-      const params = reshareParams(ctx);
-      const bodies = ctx.roster.map((p) => ({
-        party: p.partyId,
-        body: openFrom<ReshareResultBody>(
-          results,
-          roundHeader(ctx, 'reshare-2', 'reshare-result', p.partyId, '*'),
-          p,
-        ),
-      }));
-      const first = bodies[0]!.body;
-      for (const { party, body } of bodies) {
-        if (
-          body.params !== params ||
-          body.publicKey !== ctx.oldPublic.commitments[0] ||
-          !samePublicPackage(body.public, first.public)
-        ) {
-          throw new CulpritError('DISAGREEMENT', party, `${party} reports another public package`);
-        }
-      }
-      return first;
+      return confirmReshareResults(ctx, results);
     },
 
     /** Makes the new version current; the lock stays until the old shares are retired. */

@@ -10,9 +10,9 @@
  *   has, that its operator vouched for (`conclave party pin`), or that the approved statement
  *   names. Nobody joins an existing wallet by being pinned on first use;
  * - destruction: old versions are deleted only once every party of the new committee has signed
- *   that it activated its share of the new version (`checkActivations`).
+ *   that it activated its share of the new version (`checkActivations` in
+ *   src/ceremony/reshare/party.ts).
  */
-import type { Envelope } from '../../src/crypto/envelope.js';
 import { canonicalJson } from '../../src/policy/authorization.js';
 import { keyChangeTargetOf } from '../../src/policy/governance.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
@@ -20,7 +20,6 @@ import type { PartyRuntime } from '../../src/party/runtime.js';
 import type { PeerEntry, ShareDoc } from '../../src/store/party-store.js';
 import type { ReshareContext } from '../../src/ceremony/reshare/contracts.js';
 import { checkPinnedPeers } from './common.js';
-import { openFrom, roundHeader } from '../../src/ceremony/rounds.js';
 import { checkGovernance } from './governance.js';
 
 /**
@@ -58,44 +57,3 @@ export async function guardShareChange(
 
 const sameParty = (a: Omit<PeerEntry, 'identifier'>, b: Omit<PeerEntry, 'identifier'>) =>
   a.partyId === b.partyId && a.identityPublic === b.identityPublic && a.transportPublic === b.transportPublic;
-
-/** What a party signs once its share of the new version is active. */
-export interface ActivationBody {
-  params: string;
-  publicKey: string;
-  version: number;
-}
-
-export const activationHeader = (ctx: ReshareContext, from: string) =>
-  roundHeader(ctx, 'reshare-3', 'reshare-activated', from, '*');
-
-/**
- * Every party of the new committee signed that it activated its share of the new version, for
- * these very parameters: only then may an old version be destroyed. Names the first that did not.
- */
-export function checkActivations(
-  rt: PartyRuntime,
-  ctx: ReshareContext,
-  params: string,
-  activations: Envelope[] | undefined,
-): void {
-  if (!Array.isArray(activations))
-    throw new ConclaveError(
-      'UNAUTHORIZED',
-      `${rt.partyId} destroys an old share only on the new committee's signed activations`,
-    );
-  for (const peer of ctx.roster) {
-    const body = openFrom<ActivationBody>(activations, activationHeader(ctx, peer.partyId), peer);
-    if (
-      body.params !== params ||
-      body.publicKey !== ctx.oldPublic.commitments[0] ||
-      body.version !== ctx.toVersion
-    ) {
-      throw new CulpritError(
-        'DISAGREEMENT',
-        peer.partyId,
-        `${peer.partyId} signed the activation of another version or key`,
-      );
-    }
-  }
-}

@@ -19,3 +19,23 @@ export interface RecoverResult extends ReshareResult {
   /** The recovered party signed with helpers, and the signature verified under the wallet key. */
   proof: SigningProof;
 }
+
+/**
+ * Step 1 (broadcast, `repair-1`/`repair-commitments`): the helper's commitments to the pieces it
+ * split its weighted share into, by the identifier of the helper each piece goes to.
+ */
+export interface RepairCommitmentsBody {
+  params: string;
+  /** helper identifier → public point of the piece sent to it */
+  commitments: Record<string, string>;
+}
+
+/** Step 1 (direct, `repair-1`/`repair-piece`): the recipient's piece, encrypted to it. */
+export interface RepairPieceBody {
+  piece: string;
+}
+
+/** Step 2 (direct, `repair-2`/`repair-sigma`): the sum of the helper's pieces, for the lost party. */
+export interface RepairSigmaBody {
+  sigma: string;
+}
