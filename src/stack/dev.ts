@@ -45,6 +45,8 @@ export interface StackState {
   workers: WorkerProcess[];
   /** The default tenant's dev key file, when the parties gate and the tenant was set up for it. */
   devKeyFile?: string;
+  /** Whether the parties gate (CONCLAVE_REQUIRE_GATE at `dev up`): a restarted party keeps it. */
+  gated?: boolean;
 }
 
 export interface DevUpOptions {
@@ -113,7 +115,11 @@ export function devPayloadKey(env: Env): string {
 }
 
 /** Environment a worker process of this stack runs with. */
-export function workerEnv(env: Env, state: Pick<StackState, 'parties' | 'dbPrefix'>, partyId?: string): Env {
+export function workerEnv(
+  env: Env,
+  state: Pick<StackState, 'parties' | 'dbPrefix' | 'gated'>,
+  partyId?: string,
+): Env {
   const out: Env = {
     CONCLAVE_HOME: conclaveHome(env),
     CONCLAVE_PARTIES: state.parties.join(','),
@@ -123,8 +129,10 @@ export function workerEnv(env: Env, state: Pick<StackState, 'parties' | 'dbPrefi
   if (partyId) {
     out[partyKekEnvName(partyId)] = env[partyKekEnvName(partyId)] ?? devPartyKek(env, partyId);
     // parties gate by default (the default tenant is set up for it); a harness that runs many
-    // tenants with no trust set up opts out explicitly with CONCLAVE_REQUIRE_GATE=0
+    // tenants with no trust set up opts out explicitly with CONCLAVE_REQUIRE_GATE=0 at `dev up`,
+    // and a party it restarts later (a kill drill, a wiped party) keeps the stack's choice
     if (env.CONCLAVE_REQUIRE_GATE !== undefined) out.CONCLAVE_REQUIRE_GATE = env.CONCLAVE_REQUIRE_GATE;
+    else if (state.gated === false) out.CONCLAVE_REQUIRE_GATE = '0';
     out.CONCLAVE_RECOVERY_PUBLIC_KEY = env.CONCLAVE_RECOVERY_PUBLIC_KEY ?? devRecoveryKey(env).publicKey;
   } else {
     out.CONCLAVE_COORDINATOR_KEY = env.CONCLAVE_COORDINATOR_KEY ?? devCoordinatorKeyFile(env);
@@ -221,6 +229,7 @@ export async function devUp(opts: DevUpOptions = {}): Promise<StackState> {
     parties: defaultParties.slice(0, count),
     dbPrefix: opts.dbPrefix ?? 'conclave',
     workers: [],
+    gated: requiresGate(env),
   };
   writeState(env, state);
   try {
@@ -232,7 +241,7 @@ export async function devUp(opts: DevUpOptions = {}): Promise<StackState> {
     writeState(env, state);
     await waitForWorkers(state, state.workers);
     await pinDevParties(env, state.parties);
-    if (requiresGate(env)) {
+    if (state.gated) {
       state.devKeyFile = await setUpDevTenant(env, state.parties, log);
       writeState(env, state);
       log(

@@ -8,6 +8,7 @@ import { ensureBinary } from '../../src/stack/binaries.js';
 import { projectRoot, stateDir, toolsBin } from '../../src/stack/paths.js';
 import { canConnect, freePort, waitForTcp } from '../../src/stack/ports.js';
 import { isAlive, spawnDaemon, stopProcess } from '../../src/stack/processes.js';
+import { workerEnv } from '../../src/stack/dev.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -146,5 +147,22 @@ describe('ensureBinary', () => {
     expect(
       await ensureBinary('temporal', { searchPath: dir, toolsDir: path.join(tmp, 'absent-tools') }),
     ).toBe(fake);
+  });
+});
+
+describe('a restarted party keeps the stack gating choice', () => {
+  const state = { parties: ['p1', 'p2'], dbPrefix: 't' };
+  const env = (extra: Record<string, string> = {}) => ({ CONCLAVE_HOME: tmp, ...extra });
+
+  it('follows the stack opted out at dev up, even when the restarting shell does not say so', () => {
+    expect(workerEnv(env(), { ...state, gated: false }, 'p1').CONCLAVE_REQUIRE_GATE).toBe('0');
+  });
+
+  it('gates when the stack gates or did not record a choice, and an explicit setting wins', () => {
+    expect(workerEnv(env(), { ...state, gated: true }, 'p1').CONCLAVE_REQUIRE_GATE).toBe(undefined);
+    expect(workerEnv(env(), state, 'p1').CONCLAVE_REQUIRE_GATE).toBe(undefined);
+    expect(
+      workerEnv(env({ CONCLAVE_REQUIRE_GATE: '1' }), { ...state, gated: false }, 'p1').CONCLAVE_REQUIRE_GATE,
+    ).toBe('1');
   });
 });
