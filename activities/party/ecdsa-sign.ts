@@ -25,7 +25,7 @@ import {
   deleteRounds,
 } from './common.js';
 import { renameCulprit } from '../../src/ceremony/rounds.js';
-import { loadPairSetups, multiplyWithPairSetups } from './pair-setup.js';
+import { loadPairSetups, multiplyWithPairSetups } from './pair-setups.js';
 import {
   ecdsaOnline,
   ecdsaPresignAnswer,
@@ -38,7 +38,8 @@ import {
   type OutgoingPresign,
   type RoundOutput,
 } from '../../src/ceremony/ecdsa-sign/party.js';
-import { activeShare, passGate } from './sign.js';
+import { activeShare } from './shares.js';
+import { passGate } from './sign-gate.js';
 import { signRequestHash } from '../../src/ceremony/sign/contracts.js';
 
 // ---- the activities --------------------------------------------------------------------------

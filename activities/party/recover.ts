@@ -21,7 +21,7 @@ import type { DealOutput, ReshareContext } from '../../src/ceremony/reshare/cont
 import * as recover from '../../src/ceremony/recover/party.js';
 import { selfEntry } from '../../src/ceremony/rounds.js';
 import { runRoundOnce } from './common.js';
-import { oldShare, storeNextShare } from './reshare.js';
+import { oldShare, storeNextShare } from './shares.js';
 import { guardShareChange } from './share-change-guard.js';
 
 export function recoverActivities(rt: PartyRuntime) {

@@ -7,94 +7,16 @@
  * wallet has moved to the new version. The group key never changes.
  */
 import type { Envelope } from '../../src/crypto/envelope.js';
-import { sealJson } from '../../src/crypto/at-rest.js';
-import { samePublicPackage, type PublicPackage } from '../../src/crypto/frost.js';
 import { ConclaveError } from '../../src/errors.js';
-import { openShareSecret, shareContext, type PartyRuntime } from '../../src/party/runtime.js';
-import { PartyStore, shareDocId, type ShareDoc } from '../../src/store/party-store.js';
+import { openShareSecret, type PartyRuntime } from '../../src/party/runtime.js';
+import { shareDocId } from '../../src/store/party-store.js';
 import type { DealOutput, ReshareContext } from '../../src/ceremony/reshare/contracts.js';
 import * as reshare from '../../src/ceremony/reshare/party.js';
 import { selfEntry } from '../../src/ceremony/rounds.js';
-import {
-  abortCeremony,
-  activatePendingShare,
-  runRoundOnce,
-  writeUnlessAborted,
-  deleteRounds,
-} from './common.js';
-import { deletePairSetups } from './pair-setup.js';
+import { abortCeremony, activatePendingShare, runRoundOnce, deleteRounds } from './common.js';
+import { deletePairSetups } from './pair-setups.js';
 import { guardShareChange } from './share-change-guard.js';
-
-/** The old share of this party, which must be the one the context describes. */
-export async function oldShare(rt: PartyRuntime, ctx: ReshareContext): Promise<ShareDoc> {
-  const share = await rt.store.shares.findOne({ _id: shareDocId(ctx.tenant, ctx.keyId, ctx.fromVersion) });
-  if (!share || share.tenant !== ctx.tenant || share.walletId !== ctx.walletId) {
-    throw new ConclaveError(
-      'UNKNOWN_WALLET',
-      `${rt.partyId} holds no share of wallet ${ctx.walletId} v${ctx.fromVersion} (${ctx.tenant})`,
-    );
-  }
-  if (!samePublicPackage(share.public, ctx.oldPublic) || share.threshold !== ctx.oldThreshold) {
-    throw new ConclaveError('DISAGREEMENT', `the coordinator describes another key than ${rt.partyId} holds`);
-  }
-  return share;
-}
-
-/** This party's active share of one version of the wallet's key, if it holds one. */
-async function heldShare(
-  rt: PartyRuntime,
-  ctx: ReshareContext,
-  version: number,
-): Promise<ShareDoc | undefined> {
-  const share = await rt.store.shares.findOne({ _id: shareDocId(ctx.tenant, ctx.keyId, version) });
-  return share && share.tenant === ctx.tenant && share.walletId === ctx.walletId ? share : undefined;
-}
-
-/**
- * Stores this party's share of the next version as pending and returns its signed result
- * (`reshare.result`): the public package every party must report the same before anyone activates.
- */
-export async function storeNextShare(
-  rt: PartyRuntime,
-  ctx: ReshareContext,
-  identifier: string,
-  signingShare: string,
-  pub: PublicPackage,
-): Promise<Envelope> {
-  const { body, output } = reshare.result(rt, ctx, pub);
-  const share: ShareDoc = {
-    _id: shareDocId(ctx.tenant, ctx.keyId, ctx.toVersion),
-    tenant: ctx.tenant,
-    walletId: ctx.walletId,
-    keyId: ctx.keyId,
-    version: ctx.toVersion,
-    scheme: ctx.scheme,
-    status: 'pending',
-    identifier,
-    threshold: ctx.threshold,
-    roster: ctx.roster,
-    public: pub,
-    publicKey: body.publicKey,
-    transcriptHash: ctx.transcriptHash,
-    sealed: sealJson(rt.kek, { signingShare }, shareContext(rt, ctx.tenant, ctx.keyId, ctx.toVersion)),
-    createdAt: new Date(),
-    ceremonyId: ctx.ceremonyId,
-  };
-  const stored = await writeUnlessAborted(
-    rt,
-    ctx.tenant,
-    ctx.ceremonyId,
-    () => PartyStore.insertOrGet(rt.store.pendingShares, share),
-    () => rt.store.pendingShares.deleteOne({ _id: share._id, ceremonyId: ctx.ceremonyId }),
-  );
-  if (!samePublicPackage(stored.public, pub)) {
-    throw new ConclaveError(
-      'BAD_INPUT',
-      `key ${ctx.keyId} v${ctx.toVersion} already exists on ${rt.partyId}`,
-    );
-  }
-  return output;
-}
+import { heldShare, oldShare, storeNextShare } from './shares.js';
 
 export function reshareActivities(rt: PartyRuntime) {
   return {

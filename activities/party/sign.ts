@@ -8,96 +8,13 @@ import type { Envelope } from '../../src/crypto/envelope.js';
 import { openJson, sealJson } from '../../src/crypto/at-rest.js';
 import type { SigningNonces } from '../../src/crypto/frost.js';
 import { ConclaveError } from '../../src/errors.js';
-import { dryRunMessage, publicationDigest } from '../../src/policy/authorization.js';
-import { checkSignAuthorization } from '../../src/policy/gate.js';
-import { parseInstant } from '../../src/policy/transaction.js';
 import { nonceContext, openShareSecret, type PartyRuntime } from '../../src/party/runtime.js';
-import {
-  nonceDocId,
-  PartyStore,
-  shareDocId,
-  type NonceDoc,
-  type NonceSpendDoc,
-  type ShareDoc,
-} from '../../src/store/party-store.js';
+import { nonceDocId, PartyStore, type NonceDoc, type NonceSpendDoc } from '../../src/store/party-store.js';
 import { signRequestHash, type SignContext } from '../../src/ceremony/sign/contracts.js';
 import { abortCeremony, writeUnlessAborted } from './common.js';
-import { selfEntry } from '../../src/ceremony/rounds.js';
 import * as signParty from '../../src/ceremony/sign/party.js';
-import { checkTimeLock } from './time-lock.js';
-
-export async function activeShare(rt: PartyRuntime, ctx: SignContext): Promise<ShareDoc> {
-  const id = shareDocId(ctx.tenant, ctx.keyId, ctx.version);
-  const share = await rt.activeShares.get(id, () => rt.store.shares.findOne({ _id: id }));
-  if (!share || share.tenant !== ctx.tenant || share.walletId !== ctx.walletId) {
-    throw new ConclaveError(
-      'UNKNOWN_WALLET',
-      `${rt.partyId} holds no active share of wallet ${ctx.walletId} (${ctx.tenant})`,
-    );
-  }
-  const parties = new Set(share.roster.map((p) => p.partyId));
-  const signers = new Set(ctx.signers);
-  if (signers.size !== ctx.signers.length) throw new ConclaveError('BAD_INPUT', 'signer list has duplicates');
-  if (signers.size < share.threshold) {
-    throw new ConclaveError('BAD_INPUT', `${share.threshold} signers needed, ${signers.size} named`);
-  }
-  for (const s of signers) {
-    if (!parties.has(s))
-      throw new ConclaveError('BAD_INPUT', `${s} holds no share of wallet ${ctx.walletId}`);
-  }
-  if (!signers.has(rt.partyId))
-    throw new ConclaveError('BAD_INPUT', `${rt.partyId} is not a signer of this request`);
-  selfEntry(rt, share.roster);
-  return share;
-}
-
-/**
- * The party's own policy check (src/policy/gate.ts) for a tenant whose rule set publishers its
- * operator trusts: signed request, signed rules evaluated here, signed approvals. It also refuses
- * a rule set older than one this party has already signed under (a coordinator replaying a more
- * permissive version). Runs before a nonce is drawn and again before the share is produced.
- */
-export async function passGate(rt: PartyRuntime, ctx: SignContext): Promise<void> {
-  // a dry run's message is a tagged hash that pays nothing; anything else goes through the gate
-  if (ctx.dryRun) {
-    if (ctx.message === dryRunMessage(ctx.dryRun)) return;
-    throw new ConclaveError('UNAUTHORIZED', `the message is not the dry run's own (${ctx.dryRun.purpose})`);
-  }
-  const trust = await rt.store.tenantTrust.findOne({ _id: ctx.tenant });
-  if (!trust?.publishers?.length) {
-    if (!rt.requireGate) return;
-    throw new ConclaveError(
-      'UNAUTHORIZED',
-      `${rt.partyId} trusts no rule set publisher of tenant ${ctx.tenant} and signs for gated tenants only`,
-    );
-  }
-  const cut = ctx.ceremonyId.lastIndexOf('/');
-  await checkSignAuthorization(
-    ctx.authorization,
-    {
-      tenant: ctx.tenant,
-      walletId: ctx.walletId,
-      message: ctx.message,
-      path: ctx.path,
-      ...(ctx.merkleRoot ? { merkleRoot: ctx.merkleRoot } : {}),
-      requestId: cut > 0 ? ctx.ceremonyId.slice(0, cut) : ctx.ceremonyId,
-    },
-    trust.publishers,
-    Date.now(),
-  );
-  const published = parseInstant(ctx.authorization!.publication.publishedAt);
-  if (trust.latestPublication !== undefined && published < trust.latestPublication) {
-    throw new ConclaveError(
-      'UNAUTHORIZED',
-      `rules v${ctx.authorization!.publication.rulesVersion} are older than a rule set ${rt.partyId} has already signed under`,
-    );
-  }
-  if (trust.latestPublication === undefined || published > trust.latestPublication) {
-    const pub = ctx.authorization!.publication;
-    await checkTimeLock(rt, trust, ctx.tenant, 'rules', publicationDigest(pub), pub.rulesVersion);
-    await rt.store.tenantTrust.updateOne({ _id: ctx.tenant }, { $max: { latestPublication: published } });
-  }
-}
+import { activeShare } from './shares.js';
+import { passGate } from './sign-gate.js';
 
 export function signActivities(rt: PartyRuntime) {
   return {

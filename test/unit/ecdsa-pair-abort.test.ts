@@ -32,7 +32,7 @@ import {
   type PairSetupSecretDoc,
   type PairSetups,
 } from '../../src/store/party-store.js';
-import { loadPairSetups, multiplyWithPairSetups } from '../../activities/party/pair-setup.js';
+import { loadPairSetups, multiplyWithPairSetups } from '../../activities/party/pair-setups.js';
 import { pairSetupContext } from '../../src/party/runtime.js';
 
 // Count every KOS check that runs (the setup not marked aborted when it starts), by Δ, and every
