@@ -4,7 +4,8 @@
  * so a coordinator that asks for backups gets ciphertext only it cannot read; under the tenant's
  * governance, only on an approved statement naming that key.
  */
-import { sealShareBackup, type ShareBackup } from '../../src/crypto/backup.js';
+import type { ShareBackup } from '../../src/crypto/backup.js';
+import { sealBackup } from '../../src/ceremony/backup/party.js';
 import { toHex } from '../../src/crypto/encoding.js';
 import { ConclaveError } from '../../src/errors.js';
 import { openShareSecret, type PartyRuntime } from '../../src/party/runtime.js';
@@ -53,32 +54,7 @@ export function backupActivities(rt: PartyRuntime) {
         },
         authorization,
       );
-      return sealShareBackup(
-        {
-          tenant,
-          walletId,
-          keyId,
-          version,
-          party: rt.partyId,
-          identityPublic: rt.identityPublic,
-          createdAt: new Date().toISOString(),
-        },
-        {
-          scheme: share.scheme,
-          identifier: share.identifier,
-          threshold: share.threshold,
-          roster: share.roster,
-          public: share.public,
-          publicKey: share.publicKey,
-          transcriptHash: share.transcriptHash,
-          signingShare: openShareSecret(rt, share),
-          identitySecret: toHex(rt.identitySecret),
-          transportSecret: toHex(rt.transportSecret),
-          transportPublic: rt.transportPublic,
-        },
-        rt.identitySecret,
-        rt.recoveryPublic,
-      );
+      return sealBackup(rt, share, openShareSecret(rt, share), rt.recoveryPublic, new Date());
     },
   };
 }
