@@ -969,7 +969,8 @@ export function toConclaveError(err: unknown): unknown {
     const d = (cause.details?.[0] ?? {}) as Partial<FailureDetails>;
     const code = (d.code ?? cause.type ?? 'BAD_INPUT') as ErrorCode;
     const reason = d.reason ?? cause.message;
-    if (d.culprit && isBlameCode(code)) return new CulpritError(code, d.culprit, reason.replace(/ \(culprit: [^)]*\)$/, ''));
+    if (d.culprit && isBlameCode(code))
+      return new CulpritError(code, d.culprit, reason.replace(/ \(culprit: [^)]*\)$/, ''));
     return new ConclaveError(code, reason);
   }
   return new ConclaveError('STACK', `ceremony failed: ${cause?.message ?? err.message}`);
