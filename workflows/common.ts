@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { CoordinatorActivities } from '../activities/coordinator.js';
+import type { CoordinatorActivities } from '../activities/coordinator/index.js';
 import type { PartyActivities } from '../activities/party/index.js';
 import type { AuditRecord } from '../src/audit/contracts.js';
 import type { FailureDetails } from '../src/ceremony/contracts.js';

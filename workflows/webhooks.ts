@@ -4,7 +4,7 @@
  * hours, that outlive any worker. Secrets never pass through here: the activity opens them.
  */
 import { proxyActivities, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { CoordinatorActivities } from '../activities/coordinator.js';
+import type { CoordinatorActivities } from '../activities/coordinator/index.js';
 import type {
   WebhookAdminRequest,
   WebhookAdminResult,

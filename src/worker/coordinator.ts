@@ -5,7 +5,10 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { coordinatorTaskQueue } from '../../temporal.config.js';
-import { createCoordinatorActivities, type CoordinatorActivities } from '../../activities/coordinator.js';
+import {
+  createCoordinatorActivities,
+  type CoordinatorActivities,
+} from '../../activities/coordinator/index.js';
 import { workerDataConverter } from '../codec/payload-codec.js';
 import { loadConfig } from '../config.js';
 import { closeAllDbs } from '../store/mongo.js';

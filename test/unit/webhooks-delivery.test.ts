@@ -1,12 +1,12 @@
 /**
- * Webhook delivery helpers (activities/webhooks.ts): reading a receiver's Retry-After header and
+ * Webhook delivery helpers (src/webhooks/retry.ts): reading a receiver's Retry-After header and
  * the retry schedule from the environment.
  *
  * Retry-After is `delay-seconds` or an HTTP-date (RFC 9110 section 10.2.3); anything else is
  * ignored (undefined), so the delivery falls back to its own schedule.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultRetrySchedule, parseRetryAfter, retryScheduleOf } from '../../activities/webhooks.js';
+import { defaultRetrySchedule, parseRetryAfter, retryScheduleOf } from '../../src/webhooks/retry.js';
 import { ConclaveError } from '../../src/errors.js';
 
 /** 2015-10-21T07:28:00Z, the RFC 9110 example date. */

@@ -8,10 +8,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import got from 'got';
-import { ConclaveError } from '../src/errors.js';
-import { isDuplicateKey } from '../src/store/mongo.js';
-import type { CoordinatorStore } from '../src/store/coordinator-store.js';
-import { ruleSetDocId } from '../src/store/policy-store.js';
+import { ConclaveError } from '../../src/errors.js';
+import { isDuplicateKey } from '../../src/store/mongo.js';
+import type { CoordinatorStore } from '../../src/store/coordinator-store.js';
+import { ruleSetDocId } from '../../src/store/policy-store.js';
 import {
   attemptDocId,
   deliveryDocId,
@@ -19,19 +19,20 @@ import {
   subscriptionDocId,
   type WebhookDeliveryDoc,
   type WebhookSubscriptionDoc,
-} from '../src/store/webhook-store.js';
-import { assertId, printableActor } from '../src/validation.js';
-import { checkEndpointUrl, pinnedLookup, resolveEndpoint } from '../src/webhooks/endpoint.js';
+} from '../../src/store/webhook-store.js';
+import { assertId, printableActor } from '../../src/validation.js';
+import { checkEndpointUrl, pinnedLookup, resolveEndpoint } from '../../src/webhooks/endpoint.js';
 import {
   eventMatches,
   parseEventFilter,
   webhookEventId,
   type RaisedEvent,
   type WebhookBody,
-} from '../src/webhooks/events.js';
-import { openWebhookSecret, webhookSealingKey } from '../src/webhooks/secret-seal.js';
-import { webhookHeaders } from '../src/webhooks/signature.js';
-import type { AuditEntry } from '../src/audit/contracts.js';
+} from '../../src/webhooks/events.js';
+import { openWebhookSecret, webhookSealingKey } from '../../src/webhooks/secret-seal.js';
+import { webhookHeaders } from '../../src/webhooks/signature.js';
+import type { AuditEntry } from '../../src/audit/contracts.js';
+import { parseRetryAfter } from '../../src/webhooks/retry.js';
 import type {
   WebhookAdminRequest,
   WebhookAdminResult,
@@ -40,10 +41,8 @@ import type {
   WebhookDispatch,
   WebhookReplayRequest,
   WebhookSubscriptionView,
-} from '../src/webhooks/contracts.js';
+} from '../../src/webhooks/contracts.js';
 
-/** Seconds between attempts by default: 9 retries over about 16 hours. */
-export const defaultRetrySchedule = [5, 30, 120, 600, 1800, 3600, 7200, 14_400, 28_800];
 /** One attempt's HTTP timeout. */
 export const attemptTimeoutMs = 10_000;
 /** How much of a response the attempt log keeps. */
@@ -53,25 +52,6 @@ const defaultGraceSeconds = 86_400;
 const maxGraceSeconds = 7 * 86_400;
 const maxSubscriptionsPerTenant = 50;
 const replayLimit = 1000;
-
-/** `CONCLAVE_WEBHOOK_RETRY_SCHEDULE`: comma-separated seconds between attempts (tests shorten it). */
-export function retryScheduleOf(env: Record<string, string | undefined>): number[] {
-  const text = env.CONCLAVE_WEBHOOK_RETRY_SCHEDULE;
-  if (!text) return defaultRetrySchedule;
-  const parts = text.split(',').map((s) => s.trim());
-  const steps = parts.map(Number);
-  if (
-    parts.length > 30 ||
-    parts.some((p) => p === '') ||
-    steps.some((s) => !Number.isFinite(s) || s < 0 || s > 86_400)
-  ) {
-    throw new ConclaveError(
-      'CONFIG',
-      'CONCLAVE_WEBHOOK_RETRY_SCHEDULE must be at most 30 comma-separated seconds, each 0 to 86400',
-    );
-  }
-  return steps;
-}
 
 export interface WebhookActivityOptions {
   /** The coordinator's key seed (CONCLAVE_COORDINATOR_KEY): webhook secrets are sealed to it. */
@@ -602,23 +582,6 @@ async function postOnce(
 }
 
 const printable = (s: string) => s.slice(0, responseExcerptChars).replace(/[^\x20-\x7e]/g, ' ');
-
-/**
- * `Retry-After` as seconds (RFC 9110 §10.2.3): delay seconds, or an HTTP-date (IMF-fixdate, or the
- * obsolete RFC 850 and asctime forms, all naming a weekday). Anything else is ignored.
- */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  if (/^\d+$/.test(text)) {
-    const seconds = Number(text);
-    return seconds <= 999_999_999 ? seconds : undefined;
-  }
-  if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /.test(text)) return undefined;
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - now) / 1000));
-}
 
 /** A failed attempt in a line, without the URL (it may carry a token). */
 function describeFailure(err: unknown): string {

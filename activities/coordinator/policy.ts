@@ -3,7 +3,7 @@
  * and what changed), roll back (re-publish an older version as a new one) and history. A
  * published version never changes; decisions name the version they used.
  */
-import { ConclaveError } from '../src/errors.js';
+import { ConclaveError } from '../../src/errors.js';
 import {
   canonicalJson,
   checkApproval,
@@ -28,27 +28,28 @@ import {
   type RuleSpec,
   type TenantPolicyConfig,
   type Transaction,
-} from '../src/policy/index.js';
-import type { CoordinatorStore } from '../src/store/coordinator-store.js';
+} from '../../src/policy/index.js';
+import type { CoordinatorStore } from '../../src/store/coordinator-store.js';
 import {
   reservationDocId,
   ruleSetDocId,
   type ReservationDoc,
   type RuleSetDoc,
-} from '../src/store/policy-store.js';
-import { isDuplicateKey } from '../src/store/mongo.js';
-import { formatPath, parsePath } from '../src/crypto/hd.js';
-import { fiatValue } from '../plugins/amount-limits.js';
-import { effectiveAtOfNew, newestInEffect } from './governance.js';
-import { velocity } from '../plugins/velocity.js';
-import { assertId, printableActor, validateSignRequest } from '../src/validation.js';
+} from '../../src/store/policy-store.js';
+import { isDuplicateKey } from '../../src/store/mongo.js';
+import { formatPath, parsePath } from '../../src/crypto/hd.js';
+import { fiatValue } from '../../plugins/amount-limits.js';
+import { newestInEffect } from '../../src/policy/effective.js';
+import { effectiveAtOfNew } from './registry.js';
+import { velocity } from '../../plugins/velocity.js';
+import { assertId, printableActor, validateSignRequest } from '../../src/validation.js';
 import type {
   BacktestRequest,
   BacktestResult,
   PublishRulesRequest,
   RuleSetVersion,
-} from '../src/policy/contracts.js';
-import type { SignJudgement, SignRequest } from '../src/ceremony/sign/contracts.js';
+} from '../../src/policy/contracts.js';
+import type { SignJudgement, SignRequest } from '../../src/ceremony/sign/contracts.js';
 
 /** Rule names added, removed and changed between two versions. */
 export function diffRuleSets(before: RuleSpec[], after: RuleSpec[]): RuleSetDoc['diff'] {

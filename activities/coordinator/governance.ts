@@ -5,9 +5,9 @@
  * takes on its word: every party checks the signed policy, the statement and the approvals itself
  * (`activities/party/share-change-guard.ts`).
  */
-import { loadConfig } from '../src/config.js';
-import { ConclaveError } from '../src/errors.js';
-import { checkApproval, type SignedApproval } from '../src/policy/authorization.js';
+import { loadConfig } from '../../src/config.js';
+import { ConclaveError } from '../../src/errors.js';
+import { checkApproval, type SignedApproval } from '../../src/policy/authorization.js';
 import {
   governanceDigest,
   keyChangeApprovalContext,
@@ -18,17 +18,18 @@ import {
   type KeyChangeStatement,
   type KeyChangeTarget,
   type SignedGovernance,
-} from '../src/policy/governance.js';
-import { parseInstant } from '../src/policy/transaction.js';
-import { clockSkewMs } from '../src/policy/gate.js';
-import type { CoordinatorStore } from '../src/store/coordinator-store.js';
-import { governanceDocId, type GovernanceDoc } from '../src/store/policy-store.js';
-import { assertId, printableActor } from '../src/validation.js';
+} from '../../src/policy/governance.js';
+import { parseInstant } from '../../src/policy/transaction.js';
+import { clockSkewMs } from '../../src/policy/gate.js';
+import type { CoordinatorStore } from '../../src/store/coordinator-store.js';
+import { governanceDocId, type GovernanceDoc } from '../../src/store/policy-store.js';
+import { assertId, printableActor } from '../../src/validation.js';
 import type {
   GovernanceVersion,
   KeyChangeJudgement,
   PublishGovernanceRequest,
-} from '../src/policy/contracts.js';
+} from '../../src/policy/contracts.js';
+import { effectiveAtOfNew, governanceHead, governanceInEffect } from './registry.js';
 
 const versionOf = (d: GovernanceDoc, current: number): GovernanceVersion => ({
   tenant: d.tenant,
@@ -51,39 +52,6 @@ const signedOf = (d: GovernanceDoc): SignedGovernance => ({
   ...d.signature,
   governanceVersion: d.version,
 });
-
-/** The newest version from `from` down whose time lock has passed. */
-export async function newestInEffect<T extends { effectiveAt?: Date }>(
-  from: number,
-  read: (version: number) => Promise<T | null>,
-  now = Date.now(),
-): Promise<T | undefined> {
-  for (let v = from; v >= 1; v--) {
-    const d = await read(v);
-    if (d && (d.effectiveAt?.getTime() ?? 0) <= now) return d;
-  }
-  return undefined;
-}
-
-const governanceHead = async (store: CoordinatorStore, tenant: string) =>
-  (await store.policy.governanceHeads.findOne({ _id: tenant })) ?? { _id: tenant, current: 0, last: 0 };
-
-/** The tenant's governance policy in effect now (the newest whose time lock has passed), if any. */
-export async function governanceInEffect(
-  store: CoordinatorStore,
-  tenant: string,
-): Promise<GovernanceDoc | undefined> {
-  const h = await governanceHead(store, tenant);
-  return newestInEffect(h.current, (v) =>
-    store.policy.governance.findOne({ _id: governanceDocId(tenant, v) }),
-  );
-}
-
-/** When a governance policy or rule set published now takes effect: after the time lock in effect. */
-export async function effectiveAtOfNew(store: CoordinatorStore, tenant: string): Promise<Date> {
-  const g = await governanceInEffect(store, tenant);
-  return new Date(Date.now() + (g?.policy.timeLock ?? 0) * 1000);
-}
 
 export function governanceActivities(getStore: () => Promise<CoordinatorStore>) {
   const head = governanceHead;

@@ -1,0 +1,91 @@
+/**
+ * The coordinator's side of signing: plans a request on the wallet's current version (refused
+ * while a share change holds the wallet), aggregates FROST signature shares or combines DKLs23
+ * contributions under the version it was planned with, and names a dry run's message.
+ */
+import type { Envelope } from '../../src/crypto/envelope.js';
+import { ConclaveError } from '../../src/errors.js';
+import { dryRunMessage, type DryRunPurpose } from '../../src/policy/authorization.js';
+import { validateSignRequest } from '../../src/validation.js';
+import { aggregate, planSign } from '../../src/ceremony/sign/coordinator.js';
+import { combineEcdsa } from '../../src/ceremony/ecdsa-sign/coordinator.js';
+import { ethereumAddress } from '../../src/crypto/ethereum.js';
+import type { SignContext, SignRequest, SignResult } from '../../src/ceremony/sign/contracts.js';
+import type { CoordinatorRegistry } from './registry.js';
+
+export function signActivities(registry: CoordinatorRegistry) {
+  const { getStore, walletOf, findWalletVersion } = registry;
+  return {
+    async planSign(req: SignRequest, ceremonyId: string): Promise<SignContext> {
+      validateSignRequest(req);
+      const store = await getStore();
+      const w = await walletOf(store, req.tenant, req.walletId);
+      if (w.lockedBy) {
+        throw new ConclaveError(
+          'BUSY',
+          `wallet ${req.walletId} is changing its shares (${w.lockedBy}); signing is refused until that ceremony ends, retry then`,
+        );
+      }
+      return planSign(req, w, ceremonyId);
+    },
+
+    /**
+     * The message of a dry-run signature (a recovery's proof, a share validation): a tagged hash
+     * of the ceremony, 32 bytes that are no transaction, sighash or message of any chain.
+     */
+    async dryRunMessage(purpose: DryRunPurpose, ceremonyId: string): Promise<string> {
+      return dryRunMessage({ purpose, reference: ceremonyId });
+    },
+
+    /** Checks each signature share (naming a bad signer), aggregates, and verifies the result. */
+    async aggregateSignature(
+      ctx: SignContext,
+      commitments: Envelope[],
+      shares: Envelope[],
+    ): Promise<SignResult> {
+      const store = await getStore();
+      // the version the request was planned with, even if the wallet has moved on since
+      const w = await findWalletVersion(store, ctx.tenant, ctx.walletId, ctx.version);
+      if (!w)
+        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
+      const { signature, key } = aggregate(ctx, w, commitments, shares);
+      return {
+        status: 'signed',
+        walletId: w.walletId,
+        keyId: w.keyId,
+        publicKey: key.verifyingKey,
+        path: key.path,
+        ...(key.merkleRoot === undefined ? {} : { merkleRoot: key.merkleRoot }),
+        message: ctx.message,
+        signature,
+        scheme: w.scheme,
+        signers: ctx.signers,
+      };
+    },
+
+    /**
+     * Combines the signers' DKLs23 round-3 broadcasts into one low-S ECDSA signature, naming a
+     * signer whose contribution does not match its public values, and verifies the result under
+     * the request's (derived) key before returning it.
+     */
+    async combineEcdsaSignature(ctx: SignContext, round3: Envelope[]): Promise<SignResult> {
+      const store = await getStore();
+      const w = await findWalletVersion(store, ctx.tenant, ctx.walletId, ctx.version);
+      if (!w)
+        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
+      const { sig, key } = combineEcdsa(ctx, w, round3);
+      return {
+        status: 'signed',
+        walletId: w.walletId,
+        keyId: w.keyId,
+        publicKey: key.verifyingKey,
+        path: key.path,
+        message: ctx.message,
+        signature: sig.compact,
+        scheme: w.scheme,
+        signers: ctx.signers,
+        ecdsa: { recoveryId: sig.recovery, der: sig.der, address: ethereumAddress(key.verifyingKey) },
+      };
+    },
+  };
+}
