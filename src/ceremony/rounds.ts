@@ -3,7 +3,13 @@
  * parties agree on, a party's keyring, and the one opener of round messages. Pure: bytes and
  * records in, bytes and records out.
  */
-import { openEnvelope, type Envelope, type EnvelopeHeader } from '../crypto/envelope.js';
+import {
+  openEnvelope,
+  sealBroadcast,
+  sealDirect,
+  type Envelope,
+  type EnvelopeHeader,
+} from '../crypto/envelope.js';
 import { encodeFields, fromHex, transcriptHash, utf8 } from '../crypto/encoding.js';
 import { ConclaveError, CulpritError } from '../errors.js';
 import type { PeerEntry } from '../store/party-store.js';
@@ -113,3 +119,29 @@ export function renameCulprit(err: unknown, roster: PeerEntry[]): unknown {
   }
   return err;
 }
+
+/** This party's signed broadcast of `body` (as JSON) in one round of a ceremony. */
+export const sealRoundBroadcast = (
+  me: Pick<PartyKeyring, 'partyId' | 'identitySecret'>,
+  ctx: { tenant: string; ceremonyId: string },
+  round: string,
+  type: string,
+  body: unknown,
+): Envelope =>
+  sealBroadcast(roundHeader(ctx, round, type, me.partyId, '*'), jsonBytes(body), me.identitySecret);
+
+/** This party's message of one round to `peer`: signed, and encrypted to the peer's transport key. */
+export const sealRoundDirect = (
+  me: Pick<PartyKeyring, 'partyId' | 'identitySecret'>,
+  ctx: { tenant: string; ceremonyId: string },
+  round: string,
+  type: string,
+  peer: Pick<PeerEntry, 'partyId' | 'transportPublic'>,
+  body: unknown,
+): Envelope =>
+  sealDirect(
+    roundHeader(ctx, round, type, me.partyId, peer.partyId),
+    jsonBytes(body),
+    me.identitySecret,
+    fromHex(peer.transportPublic, 'transport key'),
+  );

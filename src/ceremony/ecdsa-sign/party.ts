@@ -6,7 +6,7 @@
  *   presign start ── direct, encrypted ──▶ presign answer ── direct, encrypted ──▶ online ── broadcast ──▶ coordinator
  */
 import { randomBytes } from 'node:crypto';
-import { sealBroadcast, sealDirect, type Envelope } from '../../crypto/envelope.js';
+import { type Envelope } from '../../crypto/envelope.js';
 import { fromHex, transcriptHash } from '../../crypto/encoding.js';
 import {
   dklsSignRound1,
@@ -25,7 +25,14 @@ import { signingKeyFor } from '../../crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
 import type { PairSetups, PeerEntry, ShareDoc } from '../../store/party-store.js';
 import { retiredPeerError } from '../pair-setup/party.js';
-import { jsonBytes, openFrom, roundHeader, type PartyKeyring } from '../rounds.js';
+import {
+  jsonBytes,
+  openFrom,
+  roundHeader,
+  type PartyKeyring,
+  sealRoundBroadcast,
+  sealRoundDirect,
+} from '../rounds.js';
 import { signRequestHash, type SignContext } from '../sign/contracts.js';
 import { ecdsaSessionId, type EcdsaPeerBody, type EcdsaRound3Body } from './contracts.js';
 
@@ -141,12 +148,7 @@ function sealToPeers<M>(
     const msg = messages[peer.identifier];
     if (!msg) throw new ConclaveError('BAD_INPUT', `no ${type} message for ${peer.partyId}`);
     const body: EcdsaPeerBody<unknown> = { request: s.request, setupId: s.setupId, msg: outgoing(msg) };
-    return sealDirect(
-      roundHeader(s.ctx, round, type, s.party.partyId, peer.partyId),
-      jsonBytes(body),
-      s.party.identitySecret,
-      fromHex(peer.transportPublic, 'transport key'),
-    );
+    return sealRoundDirect(s.party, s.ctx, round, type, peer, body);
   });
 }
 
@@ -213,9 +215,5 @@ export function ecdsaOnline(
   const msgs = openPeers<DklsRound2Msg>(s, round2, 'ecdsa-2', 'ecdsa-presign-2');
   const r3 = dklsSignRound3(mul, s.input, state2.dkls, msgs, messageHash);
   const body: EcdsaRound3Body = { request: s.request, msg: r3.broadcast };
-  return sealBroadcast(
-    roundHeader(s.ctx, 'ecdsa-3', 'ecdsa-sign', s.party.partyId, '*'),
-    jsonBytes(body),
-    s.party.identitySecret,
-  );
+  return sealRoundBroadcast(s.party, s.ctx, 'ecdsa-3', 'ecdsa-sign', body);
 }

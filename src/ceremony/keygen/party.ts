@@ -5,8 +5,7 @@
  *
  *   round1 ── broadcast ──▶ round2 ── direct, encrypted ──▶ round3 ── broadcast ──▶ checkResults
  */
-import { broadcastJson, sealBroadcast, sealDirect, type Envelope } from '../../crypto/envelope.js';
-import { fromHex } from '../../crypto/encoding.js';
+import { broadcastJson, type Envelope } from '../../crypto/envelope.js';
 import {
   dkgRound1,
   dkgRound2,
@@ -18,7 +17,15 @@ import {
 } from '../../crypto/frost.js';
 import { getScheme } from '../../crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
-import { jsonBytes, openFrom, renameCulprit, roundHeader, selfEntry, type PartyKeyring } from '../rounds.js';
+import {
+  openFrom,
+  renameCulprit,
+  roundHeader,
+  selfEntry,
+  type PartyKeyring,
+  sealRoundBroadcast,
+  sealRoundDirect,
+} from '../rounds.js';
 import {
   keygenParams,
   type KeygenContext,
@@ -47,11 +54,7 @@ export function round1(me: PartyKeyring, ctx: KeygenContext): { output: Envelope
   const entry = selfEntry(me, ctx.roster);
   const { pkg, state } = dkgRound1(getScheme(ctx.scheme), entry.identifier, ctx.threshold, ctx.roster.length);
   const body: KeygenRound1Body = { params: keygenParams(ctx), pkg };
-  const output = sealBroadcast(
-    roundHeader(ctx, 'dkg-1', 'dkg-round1', me.partyId, '*'),
-    jsonBytes(body),
-    me.identitySecret,
-  );
+  const output = sealRoundBroadcast(me, ctx, 'dkg-1', 'dkg-round1', body);
   return { output, state };
 }
 
@@ -108,12 +111,7 @@ export function round2(
       const share = result.shares[peer.identifier];
       if (!share) throw new ConclaveError('BAD_INPUT', `no share computed for ${peer.partyId}`);
       const body: KeygenRound2Body = { share };
-      return sealDirect(
-        roundHeader(ctx, 'dkg-2', 'dkg-share', me.partyId, peer.partyId),
-        jsonBytes(body),
-        me.identitySecret,
-        fromHex(peer.transportPublic, 'transport key'),
-      );
+      return sealRoundDirect(me, ctx, 'dkg-2', 'dkg-share', peer, body);
     });
   return { output, state: result.state };
 }
@@ -174,11 +172,7 @@ export function round3(
     public: key.public,
     transcriptHash: key.transcriptHash,
   };
-  const output = sealBroadcast(
-    roundHeader(ctx, 'dkg-3', 'dkg-result', me.partyId, '*'),
-    jsonBytes(body),
-    me.identitySecret,
-  );
+  const output = sealRoundBroadcast(me, ctx, 'dkg-3', 'dkg-result', body);
   return { key, output };
 }
 

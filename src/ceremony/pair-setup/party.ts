@@ -8,7 +8,7 @@
  * Pure: the caller seals the states between rounds and stores the setups.
  */
 import { randomBytes } from 'node:crypto';
-import { sealBroadcast, sealDirect, type Envelope } from '../../crypto/envelope.js';
+import { type Envelope } from '../../crypto/envelope.js';
 import { encodeFields, fromHex, transcriptHash, utf8 } from '../../crypto/encoding.js';
 import * as mul from '../../crypto/ecdsa/multiply.js';
 import {
@@ -19,7 +19,15 @@ import {
 } from '../../crypto/ecdsa/zero-share.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
 import type { PairSetups, PeerEntry } from '../../store/party-store.js';
-import { jsonBytes, openFrom, renameCulprit, roundHeader, selfEntry, type PartyKeyring } from '../rounds.js';
+import {
+  openFrom,
+  renameCulprit,
+  roundHeader,
+  selfEntry,
+  type PartyKeyring,
+  sealRoundBroadcast,
+  sealRoundDirect,
+} from '../rounds.js';
 import {
   pairSetupParams,
   type PairDoneBody,
@@ -110,12 +118,7 @@ export function pairSetupStart(
     const start = mul.otSetupReceiverStart(otSession(ctx, peer.identifier, me.identifier), randomBytes(32));
     receiving[peer.identifier] = start.state;
     const body: PairRound1Body = { params, ot: start.msg, zero: zero.messages[peer.identifier]! };
-    return sealDirect(
-      roundHeader(ctx, 'pair-1', 'pair-start', party.partyId, peer.partyId),
-      jsonBytes(body),
-      party.identitySecret,
-      fromHex(peer.transportPublic, 'transport key'),
-    );
+    return sealRoundDirect(party, ctx, 'pair-1', 'pair-start', peer, body);
   });
   return { output, state: { receiving, zero: zero.state } };
 }
@@ -160,12 +163,7 @@ export function pairSetupAnswer(
       ot: answer.msg,
       zero: zero.messages[peer.identifier]!,
     };
-    return sealDirect(
-      roundHeader(ctx, 'pair-2', 'pair-answer', party.partyId, peer.partyId),
-      jsonBytes(reply),
-      party.identitySecret,
-      fromHex(peer.transportPublic, 'transport key'),
-    );
+    return sealRoundDirect(party, ctx, 'pair-2', 'pair-answer', peer, reply);
   });
   return { output, state: { sending, zero: zero.state } };
 }
@@ -204,11 +202,7 @@ export function pairSetupFinish(
     throw renameCulprit(err, ctx.roster);
   }
   const body: PairDoneBody = { params: pairSetupParams(ctx), setupId: ctx.ceremonyId };
-  const done = sealBroadcast(
-    roundHeader(ctx, 'pair-3', 'pair-done', party.partyId, '*'),
-    jsonBytes(body),
-    party.identitySecret,
-  );
+  const done = sealRoundBroadcast(party, ctx, 'pair-3', 'pair-done', body);
   return { setups, done };
 }
 

@@ -11,13 +11,20 @@
  *   repairStep1 ── broadcast commitments, direct pieces ──▶ repairStep2 ── direct to the lost party ──▶
  *   repairStep3
  */
-import { sealBroadcast, sealDirect, type Envelope } from '../../crypto/envelope.js';
-import { fromHex } from '../../crypto/encoding.js';
+import { type Envelope } from '../../crypto/envelope.js';
 import * as rts from '../../crypto/repair.js';
 import { getScheme } from '../../crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
 import type { PeerEntry } from '../../store/party-store.js';
-import { jsonBytes, openFrom, renameCulprit, roundHeader, selfEntry, type PartyKeyring } from '../rounds.js';
+import {
+  openFrom,
+  renameCulprit,
+  roundHeader,
+  selfEntry,
+  type PartyKeyring,
+  sealRoundBroadcast,
+  sealRoundDirect,
+} from '../rounds.js';
 import { dealerEntries, reshareParams, type DealOutput, type ReshareContext } from '../reshare/contracts.js';
 import type { RepairCommitmentsBody, RepairPieceBody, RepairSigmaBody } from './contracts.js';
 
@@ -80,19 +87,12 @@ export function repairStep1(me: PartyKeyring, ctx: ReshareContext, signingShare:
   );
   const body: RepairCommitmentsBody = { params: reshareParams(ctx), commitments: step.commitments };
   const direct = dealerEntries(ctx).map((helper) =>
-    sealDirect(
-      roundHeader(ctx, 'repair-1', 'repair-piece', me.partyId, helper.partyId),
-      jsonBytes({ piece: step.pieces[helper.identifier]! } satisfies RepairPieceBody),
-      me.identitySecret,
-      fromHex(helper.transportPublic, 'transport key'),
-    ),
+    sealRoundDirect(me, ctx, 'repair-1', 'repair-piece', helper, {
+      piece: step.pieces[helper.identifier]!,
+    } satisfies RepairPieceBody),
   );
   return {
-    broadcast: sealBroadcast(
-      roundHeader(ctx, 'repair-1', 'repair-commitments', me.partyId, '*'),
-      jsonBytes(body),
-      me.identitySecret,
-    ),
+    broadcast: sealRoundBroadcast(me, ctx, 'repair-1', 'repair-commitments', body),
     direct,
   };
 }
@@ -158,12 +158,7 @@ export function repairStep2(
   } catch (err) {
     throw renameCulprit(err, ctx.roster);
   }
-  return sealDirect(
-    roundHeader(ctx, 'repair-2', 'repair-sigma', me.partyId, lost.partyId),
-    jsonBytes({ sigma } satisfies RepairSigmaBody),
-    me.identitySecret,
-    fromHex(lost.transportPublic, 'transport key'),
-  );
+  return sealRoundDirect(me, ctx, 'repair-2', 'repair-sigma', lost, { sigma } satisfies RepairSigmaBody);
 }
 
 // ── communication round: every helper's sum reaches the lost party only ──

@@ -11,13 +11,21 @@
  *   deal ── broadcast commitments, direct sub-shares ──▶ receive ▶ result ── broadcast ──▶
  *   checkResults ▶ activation ── broadcast ──▶ checkActivations
  */
-import { sealBroadcast, sealDirect, type Envelope } from '../../crypto/envelope.js';
-import { fromHex, transcriptHash } from '../../crypto/encoding.js';
+import { type Envelope } from '../../crypto/envelope.js';
+import { transcriptHash } from '../../crypto/encoding.js';
 import { samePublicPackage, type PublicPackage } from '../../crypto/frost.js';
 import { reshareDeal, reshareReceive, verifyReshareCommitment } from '../../crypto/reshare.js';
 import { getScheme } from '../../crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
-import { jsonBytes, openFrom, renameCulprit, roundHeader, selfEntry, type PartyKeyring } from '../rounds.js';
+import {
+  openFrom,
+  renameCulprit,
+  roundHeader,
+  selfEntry,
+  type PartyKeyring,
+  sealRoundBroadcast,
+  sealRoundDirect,
+} from '../rounds.js';
 import {
   canonicalPackage,
   dealerEntries,
@@ -70,19 +78,10 @@ export function deal(me: PartyKeyring, ctx: ReshareContext, signingShare: string
   const body: ReshareDealBody = { params: reshareParams(ctx), commitment: dealt.commitment };
   const direct = ctx.roster.map((peer) => {
     const sub: ReshareSubShareBody = { share: dealt.shares[peer.identifier]! };
-    return sealDirect(
-      roundHeader(ctx, 'reshare-1', 'reshare-subshare', me.partyId, peer.partyId),
-      jsonBytes(sub),
-      me.identitySecret,
-      fromHex(peer.transportPublic, 'transport key'),
-    );
+    return sealRoundDirect(me, ctx, 'reshare-1', 'reshare-subshare', peer, sub);
   });
   return {
-    broadcast: sealBroadcast(
-      roundHeader(ctx, 'reshare-1', 'reshare-commitment', me.partyId, '*'),
-      jsonBytes(body),
-      me.identitySecret,
-    ),
+    broadcast: sealRoundBroadcast(me, ctx, 'reshare-1', 'reshare-commitment', body),
     direct,
   };
 }
@@ -164,11 +163,7 @@ export function result(
     transcriptHash: ctx.transcriptHash,
     reshareHash: transcriptHash([params, canonicalPackage(pub)]),
   };
-  const output = sealBroadcast(
-    roundHeader(ctx, 'reshare-2', 'reshare-result', me.partyId, '*'),
-    jsonBytes(body),
-    me.identitySecret,
-  );
+  const output = sealRoundBroadcast(me, ctx, 'reshare-2', 'reshare-result', body);
   return { body, output };
 }
 
@@ -215,7 +210,7 @@ export function activation(
     publicKey: ctx.oldPublic.commitments[0]!,
     version: ctx.toVersion,
   };
-  return sealBroadcast(activationHeader(ctx, me.partyId), jsonBytes(body), me.identitySecret);
+  return sealRoundBroadcast(me, ctx, 'reshare-3', 'reshare-activated', body);
 }
 
 // ── communication round: every new party's signed activation reaches every party that retires a share ──

@@ -5,7 +5,7 @@
  *
  *   round1 ── broadcast commitments ──▶ openCommitments ▶ round2 ── broadcast share ──▶ coordinator
  */
-import { broadcastJson, sealBroadcast, type Envelope } from '../../crypto/envelope.js';
+import { broadcastJson, type Envelope } from '../../crypto/envelope.js';
 import { fromHex, transcriptHash } from '../../crypto/encoding.js';
 import {
   signCommit,
@@ -19,7 +19,7 @@ import { getScheme } from '../../crypto/schemes.js';
 import { signingKeyFor } from '../../crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
 import type { ShareDoc } from '../../store/party-store.js';
-import { jsonBytes, openFrom, roundHeader, type PartyKeyring } from '../rounds.js';
+import { jsonBytes, openFrom, roundHeader, type PartyKeyring, sealRoundBroadcast } from '../rounds.js';
 import { signRequestHash, type CommitBody, type SignContext, type SignShareBody } from './contracts.js';
 
 /** What signing reads of a signer's key share record (all public; the secret comes separately). */
@@ -37,11 +37,7 @@ export function round1(
 ): { nonces: SigningNonces; output: Envelope } {
   const { nonces, commitments } = signCommit(getScheme(key.scheme), key.identifier, signingShare);
   const body: CommitBody = { request: signRequestHash(ctx), commitments };
-  const output = sealBroadcast(
-    roundHeader(ctx, 'sign-1', 'sign-commitments', me.partyId, '*'),
-    jsonBytes(body),
-    me.identitySecret,
-  );
+  const output = sealRoundBroadcast(me, ctx, 'sign-1', 'sign-commitments', body);
   return { nonces, output };
 }
 
@@ -116,9 +112,5 @@ export function round2(
     fromHex(ctx.message, 'message'),
   );
   const body: SignShareBody = { request: signRequestHash(ctx), share };
-  return sealBroadcast(
-    roundHeader(ctx, 'sign-2', 'sign-share', me.partyId, '*'),
-    jsonBytes(body),
-    me.identitySecret,
-  );
+  return sealRoundBroadcast(me, ctx, 'sign-2', 'sign-share', body);
 }
