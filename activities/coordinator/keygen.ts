@@ -3,14 +3,13 @@
  * the parties' answers), confirms that every party signed the same result, and saves the wallet.
  */
 import type { Envelope } from '../../src/crypto/envelope.js';
-import { identifierFor } from '../../src/crypto/frost.js';
 import { getScheme, resolveScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError } from '../../src/errors.js';
 import { validateKeygenRequest } from '../../src/validation.js';
 import { walletDocId, walletVersionDocId, type WalletDoc } from '../../src/store/coordinator-store.js';
-import { PartyStore, type PeerEntry } from '../../src/store/party-store.js';
+import { PartyStore } from '../../src/store/party-store.js';
 import { confirmResults as confirmKeygenResults } from '../../src/ceremony/keygen/coordinator.js';
-import { protocolOf, type PartyInfo } from '../../src/ceremony/contracts.js';
+import { protocolOf, rosterOf, type PartyInfo } from '../../src/ceremony/contracts.js';
 import type {
   KeygenContext,
   KeygenRequest,
@@ -38,16 +37,7 @@ export function keygenActivities(registry: CoordinatorRegistry) {
     ): Promise<KeygenContext> {
       validateKeygenRequest(req);
       const scheme = resolveScheme(req.curve, req.scheme);
-      const roster: PeerEntry[] = req.parties.map((partyId, i) => {
-        const info = infos.find((p) => p.partyId === partyId);
-        if (!info) throw new ConclaveError('UNKNOWN_PARTY', `party ${partyId} did not answer`);
-        return {
-          partyId,
-          identifier: identifierFor(scheme, i + 1),
-          identityPublic: info.identityPublic,
-          transportPublic: info.transportPublic,
-        };
-      });
+      const roster = rosterOf(scheme, req.parties, infos);
       return {
         tenant: req.tenant,
         ceremonyId,

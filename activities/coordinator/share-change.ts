@@ -5,7 +5,6 @@
  * results, switches the wallet to the new version and releases the lock.
  */
 import type { Envelope } from '../../src/crypto/envelope.js';
-import { identifierFor } from '../../src/crypto/frost.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError } from '../../src/errors.js';
 import { assertPartyId } from '../../src/config.js';
@@ -15,11 +14,11 @@ import {
   walletVersionDocId,
   type WalletDoc,
 } from '../../src/store/coordinator-store.js';
-import { PartyStore, type PeerEntry } from '../../src/store/party-store.js';
+import { PartyStore } from '../../src/store/party-store.js';
 import { confirmResults as confirmReshareResults } from '../../src/ceremony/reshare/coordinator.js';
 import type { ReshareResultBody } from '../../src/ceremony/reshare/contracts.js';
 import { pickSigners } from '../../src/ceremony/sign/coordinator.js';
-import { protocolOf, type PartyInfo } from '../../src/ceremony/contracts.js';
+import { protocolOf, rosterOf, type PartyInfo } from '../../src/ceremony/contracts.js';
 import {
   keyChangeTargetOf,
   statementMismatch,
@@ -119,16 +118,7 @@ export function shareChangeActivities(registry: CoordinatorRegistry) {
     }
     assertNotLocked(w, ceremonyId);
     const scheme = getScheme(w.scheme);
-    const roster: PeerEntry[] = parties.map((partyId, i) => {
-      const info = infos.find((p) => p.partyId === partyId);
-      if (!info) throw new ConclaveError('UNKNOWN_PARTY', `party ${partyId} did not answer`);
-      return {
-        partyId,
-        identifier: identifierFor(scheme, i + 1),
-        identityPublic: info.identityPublic,
-        transportPublic: info.transportPublic,
-      };
-    });
+    const roster = rosterOf(scheme, parties, infos);
     const sameCommittee = parties.join() === oldIds.join() && threshold === w.threshold;
     const plan: ReshareContext = {
       ...currentVersionOf(w, ceremonyId, nextVersionOf(w, ceremonyId)),

@@ -15,6 +15,13 @@ import type { CoordinatorRegistry } from './registry.js';
 
 export function signActivities(registry: CoordinatorRegistry) {
   const { getStore, walletOf, findWalletVersion } = registry;
+  /** The version a request was planned with, even if the wallet has moved on since. */
+  const plannedVersion = async (ctx: SignContext) => {
+    const w = await findWalletVersion(await getStore(), ctx.tenant, ctx.walletId, ctx.version);
+    if (!w)
+      throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
+    return w;
+  };
   return {
     async planSign(req: SignRequest, ceremonyId: string): Promise<SignContext> {
       validateSignRequest(req);
@@ -37,17 +44,13 @@ export function signActivities(registry: CoordinatorRegistry) {
       return dryRunMessage({ purpose, reference: ceremonyId });
     },
 
-    /** Checks each signature share (naming a bad signer), aggregates, and verifies the result. */
+    /** Aggregates, verifies the result, and only if that fails checks each share to name a bad signer. */
     async aggregateSignature(
       ctx: SignContext,
       commitments: Envelope[],
       shares: Envelope[],
     ): Promise<SignResult> {
-      const store = await getStore();
-      // the version the request was planned with, even if the wallet has moved on since
-      const w = await findWalletVersion(store, ctx.tenant, ctx.walletId, ctx.version);
-      if (!w)
-        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
+      const w = await plannedVersion(ctx);
       const { signature, key } = aggregate(ctx, w, commitments, shares);
       return {
         status: 'signed',
@@ -69,10 +72,7 @@ export function signActivities(registry: CoordinatorRegistry) {
      * the request's (derived) key before returning it.
      */
     async combineEcdsaSignature(ctx: SignContext, round3: Envelope[]): Promise<SignResult> {
-      const store = await getStore();
-      const w = await findWalletVersion(store, ctx.tenant, ctx.walletId, ctx.version);
-      if (!w)
-        throw new ConclaveError('UNKNOWN_WALLET', `unknown wallet ${ctx.walletId} in tenant ${ctx.tenant}`);
+      const w = await plannedVersion(ctx);
       const { sig, key } = combineEcdsa(ctx, w, round3);
       return {
         status: 'signed',

@@ -9,6 +9,7 @@
  * opened again where the activity reads it back.
  */
 import { randomUUID } from 'node:crypto';
+import { rosterOf } from '../ceremony/contracts.js';
 import type { KeygenContext, KeygenRequest } from '../ceremony/keygen/contracts.js';
 import * as keygen from '../ceremony/keygen/party.js';
 import { confirmResults } from '../ceremony/keygen/coordinator.js';
@@ -39,7 +40,7 @@ import { openJson, sealJson, type SealedBox } from '../crypto/at-rest.js';
 import type { DklsSignature } from '../crypto/ecdsa/dkls-sign.js';
 import { fromHex, toHex } from '../crypto/encoding.js';
 import { openEnvelope, type Envelope } from '../crypto/envelope.js';
-import { identifierFor, type PublicPackage, type SigningNonces } from '../crypto/frost.js';
+import { type PublicPackage, type SigningNonces } from '../crypto/frost.js';
 import { generatePartyKeys, type PartyKeys } from '../crypto/identity.js';
 import { getScheme, resolveScheme } from '../crypto/schemes.js';
 import { signingKeyFor, type SigningKeyRequest } from '../crypto/signing-key.js';
@@ -130,12 +131,7 @@ export function keygenFloor(
   // coordinator: validateKeygen, then planKeygen (describeParty only returns public keys)
   validateKeygenRequest(req);
   const scheme = resolveScheme(req.curve, req.scheme);
-  const roster: PeerEntry[] = req.parties.map((partyId, i) => ({
-    partyId,
-    identifier: identifierFor(scheme, i + 1),
-    identityPublic: party(partyId).identityPublic,
-    transportPublic: party(partyId).transportPublic,
-  }));
+  const roster = rosterOf(scheme, req.parties, parties);
   const ctx: KeygenContext = {
     tenant,
     ceremonyId,

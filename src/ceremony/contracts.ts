@@ -1,5 +1,7 @@
 /** What every ceremony's contracts share: parties, wallets and their versions, failures. */
-import { getScheme } from '../crypto/schemes.js';
+import { identifierFor } from '../crypto/frost.js';
+import { getScheme, type Scheme } from '../crypto/schemes.js';
+import { ConclaveError } from '../errors.js';
 import type { PeerEntry } from '../store/party-store.js';
 
 export interface PartyInfo {
@@ -58,3 +60,20 @@ export interface SigningProof {
 /** What a ceremony context says of its scheme's signing protocol: 'dkls23', or absent for FROST. */
 export const protocolOf = (scheme: string): { protocol?: 'dkls23' } =>
   getScheme(scheme).protocol === 'dkls23' ? { protocol: 'dkls23' } : {};
+
+/**
+ * A ceremony's roster: each party, in the order given, with its FROST identifier (its position)
+ * and the public keys it described itself with; a party that did not answer is UNKNOWN_PARTY.
+ */
+export function rosterOf(scheme: Scheme, parties: string[], infos: PartyInfo[]): PeerEntry[] {
+  return parties.map((partyId, i) => {
+    const info = infos.find((p) => p.partyId === partyId);
+    if (!info) throw new ConclaveError('UNKNOWN_PARTY', `party ${partyId} did not answer`);
+    return {
+      partyId,
+      identifier: identifierFor(scheme, i + 1),
+      identityPublic: info.identityPublic,
+      transportPublic: info.transportPublic,
+    };
+  });
+}
