@@ -11,6 +11,7 @@ import { aggregate, planSign } from '../../src/ceremony/sign/coordinator.js';
 import { combineEcdsa } from '../../src/ceremony/ecdsa-sign/coordinator.js';
 import { ethereumAddress } from '../../src/crypto/ethereum.js';
 import type { SignContext, SignRequest, SignResult } from '../../src/ceremony/sign/contracts.js';
+import type { SigningKey } from '../../src/crypto/signing-key.js';
 import type { CoordinatorRegistry } from './registry.js';
 
 export function signActivities(registry: CoordinatorRegistry) {
@@ -52,18 +53,7 @@ export function signActivities(registry: CoordinatorRegistry) {
     ): Promise<SignResult> {
       const w = await plannedVersion(ctx);
       const { signature, key } = aggregate(ctx, w, commitments, shares);
-      return {
-        status: 'signed',
-        walletId: w.walletId,
-        keyId: w.keyId,
-        publicKey: key.verifyingKey,
-        path: key.path,
-        ...(key.merkleRoot === undefined ? {} : { merkleRoot: key.merkleRoot }),
-        message: ctx.message,
-        signature,
-        scheme: w.scheme,
-        signers: ctx.signers,
-      };
+      return signedResult(ctx, w, key, signature);
     },
 
     /**
@@ -75,17 +65,30 @@ export function signActivities(registry: CoordinatorRegistry) {
       const w = await plannedVersion(ctx);
       const { sig, key } = combineEcdsa(ctx, w, round3);
       return {
-        status: 'signed',
-        walletId: w.walletId,
-        keyId: w.keyId,
-        publicKey: key.verifyingKey,
-        path: key.path,
-        message: ctx.message,
-        signature: sig.compact,
-        scheme: w.scheme,
-        signers: ctx.signers,
+        ...signedResult(ctx, w, key, sig.compact),
         ecdsa: { recoveryId: sig.recovery, der: sig.der, address: ethereumAddress(key.verifyingKey) },
       };
     },
+  };
+}
+
+/** A verified signature as the client gets it: under the key derived for the request. */
+function signedResult(
+  ctx: SignContext,
+  w: { walletId: string; keyId: string; scheme: string },
+  key: SigningKey,
+  signature: string,
+): SignResult {
+  return {
+    status: 'signed',
+    walletId: w.walletId,
+    keyId: w.keyId,
+    publicKey: key.verifyingKey,
+    path: key.path,
+    ...(key.merkleRoot === undefined ? {} : { merkleRoot: key.merkleRoot }),
+    message: ctx.message,
+    signature,
+    scheme: w.scheme,
+    signers: ctx.signers,
   };
 }

@@ -96,6 +96,25 @@ export function openFrom<T>(
 }
 
 /**
+ * `openFrom` for a message whose body carries the ceremony's parameters hash: a sender that ran
+ * the round under other parameters is a DISAGREEMENT naming it, said as `${sender} ${ranWith}`.
+ */
+export function openBound<T extends { params: string }>(
+  envelopes: readonly Envelope[],
+  expect: EnvelopeHeader,
+  sender: PeerEntry,
+  params: string,
+  ranWith: string,
+  transportSecret?: Uint8Array,
+): T {
+  const body = openFrom<T>(envelopes, expect, sender, transportSecret);
+  if (body.params !== params) {
+    throw new CulpritError('DISAGREEMENT', sender.partyId, `${sender.partyId} ${ranWith}`);
+  }
+  return body;
+}
+
+/**
  * One round's messages from every sender, by party id: `expect(sender)` is the header each must
  * carry. Each sender must have sent exactly one (see `openFrom`).
  */

@@ -18,6 +18,7 @@ import {
 import { getScheme } from '../../crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
 import {
+  openBound,
   openFrom,
   renameCulprit,
   roundHeader,
@@ -64,18 +65,13 @@ function openRound1(me: PartyKeyring, ctx: KeygenContext, round1: Envelope[]): R
   return ctx.roster
     .filter((p) => p.partyId !== me.partyId)
     .map((peer) => {
-      const body = openFrom<KeygenRound1Body>(
+      const body = openBound<KeygenRound1Body>(
         round1,
         roundHeader(ctx, 'dkg-1', 'dkg-round1', peer.partyId, '*'),
         peer,
+        params,
+        'ran key generation with other parameters',
       );
-      if (body.params !== params) {
-        throw new CulpritError(
-          'DISAGREEMENT',
-          peer.partyId,
-          `${peer.partyId} ran key generation with other parameters`,
-        );
-      }
       if (body.pkg?.identifier !== peer.identifier) {
         throw new CulpritError(
           'TAMPERED',

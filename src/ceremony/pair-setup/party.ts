@@ -20,6 +20,7 @@ import {
 import { ConclaveError, CulpritError } from '../../errors.js';
 import type { PairSetups, PeerEntry } from '../../store/party-store.js';
 import {
+  openBound,
   openFrom,
   renameCulprit,
   roundHeader,
@@ -84,20 +85,14 @@ function openPeer<T extends { params: string }>(
   type: string,
   peer: PeerEntry,
 ): T {
-  const body = openFrom<T>(
+  return openBound<T>(
     envelopes,
     roundHeader(ctx, round, type, peer.partyId, party.partyId),
     peer,
+    pairSetupParams(ctx),
+    'ran the pair setup with other parameters',
     party.transportSecret,
   );
-  if (body.params !== pairSetupParams(ctx)) {
-    throw new CulpritError(
-      'DISAGREEMENT',
-      peer.partyId,
-      `${peer.partyId} ran the pair setup with other parameters`,
-    );
-  }
-  return body;
 }
 
 /** Round 1: start receiving from every peer, commit to the zero-seed shares. */

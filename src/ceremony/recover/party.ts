@@ -14,9 +14,10 @@
 import { type Envelope } from '../../crypto/envelope.js';
 import * as rts from '../../crypto/repair.js';
 import { getScheme } from '../../crypto/schemes.js';
-import { ConclaveError, CulpritError } from '../../errors.js';
+import { ConclaveError } from '../../errors.js';
 import type { PeerEntry } from '../../store/party-store.js';
 import {
+  openBound,
   openFrom,
   renameCulprit,
   roundHeader,
@@ -102,18 +103,13 @@ function openCommitments(ctx: ReshareContext, envelopes: Envelope[]): Record<str
   const params = reshareParams(ctx);
   const out: Record<string, Record<string, string>> = {};
   for (const helper of dealerEntries(ctx)) {
-    const body = openFrom<RepairCommitmentsBody>(
+    const body = openBound<RepairCommitmentsBody>(
       envelopes,
       roundHeader(ctx, 'repair-1', 'repair-commitments', helper.partyId, '*'),
       helper,
+      params,
+      'helped with other parameters',
     );
-    if (body.params !== params) {
-      throw new CulpritError(
-        'DISAGREEMENT',
-        helper.partyId,
-        `${helper.partyId} helped with other parameters`,
-      );
-    }
     out[helper.identifier] = body.commitments;
   }
   return out;

@@ -18,6 +18,7 @@ import { reshareDeal, reshareReceive, verifyReshareCommitment } from '../../cryp
 import { getScheme } from '../../crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
 import {
+  openBound,
   openFrom,
   renameCulprit,
   roundHeader,
@@ -105,14 +106,13 @@ export function receive(
   const params = reshareParams(ctx);
   const received: Record<string, { commitment: string[]; share: string }> = {};
   for (const dealer of dealerEntries(ctx)) {
-    const body = openFrom<ReshareDealBody>(
+    const body = openBound<ReshareDealBody>(
       commitments,
       roundHeader(ctx, 'reshare-1', 'reshare-commitment', dealer.partyId, '*'),
       dealer,
+      params,
+      'dealt for other parameters',
     );
-    if (body.params !== params) {
-      throw new CulpritError('DISAGREEMENT', dealer.partyId, `${dealer.partyId} dealt for other parameters`);
-    }
     const sub = openFrom<ReshareSubShareBody>(
       subShares,
       roundHeader(ctx, 'reshare-1', 'reshare-subshare', dealer.partyId, me.partyId),
