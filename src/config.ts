@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { resolveTemporalSettings, type TemporalSettings } from '../temporal.config.js';
 import { ConclaveError } from './errors.js';
 import { fromHex } from './crypto/encoding.js';
-import { parseActorSecret } from './policy/authorization.js';
+import { parseActorSecret, type ActorSecret } from './policy/authorization.js';
 import { projectRoot } from './stack/paths.js';
 
 export type Env = Record<string, string | undefined>;
@@ -158,6 +158,56 @@ export function actorKeyFile(env: Env = process.env): string | undefined {
   if (env.CONCLAVE_KEY) return env.CONCLAVE_KEY;
   const devFile = join(conclaveHome(env), 'keys', 'dev-admin.key');
   return readStackState(env) && existsSync(devFile) ? devFile : undefined;
+}
+
+/**
+ * An actor key given as a value rather than a file: its fields (`{ id, publicKey, secretKey }`,
+ * hex), or the text of a key file (`conclave keys new` writes that JSON).
+ */
+export type ActorKeyInput = ActorSecret | string;
+
+/** Reads an actor key file (`conclave keys new`). */
+export function readActorKeyFile(path: string): ActorSecret {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConclaveError('CONFIG', `cannot read the actor key file ${path}`);
+  }
+  return parseActorSecret(text, path);
+}
+
+/**
+ * An actor key given as a value, checked as a key file is: a JSON object whose secret key (32
+ * bytes, hex) is the secret of its public key.
+ */
+export function actorKeyOf(key: ActorKeyInput, where = 'the actor key given'): ActorSecret {
+  try {
+    return parseActorSecret(typeof key === 'string' ? key : (JSON.stringify(key) ?? ''), where);
+  } catch {
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `${where} is not an actor key: { id, publicKey, secretKey } (hex), the secret key that of the public key, as \`conclave keys new\` writes it`,
+    );
+  }
+}
+
+/**
+ * The client's actor key: `key` when one is given as a value, or else the file `actorKeyFile`
+ * names (`CONCLAVE_KEY`, or the dev stack's key). A key given both ways (a value and
+ * `CONCLAVE_KEY`) is refused rather than one of them silently winning.
+ */
+export function clientActorKey(env: Env = process.env, key?: ActorKeyInput): ActorSecret | undefined {
+  if (key !== undefined) {
+    if (env.CONCLAVE_KEY)
+      throw new ConclaveError(
+        'CONFIG',
+        'an actor key was given both as a value and in CONCLAVE_KEY (a file): give one of them',
+      );
+    return actorKeyOf(key);
+  }
+  const file = actorKeyFile(env);
+  return file ? readActorKeyFile(file) : undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'BAD_INPUT'
   | 'UNKNOWN_WALLET'
   | 'UNKNOWN_CURVE'
+  | 'UNKNOWN_SCHEME'
   | 'UNKNOWN_PARTY'
   | 'WRONG_TENANT'
   | 'TAMPERED'
@@ -39,6 +40,7 @@ export const blamesParty = {
   BAD_INPUT: true, // a round message a party never sent; otherwise a malformed request
   UNKNOWN_WALLET: false,
   UNKNOWN_CURVE: false,
+  UNKNOWN_SCHEME: false,
   UNKNOWN_PARTY: false,
   WRONG_TENANT: false,
   TAMPERED: true, // a forged, duplicated or unparsable message from a party

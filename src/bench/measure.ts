@@ -13,7 +13,7 @@ import type { TransactionDescription } from '../policy/types.js';
 import { benchPayment, benchPolicyConfig, benchRuleSet, measurePolicyEvaluation } from './policy.js';
 import { availableParallelism } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { ConclaveClient, type KeygenResult } from '../client/index.js';
+import { ConclaveClient, type KeygenResult, type SchemeName } from '../client/index.js';
 import { loadConfig, type Env } from '../config.js';
 import { measureEmptyCeremony, type EmptyCeremonyResult } from './empty-ceremony.js';
 import { measureEcdsaFloor, measureFloor, type EcdsaFloorResult, type FloorResult } from './floor.js';
@@ -131,7 +131,7 @@ export interface LatencyResult {
 export interface KeygenOptions {
   runId: string;
   /** 'frost-ed25519' by default. */
-  scheme?: string;
+  scheme?: SchemeName;
   threshold: number;
   parties: number;
   samples: number;
@@ -340,7 +340,7 @@ export interface BenchResult {
 
 /** Every ceremony of every scheme gets a row; Ed25519 also at 3-of-5. */
 interface BenchConfig {
-  scheme: string;
+  scheme: SchemeName;
   t: number;
   n: number;
   /** Also sign along this derivation path (its own row). */
@@ -457,7 +457,7 @@ export async function runBench(
     );
   }
 
-  const client = await ConclaveClient.connect(env);
+  const client = await ConclaveClient.connect({ env });
   // An ECDSA key generation's history carries megabytes of pair-setup envelopes (6 MB at 3-of-5):
   // over gRPC's default 4 MiB limit, which the SDK's own default (`max_receive_message_length`,
   // without the `grpc.` prefix grpc-js reads) does not lift.
@@ -598,10 +598,11 @@ export async function runBench(
       log(
         `signing ed25519 2-of-3 with and without 10 rules: ${sizes.signWarmup} warm-up + ${sizes.sign} each`,
       );
-      await client.publishRules(
-        { text: JSON.stringify(benchRuleSet(10)), config: benchPolicyConfig },
+      await client.publishRules({
+        text: JSON.stringify(benchRuleSet(10)),
+        config: benchPolicyConfig,
         tenant,
-      );
+      });
       const ruled = await client.createWallet({
         tenant,
         walletId: `${runId}-rules`,
@@ -664,12 +665,16 @@ export async function runBench(
       const up: number[] = [];
       const down: number[] = [];
       for (let i = 0; i < sizes.lifecycle; i++) {
-        rotations.push(await timed(() => client.rotate(lc.walletId, { tenant: benchTenant })));
+        rotations.push(await timed(() => client.rotate({ walletId: lc.walletId, tenant: benchTenant })));
         up.push(
-          await timed(() => client.reshare(lc.walletId, { tenant: benchTenant, parties: 5, threshold: 3 })),
+          await timed(() =>
+            client.reshare({ walletId: lc.walletId, tenant: benchTenant, parties: 5, threshold: 3 }),
+          ),
         );
         down.push(
-          await timed(() => client.reshare(lc.walletId, { tenant: benchTenant, parties: 3, threshold: 2 })),
+          await timed(() =>
+            client.reshare({ walletId: lc.walletId, tenant: benchTenant, parties: 3, threshold: 2 }),
+          ),
         );
       }
       const lifecycleRows: [string, number[]][] = [
@@ -695,11 +700,18 @@ export async function runBench(
         for (let i = 0; i < sizes.lifecycle; i++) {
           recoveries.push(
             await timed(() =>
-              client.recover(rw.walletId, 'p3', { tenant: benchTenant, helpers: ['p1', 'p2'] }),
+              client.recover({
+                walletId: rw.walletId,
+                party: 'p3',
+                tenant: benchTenant,
+                helpers: ['p1', 'p2'],
+              }),
             ),
           );
           if (scheme !== 'frost-ed25519') {
-            secpRotations.push(await timed(() => client.rotate(rw.walletId, { tenant: benchTenant })));
+            secpRotations.push(
+              await timed(() => client.rotate({ walletId: rw.walletId, tenant: benchTenant })),
+            );
           }
         }
         lifecycleRows.push([`recover ${label} 2-of-3 (with proof signature)`, recoveries]);
@@ -1018,19 +1030,21 @@ async function measureGatedSigning(
         { publishers: [{ id: publisherKey.id, publicKey: publisherKey.publicKey }] },
         env,
       );
-    const publisher = await ConclaveClient.connect({ ...env, CONCLAVE_KEY: join(dir, 'publisher.key') });
-    const initiator = await ConclaveClient.connect({ ...env, CONCLAVE_KEY: join(dir, 'initiator.key') });
+    const publisher = await ConclaveClient.connect({
+      env: { ...env, CONCLAVE_KEY: join(dir, 'publisher.key') },
+    });
+    const initiator = await ConclaveClient.connect({
+      env: { ...env, CONCLAVE_KEY: join(dir, 'initiator.key') },
+    });
     try {
-      await publisher.publishRules(
-        {
-          text: JSON.stringify(benchRuleSet(10)),
-          config: {
-            ...benchPolicyConfig,
-            initiators: [{ id: initiatorKey.id, publicKey: initiatorKey.publicKey }],
-          },
+      await publisher.publishRules({
+        text: JSON.stringify(benchRuleSet(10)),
+        config: {
+          ...benchPolicyConfig,
+          initiators: [{ id: initiatorKey.id, publicKey: initiatorKey.publicKey }],
         },
         tenant,
-      );
+      });
       const w = await initiator.createWallet({ tenant, threshold: 2, parties: ['p1', 'p2', 'p3'] });
       return await measureSigning(initiator, {
         runId: opts.runId,

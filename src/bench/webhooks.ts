@@ -47,13 +47,11 @@ export async function measureWebhookLatency(
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     const tenant = `bench-hooks-${opts.runId}`;
-    await client.publishRules(
-      {
-        text: JSON.stringify({ version: 1, defaultOutcome: 'allow', rules: [] }),
-        config: { allowPrivateWebhookEndpoints: true },
-      },
+    await client.publishRules({
+      text: JSON.stringify({ version: 1, defaultOutcome: 'allow', rules: [] }),
+      config: { allowPrivateWebhookEndpoints: true },
       tenant,
-    );
+    });
     await client.createWebhook({ tenant, url: `${url}/hook`, events: ['transaction.signed'] });
     const w = await client.createWallet({
       tenant,

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { SignResult } from '../ceremony/sign/contracts.js';
 import type { TransactionDescription } from '../policy/types.js';
 import { toHex } from '../crypto/encoding.js';
+import { curveNamed, getScheme } from '../crypto/schemes.js';
 import {
   eip1559TransactionHash,
   eip191MessageHash,
@@ -358,7 +359,7 @@ async function watchApprovals<T>(
   const watch = async () => {
     while (!done) {
       await new Promise((r) => setTimeout(r, 500));
-      const t = await c.transaction(full, v.tenant).catch(() => undefined);
+      const t = await c.transaction({ requestId: full, tenant: v.tenant }).catch(() => undefined);
       if (t?.state === 'awaiting-approval' && !done) {
         const needs = Object.entries(t.decision?.approvals ?? {})
           .map(([role, n]) => `${n} ${role}`)
@@ -452,8 +453,8 @@ async function run(command: string[], v: Values): Promise<void> {
     const parties = partyIds ?? intOption('parties', v.parties);
     const r = await withClient((c) =>
       c.createWallet({
-        curve: v.curve ?? (v.scheme ? undefined : 'ed25519'),
-        scheme: v.scheme,
+        curve: v.curve === undefined ? undefined : curveNamed(v.curve),
+        scheme: v.scheme === undefined ? undefined : getScheme(v.scheme).name,
         threshold,
         parties,
         tenant: v.tenant,
@@ -488,7 +489,7 @@ async function run(command: string[], v: Values): Promise<void> {
   if (cmd === 'tx' && sub === 'show') {
     const id = command[2];
     if (!id) throw new UsageError('conclave tx show needs a request id');
-    const t = await withClient((c) => c.transaction(id, v.tenant));
+    const t = await withClient((c) => c.transaction({ requestId: id, tenant: v.tenant }));
     print(json, { ...t }, transactionLines(t));
     return;
   }
@@ -502,7 +503,8 @@ async function run(command: string[], v: Values): Promise<void> {
     if (key.id !== as)
       throw new ConclaveError('BAD_INPUT', `the key file ${keyPath} is ${key.id}'s, not ${as}'s`);
     const t = await withClient((c) =>
-      c.approve(id, {
+      c.approve({
+        requestId: id,
         verdict: cmd === 'approve' ? 'approve' : 'reject',
         key,
         tenant: v.tenant,
@@ -588,7 +590,9 @@ async function run(command: string[], v: Values): Promise<void> {
   if (cmd === 'pairing') {
     const walletId = required('wallet', v.wallet);
     const r = await withClient((c) =>
-      watchApprovals(c, 'pairing', walletId, v, (requestId) => c.pairWallet(walletId, v.tenant, requestId)),
+      watchApprovals(c, 'pairing', walletId, v, (requestId) =>
+        c.pairWallet({ walletId, tenant: v.tenant, requestId }),
+      ),
     );
     print(json, { ...r }, [
       `wallet     ${r.walletId} v${r.version}: fresh pair setups between ${r.parties.join(', ')}`,
@@ -598,7 +602,8 @@ async function run(command: string[], v: Values): Promise<void> {
   }
   if (cmd === 'address') {
     const k = await withClient((c) =>
-      c.deriveKey(required('wallet', v.wallet), {
+      c.deriveKey({
+        walletId: required('wallet', v.wallet),
         path: v.path,
         network: v.network,
         merkleRoot: v['merkle-root'],
@@ -618,7 +623,7 @@ async function run(command: string[], v: Values): Promise<void> {
   if (cmd === 'rotate' && (v.every !== undefined || v.unschedule)) {
     const walletId = required('wallet', v.wallet);
     if (v.unschedule) {
-      const had = await withClient((c) => c.unscheduleRotation(walletId, v.tenant));
+      const had = await withClient((c) => c.unscheduleRotation({ walletId, tenant: v.tenant }));
       print(json, { walletId, scheduled: false, removed: had }, [
         had
           ? `wallet ${walletId} no longer rotates on a schedule`
@@ -630,7 +635,7 @@ async function run(command: string[], v: Values): Promise<void> {
     if (!/^\d+\s*(s|m|h|d|seconds?|minutes?|hours?|days?)$/.test(every)) {
       throw new ConclaveError('BAD_INPUT', `--every must be a duration like 30d, 12h or 90s, got "${every}"`);
     }
-    const scheduleId = await withClient((c) => c.scheduleRotation(walletId, every, v.tenant));
+    const scheduleId = await withClient((c) => c.scheduleRotation({ walletId, every, tenant: v.tenant }));
     print(json, { walletId, scheduled: true, every, scheduleId }, [
       `wallet ${walletId} rotates every ${every} (schedule ${scheduleId})`,
     ]);
@@ -644,8 +649,9 @@ async function run(command: string[], v: Values): Promise<void> {
     const r = await withClient((c) =>
       watchApprovals(c, 'reshare', walletId, v, (requestId) =>
         cmd === 'rotate'
-          ? c.rotate(walletId, { tenant: v.tenant, requestId, dealers: list(v.dealers) })
-          : c.reshare(walletId, {
+          ? c.rotate({ walletId, tenant: v.tenant, requestId, dealers: list(v.dealers) })
+          : c.reshare({
+              walletId,
               tenant: v.tenant,
               requestId,
               dealers: list(v.dealers),
@@ -668,7 +674,7 @@ async function run(command: string[], v: Values): Promise<void> {
     const lost = required('party', v.party);
     const r = await withClient((c) =>
       watchApprovals(c, 'recover', walletId, v, (requestId) =>
-        c.recover(walletId, lost, { helpers: list(v.helpers), tenant: v.tenant, requestId }),
+        c.recover({ walletId, party: lost, helpers: list(v.helpers), tenant: v.tenant, requestId }),
       ),
     );
     print(json, { ...r }, [
@@ -705,7 +711,9 @@ async function run(command: string[], v: Values): Promise<void> {
     return;
   }
   if (cmd === 'share' && sub === 'validate') {
-    const r = await withClient((c) => c.validateShares(required('wallet', v.wallet), v.tenant));
+    const r = await withClient((c) =>
+      c.validateShares({ walletId: required('wallet', v.wallet), tenant: v.tenant }),
+    );
     print(json, { ...r }, [
       `wallet   ${r.walletId} v${r.version} (${r.threshold} to sign)`,
       ...r.parties.map((p) => `${p.party.padEnd(8)} ${p.ok ? 'ok' : `FAILED ${p.code}: ${p.reason}`}`),
@@ -730,7 +738,9 @@ async function run(command: string[], v: Values): Promise<void> {
     const walletId = required('wallet', v.wallet);
     const dir = required('out', v.out);
     const r = await withClient((c) =>
-      watchApprovals(c, 'backup', walletId, v, (requestId) => c.exportBackups(walletId, v.tenant, requestId)),
+      watchApprovals(c, 'backup', walletId, v, (requestId) =>
+        c.exportBackups({ walletId, tenant: v.tenant, requestId }),
+      ),
     );
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const files = r.backups.map((b) => {
@@ -757,7 +767,9 @@ async function run(command: string[], v: Values): Promise<void> {
     if (typeof meta.walletId !== 'string' || typeof meta.tenant !== 'string') {
       throw new ConclaveError('BAD_INPUT', 'not a Conclave share backup');
     }
-    const wallet = await withClient((c) => c.getWallet(meta.walletId as string, meta.tenant as string));
+    const wallet = await withClient((c) =>
+      c.getWallet({ walletId: meta.walletId as string, tenant: meta.tenant as string }),
+    );
     const r = await restoreShareBackup(
       partyId,
       file,
@@ -828,7 +840,7 @@ async function run(command: string[], v: Values): Promise<void> {
       source = { rollbackTo: intOption('to', v.to) };
     }
     if (v.config && 'text' in source) source.config = readJsonFile(v.config, 'policy config');
-    const r = await withClient((c) => c.publishRules(source, v.tenant));
+    const r = await withClient((c) => c.publishRules({ ...source, tenant: v.tenant }));
     print(json, { ...r }, [
       `rules     version ${r.version} is current for ${r.tenant}${r.rollbackOf ? ` (a copy of version ${r.rollbackOf})` : ''}`,
       `changes   +${r.diff.added.length} -${r.diff.removed.length} ~${r.diff.changed.length} against version ${r.previous}`,
@@ -846,7 +858,7 @@ async function run(command: string[], v: Values): Promise<void> {
       throw new ConclaveError('BAD_INPUT', `cannot read rule set file ${file}`);
     }
     const config = v.config ? readJsonFile(v.config, 'policy config') : undefined;
-    const r = await withClient((c) => c.backtestRules(text, { since: v.since, config, tenant: v.tenant }));
+    const r = await withClient((c) => c.backtestRules({ text, since: v.since, config, tenant: v.tenant }));
     print(json, { ...r }, [
       `replayed  ${r.evaluated} recorded sign requests; ${r.changed.length} decisions would change`,
       ...r.changed.map(
@@ -868,7 +880,7 @@ async function run(command: string[], v: Values): Promise<void> {
               'governance policy',
             ),
           };
-    const r = await withClient((c) => c.publishGovernance(source, v.tenant));
+    const r = await withClient((c) => c.publishGovernance({ ...source, tenant: v.tenant }));
     print(json, { ...r }, [
       `governance version ${r.version} is current for ${r.tenant}${r.rollbackOf ? ` (a copy of version ${r.rollbackOf})` : ''}`,
       ...governanceLines(r.policy),
@@ -877,7 +889,7 @@ async function run(command: string[], v: Values): Promise<void> {
     return;
   }
   if (cmd === 'governance' && sub === 'history') {
-    const versions = await withClient((c) => c.governanceHistory(v.tenant));
+    const versions = await withClient((c) => c.governanceHistory({ tenant: v.tenant }));
     print(
       json,
       { versions },
@@ -890,7 +902,7 @@ async function run(command: string[], v: Values): Promise<void> {
     return;
   }
   if (cmd === 'rules' && sub === 'history') {
-    const versions = await withClient((c) => c.rulesHistory(v.tenant));
+    const versions = await withClient((c) => c.rulesHistory({ tenant: v.tenant }));
     print(
       json,
       { versions },
@@ -909,7 +921,7 @@ async function run(command: string[], v: Values): Promise<void> {
   }
   if (cmd === 'audit' && sub === 'export') {
     const out = required('out', v.out);
-    const chain = await withClient((c) => c.auditChain(v.tenant));
+    const chain = await withClient((c) => c.auditChain({ tenant: v.tenant }));
     writeFileSync(out, JSON.stringify(chain, null, 1), { mode: 0o600, flag: 'wx' });
     print(
       json,
@@ -938,7 +950,7 @@ async function run(command: string[], v: Values): Promise<void> {
         throw new ConclaveError('BAD_INPUT', `${v.file} is not a Conclave audit export`);
       if (v.tenant && v.tenant !== chain.tenant)
         throw new ConclaveError('BAD_INPUT', `${v.file} is tenant ${chain.tenant}'s log, not ${v.tenant}'s`);
-    } else chain = await withClient((c) => c.auditChain(v.tenant));
+    } else chain = await withClient((c) => c.auditChain({ tenant: v.tenant }));
     const pinned = v['coordinator-key'];
     if (pinned && chain.coordinatorKey && pinned !== chain.coordinatorKey)
       throw new ConclaveError(
@@ -962,7 +974,7 @@ async function run(command: string[], v: Values): Promise<void> {
   }
   if (cmd === 'audit') {
     const walletId = required('wallet', v.wallet);
-    const entries = await withClient((c) => c.auditLog(walletId, v.tenant));
+    const entries = await withClient((c) => c.auditLog({ walletId, tenant: v.tenant }));
     print(
       json,
       { walletId, entries },
@@ -981,7 +993,9 @@ async function run(command: string[], v: Values): Promise<void> {
     return;
   }
   if (cmd === 'wallet') {
-    const w = await withClient((c) => c.getWallet(required('wallet', v.wallet), v.tenant));
+    const w = await withClient((c) =>
+      c.getWallet({ walletId: required('wallet', v.wallet), tenant: v.tenant }),
+    );
     print(
       json,
       { ...w },
@@ -1028,7 +1042,8 @@ async function webhooks(sub: string | undefined, v: Values, json: boolean): Prom
     case 'rotate': {
       const id = required('id', v.id);
       const r = await withClient((c) =>
-        c.rotateWebhookSecret(id, {
+        c.rotateWebhookSecret({
+          subscriptionId: id,
           ...(tenant ? { tenant } : {}),
           ...(v.grace !== undefined ? { graceSeconds: intOption('grace', v.grace) } : {}),
           ...(v.signing ? { signing: signingOption(v.signing) } : {}),
@@ -1037,7 +1052,7 @@ async function webhooks(sub: string | undefined, v: Values, json: boolean): Prom
       return print(json, { ...r }, shown(r));
     }
     case 'list': {
-      const subs = await withClient((c) => c.webhooks(tenant));
+      const subs = await withClient((c) => c.webhooks({ tenant }));
       return print(
         json,
         { subscriptions: subs },
@@ -1047,7 +1062,9 @@ async function webhooks(sub: string | undefined, v: Values, json: boolean): Prom
     case 'disable':
     case 'enable': {
       const id = required('id', v.id);
-      const s = await withClient((c) => c.setWebhookEnabled(id, sub === 'enable', tenant));
+      const s = await withClient((c) =>
+        c.setWebhookEnabled({ subscriptionId: id, enabled: sub === 'enable', tenant }),
+      );
       return print(json, { subscription: s }, [subscriptionLine(s)]);
     }
     case 'deliveries': {

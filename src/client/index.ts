@@ -1,9 +1,10 @@
 /**
  * The typed client applications use: create wallets, sign, read wallets. It talks only to
  * Temporal; ceremony workflow ids are idempotency keys, so a request started twice runs once.
+ * Every method takes one object (`{ walletId, tenant }`, `{ requestId, tenant }`, options), and
+ * every request names its tenant, `default` when left out.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import {
   Client,
@@ -28,12 +29,17 @@ import type { AuditChainEntry, AuditCheckpoint } from '../audit/chain.js';
 import type { AuditChainPage, AuditEntry } from '../audit/contracts.js';
 import type { BacktestResult, GovernanceVersion, RuleSetVersion } from '../policy/contracts.js';
 import type { BackupResult } from '../ceremony/backup/contracts.js';
-import type { FailureDetails, WalletInfo } from '../ceremony/contracts.js';
-import type { KeygenRequest, KeygenResult } from '../ceremony/keygen/contracts.js';
+import type { FailureDetails, WalletInfo as WalletRecord } from '../ceremony/contracts.js';
+import type { KeygenRequest, KeygenResult as KeygenRecord } from '../ceremony/keygen/contracts.js';
 import type { PairingResult } from '../ceremony/pair-setup/contracts.js';
 import type { RecoverRequest, RecoverResult } from '../ceremony/recover/contracts.js';
 import type { ReshareRequest, ReshareResult } from '../ceremony/reshare/contracts.js';
-import type { SignRequest, SignResult, TransactionState } from '../ceremony/sign/contracts.js';
+import type {
+  FiredRuleSummary,
+  SignRequest,
+  SignResult as SignRecord,
+  TransactionState,
+} from '../ceremony/sign/contracts.js';
 import type { TransactionDescription } from '../policy/types.js';
 import type { ValidateResult } from '../ceremony/validate/contracts.js';
 import type {
@@ -46,14 +52,21 @@ import type {
 } from '../webhooks/contracts.js';
 import { sealWebhookSecret } from '../webhooks/secret-seal.js';
 import { generateWebhookSecret, generateWebhookSigningKey } from '../webhooks/signature.js';
-import { actorKeyFile, assertPartyId, loadConfig, type Env } from '../config.js';
+import {
+  actorKeyOf,
+  assertPartyId,
+  clientActorKey,
+  loadConfig,
+  readActorKeyFile,
+  type ActorKeyInput,
+  type Env,
+} from '../config.js';
 import { toHex } from '../crypto/encoding.js';
 import { formatPath, parsePath } from '../crypto/hd.js';
-import { resolveScheme } from '../crypto/schemes.js';
+import { resolveScheme, type Curve, type SchemeName } from '../crypto/schemes.js';
 import { deriveWalletKey, type DerivedWalletKey } from './derive.js';
 import { clientDataConverter } from '../codec/payload-codec.js';
 import {
-  parseActorSecret,
   parseTenantPolicyConfig,
   requestDigest,
   signApproval,
@@ -78,26 +91,72 @@ import {
 import { assertId, printableActor, validateKeygenRequest, validateSignRequest } from '../validation.js';
 
 export type {
+  ActorKeyInput,
+  ActorSecret,
   AuditEntry,
   BacktestResult,
   BackupResult,
+  Curve,
+  FiredRuleSummary,
   GovernanceVersion,
   RuleSetVersion,
   DerivedWalletKey,
-  KeygenResult,
   PairingResult,
   RecoverResult,
   ReshareResult,
-  SignResult,
+  SchemeName,
+  TransactionDescription,
   TransactionState,
   ValidateResult,
-  WalletInfo,
+  Verdict,
   WebhookDeliveryView,
   WebhookSubscriptionView,
 };
 
-export interface ReshareOptions {
+/** A new wallet: its key, and the curve and scheme it was made for. */
+export interface KeygenResult extends KeygenRecord {
+  curve: Curve;
+  scheme: SchemeName;
+}
+
+/** A wallet as the coordinator records it: its current version, key and committee. */
+export interface WalletInfo extends WalletRecord {
+  curve: Curve;
+  scheme: SchemeName;
+}
+
+/** A signature, with the key it verifies under and the rules' decision. */
+export interface SignResult extends SignRecord {
+  scheme: SchemeName;
+}
+
+/** How `ConclaveClient.connect` finds its settings and its actor key. */
+export interface ConnectOptions {
+  /** Where the settings are read from (`TEMPORAL_ADDRESS`, `CONCLAVE_ACTOR`…); `process.env` by default. */
+  env?: Env;
+  /**
+   * The actor key itself (its fields, or a key file's JSON text), instead of a file named by
+   * `CONCLAVE_KEY`; giving both is refused. It signs sign requests, rule publications and approvals.
+   */
+  key?: ActorKeyInput;
+}
+
+/** Who and where: every request names its tenant, `default` when left out. */
+export interface TenantOption {
   tenant?: string;
+}
+
+/** One wallet of a tenant. */
+export interface WalletRef extends TenantOption {
+  walletId: string;
+}
+
+/** One request of a tenant: a sign request's id, or the full id of a request awaiting approvals. */
+export interface RequestRef extends TenantOption {
+  requestId: string;
+}
+
+export interface ReshareOptions extends WalletRef {
   /** The new committee: how many of the deployment's parties (the first N), or their ids. */
   parties?: number | string[];
   threshold?: number;
@@ -107,13 +166,85 @@ export interface ReshareOptions {
   requestId?: string;
 }
 
+export type RotateOptions = Omit<ReshareOptions, 'parties' | 'threshold'>;
+
+export interface RecoverOptions extends WalletRef {
+  /** The party whose share is rebuilt. */
+  party: string;
+  /** Parties that help (at least the threshold); the coordinator picks by default. */
+  helpers?: string[];
+  /** Idempotency key: the same id joins the same ceremony. */
+  requestId?: string;
+}
+
+/** A wallet ceremony that may wait for approvals (backup export, pairing). */
+export interface WalletRequestOptions extends WalletRef {
+  /** Idempotency key: the same id joins the same ceremony; a fresh one by default. */
+  requestId?: string;
+}
+
+export interface ScheduleRotationOptions extends WalletRef {
+  /** A Temporal duration, e.g. '30 days'. */
+  every: string;
+}
+
+export interface ApproveOptions extends RequestRef {
+  /** 'approve' (default) or 'reject'. */
+  verdict?: Verdict;
+  /** The role the approval counts for; by default the first required role the key holds. */
+  role?: string;
+  /** The approver's key (its fields, or a key file's JSON text); this client's key by default. */
+  key?: ActorKeyInput;
+}
+
+export interface DeriveKeyOptions extends WalletRef {
+  /** Non-hardened derivation path, e.g. 'm/0/7'; the wallet key itself by default. */
+  path?: string;
+  /** Taproot: the script tree's merkle root (hex). */
+  merkleRoot?: string;
+  /** Bitcoin network of the address: mainnet (default), testnet, signet or regtest. */
+  network?: string;
+}
+
+/** A rule set to publish (its JSON text and the tenant's policy config), or a version to re-publish. */
+export type PublishRulesOptions = ({ text: string; config?: unknown } | { rollbackTo: number }) &
+  TenantOption;
+
+/** A governance policy to publish, or a version to re-publish (re-signed). */
+export type PublishGovernanceOptions = ({ policy: unknown } | { rollbackTo: number }) & TenantOption;
+
+export interface BacktestRulesOptions extends TenantOption {
+  /** The draft rule set's JSON text. */
+  text: string;
+  /** ISO 8601: replay the requests recorded since then; all by default. */
+  since?: string;
+  config?: unknown;
+}
+
+export interface RotateWebhookSecretOptions extends TenantOption {
+  subscriptionId: string;
+  /** How long deliveries are signed with the old secret too; a day by default. */
+  graceSeconds?: number;
+  signing?: 'hmac' | 'ed25519';
+}
+
+export interface SetWebhookEnabledOptions extends TenantOption {
+  subscriptionId: string;
+  enabled: boolean;
+}
+
 export interface CreateWalletOptions {
   tenant?: string;
+  /** A random `w-…` id by default. */
   walletId?: string;
-  /** 'ed25519' (default) or 'secp256k1'. */
-  curve?: string;
-  /** Needed for secp256k1: 'frost-secp256k1' or 'frost-taproot'. */
-  scheme?: string;
+  /** 'ed25519' (the default when no scheme is named) or 'secp256k1'. */
+  curve?: Curve;
+  /**
+   * 'frost-ed25519' (Ed25519), 'frost-secp256k1' (FROST, RFC 9591), 'frost-taproot' (BIP340
+   * Schnorr, Taproot key path) or 'dkls23-secp256k1' (threshold ECDSA: Ethereum, legacy Bitcoin).
+   * Needed for secp256k1, which has several; the curve follows from it.
+   */
+  scheme?: SchemeName;
   threshold: number;
   /** How many of the deployment's parties (the first N), or their ids. */
   parties: number | string[];
@@ -122,15 +253,22 @@ export interface CreateWalletOptions {
 export interface SignOptions {
   tenant?: string;
   walletId: string;
+  /** Hex, or bytes. ECDSA (dkls23-secp256k1) signs a 32-byte hash. */
   message: string | Uint8Array;
   signers?: string[];
   /** Non-hardened derivation path, e.g. 'm/0/7'; the wallet key itself by default. */
   path?: string;
   /** Taproot: the script tree's merkle root (hex); key-path only by default. */
   merkleRoot?: string;
-  /** Idempotency key: the same id returns the same signature and never signs twice. */
+  /**
+   * Idempotency key: the same id returns the same signature and never signs twice; reusing it for
+   * another request is refused as REPLAY. A fresh id by default.
+   */
   requestId?: string;
-  /** What is paid (chain, asset, amount, destination…), for the tenant's rules. */
+  /**
+   * What is paid (chain, asset, amount, destination…). Required once the tenant has published
+   * rules: the rules and every gating party judge it, and this client's key signs it.
+   */
   tx?: TransactionDescription;
 }
 
@@ -154,15 +292,24 @@ export class ConclaveClient {
     private readonly knownParties: string[],
     /** Who this client acts for, in every ceremony's audit record. */
     readonly actor: string,
-    /** The actor's signing key (CONCLAVE_KEY): signs sign requests, rule publications and approvals. */
+    /** The actor's signing key (`key`, or CONCLAVE_KEY): signs sign requests, rule publications and approvals. */
     readonly key?: ActorSecret,
     /** Whether ceremonies carry their tenant as a search attribute (`tenantSearchAttribute`). */
     private readonly tenantAttribute = false,
   ) {}
 
-  static async connect(env: Env = process.env): Promise<ConclaveClient> {
+  /**
+   * Connects to Temporal. Settings come from `opts.env` (`process.env` by default); the actor key
+   * is `opts.key` (the key itself) or the file `CONCLAVE_KEY` names, never both.
+   */
+  static async connect(opts?: ConnectOptions): Promise<ConclaveClient>;
+  /** @deprecated pass `{ env }`: `connect({ env })`. */
+  static async connect(env: Env): Promise<ConclaveClient>;
+  static async connect(arg: ConnectOptions | Env = {}): Promise<ConclaveClient> {
+    const { env = process.env, key: given } = connectOptionsOf(arg);
     const config = loadConfig(env);
-    const keyFile = actorKeyFile(env);
+    const key = clientActorKey(env, given);
+    const actor = actorOf(env);
     let connection: Connection;
     try {
       connection = await Connection.connect({
@@ -184,8 +331,8 @@ export class ConclaveClient {
       }),
       connection,
       config.parties,
-      actorOf(env),
-      keyFile ? loadActorKey(keyFile) : undefined,
+      actor,
+      key,
       config.temporal.tenantAttribute,
     );
   }
@@ -290,7 +437,7 @@ export class ConclaveClient {
   }
 
   /** Waits for a started sign request (`startSign`) to end: its signature, or its typed failure. */
-  async signResult(requestId: string, tenant: string = defaultTenant): Promise<SignResult> {
+  async signResult({ requestId, tenant = defaultTenant }: RequestRef): Promise<SignResult> {
     assertId('tenant', tenant);
     assertId('request id', requestId);
     try {
@@ -307,7 +454,7 @@ export class ConclaveClient {
    * id, or the full id of any request that waits for approvals (`sign:T:…`, `reshare:T:…`,
    * `recover:T:…`, as `tx show` and webhooks print them).
    */
-  async transaction(requestId: string, tenant: string = defaultTenant): Promise<TransactionState> {
+  async transaction({ requestId, tenant = defaultTenant }: RequestRef): Promise<TransactionState> {
     const handle = this.client.workflow.getHandle(requestWorkflowId(tenant, requestId));
     try {
       return await handle.query<TransactionState>('transaction');
@@ -324,16 +471,17 @@ export class ConclaveClient {
    * Approves (or rejects) an escalated sign request as this client's key (or `opts.key`). What is
    * signed is recomputed here from the request statement shown, not taken from the coordinator.
    */
-  async approve(
-    requestId: string,
-    opts: { verdict?: Verdict; role?: string; tenant?: string; key?: ActorSecret } = {},
-  ): Promise<TransactionState> {
+  async approve(opts: ApproveOptions): Promise<TransactionState> {
+    const { requestId } = opts;
     const tenant = opts.tenant ?? defaultTenant;
-    const key = opts.key ?? this.key;
+    const key = opts.key !== undefined ? actorKeyOf(opts.key, 'the approver key given') : this.key;
     if (!key)
-      throw new ConclaveError('BAD_INPUT', 'approving needs an approver key: set CONCLAVE_KEY or pass --key');
+      throw new ConclaveError(
+        'BAD_INPUT',
+        'approving needs an approver key: pass `key`, set CONCLAVE_KEY, or pass --key',
+      );
     const workflowId = requestWorkflowId(tenant, requestId);
-    const state = await this.transaction(requestId, tenant);
+    const state = await this.transaction({ requestId, tenant });
     const statement = state.keyChange ?? state.request?.statement;
     if (state.state !== 'awaiting-approval' || !statement || !state.decision)
       throw new ConclaveError('BAD_INPUT', `request ${requestId} is ${state.state}, not awaiting approval`);
@@ -393,18 +541,20 @@ export class ConclaveClient {
   }
 
   /** New shares of the same key for the same committee and threshold; old shares are destroyed. */
-  async rotate(
-    walletId: string,
-    opts: Omit<ReshareOptions, 'parties' | 'threshold'> = {},
-  ): Promise<ReshareResult> {
-    return this.reshare(walletId, opts);
+  async rotate(opts: RotateOptions): Promise<ReshareResult> {
+    const { walletId, tenant, dealers, requestId } = opts;
+    return this.reshare({ walletId, tenant, dealers, requestId });
   }
 
   /**
    * Rotates a wallet on a schedule (a Temporal schedule, e.g. every '30 days'). A run that comes
    * while another lifecycle ceremony holds the wallet fails as BUSY and the next one tries again.
    */
-  async scheduleRotation(walletId: string, every: string, tenant: string = defaultTenant): Promise<string> {
+  async scheduleRotation({
+    walletId,
+    every,
+    tenant = defaultTenant,
+  }: ScheduleRotationOptions): Promise<string> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
     const req: ReshareRequest = { tenant, walletId, requestedBy: `${this.actor} (schedule)` };
@@ -438,7 +588,7 @@ export class ConclaveClient {
   }
 
   /** Stops a wallet's scheduled rotation; false if it had none. */
-  async unscheduleRotation(walletId: string, tenant: string = defaultTenant): Promise<boolean> {
+  async unscheduleRotation({ walletId, tenant = defaultTenant }: WalletRef): Promise<boolean> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
     try {
@@ -451,7 +601,8 @@ export class ConclaveClient {
   }
 
   /** Moves a wallet's key to another committee and/or threshold; the key and addresses stay. */
-  async reshare(walletId: string, opts: ReshareOptions = {}): Promise<ReshareResult> {
+  async reshare(opts: ReshareOptions): Promise<ReshareResult> {
+    const { walletId } = opts;
     const req: ReshareRequest = { tenant: opts.tenant ?? defaultTenant, walletId, requestedBy: this.actor };
     assertId('tenant', req.tenant);
     assertId('wallet id', walletId);
@@ -471,11 +622,8 @@ export class ConclaveClient {
    * coordinator picks them by default); the wallet moves to its next version, the key stays, and
    * the recovered party proves it signs.
    */
-  async recover(
-    walletId: string,
-    party: string,
-    opts: { helpers?: string[]; tenant?: string; requestId?: string } = {},
-  ): Promise<RecoverResult> {
+  async recover(opts: RecoverOptions): Promise<RecoverResult> {
+    const { walletId, party } = opts;
     const req: RecoverRequest = {
       tenant: opts.tenant ?? defaultTenant,
       walletId,
@@ -496,11 +644,11 @@ export class ConclaveClient {
    * Backs up a wallet's current shares: each party encrypts its own to the recovery key its
    * operator configured. Parties that could not are listed in `failed`.
    */
-  async exportBackups(
-    walletId: string,
-    tenant: string = defaultTenant,
-    requestId: string = randomUUID(),
-  ): Promise<BackupResult> {
+  async exportBackups({
+    walletId,
+    tenant = defaultTenant,
+    requestId = randomUUID(),
+  }: WalletRequestOptions): Promise<BackupResult> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
     assertId('request id', requestId);
@@ -514,7 +662,7 @@ export class ConclaveClient {
    * commitment and the wallet record), then has the threshold of them make a dry-run signature
    * that is verified and discarded. Reports per party; `ok` only if everything held.
    */
-  async validateShares(walletId: string, tenant: string = defaultTenant): Promise<ValidateResult> {
+  async validateShares({ walletId, tenant = defaultTenant }: WalletRef): Promise<ValidateResult> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
     return this.run<ValidateResult>('validateWorkflow', `validate:${tenant}:${walletId}:${randomUUID()}`, [
@@ -527,11 +675,11 @@ export class ConclaveClient {
    * same shares). Needed after a signature aborted on a failed OT consistency check: the honest
    * party retired its setup with the culprit and signs with it only after this.
    */
-  async pairWallet(
-    walletId: string,
-    tenant: string = defaultTenant,
-    requestId: string = randomUUID(),
-  ): Promise<PairingResult> {
+  async pairWallet({
+    walletId,
+    tenant = defaultTenant,
+    requestId = randomUUID(),
+  }: WalletRequestOptions): Promise<PairingResult> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
     assertId('request id', requestId);
@@ -541,7 +689,7 @@ export class ConclaveClient {
   }
 
   /** A wallet's audit records, oldest first: every ceremony that ran on it, who asked, how it ended. */
-  async auditLog(walletId: string, tenant: string = defaultTenant): Promise<AuditEntry[]> {
+  async auditLog({ walletId, tenant = defaultTenant }: WalletRef): Promise<AuditEntry[]> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
     return this.run<AuditEntry[]>('auditLogWorkflow', `audit-read:${tenant}:${randomUUID()}`, [
@@ -556,10 +704,14 @@ export class ConclaveClient {
    * `rollbackTo` re-publishes an older version, re-signed. Parties whose operators trust the key
    * (`conclave party trust --governance-publisher`) act on no share change it does not allow.
    */
+  async publishGovernance(opts: PublishGovernanceOptions): Promise<GovernanceVersion>;
+  /** @deprecated pass one object: `publishGovernance({ policy, tenant })`. */
   async publishGovernance(
     source: { policy: unknown } | { rollbackTo: number },
-    tenant: string = defaultTenant,
-  ): Promise<GovernanceVersion> {
+    tenant: string,
+  ): Promise<GovernanceVersion>;
+  async publishGovernance(opts: PublishGovernanceOptions, legacyTenant?: string): Promise<GovernanceVersion> {
+    const { tenant = legacyTenant ?? defaultTenant, ...source } = opts;
     assertId('tenant', tenant);
     if (!this.key)
       throw new ConclaveError(
@@ -568,7 +720,7 @@ export class ConclaveClient {
       );
     let policy: GovernancePolicy;
     if ('rollbackTo' in source) {
-      const found = (await this.governanceHistory(tenant)).find((v) => v.version === source.rollbackTo);
+      const found = (await this.governanceHistory({ tenant })).find((v) => v.version === source.rollbackTo);
       if (!found)
         throw new ConclaveError(
           'BAD_INPUT',
@@ -594,8 +746,11 @@ export class ConclaveClient {
   }
 
   /** Every published governance version of the tenant, newest first. */
-  async governanceHistory(tenant: string = defaultTenant): Promise<GovernanceVersion[]> {
-    assertId('tenant', tenant);
+  async governanceHistory(opts?: TenantOption): Promise<GovernanceVersion[]>;
+  /** @deprecated pass one object: `governanceHistory({ tenant })`. */
+  async governanceHistory(tenant: string): Promise<GovernanceVersion[]>;
+  async governanceHistory(opts: TenantOption | string = {}): Promise<GovernanceVersion[]> {
+    const tenant = tenantOf(opts);
     return this.run<GovernanceVersion[]>(
       'governanceHistoryWorkflow',
       `governance-read:${tenant}:${randomUUID()}`,
@@ -607,10 +762,14 @@ export class ConclaveClient {
    * Publishes a rule set (its JSON text) as the tenant's next version, or with `rollbackTo`
    * re-publishes an older version as the next one. Published versions never change.
    */
+  async publishRules(opts: PublishRulesOptions): Promise<RuleSetVersion>;
+  /** @deprecated pass one object: `publishRules({ text, config, tenant })`. */
   async publishRules(
     source: { text: string; config?: unknown } | { rollbackTo: number },
-    tenant: string = defaultTenant,
-  ): Promise<RuleSetVersion> {
+    tenant: string,
+  ): Promise<RuleSetVersion>;
+  async publishRules(opts: PublishRulesOptions, legacyTenant?: string): Promise<RuleSetVersion> {
+    const { tenant = legacyTenant ?? defaultTenant, ...source } = opts;
     assertId('tenant', tenant);
     let signature: PublicationSignature | undefined;
     // a publisher's key signs exactly what is published, so parties can trust the rules
@@ -639,10 +798,8 @@ export class ConclaveClient {
    * Replays the tenant's recorded sign requests (since `since`) against a draft rule set and
    * returns the decisions that would change. Stores nothing.
    */
-  async backtestRules(
-    text: string,
-    opts: { since?: string; config?: unknown; tenant?: string } = {},
-  ): Promise<BacktestResult> {
+  async backtestRules(opts: BacktestRulesOptions): Promise<BacktestResult> {
+    const { text } = opts;
     const tenant = opts.tenant ?? defaultTenant;
     assertId('tenant', tenant);
     return this.run<BacktestResult>('backtestRulesWorkflow', `rules-backtest:${tenant}:${randomUUID()}`, [
@@ -659,8 +816,8 @@ export class ConclaveClient {
    * The tenant's whole audit chain (entries, signed checkpoints, the coordinator's public key),
    * read page by page; check it with `verifyAuditChain` (src/audit/chain.ts).
    */
-  async auditChain(tenant: string = defaultTenant): Promise<AuditExport> {
-    assertId('tenant', tenant);
+  async auditChain(opts: TenantOption = {}): Promise<AuditExport> {
+    const tenant = tenantOf(opts);
     const out: AuditExport = { format: auditExportFormat, tenant, entries: [], checkpoints: [] };
     for (let after = 0; ;) {
       const page = await this.run<AuditChainPage>(
@@ -706,18 +863,16 @@ export class ConclaveClient {
   }
 
   /** A tenant's webhook subscriptions (never their secrets). */
-  async webhooks(tenant: string = defaultTenant): Promise<WebhookSubscriptionView[]> {
-    return (await this.webhookAdmin({ action: 'list', tenant })).subscriptions!;
+  async webhooks(opts: TenantOption = {}): Promise<WebhookSubscriptionView[]> {
+    return (await this.webhookAdmin({ action: 'list', tenant: tenantOf(opts) })).subscriptions!;
   }
 
   /**
    * Replaces a subscription's secret. Deliveries are signed with the old and the new one for
    * `graceSeconds` (default a day), so receivers can switch without losing one.
    */
-  async rotateWebhookSecret(
-    subscriptionId: string,
-    opts: { tenant?: string; graceSeconds?: number; signing?: 'hmac' | 'ed25519' } = {},
-  ): Promise<WebhookCredentials> {
+  async rotateWebhookSecret(opts: RotateWebhookSecretOptions): Promise<WebhookCredentials> {
+    const { subscriptionId } = opts;
     const tenant = assertId('tenant', opts.tenant ?? defaultTenant);
     assertId('subscription id', subscriptionId);
     const { input, credentials } = await this.newWebhookSecret(tenant, subscriptionId, opts.signing);
@@ -733,11 +888,13 @@ export class ConclaveClient {
   }
 
   /** Stops (or resumes) deliveries to a subscription; pending retries stop at their next attempt. */
-  async setWebhookEnabled(
-    subscriptionId: string,
-    enabled: boolean,
-    tenant: string = defaultTenant,
-  ): Promise<WebhookSubscriptionView> {
+  async setWebhookEnabled({
+    subscriptionId,
+    enabled,
+    tenant = defaultTenant,
+  }: SetWebhookEnabledOptions): Promise<WebhookSubscriptionView> {
+    assertId('subscription id', subscriptionId);
+    if (typeof enabled !== 'boolean') throw new ConclaveError('BAD_INPUT', 'enabled must be true or false');
     const r = await this.webhookAdmin({
       action: enabled ? 'enable' : 'disable',
       tenant,
@@ -815,22 +972,24 @@ export class ConclaveClient {
   }
 
   /** Every published version of the tenant's rule set, newest first. */
-  async rulesHistory(tenant: string = defaultTenant): Promise<RuleSetVersion[]> {
-    assertId('tenant', tenant);
+  async rulesHistory(opts?: TenantOption): Promise<RuleSetVersion[]>;
+  /** @deprecated pass one object: `rulesHistory({ tenant })`. */
+  async rulesHistory(tenant: string): Promise<RuleSetVersion[]>;
+  async rulesHistory(opts: TenantOption | string = {}): Promise<RuleSetVersion[]> {
+    const tenant = tenantOf(opts);
     return this.run<RuleSetVersion[]>('rulesHistoryWorkflow', `rules-read:${tenant}:${randomUUID()}`, [
       tenant,
     ]);
   }
 
   /** A child key of a wallet and its address, derived from public data with no ceremony. */
-  async deriveKey(
-    walletId: string,
-    opts: { path?: string; merkleRoot?: string; network?: string; tenant?: string } = {},
-  ): Promise<DerivedWalletKey> {
-    return deriveWalletKey(await this.getWallet(walletId, opts.tenant), opts);
+  async deriveKey(opts: DeriveKeyOptions): Promise<DerivedWalletKey> {
+    const { walletId, tenant, ...derivation } = opts;
+    return deriveWalletKey(await this.getWallet({ walletId, tenant }), derivation);
   }
 
-  async getWallet(walletId: string, tenant: string = defaultTenant): Promise<WalletInfo> {
+  /** A wallet's record: its current version, key, scheme and committee. */
+  async getWallet({ walletId, tenant = defaultTenant }: WalletRef): Promise<WalletInfo> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
     return this.run<WalletInfo>('getWalletWorkflow', `wallet-read:${tenant}:${randomUUID()}`, [
@@ -948,14 +1107,33 @@ export function requestWorkflowId(tenant: string, requestId: string): string {
 }
 
 /** Reads an actor key file (`conclave keys new`). */
-export function loadActorKey(path: string): ActorSecret {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new ConclaveError('CONFIG', `cannot read the actor key file ${path}`);
-  }
-  return parseActorSecret(text, path);
+export const loadActorKey = readActorKeyFile;
+
+/**
+ * The tenant a request names: `default` when left out. A bare string (the older positional
+ * style) is taken as the tenant, never ignored for the default one.
+ */
+function tenantOf(opts: TenantOption | string): string {
+  return assertId('tenant', typeof opts === 'string' ? opts : (opts.tenant ?? defaultTenant));
+}
+
+const connectOptionNames = new Set(['env', 'key']);
+
+/**
+ * `connect`'s argument: options (`{ env?, key? }`), or an environment as older callers pass it.
+ * An empty object, or one with an `env` or `key` property, is options, and then may have no
+ * other property.
+ */
+function connectOptionsOf(arg: ConnectOptions | Env): ConnectOptions {
+  const names = Object.keys(arg);
+  if (names.length > 0 && !names.some((n) => connectOptionNames.has(n))) return { env: arg as Env };
+  const unknown = names.filter((n) => !connectOptionNames.has(n));
+  if (unknown.length > 0)
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `unknown connect option ${unknown.map((n) => JSON.stringify(n)).join(', ')} (options: env, key)`,
+    );
+  return arg as ConnectOptions;
 }
 
 /** How long a client call keeps waiting through a Temporal outage before it gives up. */

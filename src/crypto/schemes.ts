@@ -12,8 +12,22 @@ import { ConclaveError } from '../errors.js';
 import { equalBytes } from './encoding.js';
 import { taprootTweak } from './taproot.js';
 
-export type SchemeName = 'frost-ed25519' | 'frost-secp256k1' | 'frost-taproot' | 'dkls23-secp256k1';
-export type CurveName = 'ed25519' | 'secp256k1';
+/**
+ * Every scheme of the registry and its curve: the one list the `SchemeName` and `Curve` types
+ * derive from. Each scheme below is checked against it, and the registry must hold all of them.
+ */
+export const schemeCurves = {
+  'frost-ed25519': 'ed25519',
+  'frost-secp256k1': 'secp256k1',
+  'frost-taproot': 'secp256k1',
+  'dkls23-secp256k1': 'secp256k1',
+} as const;
+/** A scheme's name: 'frost-ed25519', 'frost-secp256k1', 'frost-taproot' or 'dkls23-secp256k1'. */
+export type SchemeName = keyof typeof schemeCurves;
+/** A curve: 'ed25519' or 'secp256k1'. */
+export type Curve = (typeof schemeCurves)[SchemeName];
+/** @deprecated the same as `Curve`. */
+export type CurveName = Curve;
 export type AddressKind = 'solana' | 'p2tr' | 'ethereum';
 /**
  * How a key signs: FROST (two rounds, shares add up to a Schnorr signature), or DKLs23 threshold
@@ -32,9 +46,9 @@ export interface OutputKey {
   tweak: bigint;
 }
 
-export interface Scheme {
-  name: SchemeName;
-  curve: CurveName;
+export interface Scheme<N extends SchemeName = SchemeName> {
+  name: N;
+  curve: (typeof schemeCurves)[N];
   protocol: SigningProtocol;
   /** Exact message length the scheme signs (ECDSA signs a 32-byte hash); any length if absent. */
   messageBytes?: number;
@@ -61,13 +75,13 @@ export interface Scheme {
 
 const untweaked = (groupKey: Uint8Array): OutputKey => ({ verifyingKey: groupKey, negate: false, tweak: 0n });
 
-const frostEd25519: Scheme = Object.freeze({
+const frostEd25519 = Object.freeze<Scheme<'frost-ed25519'>>({
   name: 'frost-ed25519',
   curve: 'ed25519',
   protocol: 'frost',
   frost: ed25519_FROST,
   signer: ed25519_FROST,
-  Point: ed25519.Point,
+  Point: ed25519.Point as Scheme['Point'],
   address: 'solana',
   takesMerkleRoot: false,
   outputKey: untweaked,
@@ -91,7 +105,7 @@ const frostEd25519: Scheme = Object.freeze({
       return false;
     }
   },
-}) as Scheme;
+});
 
 const secp256k1Points = {
   scalarBaseMult(scalar: Uint8Array): Uint8Array {
@@ -110,13 +124,13 @@ const secp256k1Points = {
 };
 
 /** FROST(secp256k1, SHA-256) as in RFC 9591: signatures are R (compressed) || z. */
-const frostSecp256k1: Scheme = Object.freeze({
+const frostSecp256k1 = Object.freeze<Scheme<'frost-secp256k1'>>({
   name: 'frost-secp256k1',
   curve: 'secp256k1',
   protocol: 'frost',
   frost: secp256k1_FROST,
   signer: secp256k1_FROST,
-  Point: secp256k1.Point,
+  Point: secp256k1.Point as Scheme['Point'],
   takesMerkleRoot: false,
   outputKey: untweaked,
   verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
@@ -127,20 +141,20 @@ const frostSecp256k1: Scheme = Object.freeze({
     }
   },
   ...secp256k1Points,
-}) as Scheme;
+});
 
 /**
  * BIP340 Schnorr signatures by a FROST key, spendable on the Taproot key path. The key is
  * generated with the plain secp256k1 suite (so it stays untweaked and can be derived from), and
  * each signing request applies the BIP341 tweak (no script tree unless a merkle root is given).
  */
-const frostTaproot: Scheme = Object.freeze({
+const frostTaproot = Object.freeze<Scheme<'frost-taproot'>>({
   name: 'frost-taproot',
   curve: 'secp256k1',
   protocol: 'frost',
   frost: secp256k1_FROST,
   signer: schnorr_FROST,
-  Point: secp256k1.Point,
+  Point: secp256k1.Point as Scheme['Point'],
   address: 'p2tr',
   takesMerkleRoot: true,
   outputKey(groupKey: Uint8Array, merkleRoot?: Uint8Array): OutputKey {
@@ -156,21 +170,21 @@ const frostTaproot: Scheme = Object.freeze({
     }
   },
   ...secp256k1Points,
-}) as Scheme;
+});
 
 /**
  * Threshold ECDSA on secp256k1 (DKLs23): the key comes from the FROST secp256k1 DKG (the same
  * Shamir shares and public package), signatures are (r, s) with low S over a 32-byte hash, as
  * Ethereum and legacy Bitcoin verify them. `signer` is never used to sign; it names the share field.
  */
-const dklsSecp256k1: Scheme = Object.freeze({
+const dklsSecp256k1 = Object.freeze<Scheme<'dkls23-secp256k1'>>({
   name: 'dkls23-secp256k1',
   curve: 'secp256k1',
   protocol: 'dkls23',
   messageBytes: 32,
   frost: secp256k1_FROST,
   signer: secp256k1_FROST,
-  Point: secp256k1.Point,
+  Point: secp256k1.Point as Scheme['Point'],
   address: 'ethereum',
   takesMerkleRoot: false,
   outputKey: untweaked,
@@ -182,30 +196,59 @@ const dklsSecp256k1: Scheme = Object.freeze({
     }
   },
   ...secp256k1Points,
-}) as Scheme;
+});
 
-const SCHEMES: readonly Scheme[] = [frostEd25519, frostSecp256k1, frostTaproot, dklsSecp256k1];
+/** The registry: every name of `schemeCurves` with its scheme, checked to be the scheme of that name. */
+const REGISTRY: { readonly [N in SchemeName]: Scheme<N> } = {
+  'frost-ed25519': frostEd25519,
+  'frost-secp256k1': frostSecp256k1,
+  'frost-taproot': frostTaproot,
+  'dkls23-secp256k1': dklsSecp256k1,
+};
+
+const SCHEMES: readonly Scheme[] = Object.values(REGISTRY);
+const CURVES: readonly Curve[] = [...new Set(SCHEMES.map((s) => s.curve))];
 
 // Map (not an object) so names like "__proto__" or "constructor" can never resolve.
 const BY_NAME = new Map<string, Scheme>(SCHEMES.map((s) => [s.name, s]));
 
-/** A scheme by its name, e.g. 'frost-taproot'. */
+/** Whether `name` is a scheme of the registry (a `SchemeName`). */
+export const isSchemeName = (name: unknown): name is SchemeName =>
+  typeof name === 'string' && BY_NAME.has(name);
+
+/** Whether `name` is a curve some scheme of the registry uses (a `Curve`). */
+export const isCurve = (name: unknown): name is Curve =>
+  typeof name === 'string' && (CURVES as readonly string[]).includes(name);
+
+/**
+ * A scheme by its name, e.g. 'frost-taproot'. Any other name is refused as UNKNOWN_SCHEME, with
+ * the names the registry knows.
+ */
 export function getScheme(name: string): Scheme {
   const s = typeof name === 'string' ? BY_NAME.get(name) : undefined;
   if (!s) {
     throw new ConclaveError(
-      'UNKNOWN_CURVE',
+      'UNKNOWN_SCHEME',
       `unknown scheme "${String(name)}" (known: ${listSchemes().join(', ')})`,
     );
   }
   return s;
 }
 
+/** A curve by its name, e.g. 'secp256k1'. Any other name is refused as UNKNOWN_CURVE. */
+export function curveNamed(name: string): Curve {
+  if (!isCurve(name))
+    throw new ConclaveError('UNKNOWN_CURVE', `unknown curve "${String(name)}" (known: ${CURVES.join(', ')})`);
+  return name;
+}
+
 /**
  * The scheme a key generation asks for: by name, or by curve when the curve has only one.
- * A scheme named together with a curve must belong to it.
+ * A scheme named together with a curve must belong to it. An unknown curve is UNKNOWN_CURVE,
+ * an unknown scheme UNKNOWN_SCHEME.
  */
 export function resolveScheme(curve: string | undefined, scheme?: string): Scheme {
+  if (curve !== undefined) curveNamed(curve);
   if (scheme !== undefined) {
     const s = getScheme(scheme);
     if (curve !== undefined && s.curve !== curve) {
@@ -213,12 +256,10 @@ export function resolveScheme(curve: string | undefined, scheme?: string): Schem
     }
     return s;
   }
+  if (curve === undefined)
+    throw new ConclaveError('BAD_INPUT', `a key generation names its curve or its scheme`);
   const onCurve = SCHEMES.filter((s) => s.curve === curve);
   if (onCurve.length === 1) return onCurve[0]!;
-  if (onCurve.length === 0) {
-    const curves = [...new Set(SCHEMES.map((s) => s.curve))].join(', ');
-    throw new ConclaveError('UNKNOWN_CURVE', `unknown curve "${String(curve)}" (known: ${curves})`);
-  }
   throw new ConclaveError(
     'BAD_INPUT',
     `curve ${curve} has several schemes (${onCurve.map((s) => s.name).join(', ')}): name one`,
@@ -226,6 +267,11 @@ export function resolveScheme(curve: string | undefined, scheme?: string): Schem
 }
 
 /** Scheme names, e.g. ['frost-ed25519', ...]. */
-export function listSchemes(): string[] {
+export function listSchemes(): SchemeName[] {
   return SCHEMES.map((s) => s.name);
+}
+
+/** Curve names: ['ed25519', 'secp256k1']. */
+export function listCurves(): Curve[] {
+  return [...CURVES];
 }

@@ -439,9 +439,9 @@ async function setUpGovernedTenant(env: Env, parties: string[]): Promise<Governe
   try {
     const keyFile = join(dir, 'publisher.key');
     writeFileSync(keyFile, JSON.stringify(publisherKey), { mode: 0o600 });
-    const publisher = await ConclaveClient.connect({ ...env, CONCLAVE_KEY: keyFile });
+    const publisher = await ConclaveClient.connect({ env: { ...env, CONCLAVE_KEY: keyFile } });
     try {
-      await publisher.publishGovernance({ policy }, tenant);
+      await publisher.publishGovernance({ policy, tenant });
     } finally {
       await publisher.close().catch(() => undefined);
     }
@@ -525,7 +525,7 @@ class ShareChanges {
     let lost: string | undefined;
     let call: () => Promise<ReshareResult>;
     if (kind === 'rotation') {
-      call = () => this.client.rotate(w.walletId, { tenant, requestId });
+      call = () => this.client.rotate({ walletId: w.walletId, tenant, requestId });
     } else if (kind === 'reshare') {
       // 2-of-3 grows to 3-of-4 with a party of the stack; 3-of-4 shrinks back to 2-of-3
       if (w.parties.length < 4) {
@@ -541,10 +541,10 @@ class ShareChanges {
         threshold = 2;
       }
       const to = { parties, threshold };
-      call = () => this.client.reshare(w.walletId, { tenant, requestId, ...to });
+      call = () => this.client.reshare({ walletId: w.walletId, tenant, requestId, ...to });
     } else {
       const party = (lost = pick(w.parties, this.random));
-      call = () => this.client.recover(w.walletId, party, { tenant, requestId });
+      call = () => this.client.recover({ walletId: w.walletId, party, tenant, requestId });
     }
     const rec: CeremonyRecord = {
       id: `${kind === 'recovery' ? 'recover' : 'reshare'}:${tenant}:${w.walletId}:${requestId}`,
@@ -618,7 +618,7 @@ class ShareChanges {
   private async walletInfo(w: Wallet): Promise<WalletInfo | undefined> {
     while (this.runner.isOpen('stream')) {
       try {
-        return await within(60_000, this.client.getWallet(w.walletId, w.tenant));
+        return await within(60_000, this.client.getWallet({ walletId: w.walletId, tenant: w.tenant }));
       } catch {
         await sleep(1_000);
       }
@@ -640,7 +640,7 @@ class ShareChanges {
       if (rec.outcome !== 'pending' && ++askedAfterSettling > 5) return;
       let st: TransactionState;
       try {
-        st = await within(15_000, this.client.transaction(rec.id, rec.tenant));
+        st = await within(15_000, this.client.transaction({ requestId: rec.id, tenant: rec.tenant }));
       } catch (err) {
         // BAD_INPUT: not started yet (the client is still reaching Temporal)
         if (!(err instanceof ConclaveError && err.code === 'BAD_INPUT'))
@@ -680,7 +680,7 @@ class ShareChanges {
         this.approvalFailures.push(`${rec.id}: the statement differs from the request (${differs})`);
         await within(
           15_000,
-          this.client.approve(rec.id, { tenant: rec.tenant, key: admin, verdict: 'reject' }),
+          this.client.approve({ requestId: rec.id, tenant: rec.tenant, key: admin, verdict: 'reject' }),
         ).catch((err: unknown) => this.approvalErrors.push(shortError(err)));
         return;
       }
@@ -691,7 +691,7 @@ class ShareChanges {
       sentAt = Date.now();
       await within(
         15_000,
-        this.client.approve(rec.id, { tenant: rec.tenant, key: admin, role: 'admin' }),
+        this.client.approve({ requestId: rec.id, tenant: rec.tenant, key: admin, role: 'admin' }),
       ).catch((err: unknown) => this.approvalErrors.push(shortError(err)));
     }
   }
@@ -772,7 +772,7 @@ export async function runChaosDrill(opts: ChaosDrillOptions): Promise<ChaosDrill
   const parties = config.parties;
   if (parties.length < 5) throw new ConclaveError('BAD_INPUT', 'the chaos drill needs a stack of 5 parties');
 
-  const client = await ConclaveClient.connect(env);
+  const client = await ConclaveClient.connect({ env });
   const connection = await Connection.connect({ address: config.temporal.address });
   const dataConverter = clientDataConverter(config.payloadKey);
   const temporal = new Client({
@@ -878,10 +878,12 @@ export async function runChaosDrill(opts: ChaosDrillOptions): Promise<ChaosDrill
     // the governed wallets, at the version and committee the coordinator has for them now
     const governedWallets = wallets.filter((w) => w.tenant === gov.tenant);
     for (const w of governedWallets) {
-      const info = await within(60_000, client.getWallet(w.walletId, w.tenant)).catch((err: unknown) => {
-        log(`checks: ${w.walletId} not readable (${shortError(err)}): checked as last seen`);
-        return undefined;
-      });
+      const info = await within(60_000, client.getWallet({ walletId: w.walletId, tenant: w.tenant })).catch(
+        (err: unknown) => {
+          log(`checks: ${w.walletId} not readable (${shortError(err)}): checked as last seen`);
+          return undefined;
+        },
+      );
       if (info) Object.assign(w, { version: info.version, parties: info.parties, threshold: info.threshold });
     }
     const stores = await partyStores(env, parties);

@@ -107,7 +107,7 @@ export async function runMisbehavingDrill(opts: MisbehavingDrillOptions): Promis
   // "nothing active on any party": every party of the deployment is checked, not only the wallet's
   for (const p of new Set([...config.parties, ...parties]))
     stores.set(p, new PartyStore(await openDb(config.partyDb(p))));
-  const client = await ConclaveClient.connect(env);
+  const client = await ConclaveClient.connect({ env });
   const rows: MisbehavingRow[] = [];
   const tag = randomBytes(3).toString('hex');
   try {
@@ -158,7 +158,7 @@ export async function runMisbehavingDrill(opts: MisbehavingDrillOptions): Promis
             active += await s.shares.countDocuments({ walletId, status: 'active' });
           return active;
         }, 5_000);
-        const registered = await client.getWallet(walletId).then(
+        const registered = await client.getWallet({ walletId }).then(
           () => 1,
           () => 0,
         );

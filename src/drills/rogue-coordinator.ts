@@ -126,8 +126,10 @@ export async function runRogueCoordinatorDrill(
     return c;
   };
   try {
-    const client = closing(await ConclaveClient.connect(env));
-    const publisher = closing(await ConclaveClient.connect({ ...env, CONCLAVE_KEY: publisherKeyFile }));
+    const client = closing(await ConclaveClient.connect({ env }));
+    const publisher = closing(
+      await ConclaveClient.connect({ env: { ...env, CONCLAVE_KEY: publisherKeyFile } }),
+    );
     const connection = closing(await Connection.connect({ address: config.temporal.address }));
     const clientConverter = clientDataConverter(config.payloadKey);
     const temporal = new Client({
@@ -150,7 +152,7 @@ export async function runRogueCoordinatorDrill(
 
     // --- the set-up a real deployment has: a governed tenant, an ungoverned one, a wallet in each
     const t0 = Date.now();
-    const published = await publisher.publishGovernance({ policy }, governed);
+    const published = await publisher.publishGovernance({ policy, tenant: governed });
     for (const p of config.parties)
       await trustPublishers(p, governed, { governancePublishers: [pub('gov-lead')] }, env);
     const [w, other, plain] = await Promise.all([
@@ -168,7 +170,7 @@ export async function runRogueCoordinatorDrill(
     const governance = signedGovernanceOf(published);
     /** A party's own share of a wallet's current version: what the coordinator builds rounds from. */
     const shareOf = async (tenant: string, walletId: string, party = 'p1'): Promise<ShareDoc> => {
-      const info = await client.getWallet(walletId, tenant);
+      const info = await client.getWallet({ walletId, tenant });
       const s = await storeOf(party).shares.findOne({ _id: shareDocId(tenant, info.keyId, info.version) });
       if (!s) throw new Error(`${party} holds no share of ${tenant}/${walletId} v${info.version}`);
       return s;
@@ -538,7 +540,7 @@ export async function runRogueCoordinatorDrill(
 
       // an abort ordered after a completed rotation: every party keeps its active share
       t = Date.now();
-      const rot = await client.rotate(plain.walletId, { tenant: plainTenant });
+      const rot = await client.rotate({ walletId: plain.walletId, tenant: plainTenant });
       const after = await shareOf(plainTenant, plain.walletId);
       const abortCtx = ctxOf(plainShare, { ceremonyId: after.ceremonyId!, toVersion: rot.version });
       const aborts = await calls(
@@ -599,7 +601,7 @@ export async function runRogueCoordinatorDrill(
       [governed, w],
       [governed, other],
     ] as const) {
-      const info = await client.getWallet(x.walletId, tenant);
+      const info = await client.getWallet({ walletId: x.walletId, tenant });
       if (info.version !== 1) failures.push(`${x.walletId} moved to v${info.version}`);
     }
     log(`rogue coordinator: ${signatures} signatures and the shares checked in ${Date.now() - t1} ms`);

@@ -66,8 +66,8 @@ let publisher: ConclaveClient; // the risk lead: signs rule publications
 let temporal: Client;
 
 beforeAll(async () => {
-  initiator = await ConclaveClient.connect({ ...stackEnv(), CONCLAVE_KEY: keyFile('backend') });
-  publisher = await ConclaveClient.connect({ ...stackEnv(), CONCLAVE_KEY: keyFile('risk-lead') });
+  initiator = await ConclaveClient.connect({ env: { ...stackEnv(), CONCLAVE_KEY: keyFile('backend') } });
+  publisher = await ConclaveClient.connect({ env: { ...stackEnv(), CONCLAVE_KEY: keyFile('risk-lead') } });
   const connection = await Connection.connect({ address: loadConfig(stackEnv()).temporal.address });
   const dataConverter = clientDataConverter(loadConfig(stackEnv()).payloadKey);
   temporal = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
@@ -132,7 +132,7 @@ const awaiting = async (tenant: string, requestId: string): Promise<State> => {
   await waitFor(
     `${requestId} to await approval`,
     async () => {
-      state = await initiator.transaction(requestId, tenant).catch(() => undefined);
+      state = await initiator.transaction({ requestId, tenant }).catch(() => undefined);
       return state?.state === 'awaiting-approval';
     },
     30_000,
@@ -162,10 +162,11 @@ async function gatedTenant(name: string, extra: object = {}) {
   const tenant = `${name}-${run}`;
   const w = await initiator.createWallet({ tenant, threshold: 2, parties: 3 });
   await trustRiskLead(tenant, ['p1', 'p2', 'p3']);
-  const v = await publisher.publishRules(
-    { text: rulesText([denyRule, largeRule]), config: config(extra) },
+  const v = await publisher.publishRules({
+    text: rulesText([denyRule, largeRule]),
+    config: config(extra),
     tenant,
-  );
+  });
   expect(v.publishedBy).toBe('risk-lead');
   return { tenant, w, version: v.version };
 }
@@ -212,7 +213,7 @@ describe('approvals', () => {
     expect(shown.stdout).toContain('large transfer: 100 SOL is worth 15000 USD');
 
     const approveAs = (who: string, role?: string, key = keys[who]!) =>
-      initiator.approve(id, { tenant, key, ...(role ? { role } : {}) });
+      initiator.approve({ requestId: id, tenant, key, ...(role ? { role } : {}) });
     const refusedWith = async (p: Promise<unknown>, reason: RegExp) => {
       const e = await refusal(p);
       expect(e.message).toMatch(reason);
@@ -257,7 +258,7 @@ describe('approvals', () => {
     await expect(update(crafted({ tenant: 'other-tenant' }))).rejects.toThrow(/another request/);
     // a refused verdict is audited, with what it claimed cut short
     await expect(update(crafted({ role: 'r'.repeat(5000) }))).rejects.toThrow(/may not approve as/);
-    const refusedEntries = (await initiator.auditChain(tenant)).entries.filter(
+    const refusedEntries = (await initiator.auditChain({ tenant })).entries.filter(
       (e) => e.ceremony === 'approval' && e.outcome === 'failed',
     );
     expect(refusedEntries.length).toBeGreaterThanOrEqual(4);
@@ -291,13 +292,16 @@ describe('approvals', () => {
       tenant,
     ]);
     expect(wrongKey.stderr).toMatch(/is alice's, not bob's/);
-    expect((await initiator.transaction(id, tenant)).state).toBe('awaiting-approval');
+    expect((await initiator.transaction({ requestId: id, tenant })).state).toBe('awaiting-approval');
     // another tenant cannot see or approve it
-    await refusedWith(initiator.transaction(id, `other-${run}`), /has no sign request/);
+    await refusedWith(
+      initiator.transaction({ requestId: id, tenant: `other-${run}` }),
+      /has no sign request/,
+    );
 
     const b = await conclave(['approve', id, '--as', 'bob', '--key', keyFile('bob'), '--tenant', tenant]);
     expect(b.code, b.stderr).toBe(0);
-    const result = await initiator.signResult(id, tenant);
+    const result = await initiator.signResult({ requestId: id, tenant });
     expect(result.message).toBe(state.request!.statement.message);
     expect(
       verifyIndependently('frost-ed25519', result.signature, Buffer.from(result.message, 'hex'), w.publicKey),
@@ -311,7 +315,9 @@ describe('approvals', () => {
     const late = await refusal(approveAs('carol', 'risk'));
     expect(late.message).toMatch(/is signed, not awaiting approval/);
 
-    const audit = (await initiator.auditLog(w.walletId, tenant)).filter((e) => e.ceremony === 'sign');
+    const audit = (await initiator.auditLog({ walletId: w.walletId, tenant })).filter(
+      (e) => e.ceremony === 'sign',
+    );
     expect(audit.at(-1)).toMatchObject({ outcome: 'completed' });
     expect(String(audit.at(-1)?.detail?.approvals)).toMatch(
       /approve alice \(risk\).*approve bob \(treasury\)/,
@@ -343,7 +349,7 @@ describe('approvals', () => {
     const small = await initiator.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('1') });
     expect(small.policy).toMatchObject({ outcome: 'allow', approvals: [] });
     // share validation's dry-run signature pays nothing: no rules, and the gating parties sign it
-    const validated = await initiator.validateShares(w.walletId, tenant);
+    const validated = await initiator.validateShares({ walletId: w.walletId, tenant });
     expect(validated.dryRun).toMatchObject({ verified: true });
     expect(validated.ok).toBe(true);
 
@@ -356,7 +362,7 @@ describe('approvals', () => {
       requestId: id,
     });
     await awaiting(tenant, id);
-    await initiator.approve(id, { tenant, key: keys.alice!, role: 'risk' });
+    await initiator.approve({ requestId: id, tenant, key: keys.alice!, role: 'risk' });
     const r = await conclave([
       'reject',
       id,
@@ -370,27 +376,30 @@ describe('approvals', () => {
       tenant,
     ]);
     expect(r.code, r.stderr).toBe(0);
-    const ended = await refusal(initiator.signResult(id, tenant));
+    const ended = await refusal(initiator.signResult({ requestId: id, tenant }));
     expect(ended.code).toBe('APPROVAL_REJECTED');
     expect(ended.message).toContain('carol rejected the request');
-    expect((await initiator.transaction(id, tenant)).state).toBe('rejected');
+    expect((await initiator.transaction({ requestId: id, tenant })).state).toBe('rejected');
 
     // a new version with a 2 s expiry: the next escalation expires, and approving it afterwards is refused
-    await publisher.publishRules(
-      { text: rulesText([denyRule, largeRule]), config: config({ escalationExpiresAfter: 2 }) },
+    await publisher.publishRules({
+      text: rulesText([denyRule, largeRule]),
+      config: config({ escalationExpiresAfter: 2 }),
       tenant,
-    );
+    });
     const exp = `expired-${run}`;
     const expired = await refusal(
       initiator.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('100'), requestId: exp }),
     );
     expect(expired.code).toBe('APPROVAL_EXPIRED');
     expect(expired.message).toMatch(/required approvals \(1 risk, 1 treasury\), given: none/);
-    const tooLate = await refusal(initiator.approve(exp, { tenant, key: keys.alice!, role: 'risk' }));
+    const tooLate = await refusal(
+      initiator.approve({ requestId: exp, tenant, key: keys.alice!, role: 'risk' }),
+    );
     expect(tooLate.message).toMatch(/is expired, not awaiting approval/);
 
     // a tenant that lists initiators refuses unsigned requests before judging them
-    const anonymous = await ConclaveClient.connect(stackEnv());
+    const anonymous = await ConclaveClient.connect({ env: stackEnv() });
     try {
       const u = await refusal(
         anonymous.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('1') }),
@@ -413,7 +422,7 @@ describe('share lifecycle on a gated tenant', () => {
     const trusted = await partyStore('p3').then((s) => s.tenantTrust.countDocuments({ _id: tenant }));
     expect(trusted).toBe(0);
     await trustRiskLead(tenant, ['p3']);
-    const r = await initiator.recover(w.walletId, 'p3', { tenant, helpers: ['p1', 'p2'] });
+    const r = await initiator.recover({ walletId: w.walletId, party: 'p3', tenant, helpers: ['p1', 'p2'] });
     expect(r.proof.signers).toContain('p3');
     expect(
       verifyIndependently(
@@ -443,8 +452,8 @@ describe('a compromised coordinator', () => {
     const w = await initiator.createWallet({ tenant, threshold: 2, parties: 3 });
     await trustRiskLead(tenant, ['p1', 'p2', 'p3']);
     // v1: permissive (no limit); v2: the limit. Parties sign a small payment under v2 first.
-    await publisher.publishRules({ text: rulesText([denyRule]), config: config() }, tenant);
-    await publisher.publishRules({ text: rulesText([denyRule, largeRule]), config: config() }, tenant);
+    await publisher.publishRules({ text: rulesText([denyRule]), config: config(), tenant });
+    await publisher.publishRules({ text: rulesText([denyRule, largeRule]), config: config(), tenant });
     await initiator.sign({
       tenant,
       walletId: w.walletId,
@@ -463,7 +472,7 @@ describe('a compromised coordinator', () => {
     };
     const v1 = await published(1);
     const v2 = await published(2);
-    const wallet = await initiator.getWallet(w.walletId, tenant);
+    const wallet = await initiator.getWallet({ walletId: w.walletId, tenant });
     const message = message32();
     const requestId = signWorkflowId(tenant, `intercepted-${run}`);
     const request = (over: object = {}): SignedRequest =>
@@ -662,7 +671,7 @@ describe('velocity', () => {
       conditions: { all: [{ fact: 'walletVolume24h', operator: 'fiatGreaterThan', value: '1500' }] },
       event: { type: 'block', params: { reason: 'the wallet would move {{walletVolume24h}} USD in 24 h' } },
     };
-    await publisher.publishRules({ text: rulesText([limit]), config: config() }, tenant);
+    await publisher.publishRules({ text: rulesText([limit]), config: config(), tenant });
     // a request that fails after it was judged (a signer outside the wallet): its hold is released
     const failed = await refusal(
       initiator.sign({

@@ -19,7 +19,7 @@ import { conclave, json, message32, stackEnv } from './helpers.js';
 let client: ConclaveClient;
 let store: CoordinatorStore;
 beforeAll(async () => {
-  client = await ConclaveClient.connect({ ...stackEnv(), CONCLAVE_ACTOR: 'auditor-test' });
+  client = await ConclaveClient.connect({ env: { ...stackEnv(), CONCLAVE_ACTOR: 'auditor-test' } });
   store = new CoordinatorStore(await openDb(loadConfig(stackEnv()).coordinatorDb));
 });
 afterAll(async () => {
@@ -54,10 +54,10 @@ describe('hash-chained audit log', () => {
     await Promise.all(
       Array.from({ length: 20 }, () => client.sign({ tenant, walletId: w.walletId, message: message32() })),
     );
-    await client.publishRules(
-      { text: JSON.stringify({ version: 1, defaultOutcome: 'allow', rules: [] }) },
+    await client.publishRules({
+      text: JSON.stringify({ version: 1, defaultOutcome: 'allow', rules: [] }),
       tenant,
-    );
+    });
 
     const good = await verify(['--tenant', tenant, '--coordinator-key', coordinatorKey()]);
     expect(good.code).toBe(0);

@@ -12,7 +12,7 @@ import { conclave, json, message32, partyStore, stackEnv } from './helpers.js';
 
 let client: ConclaveClient;
 beforeAll(async () => {
-  client = await ConclaveClient.connect({ ...stackEnv(), CONCLAVE_ACTOR: 'alice@risk-ops' });
+  client = await ConclaveClient.connect({ env: { ...stackEnv(), CONCLAVE_ACTOR: 'alice@risk-ops' } });
 });
 afterAll(async () => {
   await client?.close();
@@ -25,8 +25,8 @@ describe('audit records', () => {
     const w = await client.createWallet({ threshold: 2, parties: 3 });
     const message = message32();
     await client.sign({ walletId: w.walletId, message, signers: ['p1', 'p2'] });
-    await client.rotate(w.walletId, { dealers: ['p2', 'p3'] });
-    await client.validateShares(w.walletId);
+    await client.rotate({ walletId: w.walletId, dealers: ['p2', 'p3'] });
+    await client.validateShares({ walletId: w.walletId });
     // p3 loses its share of the current version (before it ever used it): a signature with it
     // fails, and is recorded
     await (await partyStore('p3')).shares.deleteOne({ _id: shareDocId('default', w.keyId, 2) });

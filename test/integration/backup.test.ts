@@ -18,7 +18,7 @@ import { conclave, expectSignsWithEverySubset, json, stackEnv, wipeParty } from 
 
 let client: ConclaveClient;
 beforeAll(async () => {
-  client = await ConclaveClient.connect(stackEnv());
+  client = await ConclaveClient.connect({ env: stackEnv() });
 });
 afterAll(async () => {
   await client?.close();
@@ -30,7 +30,7 @@ const parties = ['p1', 'p2', 'p3'];
 const restore = (party: string, file: string, keyFile: string) =>
   conclave(['backup', 'restore', '--party', party, '--file', file, '--recovery-key', keyFile, '--json']);
 
-describe.each(['frost-ed25519', 'frost-secp256k1'])('%s: backup and restore', (scheme) => {
+describe.each(['frost-ed25519', 'frost-secp256k1'] as const)('%s: backup and restore', (scheme) => {
   it('exports one encrypted file per party; a wiped party restored from its file signs again', async () => {
     const w = await client.createWallet({ scheme, threshold: 2, parties: 3 });
     const dir = mkdtempSync(join(tmpdir(), 'conclave-backup-'));
@@ -76,7 +76,7 @@ describe.each(['frost-ed25519', 'frost-secp256k1'])('%s: backup and restore', (s
     expect(json(again)).toMatchObject({ keysRestored: false, shareRestored: false });
 
     // a rotation retires these shares on purpose: their backups are refused from then on
-    await client.rotate(w.walletId);
+    await client.rotate({ walletId: w.walletId });
     const stale = await restore('p2', p2File, keyFile);
     expect(stale.code).toBe(1);
     expect(json(stale)).toMatchObject({ status: 'error', code: 'BAD_INPUT' });

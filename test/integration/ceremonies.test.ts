@@ -9,7 +9,7 @@ import { nobleVerifyEd25519, opensslVerifyEd25519, partyStore, randomMessage, st
 let client: ConclaveClient;
 
 beforeAll(async () => {
-  client = await ConclaveClient.connect(stackEnv());
+  client = await ConclaveClient.connect({ env: stackEnv() });
 });
 afterAll(async () => {
   await client?.close();
@@ -45,7 +45,7 @@ describe('ed25519 2-of-3', () => {
       parties: ['p1', 'p2', 'p3'],
     });
     expect(r.publicKey).toMatch(/^[0-9a-f]{64}$/);
-    const w = await client.getWallet(walletId);
+    const w = await client.getWallet({ walletId });
     expect(w).toMatchObject({
       walletId,
       keyId: r.keyId,
@@ -138,8 +138,17 @@ describe('ed25519 2-of-3', () => {
     await expect(client.createWallet({ threshold: 1, parties: 3 })).rejects.toMatchObject({
       code: 'BAD_INPUT',
     });
+    // @ts-expect-error 'p256' is not a Curve: a JavaScript caller's typo is refused at run time
     await expect(client.createWallet({ curve: 'p256', threshold: 2, parties: 3 })).rejects.toMatchObject({
       code: 'UNKNOWN_CURVE',
+    });
+    await expect(
+      // @ts-expect-error nor is 'frost-p256' a SchemeName
+      client.createWallet({ scheme: 'frost-p256', threshold: 2, parties: 3 }),
+    ).rejects.toMatchObject({
+      code: 'UNKNOWN_SCHEME',
+      message:
+        'unknown scheme "frost-p256" (known: frost-ed25519, frost-secp256k1, frost-taproot, dkls23-secp256k1)',
     });
     const err = await client.sign({ walletId: 'no-such-wallet', message: 'aa' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConclaveError);
@@ -165,8 +174,10 @@ describe('ed25519 3-of-5', () => {
 
   it('keeps wallets of different tenants apart', async () => {
     const r = await client.createWallet({ tenant: 'tenant-b', threshold: 2, parties: 3 });
-    await expect(client.getWallet(r.walletId)).rejects.toMatchObject({ code: 'UNKNOWN_WALLET' });
-    const w = await client.getWallet(r.walletId, 'tenant-b');
+    await expect(client.getWallet({ walletId: r.walletId })).rejects.toMatchObject({
+      code: 'UNKNOWN_WALLET',
+    });
+    const w = await client.getWallet({ walletId: r.walletId, tenant: 'tenant-b' });
     expect(w.tenant).toBe('tenant-b');
     const message = randomMessage();
     const s = await client.sign({ tenant: 'tenant-b', walletId: r.walletId, message });
@@ -174,7 +185,7 @@ describe('ed25519 3-of-5', () => {
   });
 });
 
-describe.each(['frost-secp256k1', 'frost-taproot'])('%s 2-of-3 with derivation paths', (scheme) => {
+describe.each(['frost-secp256k1', 'frost-taproot'] as const)('%s 2-of-3 with derivation paths', (scheme) => {
   let walletId: string;
 
   it('generates a key through the same ceremony as Ed25519', async () => {
@@ -191,12 +202,12 @@ describe.each(['frost-secp256k1', 'frost-taproot'])('%s 2-of-3 with derivation p
   it.each(['m', 'm/0/7', 'm/44/1/2'])('signs along %s; an independent verifier accepts it', async (path) => {
     const message = randomMessage().slice(0, 64); // 32 bytes, as a sighash
     const r = await client.sign({ walletId, message, path });
-    const derived = await client.deriveKey(walletId, { path });
+    const derived = await client.deriveKey({ walletId, path });
     expect(r).toMatchObject({ status: 'signed', path, scheme, publicKey: derived.verifyingKey });
     const msg = new Uint8Array(Buffer.from(message, 'hex'));
     expect(verifyIndependently(scheme, r.signature, msg, derived.verifyingKey)).toBe(true);
     if (path !== 'm') {
-      const root = await client.deriveKey(walletId);
+      const root = await client.deriveKey({ walletId });
       expect(verifyIndependently(scheme, r.signature, msg, root.verifyingKey)).toBe(false);
     }
   });

@@ -27,7 +27,7 @@ let client: ConclaveClient;
 const runtimes = new Map<string, PartyRuntime>();
 
 beforeAll(async () => {
-  client = await ConclaveClient.connect(stackEnv());
+  client = await ConclaveClient.connect({ env: stackEnv() });
 });
 afterAll(async () => {
   await client?.close();
@@ -232,7 +232,7 @@ describe('threshold ECDSA 2-of-3', () => {
   });
 
   it('signs along an HD path under the derived key the client computes alone', async () => {
-    const derived = await client.deriveKey(walletId, { path: 'm/44/60/0/0/3' });
+    const derived = await client.deriveKey({ walletId, path: 'm/44/60/0/0/3' });
     expect(derived.verifyingKey).not.toBe(publicKey);
     const data = new TextEncoder().encode('child key payment');
     const r = await client.sign({ walletId, message: hex(sha256(data)), path: 'm/44/60/0/0/3' });
@@ -259,7 +259,7 @@ describe('threshold ECDSA 2-of-3', () => {
     for (const p of ['p1', 'p2']) {
       const store = await partyStore(p);
       const spends = await store.nonceSpends
-        .find({ keyId: (await client.getWallet(walletId)).keyId })
+        .find({ keyId: (await client.getWallet({ walletId })).keyId })
         .toArray();
       expect(spends.length).toBeGreaterThanOrEqual(1);
       const rounds = await store.rounds
@@ -271,9 +271,9 @@ describe('threshold ECDSA 2-of-3', () => {
 
   it('rotates to fresh shares with a fresh pair setup, and signs after', async () => {
     const before = await partyStore('p1');
-    const wallet = await client.getWallet(walletId);
+    const wallet = await client.getWallet({ walletId });
     const old = await before.pairSetups.findOne({ keyId: wallet.keyId, version: wallet.version });
-    const rot = await client.rotate(walletId);
+    const rot = await client.rotate({ walletId });
     expect(rot.publicKey).toBe(publicKey);
     for (const p of ['p1', 'p2', 'p3']) {
       const fresh = await (

@@ -27,7 +27,7 @@ import { verifyEcdsaLibsecp } from '../independent-verify.js';
 let client: ConclaveClient;
 
 beforeAll(async () => {
-  client = await ConclaveClient.connect(stackEnv());
+  client = await ConclaveClient.connect({ env: stackEnv() });
 });
 afterAll(async () => {
   await client?.close();
@@ -169,7 +169,7 @@ describe('a misbehaving party is named', () => {
       );
       expect(await store.shares.countDocuments({ walletId, status: 'active' })).toBe(0);
     }
-    await expect(client.getWallet(walletId)).rejects.toMatchObject({ code: 'UNKNOWN_WALLET' });
+    await expect(client.getWallet({ walletId })).rejects.toMatchObject({ code: 'UNKNOWN_WALLET' });
   });
 
   it('a bad signature share aborts signing naming the signer', async () => {
@@ -182,7 +182,7 @@ describe('a misbehaving party is named', () => {
     expect(err).toMatchObject({ code: 'BAD_SHARE', culprit: mallory });
   });
 
-  it.each(['frost-secp256k1', 'frost-taproot'])(
+  it.each(['frost-secp256k1', 'frost-taproot'] as const)(
     '%s: a bad signature share on a derived key aborts signing naming the signer',
     async (scheme) => {
       const r = await client.createWallet({ scheme, threshold: 2, parties: ['p1', 'p2', mallory] });
@@ -236,7 +236,7 @@ describe('a misbehaving party is named', () => {
     expect(verifyEcdsaLibsecp(other.signature, Buffer.from(message, 'hex'), r.publicKey)).toBe(true);
 
     // a pairing ceremony gives every pair fresh setups; p1 and mallory sign together again
-    const pairing = await client.pairWallet(r.walletId);
+    const pairing = await client.pairWallet({ walletId: r.walletId });
     expect(pairing.setupId).not.toBe(setup?.setupId);
     const fresh = await p1.pairSetups.findOne({ keyId: r.keyId, version: 1 });
     expect(fresh?.setupId).toBe(pairing.setupId);
@@ -244,7 +244,7 @@ describe('a misbehaving party is named', () => {
     const again = message32();
     const s = await client.sign({ walletId: r.walletId, message: again, signers: ['p1', mallory] });
     expect(verifyEcdsaLibsecp(s.signature, Buffer.from(again, 'hex'), r.publicKey)).toBe(true);
-    const trail = (await client.auditLog(r.walletId)).map((e) => `${e.ceremony}:${e.outcome}`);
+    const trail = (await client.auditLog({ walletId: r.walletId })).map((e) => `${e.ceremony}:${e.outcome}`);
     expect(trail).toContain('pairing:completed');
   });
 

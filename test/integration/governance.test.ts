@@ -69,12 +69,14 @@ let publisher: ConclaveClient; // holds the governance publisher's key
 let temporal: Client;
 
 beforeAll(async () => {
-  client = await ConclaveClient.connect(stackEnv());
-  publisher = await ConclaveClient.connect({ ...stackEnv(), CONCLAVE_KEY: join(dir, 'gov-lead.key') });
+  client = await ConclaveClient.connect({ env: stackEnv() });
+  publisher = await ConclaveClient.connect({
+    env: { ...stackEnv(), CONCLAVE_KEY: join(dir, 'gov-lead.key') },
+  });
   const connection = await Connection.connect({ address: loadConfig(stackEnv()).temporal.address });
   const dataConverter = clientDataConverter(loadConfig(stackEnv()).payloadKey);
   temporal = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
-  await publisher.publishGovernance({ policy }, tenant);
+  await publisher.publishGovernance({ policy, tenant });
   // each party's operator trusts the tenant's governance publisher
   for (const p of ['p1', 'p2', 'p3', 'p4', 'p5'])
     await trustPublishers(p, tenant, { governancePublishers: [pub('gov-lead')] }, stackEnv());
@@ -90,7 +92,7 @@ afterAll(async () => {
 async function awaitingIn(t: string, id: string): Promise<TransactionState> {
   let shown: TransactionState | undefined;
   await waitFor(`${id} to wait for approvals`, async () => {
-    shown = await client.transaction(id, t).catch(() => undefined);
+    shown = await client.transaction({ requestId: id, tenant: t }).catch(() => undefined);
     return shown?.state === 'awaiting-approval';
   });
   return shown!;
@@ -98,10 +100,10 @@ async function awaitingIn(t: string, id: string): Promise<TransactionState> {
 const awaiting = (id: string) => awaitingIn(tenant, id);
 
 const verdict = (id: string, who: string, v: Verdict = 'approve', role = 'admin') =>
-  client.approve(id, { tenant, key: keys[who]!, verdict: v, role });
+  client.approve({ requestId: id, tenant, key: keys[who]!, verdict: v, role });
 
 async function expectSigns(walletId: string, scheme: string, signers: string[][]) {
-  const w = await client.getWallet(walletId, tenant);
+  const w = await client.getWallet({ walletId, tenant });
   for (const s of signers) {
     const message = message32();
     const r = await client.sign({ tenant, walletId, message, signers: s });
@@ -121,7 +123,7 @@ async function signedGovernance(t: string, version: number): Promise<SignedGover
 
 /** p1's share of a wallet's current version: what a coordinator builds its round inputs from. */
 async function shareOf(t: string, walletId: string): Promise<ShareDoc> {
-  const info = await client.getWallet(walletId, t);
+  const info = await client.getWallet({ walletId, tenant: t });
   return (await (await partyStore('p1')).shares.findOne({ _id: shareDocId(t, info.keyId, info.version) }))!;
 }
 
@@ -181,7 +183,7 @@ describe('share changes under governance', () => {
   it('a rotation waits for an admin; an ops approver is refused; the parties record the statement', async () => {
     const w = await client.createWallet({ tenant, threshold: 2, parties: ['p1', 'p2', 'p3'] });
     const id = `reshare:${tenant}:${w.walletId}:rot-${run}`;
-    const rotation = client.rotate(w.walletId, { tenant, requestId: `rot-${run}` });
+    const rotation = client.rotate({ walletId: w.walletId, tenant, requestId: `rot-${run}` });
     rotation.catch(() => undefined);
     const t = await awaiting(id);
     expect(t.keyChange).toMatchObject({
@@ -197,7 +199,7 @@ describe('share changes under governance', () => {
     expect(after.approvals.map((a) => a.approver)).toEqual(['alice']);
     const r = await rotation;
     expect(r).toMatchObject({ kind: 'rotation', fromVersion: 1, version: 2, publicKey: w.publicKey });
-    expect((await client.transaction(id, tenant)).state).toBe('completed');
+    expect((await client.transaction({ requestId: id, tenant })).state).toBe('completed');
     // every party of the committee spent the statement on this ceremony, and only it
     for (const p of ['p1', 'p2', 'p3']) {
       const spends = await (await partyStore(p)).governanceSpends.countDocuments({ tenant });
@@ -208,7 +210,7 @@ describe('share changes under governance', () => {
       ['p2', 'p3'],
       ['p1', 'p3'],
     ]);
-    const audit = await client.auditLog(w.walletId, tenant);
+    const audit = await client.auditLog({ walletId: w.walletId, tenant });
     const rot = audit.find((e) => e.ceremony === 'rotation' && e.outcome === 'completed');
     expect(rot?.detail?.approvals).toEqual(['approve alice (admin)']);
   });
@@ -259,23 +261,23 @@ describe('share changes under governance', () => {
       parties: ['p1', 'p2', 'p3'],
     });
     const first = `recover:${tenant}:${w.walletId}:rec-a-${run}`;
-    const refused = client.recover(w.walletId, 'p3', { tenant, requestId: `rec-a-${run}` });
+    const refused = client.recover({ walletId: w.walletId, party: 'p3', tenant, requestId: `rec-a-${run}` });
     refused.catch(() => undefined);
     const t = await awaiting(first);
     expect(t.keyChange).toMatchObject({ action: 'recover', lost: 'p3' });
     await verdict(first, 'alice');
     await verdict(first, 'bob', 'reject');
     await expect(refused).rejects.toMatchObject({ code: 'APPROVAL_REJECTED' });
-    expect((await client.transaction(first, tenant)).state).toBe('rejected');
-    const audit = await client.auditLog(w.walletId, tenant);
+    expect((await client.transaction({ requestId: first, tenant })).state).toBe('rejected');
+    const audit = await client.auditLog({ walletId: w.walletId, tenant });
     expect(audit.find((e) => e.ceremony === 'recovery')).toMatchObject({
       outcome: 'failed',
       code: 'APPROVAL_REJECTED',
     });
-    expect((await client.getWallet(w.walletId, tenant)).version).toBe(1);
+    expect((await client.getWallet({ walletId: w.walletId, tenant })).version).toBe(1);
 
     const second = `recover:${tenant}:${w.walletId}:rec-b-${run}`;
-    const recovery = client.recover(w.walletId, 'p3', { tenant, requestId: `rec-b-${run}` });
+    const recovery = client.recover({ walletId: w.walletId, party: 'p3', tenant, requestId: `rec-b-${run}` });
     recovery.catch(() => undefined);
     await awaiting(second);
     await verdict(second, 'alice');
@@ -295,7 +297,8 @@ describe('share changes under governance', () => {
   it('a reshare to 3-of-5 needs two admins and lands on every new party', async () => {
     const w = await client.createWallet({ tenant, threshold: 2, parties: ['p1', 'p2', 'p3'] });
     const id = `reshare:${tenant}:${w.walletId}:grow-${run}`;
-    const reshare = client.reshare(w.walletId, {
+    const reshare = client.reshare({
+      walletId: w.walletId,
       tenant,
       parties: ['p1', 'p2', 'p3', 'p4', 'p5'],
       threshold: 3,
@@ -318,11 +321,11 @@ describe('share changes under governance', () => {
 async function withApproval<T>(t: string, id: string, start: Promise<T>): Promise<T> {
   start.catch(() => undefined);
   await awaitingIn(t, id);
-  await client.approve(id, { tenant: t, key: keys.alice!, role: 'admin' });
+  await client.approve({ requestId: id, tenant: t, key: keys.alice!, role: 'admin' });
   return start;
 }
 
-describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp256k1'])(
+describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp256k1'] as const)(
   '%s: the whole share lifecycle under governance',
   (scheme) => {
     it('rotates, reshares 2-of-3 -> 3-of-5 -> 2-of-3, recovers every party, exports backups (and pairs): each approved, each signing after', async () => {
@@ -330,16 +333,14 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp
       for (const p of ['p1', 'p2', 'p3', 'p4', 'p5'])
         await trustPublishers(p, t, { governancePublishers: [pub('gov-lead')] }, stackEnv());
       const one = { admin: 1 };
-      if ((await client.governanceHistory(t)).length === 0)
-        await publisher.publishGovernance(
-          {
-            policy: {
-              ...policy,
-              actions: { rotate: one, reshare: one, recover: one, 'backup-export': one, pairing: one },
-            },
+      if ((await client.governanceHistory({ tenant: t })).length === 0)
+        await publisher.publishGovernance({
+          policy: {
+            ...policy,
+            actions: { rotate: one, reshare: one, recover: one, 'backup-export': one, pairing: one },
           },
-          t,
-        );
+          tenant: t,
+        });
       const w = await client.createWallet({ tenant: t, scheme, threshold: 2, parties: ['p1', 'p2', 'p3'] });
       const id = (kind: string, step: string) => `${kind}:${t}:${w.walletId}:${step}-${run}`;
       let key: string | undefined; // the key verifiers see (x-only for Taproot): the same throughout
@@ -358,14 +359,15 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp
       const rot = await withApproval(
         t,
         id('reshare', 'rot'),
-        client.rotate(w.walletId, { tenant: t, requestId: `rot-${run}` }),
+        client.rotate({ walletId: w.walletId, tenant: t, requestId: `rot-${run}` }),
       );
       expect(rot).toMatchObject({ kind: 'rotation', version: 2, publicKey: w.publicKey });
       await signs(['p2', 'p3']);
       const grow = await withApproval(
         t,
         id('reshare', 'grow'),
-        client.reshare(w.walletId, {
+        client.reshare({
+          walletId: w.walletId,
           tenant: t,
           parties: ['p1', 'p2', 'p3', 'p4', 'p5'],
           threshold: 3,
@@ -377,7 +379,8 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp
       const shrink = await withApproval(
         t,
         id('reshare', 'shrink'),
-        client.reshare(w.walletId, {
+        client.reshare({
+          walletId: w.walletId,
           tenant: t,
           parties: ['p1', 'p2', 'p3'],
           threshold: 2,
@@ -394,7 +397,7 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp
         const r = await withApproval(
           t,
           id('recover', `rec-${lost}`),
-          client.recover(w.walletId, lost, { tenant: t, requestId: `rec-${lost}-${run}` }),
+          client.recover({ walletId: w.walletId, party: lost, tenant: t, requestId: `rec-${lost}-${run}` }),
         );
         expect(r).toMatchObject({ recovered: lost, publicKey: w.publicKey });
         expect(
@@ -409,7 +412,7 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp
       const backups = await withApproval(
         t,
         id('backup', 'bk'),
-        client.exportBackups(w.walletId, t, `bk-${run}`),
+        client.exportBackups({ walletId: w.walletId, tenant: t, requestId: `bk-${run}` }),
       );
       expect(backups.failed).toEqual([]);
       expect(backups.backups).toHaveLength(3);
@@ -417,7 +420,7 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp
         const paired = await withApproval(
           t,
           id('pairing', 'pair'),
-          client.pairWallet(w.walletId, t, `pair-${run}`),
+          client.pairWallet({ walletId: w.walletId, tenant: t, requestId: `pair-${run}` }),
         );
         expect(paired.version).toBe(7);
       }
@@ -428,7 +431,7 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp
       ])
         await signs(signers);
       // no version before the current one is left on any party
-      const info = await client.getWallet(w.walletId, t);
+      const info = await client.getWallet({ walletId: w.walletId, tenant: t });
       expect(info.version).toBe(7);
       for (const p of ['p1', 'p2', 'p3', 'p4', 'p5']) {
         const st = await partyStore(p);
@@ -444,15 +447,13 @@ describe('backups and pairings under governance', () => {
     const t = `vault-${run}`;
     for (const p of ['p1', 'p2', 'p3'])
       await trustPublishers(p, t, { governancePublishers: [pub('gov-lead')] }, stackEnv());
-    await publisher.publishGovernance(
-      {
-        policy: {
-          ...policy,
-          actions: { ...policy.actions, 'backup-export': { admin: 2 }, pairing: { admin: 1 } },
-        },
+    await publisher.publishGovernance({
+      policy: {
+        ...policy,
+        actions: { ...policy.actions, 'backup-export': { admin: 2 }, pairing: { admin: 1 } },
       },
-      t,
-    );
+      tenant: t,
+    });
     const w = await client.createWallet({
       tenant: t,
       scheme: 'dkls23-secp256k1',
@@ -461,22 +462,22 @@ describe('backups and pairings under governance', () => {
     });
 
     const bk = `backup:${t}:${w.walletId}:bk-${run}`;
-    const backup = client.exportBackups(w.walletId, t, `bk-${run}`);
+    const backup = client.exportBackups({ walletId: w.walletId, tenant: t, requestId: `bk-${run}` });
     backup.catch(() => undefined);
     const shown = await awaitingIn(t, bk);
     expect(shown.keyChange).toMatchObject({ action: 'backup-export', fromVersion: 1, toVersion: 1 });
     expect(Object.keys(shown.keyChange!.recoveryKeys ?? {}).sort()).toEqual(['p1', 'p2', 'p3']);
-    await client.approve(bk, { tenant: t, key: keys.alice!, role: 'admin' });
-    await client.approve(bk, { tenant: t, key: keys.bob!, role: 'admin' });
+    await client.approve({ requestId: bk, tenant: t, key: keys.alice!, role: 'admin' });
+    await client.approve({ requestId: bk, tenant: t, key: keys.bob!, role: 'admin' });
     const r = await backup;
     expect(r.failed).toEqual([]);
     expect(r.backups.map((b) => b.party).sort()).toEqual(['p1', 'p2', 'p3']);
 
     const pr = `pairing:${t}:${w.walletId}:pr-${run}`;
-    const pairing = client.pairWallet(w.walletId, t, `pr-${run}`);
+    const pairing = client.pairWallet({ walletId: w.walletId, tenant: t, requestId: `pr-${run}` });
     pairing.catch(() => undefined);
     expect((await awaitingIn(t, pr)).keyChange).toMatchObject({ action: 'pairing' });
-    await client.approve(pr, { tenant: t, key: keys.alice!, role: 'admin' });
+    await client.approve({ requestId: pr, tenant: t, key: keys.alice!, role: 'admin' });
     expect(await pairing).toMatchObject({ walletId: w.walletId, parties: ['p1', 'p2', 'p3'] });
     const message = message32();
     const signed = await client.sign({ tenant: t, walletId: w.walletId, message, signers: ['p1', 'p3'] });
@@ -486,7 +487,7 @@ describe('backups and pairings under governance', () => {
 
     // a tenant whose policy does not list an action gets a typed refusal, audited
     const plainW = await client.createWallet({ tenant, threshold: 2, parties: ['p1', 'p2', 'p3'] });
-    await expect(client.exportBackups(plainW.walletId, tenant)).rejects.toMatchObject({
+    await expect(client.exportBackups({ walletId: plainW.walletId, tenant })).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
       message: expect.stringMatching(/governance policy v1 does not allow backup-export/),
     });
@@ -545,21 +546,21 @@ describe('time locks', () => {
     for (const p of ['p1', 'p2', 'p3'])
       await trustPublishers(p, t, { governancePublishers: [pub('gov-lead')] }, stackEnv());
     // announced to the parties as it is published: they act under it from now on, and its lock binds
-    await publisher.publishGovernance({ policy: { ...policy, timeLock: 20 } }, t);
+    await publisher.publishGovernance({ policy: { ...policy, timeLock: 20 }, tenant: t });
     const w = await client.createWallet({ tenant: t, threshold: 2, parties: ['p1', 'p2', 'p3'] });
     const loose = { ...policy, actions: { ...policy.actions, rotate: {} }, timeLock: 0 };
-    const v2 = await publisher.publishGovernance({ policy: loose }, t);
+    const v2 = await publisher.publishGovernance({ policy: loose, tenant: t });
     const locked = Date.parse(v2.effectiveAt) - Date.parse(v2.publishedAt);
     expect(locked).toBeGreaterThan(15_000);
     expect(locked).toBeLessThan(25_000);
 
     // within the lock the coordinator still judges under v1: a rotation waits for an admin
     const id = `reshare:${t}:${w.walletId}:locked-${run}`;
-    const rotation = client.rotate(w.walletId, { tenant: t, requestId: `locked-${run}` });
+    const rotation = client.rotate({ walletId: w.walletId, tenant: t, requestId: `locked-${run}` });
     rotation.catch(() => undefined);
     let shown: TransactionState | undefined;
     await waitFor('the rotation to wait', async () => {
-      shown = await client.transaction(id, t).catch(() => undefined);
+      shown = await client.transaction({ requestId: id, tenant: t }).catch(() => undefined);
       return shown?.state === 'awaiting-approval';
     });
     expect(shown!.rulesVersion).toBe(1);
@@ -576,13 +577,16 @@ describe('time locks', () => {
       ]),
     );
     expect(early!.refused).toMatch(/UNAUTHORIZED: governance v2 take effect on p1 at .*time lock is 20 s/);
-    await client.approve(id, { tenant: t, key: keys.alice!, role: 'admin' });
+    await client.approve({ requestId: id, tenant: t, key: keys.alice!, role: 'admin' });
     expect(await rotation).toMatchObject({ version: 2 });
 
     // once the lock has passed, v2 rules: a rotation needs no approval
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(v2.effectiveAt) - Date.now() + 3_000)));
-    expect(await client.rotate(w.walletId, { tenant: t })).toMatchObject({ fromVersion: 2, version: 3 });
-    const audit = await client.auditLog(w.walletId, t);
+    expect(await client.rotate({ walletId: w.walletId, tenant: t })).toMatchObject({
+      fromVersion: 2,
+      version: 3,
+    });
+    const audit = await client.auditLog({ walletId: w.walletId, tenant: t });
     expect(audit.filter((e) => e.ceremony === 'rotation').map((e) => e.detail?.governance)).toEqual([1, 2]);
   });
 });
@@ -841,7 +845,7 @@ describe('a compromised coordinator', () => {
       }
 
       // an abort ordered after a completed rotation destroys nothing that is active
-      const rot = await client.rotate(plain.walletId, { tenant: `plain-${run}` });
+      const rot = await client.rotate({ walletId: plain.walletId, tenant: `plain-${run}` });
       const after = await shareOf(`plain-${run}`, plain.walletId);
       expect(after.version).toBe(rot.version);
       const [abort] = await calls([
@@ -861,7 +865,7 @@ describe('a compromised coordinator', () => {
       [tenant, other.walletId],
       [`plain-${run}`, plain.walletId],
     ] as const) {
-      const info = await client.getWallet(walletId, t);
+      const info = await client.getWallet({ walletId, tenant: t });
       for (const signers of [
         ['p1', 'p2'],
         ['p1', 'p3'],

@@ -84,7 +84,7 @@ export async function expectSignsWithEverySubset(
   parties: string[],
   t: number,
 ) {
-  const key = await client.deriveKey(walletId, { path: 'm/0' });
+  const key = await client.deriveKey({ walletId, path: 'm/0' });
   for (const signers of subsets(parties, t)) {
     const message = message32();
     const r = await client.sign({ walletId, message, signers, path: 'm/0' });

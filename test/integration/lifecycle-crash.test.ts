@@ -29,7 +29,7 @@ let client: ConclaveClient;
 let temporal: Client;
 let connection: Connection;
 beforeAll(async () => {
-  client = await ConclaveClient.connect(stackEnv());
+  client = await ConclaveClient.connect({ env: stackEnv() });
   connection = await Connection.connect({ address: loadConfig(stackEnv()).temporal.address });
   temporal = new Client({ connection });
 });
@@ -87,7 +87,9 @@ describe('rotation survives a worker killed at each step', () => {
     ['p2', 'reshareRetire:after'],
   ])('%s killed at %s', async (target, crashAt) => {
     const w = await client.createWallet({ threshold: 2, parties: 3 });
-    const r = await throughCrash(target, crashAt, () => client.rotate(w.walletId, { dealers: ['p1', 'p2'] }));
+    const r = await throughCrash(target, crashAt, () =>
+      client.rotate({ walletId: w.walletId, dealers: ['p1', 'p2'] }),
+    );
     expect(r).toMatchObject({ version: 2, publicKey: w.publicKey });
     await expectCleanVersion(w.walletId, w.keyId, 2);
     await expectSignsWithEverySubset(client, 'frost-ed25519', w.walletId, parties, 2);
@@ -105,7 +107,7 @@ describe('recovery survives a worker killed at each step', () => {
     await wipeParty('p3');
     await pinEverywhere('p3');
     const r = await throughCrash(target, crashAt, () =>
-      client.recover(w.walletId, 'p3', { helpers: ['p1', 'p2'] }),
+      client.recover({ walletId: w.walletId, party: 'p3', helpers: ['p1', 'p2'] }),
     );
     expect(r).toMatchObject({ version: 2, recovered: 'p3', publicKey: w.publicKey });
     await expectCleanVersion(w.walletId, w.keyId, 2);
@@ -126,7 +128,7 @@ describe('a rotation aborted at a step before the switch', () => {
       await killWorker(env, target);
       const pid = await restartWorker(env, target, { crashAt });
       const requestId = `abort-${crashAt.replace(':', '-')}`;
-      const rotation = client.rotate(w.walletId, { dealers: ['p1', 'p2'], requestId });
+      const rotation = client.rotate({ walletId: w.walletId, dealers: ['p1', 'p2'], requestId });
       rotation.catch(() => undefined);
       try {
         await waitFor(`${target} to crash`, async () => !isAlive(pid), 60_000, 20);
@@ -145,7 +147,7 @@ describe('a rotation aborted at a step before the switch', () => {
         expect(
           verifyIndependently('frost-ed25519', s!.signature, Buffer.from(s!.message, 'hex'), w.publicKey),
         ).toBe(true);
-        expect((await client.getWallet(w.walletId)).version).toBe(1);
+        expect((await client.getWallet({ walletId: w.walletId })).version).toBe(1);
       } finally {
         await restartWorker(env, target);
       }
@@ -160,7 +162,7 @@ describe('a rotation aborted at a step before the switch', () => {
       if (crashAt !== 'reshareActivate:after') expect(kept).toEqual([]);
       await expectCleanVersion(w.walletId, w.keyId, 1, [2], kept);
       await expectSignsWithEverySubset(client, 'frost-ed25519', w.walletId, parties, 2);
-      const next = await client.rotate(w.walletId);
+      const next = await client.rotate({ walletId: w.walletId });
       expect(next).toMatchObject({ fromVersion: 1, version: 3 });
       await expectCleanVersion(w.walletId, w.keyId, 3, [1, 2]);
       await expectSignsWithEverySubset(client, 'frost-ed25519', w.walletId, parties, 2);

@@ -35,7 +35,7 @@ import {
 
 let client: ConclaveClient;
 beforeAll(async () => {
-  client = await ConclaveClient.connect(stackEnv());
+  client = await ConclaveClient.connect({ env: stackEnv() });
 });
 afterAll(async () => {
   await client?.close();
@@ -86,7 +86,7 @@ function signsTogether(
   }
 }
 
-describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp256k1'])(
+describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp256k1'] as const)(
   '%s: rotation and resharing',
   (scheme) => {
     let walletId: string;
@@ -97,18 +97,18 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp
     it('rotates a 2-of-3 key: same key and address, new shares, old shares destroyed', async () => {
       const w = await client.createWallet({ scheme, threshold: 2, parties: 3 });
       ({ walletId, keyId, publicKey } = w);
-      address = (await client.deriveKey(walletId, { path: 'm/0' })).address;
+      address = (await client.deriveKey({ walletId, path: 'm/0' })).address;
       // what a thief of p1's disk would hold from before the rotation
       const stolen = (await (
         await partyStore('p1')
       ).shares.findOne({ _id: shareDocId('default', keyId, 1) }))!;
-      const r = await client.rotate(walletId);
+      const r = await client.rotate({ walletId });
       expect(r).toMatchObject({ kind: 'rotation', fromVersion: 1, version: 2, publicKey, threshold: 2 });
       expect(r.parties).toEqual(['p1', 'p2', 'p3']);
       expect(r.dealers).toHaveLength(2);
-      const info = await client.getWallet(walletId);
+      const info = await client.getWallet({ walletId });
       expect(info).toMatchObject({ version: 2, publicKey, threshold: 2 });
-      expect((await client.deriveKey(walletId, { path: 'm/0' })).address).toBe(address);
+      expect((await client.deriveKey({ walletId, path: 'm/0' })).address).toBe(address);
       for (const [p, v] of Object.entries(await shareVersions(walletId, keyId, ['p1', 'p2', 'p3'], 1))) {
         expect(v, `${p} v1`).toEqual({ active: false, pending: false });
       }
@@ -129,7 +129,7 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp
     });
 
     it('reshares 2-of-3 to 3-of-5: every 3-subset signs, two signers are refused', async () => {
-      const r = await client.reshare(walletId, { parties: ['p1', 'p2', 'p3', 'p4', 'p5'], threshold: 3 });
+      const r = await client.reshare({ walletId, parties: ['p1', 'p2', 'p3', 'p4', 'p5'], threshold: 3 });
       expect(r).toMatchObject({ kind: 'reshare', version: 3, publicKey, threshold: 3 });
       await expectSignsWithEverySubset(client, scheme, walletId, ['p1', 'p2', 'p3', 'p4', 'p5'], 3);
       await expect(
@@ -137,11 +137,11 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp
       ).rejects.toMatchObject({
         code: 'BAD_INPUT',
       });
-      expect((await client.deriveKey(walletId, { path: 'm/0' })).address).toBe(address);
+      expect((await client.deriveKey({ walletId, path: 'm/0' })).address).toBe(address);
     });
 
     it('reshares back to 2-of-3 replacing p3 by p4: p3 keeps nothing, every pair signs', async () => {
-      const r = await client.reshare(walletId, { parties: ['p1', 'p2', 'p4'], threshold: 2 });
+      const r = await client.reshare({ walletId, parties: ['p1', 'p2', 'p4'], threshold: 2 });
       expect(r).toMatchObject({ version: 4, publicKey, threshold: 2, parties: ['p1', 'p2', 'p4'] });
       expect(r.dealers).toHaveLength(3);
       const v3 = await shareVersions(walletId, keyId, ['p1', 'p2', 'p3', 'p4', 'p5'], 3);
@@ -167,19 +167,23 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'frost-taproot', 'dkls23-secp
 describe('lifecycle rules', () => {
   it('refuses bad reshares clearly and keeps the wallet as it was', async () => {
     const w = await client.createWallet({ threshold: 2, parties: 3 });
-    await expect(client.reshare(w.walletId, { threshold: 1 })).rejects.toMatchObject({
+    await expect(client.reshare({ walletId: w.walletId, threshold: 1 })).rejects.toMatchObject({
       code: 'BAD_INPUT',
       message: expect.stringMatching(/threshold must be at least 2/),
     });
-    await expect(client.reshare(w.walletId, { parties: ['p1', 'p2'], threshold: 3 })).rejects.toMatchObject({
+    await expect(
+      client.reshare({ walletId: w.walletId, parties: ['p1', 'p2'], threshold: 3 }),
+    ).rejects.toMatchObject({
       code: 'BAD_INPUT',
       message: expect.stringMatching(/larger than the new committee/),
     });
-    await expect(client.reshare(w.walletId, { dealers: ['p1'] })).rejects.toMatchObject({
+    await expect(client.reshare({ walletId: w.walletId, dealers: ['p1'] })).rejects.toMatchObject({
       code: 'BAD_INPUT',
     });
-    await expect(client.rotate('no-such-wallet')).rejects.toMatchObject({ code: 'UNKNOWN_WALLET' });
-    const info = await client.getWallet(w.walletId);
+    await expect(client.rotate({ walletId: 'no-such-wallet' })).rejects.toMatchObject({
+      code: 'UNKNOWN_WALLET',
+    });
+    const info = await client.getWallet({ walletId: w.walletId });
     expect(info.version).toBe(1);
     const r = await client.sign({ walletId: w.walletId, message: message32() });
     expect(
@@ -197,29 +201,31 @@ describe('lifecycle rules', () => {
         code: 'BUSY',
         message: expect.stringMatching(/changing its shares .*retry/),
       });
-      await expect(client.rotate(w.walletId)).rejects.toMatchObject({ code: 'BUSY' });
+      await expect(client.rotate({ walletId: w.walletId })).rejects.toMatchObject({ code: 'BUSY' });
     } finally {
       await store.wallets.updateOne({ _id: id }, { $set: { lockedBy: null } });
     }
-    await client.rotate(w.walletId);
+    await client.rotate({ walletId: w.walletId });
     await client.sign({ walletId: w.walletId, message: message32() });
   });
 
   it('rotates on a Temporal schedule until unscheduled', async () => {
     const w = await client.createWallet({ threshold: 2, parties: 3 });
-    await client.scheduleRotation(w.walletId, '2s');
+    await client.scheduleRotation({ walletId: w.walletId, every: '2s' });
     try {
-      await expect(client.scheduleRotation(w.walletId, '2s')).rejects.toMatchObject({ code: 'BAD_INPUT' });
+      await expect(client.scheduleRotation({ walletId: w.walletId, every: '2s' })).rejects.toMatchObject({
+        code: 'BAD_INPUT',
+      });
       await waitFor(
         'a scheduled rotation',
-        async () => (await client.getWallet(w.walletId)).version >= 2,
+        async () => (await client.getWallet({ walletId: w.walletId })).version >= 2,
         60_000,
         250,
       );
     } finally {
-      expect(await client.unscheduleRotation(w.walletId)).toBe(true);
+      expect(await client.unscheduleRotation({ walletId: w.walletId })).toBe(true);
     }
-    expect(await client.unscheduleRotation(w.walletId)).toBe(false);
+    expect(await client.unscheduleRotation({ walletId: w.walletId })).toBe(false);
     // a run may still be finishing: wait for the lock to go, then the key signs as before
     await waitFor(
       'the last scheduled rotation to finish',
@@ -234,7 +240,7 @@ describe('lifecycle rules', () => {
       60_000,
       250,
     );
-    const info = await client.getWallet(w.walletId);
+    const info = await client.getWallet({ walletId: w.walletId });
     expect(info.publicKey).toBe(w.publicKey);
   });
 
@@ -242,7 +248,7 @@ describe('lifecycle rules', () => {
     const env = stackEnv();
     const w = await client.createWallet({ threshold: 2, parties: 3 });
     const old = await Promise.all(['p1', 'p2', 'p3'].map((p) => partyStore(p)));
-    const pending = client.reshare(w.walletId, { parties: ['p1', 'p2', 'p4'], threshold: 2 });
+    const pending = client.reshare({ walletId: w.walletId, parties: ['p1', 'p2', 'p4'], threshold: 2 });
     try {
       // SIGKILL the new party p4 the moment a dealer has dealt: its receive round is queued or lost
       const ceremony = new RegExp(`^reshare:default:${w.walletId}:`);

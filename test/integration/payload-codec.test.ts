@@ -26,7 +26,7 @@ import type { plaintextResultWorkflow, plaintextRoundWorkflow } from './rogue/pl
 let client: ConclaveClient;
 let raw: Client;
 beforeAll(async () => {
-  client = await ConclaveClient.connect(stackEnv());
+  client = await ConclaveClient.connect({ env: stackEnv() });
   const connection = await Connection.connect({ address: loadConfig(stackEnv()).temporal.address });
   raw = new Client({ connection }); // no payload key: what the Temporal server (or its operator) sees
 });
@@ -43,23 +43,21 @@ describe('payload encryption', () => {
     expect(loadConfig(stackEnv()).payloadKey).toBeDefined();
     const tenant = `codec-${Date.now().toString(36)}`;
     const w = await client.createWallet({ tenant, threshold: 2, parties: 3 });
-    await client.publishRules(
-      {
-        text: JSON.stringify({
-          version: 1,
-          defaultOutcome: 'allow',
-          rules: [
-            {
-              name: 'deny',
-              conditions: { all: [{ fact: 'destination', operator: 'inDenyList', value: true }] },
-              event: { type: 'block', params: { reason: 'destination {{destination}} is denied' } },
-            },
-          ],
-        }),
-        config: { denyList: [secretDestination] },
-      },
+    await client.publishRules({
+      text: JSON.stringify({
+        version: 1,
+        defaultOutcome: 'allow',
+        rules: [
+          {
+            name: 'deny',
+            conditions: { all: [{ fact: 'destination', operator: 'inDenyList', value: true }] },
+            event: { type: 'block', params: { reason: 'destination {{destination}} is denied' } },
+          },
+        ],
+      }),
+      config: { denyList: [secretDestination] },
       tenant,
-    );
+    });
     const message = message32();
     const okId = `ok-${Date.now()}`;
     const tx = {
@@ -195,7 +193,7 @@ describe('plaintext is refused', () => {
     } finally {
       await handle.terminate('test: a ceremony started with plaintext input').catch(() => undefined);
     }
-    const err = await client.getWallet(walletId, tenant).catch((e: unknown) => e);
+    const err = await client.getWallet({ walletId, tenant }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConclaveError);
     expect((err as ConclaveError).code).toBe('UNKNOWN_WALLET');
   });

@@ -13,7 +13,7 @@ import { message32, partyStore, stackEnv } from './helpers.js';
 
 let client: ConclaveClient;
 beforeAll(async () => {
-  client = await ConclaveClient.connect({ ...stackEnv(), CONCLAVE_ACTOR: 'carol@payments' });
+  client = await ConclaveClient.connect({ env: { ...stackEnv(), CONCLAVE_ACTOR: 'carol@payments' } });
 });
 afterAll(async () => {
   await client?.close();
@@ -75,7 +75,7 @@ describe('rules in front of signing', () => {
     const plain = await client.sign({ tenant, walletId: w.walletId, message: message32() });
     expect(plain.policy).toBeUndefined();
 
-    const v1 = await client.publishRules({ text: rules(), config }, tenant);
+    const v1 = await client.publishRules({ text: rules(), config, tenant });
     expect(v1.version).toBe(1);
 
     const okId = `allowed-${Date.now()}`;
@@ -141,17 +141,17 @@ describe('rules in front of signing', () => {
       conditions: { all: [{ fact: 'asset', operator: 'equal', value: 'SOL' }] },
       event: { type: 'block', params: { reason: 'SOL payments are frozen' } },
     };
-    await client.publishRules({ text: rules([blockAll]), config }, tenant);
+    await client.publishRules({ text: rules([blockAll]), config, tenant });
     const frozen = await refusal(
       client.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('1') }),
     );
     expect(frozen.message).toMatch(/rules v2: freeze: SOL payments are frozen/);
-    await client.publishRules({ rollbackTo: 1 }, tenant);
+    await client.publishRules({ rollbackTo: 1, tenant });
     const again = await client.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('1') });
     expect(again.policy).toMatchObject({ outcome: 'allow', rulesVersion: 3 });
 
     // every decision is in the wallet's audit records, with the version it used
-    const log = await client.auditLog(w.walletId, tenant);
+    const log = await client.auditLog({ walletId: w.walletId, tenant });
     const signs = log.filter((e) => e.ceremony === 'sign');
     expect(signs.map((e) => [e.outcome, e.code ?? '', e.detail?.rulesVersion ?? '-'])).toEqual([
       ['completed', '', '-'],
@@ -171,7 +171,7 @@ describe('rules in front of signing', () => {
     // (both blocked) would change, to allowed; the escalations stay escalations
     const draft = JSON.parse(rules()) as { rules: { name: string }[] };
     draft.rules = draft.rules.filter((r) => r.name !== 'deny-listed destination');
-    const bt = await client.backtestRules(JSON.stringify(draft), { tenant });
+    const bt = await client.backtestRules({ text: JSON.stringify(draft), tenant });
     expect(bt.evaluated).toBe(6); // every sign request judged by rules (the first had none)
     expect(bt.changed.map((c) => [c.before, c.beforeVersion, c.after])).toEqual([
       ['block', 1, 'allow'],
@@ -179,7 +179,7 @@ describe('rules in front of signing', () => {
     ]);
     expect(bt.changed.every((c) => c.walletId === w.walletId)).toBe(true);
     // the same rules as version 1 change nothing that version 1 decided
-    const same = await client.backtestRules(rules(), { tenant, since: v1.publishedAt });
+    const same = await client.backtestRules({ text: rules(), tenant, since: v1.publishedAt });
     expect(same.changed.map((c) => c.beforeVersion)).toEqual([2]);
   });
 
@@ -191,13 +191,11 @@ describe('rules in front of signing', () => {
       conditions: { all: [{ fact: 'outsideBusinessHours', operator: 'equal', value: true }] },
       event: { type: 'escalate', params: { reason: 'outside business hours', approvals: { risk: 1 } } },
     };
-    await client.publishRules(
-      {
-        text: JSON.stringify({ version: 1, defaultOutcome: 'allow', rules: [outOfHours] }),
-        config: { businessHours: { days: [], start: '09:00', end: '17:00' }, escalationExpiresAfter: 2 },
-      },
+    await client.publishRules({
+      text: JSON.stringify({ version: 1, defaultOutcome: 'allow', rules: [outOfHours] }),
+      config: { businessHours: { days: [], start: '09:00', end: '17:00' }, escalationExpiresAfter: 2 },
       tenant,
-    );
+    });
     const e = await refusal(
       client.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('1') }),
     );

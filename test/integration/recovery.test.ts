@@ -20,7 +20,7 @@ import {
 
 let client: ConclaveClient;
 beforeAll(async () => {
-  client = await ConclaveClient.connect(stackEnv());
+  client = await ConclaveClient.connect({ env: stackEnv() });
 });
 afterAll(async () => {
   await client?.close();
@@ -29,7 +29,7 @@ afterAll(async () => {
 
 const parties = ['p1', 'p2', 'p3'];
 
-describe.each(['frost-ed25519', 'frost-secp256k1', 'dkls23-secp256k1'])(
+describe.each(['frost-ed25519', 'frost-secp256k1', 'dkls23-secp256k1'] as const)(
   '%s: recovery of a lost share',
   (scheme) => {
     it('recovers each party of a 2-of-3 in turn; same key, new version, every pair signs', async () => {
@@ -38,7 +38,7 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'dkls23-secp256k1'])(
       for (const lost of parties) {
         await wipeParty(lost);
         await pinEverywhere(lost);
-        const r = await client.recover(w.walletId, lost);
+        const r = await client.recover({ walletId: w.walletId, party: lost });
         version += 1;
         expect(r).toMatchObject({
           kind: 'recovery',
@@ -67,7 +67,7 @@ describe.each(['frost-ed25519', 'frost-secp256k1', 'dkls23-secp256k1'])(
         }
         await expectSignsWithEverySubset(client, scheme, w.walletId, parties, 2);
       }
-      expect((await client.getWallet(w.walletId)).publicKey).toBe(w.publicKey);
+      expect((await client.getWallet({ walletId: w.walletId })).publicKey).toBe(w.publicKey);
     });
   },
 );
@@ -83,17 +83,17 @@ describe('recovery refusals', () => {
       expect(err).toBeInstanceOf(ConclaveError);
       return err as ConclaveError;
     };
-    const few = await refused(client.recover(w.walletId, 'p3', { helpers: ['p1'] }));
+    const few = await refused(client.recover({ walletId: w.walletId, party: 'p3', helpers: ['p1'] }));
     expect(few.code).toBe('BAD_INPUT');
     expect(few.message).toMatch(/at least 2 helpers/);
-    const self = await refused(client.recover(w.walletId, 'p3', { helpers: ['p1', 'p3'] }));
+    const self = await refused(client.recover({ walletId: w.walletId, party: 'p3', helpers: ['p1', 'p3'] }));
     expect(self.message).toMatch(/cannot help recover its own share/);
-    const outsider = await refused(client.recover(w.walletId, 'p5'));
+    const outsider = await refused(client.recover({ walletId: w.walletId, party: 'p5' }));
     expect(outsider.message).toMatch(/p5 is not a party of wallet/);
-    const unknown = await refused(client.recover('no-such-wallet', 'p1'));
+    const unknown = await refused(client.recover({ walletId: 'no-such-wallet', party: 'p1' }));
     expect(unknown.code).toBe('UNKNOWN_WALLET');
     // none of it touched the wallet or left it locked
-    expect((await client.getWallet(w.walletId)).version).toBe(1);
+    expect((await client.getWallet({ walletId: w.walletId })).version).toBe(1);
     const s = await client.sign({ walletId: w.walletId, message: message32() });
     expect(
       verifyIndependently('frost-ed25519', s.signature, Buffer.from(s.message, 'hex'), w.publicKey),
@@ -104,14 +104,14 @@ describe('recovery refusals', () => {
     const w = await client.createWallet({ threshold: 2, parties: ['p3', 'p4', 'p5'] });
     await wipeParty('p5');
     try {
-      const err = await client.recover(w.walletId, 'p5').then(
+      const err = await client.recover({ walletId: w.walletId, party: 'p5' }).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(CulpritError);
       expect(err).toMatchObject({ code: 'TAMPERED', culprit: 'p5' });
       expect((err as Error).message).toMatch(/conclave party pin/);
-      expect((await client.getWallet(w.walletId)).version).toBe(1);
+      expect((await client.getWallet({ walletId: w.walletId })).version).toBe(1);
       // the two remaining parties still sign, and the lock was released
       const s = await client.sign({ walletId: w.walletId, message: message32(), signers: ['p3', 'p4'] });
       expect(
@@ -120,7 +120,7 @@ describe('recovery refusals', () => {
     } finally {
       await pinEverywhere('p5');
     }
-    const r = await client.recover(w.walletId, 'p5');
+    const r = await client.recover({ walletId: w.walletId, party: 'p5' });
     // the refused recovery had version 2 planned; numbers are never reused
     expect(r).toMatchObject({ fromVersion: 1, version: 3 });
     await expectSignsWithEverySubset(client, 'frost-ed25519', w.walletId, ['p3', 'p4', 'p5'], 2);

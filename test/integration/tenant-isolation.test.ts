@@ -165,9 +165,11 @@ let before: { wallet: WalletInfo; rules: RuleSetVersion[]; chain: AuditChainEntr
 
 const connectAs = (key: KeyName | undefined, who: string) =>
   ConclaveClient.connect({
-    ...stackEnv(),
-    CONCLAVE_ACTOR: who,
-    ...(key ? { CONCLAVE_KEY: keyFile(key) } : {}),
+    env: {
+      ...stackEnv(),
+      CONCLAVE_ACTOR: who,
+      ...(key ? { CONCLAVE_KEY: keyFile(key) } : {}),
+    },
   });
 
 async function awaiting(
@@ -179,7 +181,7 @@ async function awaiting(
   await waitFor(
     `${requestId} to await approval`,
     async () => {
-      state = await client.transaction(requestId, tenant).catch(() => undefined);
+      state = await client.transaction({ requestId, tenant }).catch(() => undefined);
       return state?.state === 'awaiting-approval';
     },
     60_000,
@@ -227,9 +229,13 @@ beforeAll(async () => {
   );
   for (const r of trusted) expect(r.code, r.stderr).toBe(0);
   // A at v2 (B has v1 only), B at v1
-  await pubA.publishRules({ text: rulesText, config: configA }, A);
-  await pubA.publishRules({ text: rulesText, config: { ...configA, escalationExpiresAfter: 1700 } }, A);
-  await pubB.publishRules({ text: rulesText, config: configB }, B);
+  await pubA.publishRules({ text: rulesText, config: configA, tenant: A });
+  await pubA.publishRules({
+    text: rulesText,
+    config: { ...configA, escalationExpiresAfter: 1700 },
+    tenant: A,
+  });
+  await pubB.publishRules({ text: rulesText, config: configB, tenant: B });
 
   [sigA, sigB] = await Promise.all([
     a.sign({ tenant: A, walletId: wA.walletId, message: message32(), tx: pay('1'), requestId: paidA }),
@@ -244,8 +250,11 @@ beforeAll(async () => {
     requestId: reqB,
   });
   [stateA, stateB] = await Promise.all([awaiting(a, A, reqA), awaiting(b, B, reqB)]);
-  [walletA, walletB] = await Promise.all([a.getWallet(wA.walletId, A), b.getWallet(wB.walletId, B)]);
-  const derivedA = await a.deriveKey(wA.walletId, { tenant: A, path: 'm/0' });
+  [walletA, walletB] = await Promise.all([
+    a.getWallet({ walletId: wA.walletId, tenant: A }),
+    b.getWallet({ walletId: wB.walletId, tenant: B }),
+  ]);
+  const derivedA = await a.deriveKey({ walletId: wA.walletId, tenant: A, path: 'm/0' });
   secretsOfA = [
     walletA.publicKey,
     walletA.keyId,
@@ -266,9 +275,9 @@ beforeAll(async () => {
     'risk@tenant-a',
   ];
   const [rules, chain, log] = await Promise.all([
-    a.rulesHistory(A),
-    a.auditChain(A),
-    a.auditLog(wA.walletId, A),
+    a.rulesHistory({ tenant: A }),
+    a.auditChain({ tenant: A }),
+    a.auditLog({ walletId: wA.walletId, tenant: A }),
   ]);
   before = { wallet: walletA, rules, chain: chain.entries, log };
 });
@@ -372,11 +381,11 @@ async function publication(tenant: string, version: number): Promise<SignedPubli
 
 describe('the client, as tenant B', () => {
   it("cannot read A's wallet or derive its keys, nor tell it from a wallet that does not exist", async () => {
-    await unknownToB((w) => b.getWallet(w, B));
-    await unknownToB((w) => b.deriveKey(w, { tenant: B, path: 'm/0' }));
-    await unknownToB((w) => b.deriveKey(w, { tenant: B, network: 'devnet' }));
+    await unknownToB((w) => b.getWallet({ walletId: w, tenant: B }));
+    await unknownToB((w) => b.deriveKey({ walletId: w, tenant: B, path: 'm/0' }));
+    await unknownToB((w) => b.deriveKey({ walletId: w, tenant: B, network: 'devnet' }));
     // B reads its own wallet, which is not A's
-    const own = await b.getWallet(wB.walletId, B);
+    const own = await b.getWallet({ walletId: wB.walletId, tenant: B });
     expect(own).toMatchObject({ tenant: B, walletId: wB.walletId, publicKey: wB.publicKey });
     expect(own.publicKey).not.toBe(walletA.publicKey);
     expect(
@@ -393,7 +402,11 @@ describe('the client, as tenant B', () => {
       tx: pay('1'),
       requestId: `started-${run}`,
     });
-    await refused(b.signResult(started, B), 'UNKNOWN_WALLET', unknownWalletOf(wA.walletId, B));
+    await refused(
+      b.signResult({ requestId: started, tenant: B }),
+      'UNKNOWN_WALLET',
+      unknownWalletOf(wA.walletId, B),
+    );
     // no party was asked: no nonce for B's request, nor any under B with A's key
     for (const p of ['p1', 'p2', 'p3']) {
       const st = await partyStore(p);
@@ -409,10 +422,10 @@ describe('the client, as tenant B', () => {
     const ghost = `ghost-req-${run}`;
     const noRequest = (id: string) => new RegExp(`^tenant ${esc(B)} has no sign request ${esc(id)}$`);
     const calls: ((id: string) => Promise<unknown>)[] = [
-      (id) => b.transaction(id, B),
-      (id) => b.signResult(id, B),
-      (id) => b.approve(id, { tenant: B, key: keys.dave, role: 'risk' }),
-      (id) => b.approve(id, { tenant: B, key: keys.aliceB, verdict: 'reject' }),
+      (id) => b.transaction({ requestId: id, tenant: B }),
+      (id) => b.signResult({ requestId: id, tenant: B }),
+      (id) => b.approve({ requestId: id, tenant: B, key: keys.dave, role: 'risk' }),
+      (id) => b.approve({ requestId: id, tenant: B, key: keys.aliceB, verdict: 'reject' }),
     ];
     for (const call of calls) {
       for (const id of [reqA, paidA]) {
@@ -434,12 +447,12 @@ describe('the client, as tenant B', () => {
     expect(
       verifyIndependently('frost-ed25519', mine.signature, Buffer.from(mine.message, 'hex'), wB.publicKey),
     ).toBe(true);
-    expect((await a.signResult(paidA, A)).signature).toBe(sigA.signature);
+    expect((await a.signResult({ requestId: paidA, tenant: A })).signature).toBe(sigA.signature);
   });
 
   it("reads only B's records from the audit log and chain, and only B's rule sets", async () => {
     // B's records on that wallet id are B's own refused attempts; A's keygen and payments are not there
-    const log = await b.auditLog(wA.walletId, B);
+    const log = await b.auditLog({ walletId: wA.walletId, tenant: B });
     for (const e of log) {
       expect(e.tenant).toBe(B);
       expect(e.workflowId.startsWith(`sign:${B}:`), e.workflowId).toBe(true);
@@ -448,13 +461,13 @@ describe('the client, as tenant B', () => {
     expect(log.some((e) => e.ceremony === 'keygen')).toBe(false);
     expectNothingOfA(JSON.stringify(log));
     // a wallet id that exists nowhere has the same kind of records in B's log: B's own refusals
-    for (const e of [...log, ...(await b.auditLog(ghostWallet, B))]) {
+    for (const e of [...log, ...(await b.auditLog({ walletId: ghostWallet, tenant: B }))]) {
       expect(e).toMatchObject({ tenant: B, ceremony: 'sign', outcome: 'failed', code: 'UNKNOWN_WALLET' });
     }
     // what B did not see: A's own log of the wallet has its key generation and payment
     expect(before.log.map((e) => e.ceremony)).toEqual(expect.arrayContaining(['keygen', 'sign']));
 
-    const chain = await b.auditChain(B);
+    const chain = await b.auditChain({ tenant: B });
     expect(chain.tenant).toBe(B);
     expect(chain.entries.length).toBeGreaterThan(0);
     expect(chain.entries.every((e) => e.tenant === B)).toBe(true);
@@ -462,12 +475,12 @@ describe('the client, as tenant B', () => {
     expect(verifyAuditChain(B, chain.entries, chain.checkpoints, chain.coordinatorKey).ok).toBe(true);
     expectNothingOfA(JSON.stringify(chain.entries));
 
-    const history = await b.rulesHistory(B);
+    const history = await b.rulesHistory({ tenant: B });
     expect(history.map((v) => [v.tenant, v.version])).toEqual([[B, 1]]);
     expectNothingOfA(JSON.stringify(history));
     // a rollback to a version only A has is refused, whether the client signs it or not
-    await refused(pubB.publishRules({ rollbackTo: 2 }, B), 'BAD_INPUT', /has no rule set version 2$/);
-    await refused(anon.publishRules({ rollbackTo: 2 }, B), 'BAD_INPUT', /has no rule set version 2$/);
+    await refused(pubB.publishRules({ rollbackTo: 2, tenant: B }), 'BAD_INPUT', /has no rule set version 2$/);
+    await refused(anon.publishRules({ rollbackTo: 2, tenant: B }), 'BAD_INPUT', /has no rule set version 2$/);
 
     // a backtest replays B's recorded requests only: a draft that blocks everything changes each of them
     const freeze = JSON.stringify({
@@ -481,33 +494,37 @@ describe('the client, as tenant B', () => {
         },
       ],
     });
-    const bt = await b.backtestRules(freeze, { tenant: B });
+    const bt = await b.backtestRules({ text: freeze, tenant: B });
     expect(bt.evaluated).toBeGreaterThan(0);
     expect(bt.changed).toHaveLength(bt.evaluated);
     for (const c of bt.changed) expect(c.workflowId.startsWith(`sign:${B}:`), c.workflowId).toBe(true);
     expectNothingOfA(JSON.stringify(bt));
 
     // B publishing its next version leaves A's rules as they were
-    await pubB.publishRules({ text: rulesText, config: { ...configB, escalationExpiresAfter: 1600 } }, B);
-    expect((await b.rulesHistory(B)).map((v) => v.version)).toEqual([2, 1]);
-    expect(await a.rulesHistory(A)).toEqual(before.rules);
+    await pubB.publishRules({
+      text: rulesText,
+      config: { ...configB, escalationExpiresAfter: 1600 },
+      tenant: B,
+    });
+    expect((await b.rulesHistory({ tenant: B })).map((v) => v.version)).toEqual([2, 1]);
+    expect(await a.rulesHistory({ tenant: A })).toEqual(before.rules);
   });
 
   it("cannot rotate, reshare, recover, validate or back up A's wallet, nor stop A's scheduled rotation", async () => {
-    await unknownToB((w) => b.rotate(w, { tenant: B }));
-    await unknownToB((w) => b.reshare(w, { tenant: B, parties: ['p1', 'p2', 'p4'], threshold: 2 }));
-    await unknownToB((w) => b.recover(w, 'p3', { tenant: B, helpers: ['p1', 'p2'] }));
-    await unknownToB((w) => b.validateShares(w, B));
-    await unknownToB((w) => b.exportBackups(w, B));
+    await unknownToB((w) => b.rotate({ walletId: w, tenant: B }));
+    await unknownToB((w) => b.reshare({ walletId: w, tenant: B, parties: ['p1', 'p2', 'p4'], threshold: 2 }));
+    await unknownToB((w) => b.recover({ walletId: w, party: 'p3', tenant: B, helpers: ['p1', 'p2'] }));
+    await unknownToB((w) => b.validateShares({ walletId: w, tenant: B }));
+    await unknownToB((w) => b.exportBackups({ walletId: w, tenant: B }));
 
     // schedules are per tenant: B's unschedule does not find A's, and B's schedule rotates in B only
-    const scheduleA = await a.scheduleRotation(wA.walletId, '3650 days', A);
+    const scheduleA = await a.scheduleRotation({ walletId: wA.walletId, every: '3650 days', tenant: A });
     let scheduleB: string | undefined;
     try {
-      expect(await b.unscheduleRotation(wA.walletId, B)).toBe(false);
+      expect(await b.unscheduleRotation({ walletId: wA.walletId, tenant: B })).toBe(false);
       const described = await temporal.schedule.getHandle(scheduleA).describe();
       expect(described.scheduleId).toBe(rotationScheduleId(A, wA.walletId));
-      scheduleB = await b.scheduleRotation(wA.walletId, '3650 days', B);
+      scheduleB = await b.scheduleRotation({ walletId: wA.walletId, every: '3650 days', tenant: B });
       expect(scheduleB).toBe(rotationScheduleId(B, wA.walletId));
       const handle = temporal.schedule.getHandle(scheduleB);
       await handle.trigger();
@@ -529,12 +546,12 @@ describe('the client, as tenant B', () => {
         unknownWalletOf(wA.walletId, B),
       );
     } finally {
-      await a.unscheduleRotation(wA.walletId, A);
-      if (scheduleB) await b.unscheduleRotation(wA.walletId, B);
+      await a.unscheduleRotation({ walletId: wA.walletId, tenant: A });
+      if (scheduleB) await b.unscheduleRotation({ walletId: wA.walletId, tenant: B });
     }
 
     // A's wallet: same version, never locked, every party still holds its share of version 1
-    expect(await a.getWallet(wA.walletId, A)).toEqual(before.wallet);
+    expect(await a.getWallet({ walletId: wA.walletId, tenant: A })).toEqual(before.wallet);
     const doc = await coordinatorDb
       .collection<{ _id: string; lockedBy?: string | null; lastPlannedVersion?: number }>('wallets')
       .findOne({ _id: walletDocId(A, wA.walletId) });
@@ -721,7 +738,7 @@ describe('the CLI, as tenant B', () => {
     expectNothingOfA(JSON.stringify(file));
 
     // A's export (its operator's file) given as B's: refused; relabelled as B's: broken at entry 1
-    const chainA = await a.auditChain(A);
+    const chainA = await a.auditChain({ tenant: A });
     const fileA = join(dir, `audit-a-${run}.json`);
     const relabelled = join(dir, `audit-a-as-b-${run}.json`);
     writeFileSync(fileA, JSON.stringify(chainA));
@@ -814,14 +831,14 @@ describe('straight to Temporal, as tenant B', () => {
       });
       expect(e.message, what).toMatch(reason);
     }
-    const now = await a.transaction(reqA, A);
+    const now = await a.transaction({ requestId: reqA, tenant: A });
     expect(now.state).toBe('awaiting-approval');
     expect(now.approvals).toEqual([]);
     expect(now.requestDigest).toBe(stateA.requestDigest);
 
     // and dave's key does work where it is registered: B's request is approved and signed
-    await b.approve(reqB, { tenant: B, key: keys.dave, role: 'treasury' });
-    const signedB = await b.signResult(reqB, B);
+    await b.approve({ requestId: reqB, tenant: B, key: keys.dave, role: 'treasury' });
+    const signedB = await b.signResult({ requestId: reqB, tenant: B });
     expect(
       verifyIndependently(
         'frost-ed25519',
@@ -926,29 +943,29 @@ describe('straight to Temporal, as tenant B', () => {
     const opts = { tenantNamed: true }; // the message repeats what B gave, which names A
     const m = () => message32();
     const byTenant: ((t: string) => Promise<unknown>)[] = [
-      (t) => b.getWallet(w, t),
-      (t) => b.deriveKey(w, { tenant: t }),
-      (t) => b.auditLog(w, t),
-      (t) => b.auditChain(t),
-      (t) => b.rulesHistory(t),
-      (t) => b.transaction(reqA, t),
-      (t) => b.signResult(paidA, t),
+      (t) => b.getWallet({ walletId: w, tenant: t }),
+      (t) => b.deriveKey({ walletId: w, tenant: t }),
+      (t) => b.auditLog({ walletId: w, tenant: t }),
+      (t) => b.auditChain({ tenant: t }),
+      (t) => b.rulesHistory({ tenant: t }),
+      (t) => b.transaction({ requestId: reqA, tenant: t }),
+      (t) => b.signResult({ requestId: paidA, tenant: t }),
       (t) => b.sign({ tenant: t, walletId: w, message: m(), tx: pay('1') }),
-      (t) => b.rotate(w, { tenant: t }),
+      (t) => b.rotate({ walletId: w, tenant: t }),
       (t) => b.createWallet({ tenant: t, walletId: w, threshold: 2, parties: 3 }),
-      (t) => b.scheduleRotation(w, '3650 days', t),
-      (t) => pubB.publishRules({ text: rulesText, config: configB }, t),
+      (t) => b.scheduleRotation({ walletId: w, every: '3650 days', tenant: t }),
+      (t) => pubB.publishRules({ text: rulesText, config: configB, tenant: t }),
     ];
     const byWallet: ((fw: string) => Promise<unknown>)[] = [
-      (fw) => b.getWallet(fw, B),
-      (fw) => b.auditLog(fw, B),
+      (fw) => b.getWallet({ walletId: fw, tenant: B }),
+      (fw) => b.auditLog({ walletId: fw, tenant: B }),
       (fw) => b.sign({ tenant: B, walletId: fw, message: m(), tx: pay('1') }),
-      (fw) => b.recover(fw, 'p3', { tenant: B }),
-      (fw) => b.exportBackups(fw, B),
+      (fw) => b.recover({ walletId: fw, party: 'p3', tenant: B }),
+      (fw) => b.exportBackups({ walletId: fw, tenant: B }),
       (fw) => b.createWallet({ tenant: B, walletId: fw, threshold: 2, parties: 3 }),
     ];
     const byRequest: ((id: string) => Promise<unknown>)[] = [
-      (id) => b.transaction(id, B),
+      (id) => b.transaction({ requestId: id, tenant: B }),
       (id) => b.sign({ tenant: B, walletId: wB.walletId, message: m(), tx: pay('1'), requestId: id }),
     ];
     for (const t of forgedTenants) {
@@ -1074,18 +1091,18 @@ describe('straight to Temporal, as tenant B', () => {
       a.createWallet({ tenant: A, walletId: squatWallet, threshold: 2, parties: 3 }),
     );
     if ('value' in created) {
-      const mine = await a.getWallet(squatWallet, A).catch((e: unknown) => e);
+      const mine = await a.getWallet({ walletId: squatWallet, tenant: A }).catch((e: unknown) => e);
       expect
         .soft(mine, `A's createWallet(${squatWallet}) returned a key that is no wallet of A's`)
         .toMatchObject({ tenant: A, publicKey: created.value.publicKey });
     }
-    const shown = await a.transaction(squatRequest, A).catch((e: unknown) => e);
+    const shown = await a.transaction({ requestId: squatRequest, tenant: A }).catch((e: unknown) => e);
     if (!(shown instanceof Error)) {
       expect
         .soft((shown as TransactionState).tenant, `A's tx show ${squatRequest} shows tenant B's request`)
         .toBe(A);
     }
-    const result = await a.signResult(squatRequest, A).catch((e: unknown) => e);
+    const result = await a.signResult({ requestId: squatRequest, tenant: A }).catch((e: unknown) => e);
     if (!(result instanceof Error)) {
       expect(
         (result as SignResult).walletId,
@@ -1107,20 +1124,20 @@ describe('straight to Temporal, as tenant B', () => {
         initiators: [actor('backendV')],
         escalationExpiresAfter: 600,
       };
-      await pubV.publishRules({ text: rulesText, config: configV }, V);
-      const historyV = await v.rulesHistory(V);
+      await pubV.publishRules({ text: rulesText, config: configV, tenant: V });
+      const historyV = await v.rulesHistory({ tenant: V });
       const openRules = JSON.stringify({ version: 1, defaultOutcome: 'allow', rules: [] });
       const takeover = { prices: { SOL: '150' }, initiators: [actor('opsB')], escalationExpiresAfter: 600 };
 
-      const byB = await settle(pubB.publishRules({ text: openRules, config: takeover }, V));
+      const byB = await settle(pubB.publishRules({ text: openRules, config: takeover, tenant: V }));
       expect
         .soft(outcomeOf(byB), "B's publisher key published tenant V's rules")
         .toMatch(/^refused: UNAUTHORIZED: /);
-      const byNobody = await settle(anon.publishRules({ text: openRules, config: takeover }, V));
+      const byNobody = await settle(anon.publishRules({ text: openRules, config: takeover, tenant: V }));
       expect
         .soft(outcomeOf(byNobody), "an unsigned publication replaced tenant V's rules")
         .toMatch(/^refused: UNAUTHORIZED: /);
-      expect.soft(await v.rulesHistory(V), "tenant V's rule history changed").toEqual(historyV);
+      expect.soft(await v.rulesHistory({ tenant: V }), "tenant V's rule history changed").toEqual(historyV);
 
       // the consequence that matters: B's initiator signs a payment with V's wallet
       await refused(
@@ -1162,16 +1179,16 @@ describe('straight to Temporal, as tenant B', () => {
         initiators: [actor('backendG')],
         escalationExpiresAfter: 600,
       };
-      await pubG.publishRules({ text: rulesText, config: configG }, G);
-      const historyG = await g.rulesHistory(G);
+      await pubG.publishRules({ text: rulesText, config: configG, tenant: G });
+      const historyG = await g.rulesHistory({ tenant: G });
       const openRules = JSON.stringify({ version: 1, defaultOutcome: 'allow', rules: [] });
       const takeover = { prices: { SOL: '150' }, initiators: [actor('opsB')], escalationExpiresAfter: 600 };
 
-      const byB = await settle(pubB.publishRules({ text: openRules, config: takeover }, G));
+      const byB = await settle(pubB.publishRules({ text: openRules, config: takeover, tenant: G }));
       expect
         .soft(outcomeOf(byB), "B's publisher key published tenant G's rules")
         .toMatch(/^refused: UNAUTHORIZED: /);
-      expect.soft(await g.rulesHistory(G), "tenant G's rule history changed").toEqual(historyG);
+      expect.soft(await g.rulesHistory({ tenant: G }), "tenant G's rule history changed").toEqual(historyG);
 
       // the parties' gate holds: B's initiator gets no signature with G's wallet, whoever refuses
       await refused(
@@ -1371,8 +1388,8 @@ describe("the parties' rounds, called by a compromised coordinator", () => {
 
 describe('tenant A, afterwards', () => {
   it('has the same wallet, shares, rules and pending request, only refusals in its chain, and still signs', async () => {
-    expect(await a.getWallet(wA.walletId, A)).toEqual(before.wallet);
-    expect(await a.rulesHistory(A)).toEqual(before.rules);
+    expect(await a.getWallet({ walletId: wA.walletId, tenant: A })).toEqual(before.wallet);
+    expect(await a.rulesHistory({ tenant: A })).toEqual(before.rules);
     for (const p of ['p1', 'p2', 'p3']) {
       const st = await partyStore(p);
       expect(await st.shares.countDocuments({ _id: shareDocId(A, walletA.keyId, 1) }), p).toBe(1);
@@ -1385,7 +1402,7 @@ describe('tenant A, afterwards', () => {
         .collection<{ _id: string }>('wallets')
         .countDocuments({ _id: walletDocId(B, wA.walletId) }),
     ).toBe(0);
-    const pending = await a.transaction(reqA, A);
+    const pending = await a.transaction({ requestId: reqA, tenant: A });
     expect(pending).toMatchObject({
       state: 'awaiting-approval',
       approvals: [],
@@ -1393,7 +1410,7 @@ describe('tenant A, afterwards', () => {
     });
 
     // A's chain: what it had, then only the refusals of attempts that named tenant A
-    const chain = await a.auditChain(A);
+    const chain = await a.auditChain({ tenant: A });
     expect(verifyAuditChain(A, chain.entries, chain.checkpoints, chain.coordinatorKey).ok).toBe(true);
     expect(chain.entries.slice(0, before.chain.length)).toEqual(before.chain);
     // (A's own key generation of the id B tried to squat is A's, once squatting is refused)
@@ -1408,9 +1425,9 @@ describe('tenant A, afterwards', () => {
     expect(added.map((e) => e.ceremony)).toEqual(expect.arrayContaining(['sign', 'approval']));
 
     // A's own approvers still approve A's request, and A's wallet signs it
-    await a.approve(reqA, { tenant: A, key: keys.aliceA, role: 'risk' });
-    await a.approve(reqA, { tenant: A, key: keys.bobA, role: 'treasury' });
-    const signed = await a.signResult(reqA, A);
+    await a.approve({ requestId: reqA, tenant: A, key: keys.aliceA, role: 'risk' });
+    await a.approve({ requestId: reqA, tenant: A, key: keys.bobA, role: 'treasury' });
+    const signed = await a.signResult({ requestId: reqA, tenant: A });
     expect(signed.message).toBe(msgA);
     expect(
       verifyIndependently('frost-ed25519', signed.signature, Buffer.from(msgA, 'hex'), wA.publicKey),

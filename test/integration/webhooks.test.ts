@@ -111,11 +111,11 @@ let client: ConclaveClient;
 let raw: Client;
 const receiver = new Receiver();
 beforeAll(async () => {
-  client = await ConclaveClient.connect({ ...stackEnv(), CONCLAVE_ACTOR: 'ops@hooks' });
+  client = await ConclaveClient.connect({ env: { ...stackEnv(), CONCLAVE_ACTOR: 'ops@hooks' } });
   const connection = await Connection.connect({ address: loadConfig(stackEnv()).temporal.address });
   raw = new Client({ connection });
   await receiver.listen();
-  await client.publishRules({ text: rules, config }, tenant);
+  await client.publishRules({ text: rules, config, tenant });
 });
 afterAll(async () => {
   await receiver.close();
@@ -159,7 +159,7 @@ describe('webhook subscriptions', () => {
       'unknown event',
     );
     await refused(client.createWebhook({ tenant, url: 'not a url', events: ['*'] }), 'URL');
-    expect(await client.webhooks(other)).toEqual([]);
+    expect(await client.webhooks({ tenant: other })).toEqual([]);
   });
 
   it('delivers every kind of event, signed, small and without secrets', async () => {
@@ -180,7 +180,7 @@ describe('webhook subscriptions', () => {
     receiverSecret = hmac.secret!;
     expect(ed.publicKey).toMatch(/^whpk_/);
     expect(ed.secret).toBeUndefined();
-    const listed = await client.webhooks(tenant);
+    const listed = await client.webhooks({ tenant });
     expect(listed.map((s) => s.subscriptionId).sort()).toEqual(['all-events', 'signed-ed25519']);
     expect(JSON.stringify(listed)).not.toContain(hmac.secret!);
 
@@ -193,8 +193,8 @@ describe('webhook subscriptions', () => {
       .sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('100') })
       .catch((e: unknown) => e);
     expect((expired as ConclaveError).code).toBe('APPROVAL_EXPIRED');
-    await client.rotate(w.walletId, { tenant });
-    await client.publishRules({ text: rules, config }, tenant);
+    await client.rotate({ walletId: w.walletId, tenant });
+    await client.publishRules({ text: rules, config, tenant });
 
     await expectDelivered('/all', hmac.secret!, [
       'wallet.created',
@@ -270,7 +270,7 @@ describe('webhook subscriptions', () => {
       events: ['rules.published'],
     });
     const published = [];
-    for (let i = 0; i < 3; i++) published.push(await client.publishRules({ text: rules, config }, tenant));
+    for (let i = 0; i < 3; i++) published.push(await client.publishRules({ text: rules, config, tenant }));
 
     // down for a while: the first attempts fail to connect, and the deliveries wait
     await new Promise((r) => setTimeout(r, 2000));
@@ -319,7 +319,7 @@ describe('webhook subscriptions', () => {
     });
     receiver.answer = (path) => (path === '/dead' ? { status: 500 } : { status: 200 });
     const from = new Date().toISOString();
-    await client.publishRules({ text: rules, config }, tenant);
+    await client.publishRules({ text: rules, config, tenant });
     await waitFor(
       'the dead letter',
       async () =>
@@ -371,22 +371,22 @@ describe('webhook subscriptions', () => {
       events: ['rules.published'],
     });
     receiver.answer = (path) => (path === '/gone' ? { status: 410 } : { status: 200 });
-    await client.publishRules({ text: rules, config }, tenant);
+    await client.publishRules({ text: rules, config, tenant });
     await waitFor(
       'the 410',
       async () =>
-        (await client.webhooks(tenant)).find((s) => s.subscriptionId === 'gone')!.status === 'disabled',
+        (await client.webhooks({ tenant })).find((s) => s.subscriptionId === 'gone')!.status === 'disabled',
     );
-    const gone = (await client.webhooks(tenant)).find((s) => s.subscriptionId === 'gone')!;
+    const gone = (await client.webhooks({ tenant })).find((s) => s.subscriptionId === 'gone')!;
     expect(gone.disabledReason).toContain('410');
-    await client.publishRules({ text: rules, config }, tenant);
+    await client.publishRules({ text: rules, config, tenant });
     await new Promise((r) => setTimeout(r, 1500));
     expect(receiver.at('/gone')).toHaveLength(1);
     receiver.answer = () => ({ status: 200 });
 
-    const disabled = await client.setWebhookEnabled('dead', false, tenant);
+    const disabled = await client.setWebhookEnabled({ subscriptionId: 'dead', enabled: false, tenant });
     expect(disabled.status).toBe('disabled');
-    const chain = await client.auditChain(tenant);
+    const chain = await client.auditChain({ tenant });
     expect(verifyAuditChain(tenant, chain.entries, chain.checkpoints, chain.coordinatorKey).ok).toBe(true);
     const changes = chain.entries
       .filter((e) => e.ceremony === 'webhook-subscription')
@@ -401,28 +401,29 @@ describe('webhook subscriptions', () => {
   });
 
   it('rotates a secret with a grace period: old and new both verify, then only the new', async () => {
-    const before = await client.webhooks(tenant);
+    const before = await client.webhooks({ tenant });
     const old = before.find((s) => s.subscriptionId === 'all-events')!;
     expect(old.secrets).toHaveLength(1);
     const oldSecret = receiverSecret;
-    const rotated: WebhookCredentials = await client.rotateWebhookSecret('all-events', {
+    const rotated: WebhookCredentials = await client.rotateWebhookSecret({
+      subscriptionId: 'all-events',
       tenant,
       graceSeconds: 600,
     });
     expect(rotated.secret).not.toBe(oldSecret);
     expect(rotated.subscription.secrets).toHaveLength(2);
     const n = receiver.at('/all').length;
-    await client.publishRules({ text: rules, config }, tenant);
+    await client.publishRules({ text: rules, config, tenant });
     await waitFor('a delivery after rotation', async () => receiver.at('/all').length > n);
     const r = receiver.at('/all').at(-1)!;
     expect(String(r.headers['webhook-signature']).split(' ')).toHaveLength(2);
     expect(() => verifyWebhook(r.headers, r.body, oldSecret)).not.toThrow();
     expect(() => verifyWebhook(r.headers, r.body, rotated.secret!)).not.toThrow();
 
-    const final = await client.rotateWebhookSecret('all-events', { tenant, graceSeconds: 0 });
+    const final = await client.rotateWebhookSecret({ subscriptionId: 'all-events', tenant, graceSeconds: 0 });
     expect(final.subscription.secrets).toHaveLength(1);
     const m = receiver.at('/all').length;
-    await client.publishRules({ text: rules, config }, tenant);
+    await client.publishRules({ text: rules, config, tenant });
     await waitFor('a delivery after the grace', async () => receiver.at('/all').length > m);
     const s = receiver.at('/all').at(-1)!;
     expect(() => verifyWebhook(s.headers, s.body, final.secret!)).not.toThrow();
@@ -444,7 +445,7 @@ describe('webhook subscriptions', () => {
       events: ['rules.published'],
       signing: 'ed25519',
     });
-    await client.publishRules({ text: rules, config }, tenant);
+    await client.publishRules({ text: rules, config, tenant });
     await waitFor(
       'deliveries for the history check',
       async () => receiver.at('/h').length > 0 && receiver.at('/h2').length > 0,
@@ -481,7 +482,7 @@ describe('webhook subscriptions', () => {
     const listed = await conclave(['webhooks', 'list', '--tenant', tenant]);
     expect(listed.stdout).toMatch(/^cli\s+enabled\s+hmac\s+http:\/\/127\.0\.0\.1/m);
     expect(listed.stdout).not.toContain(secret);
-    await client.publishRules({ text: rules, config }, tenant);
+    await client.publishRules({ text: rules, config, tenant });
     await expectDelivered('/cli', secret, ['rules.published']);
     await waitFor('the CLI delivery logged', async () =>
       (await conclave(['webhooks', 'deliveries', '--tenant', tenant, '--id', 'cli'])).stdout.includes(
@@ -542,13 +543,13 @@ describe('webhook subscriptions', () => {
   });
 
   it('shows another tenant nothing, and lets it change nothing', async () => {
-    expect(await client.webhooks(other)).toEqual([]);
+    expect(await client.webhooks({ tenant: other })).toEqual([]);
     expect(await client.webhookDeliveries({ tenant: other, subscriptionId: 'all-events' })).toEqual([]);
     const theirs = await client.webhookDeliveries({ tenant, subscriptionId: 'all-events' });
     const eventId = theirs[0]!.eventId;
     for (const attempt of [
-      () => client.setWebhookEnabled('all-events', false, other),
-      () => client.rotateWebhookSecret('all-events', { tenant: other }),
+      () => client.setWebhookEnabled({ subscriptionId: 'all-events', enabled: false, tenant: other }),
+      () => client.rotateWebhookSecret({ subscriptionId: 'all-events', tenant: other }),
       () => client.replayWebhooks({ tenant: other, eventId }),
       () => client.replayWebhooks({ tenant: other, eventId, subscriptionId: 'all-events' }),
       () => client.createWebhook({ tenant: `${tenant}|x`, url: receiver.url('/x'), events: ['*'] }),
@@ -557,7 +558,7 @@ describe('webhook subscriptions', () => {
       expect(err).toBeInstanceOf(ConclaveError);
       expect((err as ConclaveError).code).toBe('BAD_INPUT');
     }
-    expect((await client.webhooks(tenant)).find((s) => s.subscriptionId === 'all-events')!.status).toBe(
+    expect((await client.webhooks({ tenant })).find((s) => s.subscriptionId === 'all-events')!.status).toBe(
       'enabled',
     );
   });

@@ -45,7 +45,7 @@ describe('scheme registry', () => {
     for (const x of ['secp256k1', 'ed25519', 'FROST-ED25519', '', '__proto__', 'constructor', 'toString']) {
       const e = errOf(() => getScheme(x));
       expect(e).toBeInstanceOf(ConclaveError);
-      expect((e as ConclaveError).code).toBe('UNKNOWN_CURVE');
+      expect((e as ConclaveError).code).toBe('UNKNOWN_SCHEME');
       expect((e as Error).message).toBe(
         `unknown scheme "${x}" (known: frost-ed25519, frost-secp256k1, frost-taproot, dkls23-secp256k1)`,
       );
