@@ -10,10 +10,10 @@ import {
   ceremonyDocId,
   PartyStore,
   roundDocId,
-  type PeerEntry,
   type RoundDoc,
   type ShareDoc,
 } from '../../src/store/party-store.js';
+import type { PeerEntry } from '../../src/ceremony/contracts.js';
 
 /**
  * Trust on first use: the first time a party sees a peer's keys it pins them in its own

@@ -11,8 +11,8 @@ import {
   pairSetupSecretId,
   type PairSetupDoc,
   type PairSetups,
-  type PeerEntry,
 } from '../../src/store/party-store.js';
+import type { PeerEntry } from '../../src/ceremony/contracts.js';
 import { retiredPeerError } from '../../src/ceremony/pair-setup/party.js';
 
 /**

@@ -46,7 +46,8 @@ import { getScheme, resolveScheme } from '../crypto/schemes.js';
 import { signingKeyFor, type SigningKeyRequest } from '../crypto/signing-key.js';
 import type { DkgState } from '../crypto/frost.js';
 import { nonceContext, pairSetupContext, roundStateContext, shareContext } from '../party/runtime.js';
-import type { PairSetups, PeerEntry } from '../store/party-store.js';
+import type { PairSetups } from '../store/party-store.js';
+import type { PeerEntry } from '../ceremony/contracts.js';
 import { validateKeygenRequest, validateSignRequest } from '../validation.js';
 import { now, summarize, type Summary } from './stats.js';
 

@@ -2,7 +2,14 @@
 import { identifierFor } from '../crypto/frost.js';
 import { getScheme, type Scheme } from '../crypto/schemes.js';
 import { ConclaveError } from '../errors.js';
-import type { PeerEntry } from '../store/party-store.js';
+
+/** A party as a ceremony's roster names it: its id, FROST identifier and public keys. */
+export interface PeerEntry {
+  partyId: string;
+  identifier: string;
+  identityPublic: string;
+  transportPublic: string;
+}
 
 export interface PartyInfo {
   partyId: string;

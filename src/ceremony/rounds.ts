@@ -12,7 +12,7 @@ import {
 } from '../crypto/envelope.js';
 import { encodeFields, fromHex, transcriptHash, utf8 } from '../crypto/encoding.js';
 import { ConclaveError, CulpritError } from '../errors.js';
-import type { PeerEntry } from '../store/party-store.js';
+import type { PeerEntry } from './contracts.js';
 
 /** A party as the pure round steps see it: its id and long-lived keys, no database. */
 export interface PartyKeyring {

@@ -10,7 +10,7 @@ import { ConclaveError } from '../errors.js';
 import { fromHex, toHex, utf8 } from './encoding.js';
 import { openEnvelope, sealDirect, type Envelope, type EnvelopeHeader } from './envelope.js';
 import type { PublicPackage } from './frost.js';
-import type { PeerEntry } from '../store/party-store.js';
+import type { PeerEntry } from '../ceremony/contracts.js';
 
 export const backupFormat = 'conclave-share-backup/1';
 

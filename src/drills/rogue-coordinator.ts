@@ -35,7 +35,8 @@ import {
   type SignedGovernance,
 } from '../policy/index.js';
 import { closeAllDbs } from '../store/mongo.js';
-import { shareDocId, type PeerEntry, type ShareDoc } from '../store/party-store.js';
+import { shareDocId, type ShareDoc } from '../store/party-store.js';
+import type { PeerEntry } from '../ceremony/contracts.js';
 import { findMissingShares, opensslVerifyEd25519, partyStores } from './checks.js';
 import type { RogueCall, RogueOutcome } from './rogue-coordinator-workflows.js';
 import { approvedStatement, attackerKeys, inventParty, rotationOf, swapKeys } from './rogue-inputs.js';

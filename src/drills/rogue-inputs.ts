@@ -16,7 +16,8 @@ import {
   type KeyChangeStatement,
   type SignedGovernance,
 } from '../policy/index.js';
-import type { PeerEntry, ShareDoc } from '../store/party-store.js';
+import type { ShareDoc } from '../store/party-store.js';
+import type { PeerEntry } from '../ceremony/contracts.js';
 
 /** Identity and transport keys of a worker the attacker runs. */
 export function attackerKeys(): Pick<PeerEntry, 'identityPublic' | 'transportPublic'> {

@@ -15,7 +15,7 @@
  *   of a key change never counts for a payment, nor the other way round.
  */
 import { ConclaveError } from '../errors.js';
-import type { PeerEntry } from '../store/party-store.js';
+import type { PeerEntry } from '../ceremony/contracts.js';
 import {
   approvalsMet,
   canonicalJson,

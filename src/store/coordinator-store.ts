@@ -2,7 +2,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { PublicPackage } from '../crypto/frost.js';
 import type { AuditEntry } from '../audit/contracts.js';
-import type { PeerEntry } from './party-store.js';
+import type { PeerEntry } from '../ceremony/contracts.js';
 import type { AuditCheckpointDoc, AuditHeadDoc, AuditKeyDoc } from './audit-log.js';
 import { PolicyStore } from './policy-store.js';
 import { WebhookStore } from './webhook-store.js';

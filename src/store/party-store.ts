@@ -11,18 +11,12 @@
  * in collections that hold in-flight state and stay small (`pending_shares`, `nonces`,
  * `round_state`), and once per rotation or reshare, when an old share is destroyed.
  */
+import type { PeerEntry } from '../ceremony/contracts.js';
 import type { Collection, Db } from 'mongodb';
 import type { SealedBox } from '../crypto/at-rest.js';
 import type { DklsPeerSetup } from '../crypto/ecdsa/dkls-sign.js';
 import type { PublicPackage } from '../crypto/frost.js';
 import { isDuplicateKey } from './mongo.js';
-
-export interface PeerEntry {
-  partyId: string;
-  identifier: string;
-  identityPublic: string;
-  transportPublic: string;
-}
 
 export interface PartyKeysDoc {
   _id: 'self';

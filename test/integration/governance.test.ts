@@ -32,7 +32,8 @@ import {
   type Verdict,
 } from '../../src/policy/index.js';
 import { closeAllDbs, openDb } from '../../src/store/mongo.js';
-import { shareDocId, type PeerEntry, type ShareDoc } from '../../src/store/party-store.js';
+import { shareDocId, type ShareDoc } from '../../src/store/party-store.js';
+import type { PeerEntry } from '../../src/ceremony/contracts.js';
 import { PolicyStore } from '../../src/store/policy-store.js';
 import { verifyIndependently } from '../independent-verify.js';
 import { conclave, json, message32, partyStore, stackEnv, waitFor } from './helpers.js';

@@ -18,7 +18,7 @@ import { sealBroadcast, type Envelope } from '../../src/crypto/envelope.js';
 import { identifierFor } from '../../src/crypto/frost.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
-import type { PeerEntry } from '../../src/store/party-store.js';
+import type { PeerEntry } from '../../src/ceremony/contracts.js';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 const scheme = getScheme('frost-ed25519');

@@ -23,7 +23,8 @@ import { tweakPublicPackage, tweakSigningShare } from '../../crypto/frost.js';
 import { getScheme } from '../../crypto/schemes.js';
 import { signingKeyFor } from '../../crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
-import type { PairSetups, PeerEntry, ShareDoc } from '../../store/party-store.js';
+import type { PairSetups, ShareDoc } from '../../store/party-store.js';
+import type { PeerEntry } from '../contracts.js';
 import { retiredPeerError } from '../pair-setup/party.js';
 import {
   jsonBytes,

@@ -1,7 +1,7 @@
 /** Key generation's contracts: the request, the context every party checks, the result. */
 import type { PublicPackage, Round1Pkg } from '../../crypto/frost.js';
 import type { SigningProtocol } from '../../crypto/schemes.js';
-import type { PeerEntry } from '../../store/party-store.js';
+import type { PeerEntry } from '../contracts.js';
 import { paramsHash } from '../rounds.js';
 
 export interface KeygenRequest {

@@ -2,7 +2,7 @@
 import type { KeyChangeAuthorization } from '../../policy/governance.js';
 import type { OtSetupMsg1, OtSetupMsg2 } from '../../crypto/ecdsa/multiply.js';
 import type { ZeroSeedCommitMsg, ZeroSeedRevealMsg } from '../../crypto/ecdsa/zero-share.js';
-import type { PeerEntry } from '../../store/party-store.js';
+import type { PeerEntry } from '../contracts.js';
 import { paramsHash } from '../rounds.js';
 
 /** A fresh DKLs23 pair setup for a threshold-ECDSA wallet's current shares. */

@@ -18,7 +18,8 @@ import {
   type ZeroSeedState,
 } from '../../crypto/ecdsa/zero-share.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
-import type { PairSetups, PeerEntry } from '../../store/party-store.js';
+import type { PairSetups } from '../../store/party-store.js';
+import type { PeerEntry } from '../contracts.js';
 import {
   openBound,
   openFrom,

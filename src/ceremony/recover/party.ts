@@ -15,7 +15,7 @@ import { type Envelope } from '../../crypto/envelope.js';
 import * as rts from '../../crypto/repair.js';
 import { getScheme } from '../../crypto/schemes.js';
 import { ConclaveError } from '../../errors.js';
-import type { PeerEntry } from '../../store/party-store.js';
+import type { PeerEntry } from '../contracts.js';
 import {
   openBound,
   openFrom,

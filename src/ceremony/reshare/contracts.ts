@@ -5,7 +5,7 @@ import type { Envelope } from '../../crypto/envelope.js';
 import type { PublicPackage } from '../../crypto/frost.js';
 import type { SigningProtocol } from '../../crypto/schemes.js';
 import type { KeyChangeAuthorization } from '../../policy/governance.js';
-import type { PeerEntry } from '../../store/party-store.js';
+import type { PeerEntry } from '../contracts.js';
 import { paramsHash } from '../rounds.js';
 
 /**

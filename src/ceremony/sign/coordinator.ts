@@ -10,7 +10,7 @@ import { aggregateSignature, tweakPublicPackage, type PublicPackage } from '../.
 import { getScheme } from '../../crypto/schemes.js';
 import { canonicalKeyRequest, signingKeyFor } from '../../crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
-import type { PeerEntry } from '../../store/party-store.js';
+import type { PeerEntry } from '../contracts.js';
 import { protocolOf } from '../contracts.js';
 import { openRound, roundHeader } from '../rounds.js';
 import {
