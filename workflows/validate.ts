@@ -2,9 +2,16 @@
  * Share validation: every party checks its share of the wallet's current version, then the
  * threshold of parties whose shares checked out make a dry-run signature, which is verified and
  * discarded. Each party's answer is reported; a party that does not answer in time is reported
- * as unreachable, not waited for.
+ * as unreachable (`UNREACHABLE`), not waited for. A validation that finds any problem is audited
+ * as failed, with the first problem's code and every problem in its reason.
  */
-import { executeChild, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  executeChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ShareCheck, ValidateRequest, ValidateResult } from '../src/ceremony/validate/contracts.js';
 import {
   abortWith,
@@ -22,13 +29,11 @@ export async function validateWorkflow(req: ValidateRequest): Promise<ValidateRe
   try {
     const ctx = await coordinator.planValidate(req);
     const settled = await Promise.allSettled(
-      ctx.parties.map((p) => partyBrief(p, '20 seconds').validateShare(ctx)),
+      ctx.parties.map((p) => partyBrief(p, answerWithin).validateShare(ctx)),
     );
-    const parties: ShareCheck[] = settled.map((s, i) => {
-      if (s.status === 'fulfilled') return s.value;
-      const { message, details } = failureDetails(s.reason);
-      return { party: ctx.parties[i]!, ok: false, code: details.code, reason: `did not answer: ${message}` };
-    });
+    const parties: ShareCheck[] = settled.map((s, i) =>
+      s.status === 'fulfilled' ? s.value : unanswered(ctx.parties[i]!, s.reason),
+    );
     const signers = parties
       .filter((p) => p.ok)
       .slice(0, ctx.threshold)
@@ -72,21 +77,64 @@ export async function validateWorkflow(req: ValidateRequest): Promise<ValidateRe
       dryRun,
       ok: dryRun.verified && parties.every((p) => p.ok),
     };
-    await audit(req.requestedBy, {
-      tenant: ctx.tenant,
-      walletId: ctx.walletId,
-      ceremony: 'validation',
-      version: ctx.version,
-      parties: ctx.parties,
-      detail: {
-        ok: result.ok,
-        failed: parties.filter((p) => !p.ok).map((p) => p.party),
-        dryRunSigners: dryRun.signers,
-        dryRunVerified: dryRun.verified,
+    await audit(
+      req.requestedBy,
+      {
+        tenant: ctx.tenant,
+        walletId: ctx.walletId,
+        ceremony: 'validation',
+        version: ctx.version,
+        parties: ctx.parties,
+        detail: {
+          ok: result.ok,
+          failed: parties.filter((p) => !p.ok).map((p) => p.party),
+          dryRunSigners: dryRun.signers,
+          dryRunVerified: dryRun.verified,
+        },
       },
-    });
+      result.ok ? undefined : findings(result),
+    );
     return result;
   } catch (err) {
     throw abortWith(`share validation ${workflowInfo().workflowId}`, err);
   }
+}
+
+/** How long each party has to check its share. */
+const answerWithin = '20 seconds';
+
+/** A party's check that failed: in plain words when it did not answer, else its own error. */
+function unanswered(party: string, err: unknown): ShareCheck {
+  let cause = err;
+  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
+  if (cause instanceof TimeoutFailure) {
+    return {
+      party,
+      ok: false,
+      code: 'UNREACHABLE',
+      reason: `did not answer within ${answerWithin} (is its worker running?)`,
+    };
+  }
+  const { message, details } = failureDetails(err);
+  return {
+    party,
+    ok: false,
+    code: details.code,
+    reason: cause instanceof ApplicationFailure ? message : `did not answer: ${message}`,
+  };
+}
+
+/** What a validation found wrong, as the failure its audit record carries. */
+function findings(r: ValidateResult): ApplicationFailure {
+  const failed = r.parties.filter((p) => !p.ok);
+  const code = failed[0]?.code ?? r.dryRun.code ?? 'FAILED';
+  const reason = [
+    ...failed.map(
+      (p) => `${p.party} ${p.code === 'UNREACHABLE' ? '' : `${p.code ?? 'FAILED'}: `}${p.reason}`,
+    ),
+    r.dryRun.verified
+      ? `dry run by ${r.dryRun.signers.join(', ')} verified`
+      : `dry run failed (${r.dryRun.code ?? 'FAILED'}): ${r.dryRun.reason}`,
+  ].join('; ');
+  return ApplicationFailure.create({ message: reason, type: code, nonRetryable: true, details: [{ code }] });
 }

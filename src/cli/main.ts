@@ -41,8 +41,20 @@ import {
 import { pinPeerKeys, restoreShareBackup, showPartyKeys, trustPublishers } from '../party/admin.js';
 import { assertActorId } from '../policy/tenant-config.js';
 import { ensureBinary } from '../stack/binaries.js';
-import { devDown, devPartyKek, devStatus, devUp } from '../stack/dev.js';
-import { partyKekEnvName, readStackState, type Env } from '../config.js';
+import {
+  devDown,
+  devPartyKek,
+  devStatus,
+  devUp,
+  downSummary,
+  existingDevRecoveryKey,
+  lastRecoveryKeyMade,
+  noteRecoveryKeyMade,
+  restartDevWorker,
+} from '../stack/dev.js';
+import { loadConfig, partyKekEnvName, readStackState, type Env } from '../config.js';
+import { Connection } from '@temporalio/client';
+import { pendingSteps, waitedOn } from '../stack/ceremony-progress.js';
 import { closeAllDbs } from '../store/mongo.js';
 import type { GovernancePolicy } from '../policy/governance.js';
 
@@ -50,7 +62,9 @@ const usage = `usage:
   conclave dev tools                   build the local Temporal and FerretDB binaries if missing (Go)
   conclave dev up [--parties N]        start Temporal, FerretDB, N party workers (default 5) and the coordinator
   conclave dev down                    stop them
-  conclave dev status                  show what runs
+  conclave dev status                  show what runs; exits 1 if anything is down (or no stack runs)
+  conclave dev restart P|coordinator   start a party's (or the coordinator's) worker again, stopping it first
+                 if it runs; waits until it polls its queue (after backup restore, or a crash)
   conclave keygen --curve ed25519|secp256k1 [--scheme S] --threshold T --parties N [--party-ids a,b,c]
                  [--wallet ID] [--tenant ID]    schemes: frost-ed25519, frost-secp256k1, frost-taproot,
                  dkls23-secp256k1 (threshold ECDSA: Ethereum, legacy Bitcoin)
@@ -95,7 +109,8 @@ const usage = `usage:
   conclave backup export --wallet ID --out DIR [--tenant ID]
                  each party's share, encrypted to the recovery key it was set up with, a file per party
   conclave backup restore --party P --file F --recovery-key FILE
-                 P's operator brings P's backup back into P's wiped database; then start P's worker
+                 P's operator brings P's backup back into P's wiped database; then (re)start P's worker
+                 (dev stack: conclave dev restart P)
   conclave governance publish FILE [--tenant ID]
                  publish who may authorise rotate, reshare, recover, backup-export and pairing,
                  with what quorum per role, and its time lock
@@ -342,6 +357,45 @@ function transactionLines(t: TransactionState): string[] {
 }
 
 /**
+ * Which recovery keys backups were encrypted to (each party's worker is set up with its own), what
+ * each is, and a warning when one is not the key `conclave backup keygen` made last.
+ */
+function recoveryKeysOf(backups: Array<{ party: string; recoveryPublic: string }>): {
+  used: Array<{ publicKey: string; parties: string[]; source: string; file?: string }>;
+  warning?: string;
+} {
+  const env = process.env;
+  const dev = existingDevRecoveryKey(env);
+  const last = lastRecoveryKeyMade(env);
+  const byKey = new Map<string, string[]>();
+  for (const b of backups) byKey.set(b.recoveryPublic, [...(byKey.get(b.recoveryPublic) ?? []), b.party]);
+  const sourceOf = (publicKey: string) =>
+    publicKey === last?.publicKey
+      ? { source: 'made last by `conclave backup keygen`', file: last.file }
+      : publicKey === dev?.publicKey
+        ? { source: "the dev stack's own key", file: dev.file }
+        : { source: "the parties' CONCLAVE_RECOVERY_PUBLIC_KEY" };
+  const used = [...byKey].map(([publicKey, parties]) => ({ publicKey, parties, ...sourceOf(publicKey) }));
+  const other = used.filter((k) => last && k.publicKey !== last.publicKey);
+  if (!last || !other.length) return { used };
+  const parties = other.flatMap((k) => k.parties);
+  const one = parties.length === 1;
+  const K = last.publicKey;
+  return {
+    used,
+    warning:
+      `${one ? `${parties[0]}'s backup is` : `the backups of ${parties.join(', ')} are`} encrypted to ` +
+      `${other.map((k) => `${k.publicKey} (${k.source})`).join(', ')}, not to ${K}, the recovery key ` +
+      `\`conclave backup keygen\` made last (${last.file}), which cannot open ${one ? 'it' : 'them'}; ` +
+      `to back up to ${K}, run ${one ? `${parties[0]}'s worker` : 'their workers'} with CONCLAVE_RECOVERY_PUBLIC_KEY=${K}` +
+      (readStackState(env)
+        ? ` (dev stack: ${parties.map((p) => `CONCLAVE_RECOVERY_PUBLIC_KEY=${K} conclave dev restart ${p}`).join('; ')})`
+        : '') +
+      ' and export again',
+  };
+}
+
+/**
  * Runs a key-management request; if the tenant's governance makes it wait for approvals, says so
  * on stderr once, with its request id and what it needs (`conclave approve <id>` gives them).
  */
@@ -351,11 +405,16 @@ async function watchApprovals<T>(
   walletId: string,
   v: { tenant?: string; 'request-id'?: string },
   start: (requestId: string) => Promise<T>,
+  rejoin?: string,
 ): Promise<T> {
   const requestId = v['request-id'] ?? randomUUID();
   const full = `${kind}:${v.tenant ?? 'default'}:${walletId}:${requestId}`;
   let done = false;
   const running = start(requestId).finally(() => (done = true));
+  // rotate, reshare and recover say their request id and whom they wait on while they run
+  const progress = rejoin
+    ? watchProgress(full, `${rejoin} --request-id ${requestId}`, v.tenant, () => done)
+    : undefined;
   const watch = async () => {
     while (!done) {
       await new Promise((r) => setTimeout(r, 500));
@@ -371,8 +430,62 @@ async function watchApprovals<T>(
       }
     }
   };
-  await Promise.all([running.catch(() => undefined), watch()]);
+  await Promise.all([running.catch(() => undefined), watch(), progress]);
   return running;
+}
+
+/**
+ * While a ceremony runs: its request id on stderr (at once on a terminal, else once it has run
+ * for 3 s), and then the parties it has waited on for 5 s or more, each time that set changes
+ * (and every 30 s while it stays). Best effort: a Temporal that does not answer just stays quiet.
+ */
+async function watchProgress(
+  workflowId: string,
+  rejoin: string,
+  tenant: string | undefined,
+  done: () => boolean,
+): Promise<void> {
+  const idle = async (ms: number) => {
+    for (const until = Date.now() + ms; !done() && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, Math.min(250, until - Date.now())));
+    return !done();
+  };
+  const t = tenant ? ` --tenant ${tenant}` : '';
+  if (!(await idle(process.stderr.isTTY ? 0 : 3_000))) return;
+  console.error(
+    `request ${workflowId} is running: rejoin it with \`${rejoin}${t}\`, see it with \`conclave tx show ${workflowId}${t}\``,
+  );
+  const dev = Boolean(readStackState(process.env));
+  let connection: Connection | undefined;
+  let shown = '';
+  let shownAt = 0;
+  try {
+    const { temporal } = loadConfig(process.env);
+    while (await idle(2_000)) {
+      connection ??= await Connection.connect({ address: temporal.address, connectTimeout: '2 seconds' });
+      const steps = await pendingSteps(connection, temporal.namespace, workflowId).catch(() => []);
+      const waits = waitedOn(steps, 5_000);
+      const parties = waits.map((w) => w.party);
+      if (done() || !parties.length) continue;
+      if (parties.join() === shown && Date.now() - shownAt < 30_000) continue;
+      const idle = waits.filter((w) => !w.taken).map((w) => w.party);
+      console.error(
+        `waiting on ${waits.map((w) => w.line).join(', ')}` +
+          (idle.length
+            ? `: is ${idle.length === 1 ? `${idle[0]}'s worker` : `the worker of each of ${idle.join(', ')}`} running?` +
+              (dev
+                ? ` (\`conclave dev status\`; ${idle.map((p) => `\`conclave dev restart ${p}\``).join(', ')})`
+                : '')
+            : ''),
+      );
+      shown = parties.join();
+      shownAt = Date.now();
+    }
+  } catch {
+    // progress lines are a courtesy: the ceremony's own outcome is what counts
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
 }
 
 function print(json: boolean, value: Record<string, unknown>, lines: string[]): void {
@@ -433,17 +546,43 @@ async function run(command: string[], v: Values): Promise<void> {
   }
   if (cmd === 'dev' && sub === 'status') {
     const s = devStatus();
+    const down = s.processes.filter((p) => !p.alive);
     print(
       json,
-      { ...s },
+      { ...s, down: down.map((p) => p.target ?? p.name) },
       s.processes.length
         ? [
-            `running: ${s.running}`,
+            `running: ${s.running}${down.length ? ` (${down.map((p) => p.name).join(', ')} down)` : ''}`,
             ...s.processes.map(
               (p) => `${p.alive ? 'up  ' : 'DOWN'} ${p.name}${p.pid ? ` (pid ${p.pid})` : ' (external)'}`,
             ),
+            ...(down.length ? [downSummary(down)] : []),
           ]
-        : ['stack is not running'],
+        : ['stack is not running (`conclave dev up` starts it)'],
+    );
+    // a health check: anything down (or no stack at all) is a failure
+    if (!s.running) process.exitCode = 1;
+    return;
+  }
+  if (cmd === 'dev' && sub === 'restart') {
+    const target = command[2];
+    if (!target) throw new UsageError('conclave dev restart needs a party id (p1, p2, ...) or coordinator');
+    const r = await restartDevWorker(process.env, target, {
+      log: json ? undefined : (line) => console.error(line),
+    });
+    print(
+      json,
+      {
+        status: 'restarted',
+        target,
+        name: r.worker.name,
+        pid: r.worker.pid,
+        wasRunning: r.wasRunning,
+        logFile: r.worker.logFile,
+      },
+      [
+        `${r.worker.name} ${r.wasRunning ? 'restarted' : 'is up again'} (pid ${r.worker.pid}): polling ${r.worker.taskQueue} after ${(r.ms / 1000).toFixed(1)}s`,
+      ],
     );
     return;
   }
@@ -647,17 +786,23 @@ async function run(command: string[], v: Values): Promise<void> {
     const parties =
       list(v['party-ids']) ?? (v.parties === undefined ? undefined : intOption('parties', v.parties));
     const r = await withClient((c) =>
-      watchApprovals(c, 'reshare', walletId, v, (requestId) =>
-        cmd === 'rotate'
-          ? c.rotate({ walletId, tenant: v.tenant, requestId, dealers: list(v.dealers) })
-          : c.reshare({
-              walletId,
-              tenant: v.tenant,
-              requestId,
-              dealers: list(v.dealers),
-              threshold,
-              parties,
-            }),
+      watchApprovals(
+        c,
+        'reshare',
+        walletId,
+        v,
+        (requestId) =>
+          cmd === 'rotate'
+            ? c.rotate({ walletId, tenant: v.tenant, requestId, dealers: list(v.dealers) })
+            : c.reshare({
+                walletId,
+                tenant: v.tenant,
+                requestId,
+                dealers: list(v.dealers),
+                threshold,
+                parties,
+              }),
+        `conclave ${cmd} --wallet ${walletId}`,
       ),
     );
     print(json, { ...r }, [
@@ -673,8 +818,14 @@ async function run(command: string[], v: Values): Promise<void> {
     const walletId = required('wallet', v.wallet);
     const lost = required('party', v.party);
     const r = await withClient((c) =>
-      watchApprovals(c, 'recover', walletId, v, (requestId) =>
-        c.recover({ walletId, party: lost, helpers: list(v.helpers), tenant: v.tenant, requestId }),
+      watchApprovals(
+        c,
+        'recover',
+        walletId,
+        v,
+        (requestId) =>
+          c.recover({ walletId, party: lost, helpers: list(v.helpers), tenant: v.tenant, requestId }),
+        `conclave recover --wallet ${walletId} --party ${lost}`,
       ),
     );
     print(json, { ...r }, [
@@ -714,12 +865,18 @@ async function run(command: string[], v: Values): Promise<void> {
     const r = await withClient((c) =>
       c.validateShares({ walletId: required('wallet', v.wallet), tenant: v.tenant }),
     );
+    const dev = Boolean(readStackState(process.env));
+    // a generic code says nothing the reason does not; a party that did not answer is said so
+    const failure = (party: string | undefined, code: string | undefined, reason: string | undefined) =>
+      code === 'UNREACHABLE'
+        ? `NO ANSWER: ${reason}${dev && party ? `; dev stack: \`conclave dev restart ${party}\`` : ''}`
+        : `FAILED${code && code !== 'FAILED' ? ` ${code}` : ''}: ${reason}`;
     print(json, { ...r }, [
       `wallet   ${r.walletId} v${r.version} (${r.threshold} to sign)`,
-      ...r.parties.map((p) => `${p.party.padEnd(8)} ${p.ok ? 'ok' : `FAILED ${p.code}: ${p.reason}`}`),
+      ...r.parties.map((p) => `${p.party.padEnd(8)} ${p.ok ? 'ok' : failure(p.party, p.code, p.reason)}`),
       r.dryRun.verified
         ? `dry run  ${r.dryRun.signers.join(', ')} signed; verified and discarded`
-        : `dry run  FAILED ${r.dryRun.code}: ${r.dryRun.reason}`,
+        : `dry run  ${failure(undefined, r.dryRun.code, r.dryRun.reason)}`,
     ]);
     if (!r.ok) process.exitCode = 1;
     return;
@@ -727,10 +884,26 @@ async function run(command: string[], v: Values): Promise<void> {
   if (cmd === 'backup' && sub === 'keygen') {
     const out = required('out', v.out);
     const key = generateRecoveryKey();
-    writeFileSync(out, JSON.stringify(key), { mode: 0o600, flag: 'wx' });
+    try {
+      writeFileSync(out, JSON.stringify(key), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ConclaveError(
+        'BAD_INPUT',
+        code === 'EEXIST'
+          ? `${out} already exists: a recovery key is never overwritten (backups may be encrypted to it); give another --out, or move ${out} away first`
+          : `cannot write the recovery key to ${out} (${code ?? String(err)}): give an --out in a folder that exists and you may write to`,
+      );
+    }
+    noteRecoveryKeyMade(process.env, out, key.publicKey);
     print(json, { file: out, publicKey: key.publicKey }, [
       `recovery key written to ${out} (keep it offline)`,
       `public key ${key.publicKey} (set CONCLAVE_RECOVERY_PUBLIC_KEY to it for every party worker)`,
+      ...(readStackState(process.env)
+        ? [
+            `dev stack: its parties encrypt to it once restarted with it, one by one: CONCLAVE_RECOVERY_PUBLIC_KEY=${key.publicKey} conclave dev restart <party>`,
+          ]
+        : []),
     ]);
     return;
   }
@@ -748,10 +921,17 @@ async function run(command: string[], v: Values): Promise<void> {
       writeFileSync(file, JSON.stringify(b, null, 2), { mode: 0o600 });
       return { party: b.party, file };
     });
-    print(json, { walletId, version: r.version, files, failed: r.failed }, [
+    const keys = recoveryKeysOf(r.backups);
+    print(json, { walletId, version: r.version, files, failed: r.failed, recoveryKeys: keys.used }, [
       ...files.map((f) => `${f.party.padEnd(6)} ${f.file}`),
       ...r.failed.map((f) => `${f.party.padEnd(6)} FAILED ${f.code}: ${f.reason}`),
+      ...keys.used.map(
+        (k) =>
+          `recovery key ${k.publicKey} (${k.source})${keys.used.length > 1 ? ` for ${k.parties.join(', ')}` : ''}: ` +
+          `restore with --recovery-key ${k.file ?? 'the secret key file it came from'}`,
+      ),
     ]);
+    if (keys.warning) console.error(`warning: ${keys.warning}`);
     if (r.failed.length) process.exitCode = 1;
     return;
   }
@@ -780,7 +960,7 @@ async function run(command: string[], v: Values): Promise<void> {
     print(json, { ...r }, [
       `${r.party} holds its share of ${r.walletId} v${r.version} again${r.shareRestored ? '' : ' (it was there)'}`,
       r.keysRestored
-        ? `${r.party}'s keys were restored: start (or restart) its worker now`
+        ? `${r.party}'s keys were restored: start (or restart) its worker now${readStackState(process.env) ? ` (\`conclave dev restart ${r.party}\`)` : ''}`
         : `${r.party}'s keys were already in place`,
     ]);
     return;

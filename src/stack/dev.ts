@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { coordinatorTaskQueue, partyTaskQueue } from '../../temporal.config.js';
 import {
@@ -47,6 +47,12 @@ export interface StackState {
   devKeyFile?: string;
   /** Whether the parties gate (CONCLAVE_REQUIRE_GATE at `dev up`): a restarted party keeps it. */
   gated?: boolean;
+  /**
+   * The recovery public key the parties encrypt backups to, when CONCLAVE_RECOVERY_PUBLIC_KEY was
+   * given at `dev up` or `dev restart` (otherwise the dev key in `keys/recovery.key`): a
+   * restarted party keeps it.
+   */
+  recoveryPublicKey?: string;
 }
 
 export interface DevUpOptions {
@@ -89,6 +95,48 @@ export function devRecoveryKey(env: Env): { secretKey: string; publicKey: string
   return JSON.parse(readFileSync(file, 'utf8')) as { secretKey: string; publicKey: string };
 }
 
+/** The dev stack's recovery key file and its public key, if it was ever made (never creates it). */
+export function existingDevRecoveryKey(env: Env): { file: string; publicKey: string } | undefined {
+  const file = join(conclaveHome(env), 'keys', 'recovery.key');
+  try {
+    const { publicKey } = JSON.parse(readFileSync(file, 'utf8')) as { publicKey?: unknown };
+    return typeof publicKey === 'string' ? { file, publicKey } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `conclave backup keygen` made last: its file and public key (never the secret key). */
+export interface RecoveryKeyNote {
+  file: string;
+  publicKey: string;
+  createdAt: string;
+}
+
+const recoveryKeyNotePath = (env: Env) => join(conclaveHome(env), 'last-recovery-key.json');
+
+/**
+ * Notes the recovery key `conclave backup keygen` just made (in `<CONCLAVE_HOME>/last-recovery-key.json`),
+ * so `backup export` can warn when the parties still encrypt to another one.
+ */
+export function noteRecoveryKeyMade(env: Env, file: string, publicKey: string): void {
+  const note: RecoveryKeyNote = { file: resolve(file), publicKey, createdAt: new Date().toISOString() };
+  mkdirSync(conclaveHome(env), { recursive: true });
+  writeFileSync(recoveryKeyNotePath(env), JSON.stringify(note, null, 2));
+}
+
+/** The recovery key `conclave backup keygen` made last, if it ran with this CONCLAVE_HOME. */
+export function lastRecoveryKeyMade(env: Env): RecoveryKeyNote | undefined {
+  try {
+    const note = JSON.parse(readFileSync(recoveryKeyNotePath(env), 'utf8')) as Partial<RecoveryKeyNote>;
+    return typeof note.publicKey === 'string' && typeof note.file === 'string'
+      ? (note as RecoveryKeyNote)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The dev stack's coordinator key (signs audit checkpoints), created on first use in
  * `<CONCLAVE_HOME>/keys/coordinator.key`. Returns the file's path.
@@ -117,7 +165,7 @@ export function devPayloadKey(env: Env): string {
 /** Environment a worker process of this stack runs with. */
 export function workerEnv(
   env: Env,
-  state: Pick<StackState, 'parties' | 'dbPrefix' | 'gated'>,
+  state: Pick<StackState, 'parties' | 'dbPrefix' | 'gated' | 'recoveryPublicKey'>,
   partyId?: string,
 ): Env {
   const out: Env = {
@@ -133,7 +181,8 @@ export function workerEnv(
     // and a party it restarts later (a kill drill, a wiped party) keeps the stack's choice
     if (env.CONCLAVE_REQUIRE_GATE !== undefined) out.CONCLAVE_REQUIRE_GATE = env.CONCLAVE_REQUIRE_GATE;
     else if (state.gated === false) out.CONCLAVE_REQUIRE_GATE = '0';
-    out.CONCLAVE_RECOVERY_PUBLIC_KEY = env.CONCLAVE_RECOVERY_PUBLIC_KEY ?? devRecoveryKey(env).publicKey;
+    out.CONCLAVE_RECOVERY_PUBLIC_KEY =
+      env.CONCLAVE_RECOVERY_PUBLIC_KEY ?? state.recoveryPublicKey ?? devRecoveryKey(env).publicKey;
   } else {
     out.CONCLAVE_COORDINATOR_KEY = env.CONCLAVE_COORDINATOR_KEY ?? devCoordinatorKeyFile(env);
     if (env.CONCLAVE_WEBHOOK_RETRY_SCHEDULE)
@@ -176,33 +225,63 @@ function tail(file: string, lines = 15): string {
   }
 }
 
+export interface WaitForWorkersOptions {
+  /**
+   * Count only the worker's own poller (identity `<pid>@host`, the SDK default), not the entry a
+   * killed predecessor on the same queue leaves on the server for a while.
+   */
+  own?: boolean;
+  /** Called once per worker when it polls, with the time since the wait began. */
+  onReady?: (worker: WorkerProcess, ms: number) => void;
+  /** Called every `everyMs` (default 10 s) with the workers still awaited. */
+  onWaiting?: (pending: WorkerProcess[], ms: number) => void;
+  everyMs?: number;
+}
+
 /** Waits until each worker polls its task queue (proof it is connected and ready). */
 export async function waitForWorkers(
   state: StackState,
   workers: WorkerProcess[],
   timeoutMs = 120_000,
   namespace = process.env.TEMPORAL_NAMESPACE || 'default',
+  opts: WaitForWorkersOptions = {},
 ): Promise<void> {
   const connection = await Connection.connect({ address: state.servers.temporalAddress });
   try {
-    const deadline = Date.now() + timeoutMs;
+    const started = Date.now();
+    const deadline = started + timeoutMs;
+    const everyMs = opts.everyMs ?? 10_000;
+    let nextReport = started + everyMs;
     const pending = new Set(workers);
     while (pending.size) {
       for (const w of [...pending]) {
         if (!isAlive(w.pid)) {
-          throw new ConclaveError('STACK', `${w.name} exited during start-up:\n${tail(w.logFile)}`);
+          throw new ConclaveError(
+            'STACK',
+            `${w.name} exited during start-up (its log: ${w.logFile}):\n${tail(w.logFile)}`,
+          );
         }
         const res = await connection.workflowService.describeTaskQueue({
           namespace,
           taskQueue: { name: w.taskQueue },
           taskQueueType: w.kind === 'coordinator' ? 1 : 2, // WORKFLOW : ACTIVITY
         });
-        if ((res.pollers ?? []).length > 0) pending.delete(w);
+        const pollers = (res.pollers ?? []).filter(
+          (p) => !opts.own || (p.identity ?? '').startsWith(`${w.pid}@`),
+        );
+        if (pollers.length > 0) {
+          pending.delete(w);
+          opts.onReady?.(w, Date.now() - started);
+        }
       }
       if (!pending.size) break;
       if (Date.now() > deadline) {
-        const names = [...pending].map((w) => w.name).join(', ');
+        const names = [...pending].map((w) => `${w.name} (its log: ${w.logFile})`).join(', ');
         throw new ConclaveError('STACK', `workers not ready after ${timeoutMs / 1000}s: ${names}`);
+      }
+      if (opts.onWaiting && Date.now() >= nextReport) {
+        opts.onWaiting([...pending], Date.now() - started);
+        nextReport += everyMs;
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -211,12 +290,34 @@ export async function waitForWorkers(
   }
 }
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** Progress lines of a wait for workers: one per worker ready, and who is still awaited. */
+function workerProgress(env: Env, log: (line: string) => void): WaitForWorkersOptions {
+  return {
+    onReady: (w, ms) => log(`${w.name} ready (${seconds(ms)})`),
+    onWaiting: (pending, ms) =>
+      log(
+        `still waiting for ${pending
+          .map((w) => `${w.name}${w.kind === 'coordinator' ? ' (it bundles the workflows first)' : ''}`)
+          .join(', ')} after ${Math.round(ms / 1000)}s (logs: ${join(conclaveHome(env), 'logs')})`,
+      ),
+  };
+}
+
 export async function devUp(opts: DevUpOptions = {}): Promise<StackState> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? (() => undefined);
   const existing = readStackState(env) as StackState | undefined;
   if (existing?.workers?.some((w) => isAlive(w.pid))) {
-    throw new ConclaveError('STACK', 'the dev stack is already running (`conclave dev down` stops it)');
+    const down = devStatus(env).processes.filter((p) => !p.alive);
+    if (!down.length) {
+      throw new ConclaveError(
+        'STACK',
+        'the dev stack is already running (`conclave dev status` shows it, `conclave dev down` stops it)',
+      );
+    }
+    throw new ConclaveError('STACK', `the dev stack is running, but ${downSummary(down)}`);
   }
   const count = opts.parties ?? 5;
   if (!Number.isInteger(count) || count < 2 || count > defaultParties.length) {
@@ -230,16 +331,18 @@ export async function devUp(opts: DevUpOptions = {}): Promise<StackState> {
     dbPrefix: opts.dbPrefix ?? 'conclave',
     workers: [],
     gated: requiresGate(env),
+    ...(env.CONCLAVE_RECOVERY_PUBLIC_KEY ? { recoveryPublicKey: env.CONCLAVE_RECOVERY_PUBLIC_KEY } : {}),
   };
   writeState(env, state);
   try {
-    log(`starting ${count} party workers and the coordinator`);
+    log(`starting ${count} party workers and the coordinator (logs in ${join(conclaveHome(env), 'logs')})`);
     state.workers = [
       ...state.parties.map((p) => startPartyWorker(env, state, p)),
       startCoordinatorWorker(env, state),
     ];
     writeState(env, state);
-    await waitForWorkers(state, state.workers);
+    await waitForWorkers(state, state.workers, undefined, undefined, workerProgress(env, log));
+    log("pinning every party's keys at every other party");
     await pinDevParties(env, state.parties);
     if (state.gated) {
       state.devKeyFile = await setUpDevTenant(env, state.parties, log);
@@ -279,11 +382,35 @@ export async function devDown(opts: { env?: Env } = {}): Promise<boolean> {
   return true;
 }
 
+export interface StackProcess {
+  name: string;
+  pid?: number;
+  alive: boolean;
+  /** What `conclave dev restart` takes for it (a party id, `coordinator`); none for the servers. */
+  target?: string;
+}
+
 export interface StackStatus {
   running: boolean;
   temporalAddress?: string;
   mongoUri?: string;
-  processes: Array<{ name: string; pid?: number; alive: boolean }>;
+  processes: StackProcess[];
+}
+
+/** The party id of a party worker, or `coordinator`. */
+export const targetOf = (w: WorkerProcess): string =>
+  w.kind === 'coordinator' ? 'coordinator' : w.taskQueue.slice(partyTaskQueue('').length);
+
+/** What is down, and how to bring it back, in one line. */
+export function downSummary(down: StackProcess[]): string {
+  const names = down.map((p) => p.name);
+  const what = `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} down`;
+  if (down.some((p) => !p.target)) {
+    return `${what}: the servers cannot be restarted under running workers; \`conclave dev down\`, then \`conclave dev up\` (the data stays)`;
+  }
+  return `${what}: restart ${names.length === 1 ? 'it' : 'them'} with ${down
+    .map((p) => `\`conclave dev restart ${p.target}\``)
+    .join(', ')}`;
 }
 
 export function devStatus(env: Env = process.env): StackStatus {
@@ -300,7 +427,7 @@ export function devStatus(env: Env = process.env): StackStatus {
       pid: state.servers.ferretPid,
       alive: state.servers.ferretPid ? isAlive(state.servers.ferretPid) : true,
     },
-    ...state.workers.map((w) => ({ name: w.name, pid: w.pid, alive: isAlive(w.pid) })),
+    ...state.workers.map((w) => ({ name: w.name, pid: w.pid, alive: isAlive(w.pid), target: targetOf(w) })),
   ];
   return {
     running: processes.every((p) => p.alive),
@@ -318,7 +445,13 @@ function workerOf(env: Env, target: string): { state: StackState; worker: Worker
       ? w.kind === 'coordinator'
       : w.kind === 'party' && w.taskQueue === partyTaskQueue(target),
   );
-  if (!state || !worker) throw new ConclaveError('STACK', `no worker for ${target} in this stack`);
+  if (!state) throw new ConclaveError('STACK', 'the dev stack is not running (`conclave dev up` starts it)');
+  if (!worker) {
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `no worker for ${target} in this stack; its workers: ${state.workers.map(targetOf).join(', ')}`,
+    );
+  }
   return { state, worker };
 }
 
@@ -363,4 +496,42 @@ export async function restartWorker(
   // killed worker's poller, so callers that need the new one up wait for its own traces
   if (!opts.crashAt) await waitForWorkers(state, [fresh]);
   return fresh.pid;
+}
+
+/**
+ * `conclave dev restart <party|coordinator>`: stops the worker if it still runs, starts it again
+ * with the stack's settings (its KEK, the stack's gating and recovery key) and waits until the new
+ * process polls its queue. Refuses when the servers it needs are down.
+ */
+export async function restartDevWorker(
+  env: Env,
+  target: string,
+  opts: { log?: (line: string) => void; timeoutMs?: number } = {},
+): Promise<{ worker: WorkerProcess; wasRunning: boolean; ms: number }> {
+  const log = opts.log ?? (() => undefined);
+  const { state, worker } = workerOf(env, target);
+  const servers = devStatus(env).processes.filter((p) => !p.target && !p.alive);
+  if (servers.length) throw new ConclaveError('STACK', `${target} cannot start: ${downSummary(servers)}`);
+  const started = Date.now();
+  const wasRunning = isAlive(worker.pid);
+  if (wasRunning) {
+    log(`stopping ${worker.name} (pid ${worker.pid})`);
+    await stopProcess(worker.pid, { graceMs: 10_000 });
+  }
+  // a recovery key given now is the stack's from now on (a later restart keeps it)
+  if (env.CONCLAVE_RECOVERY_PUBLIC_KEY && worker.kind === 'party')
+    state.recoveryPublicKey = env.CONCLAVE_RECOVERY_PUBLIC_KEY;
+  const fresh =
+    worker.kind === 'coordinator' ? startCoordinatorWorker(env, state) : startPartyWorker(env, state, target);
+  log(
+    `started ${fresh.name} (pid ${fresh.pid}, log ${fresh.logFile}); waiting until it polls ${fresh.taskQueue}`,
+  );
+  state.workers = state.workers.map((w) => (w === worker ? fresh : w));
+  writeState(env, state);
+  await waitForWorkers(state, [fresh], opts.timeoutMs ?? 90_000, env.TEMPORAL_NAMESPACE || 'default', {
+    own: true,
+    ...workerProgress(env, log),
+    onReady: () => undefined,
+  });
+  return { worker: fresh, wasRunning, ms: Date.now() - started };
 }

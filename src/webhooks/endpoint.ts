@@ -72,7 +72,11 @@ export interface ResolveOptions {
 
 export const MAX_ENDPOINT_URL_LENGTH = 2048;
 
-const ALLOW_PRIVATE_HINT = "allow private endpoints in the tenant's configuration to use it";
+/** How an operator allows private endpoints: the field, and the command that sets it. */
+const HOW_TO_ALLOW =
+  'set "allowPrivateWebhookEndpoints": true in the tenant\'s policy config and publish it with its rules: ' +
+  'conclave rules publish RULES.json --config CONFIG.json [--tenant ID]';
+const ALLOW_PRIVATE_HINT = `allow private endpoints in the tenant's configuration to use it: ${HOW_TO_ALLOW}`;
 
 /**
  * Parses `url` and checks it without touching the network. Returns the parsed URL; deliver to that
@@ -101,9 +105,11 @@ export function checkEndpointUrl(url: string, opts: EndpointCheckOptions = {}): 
   const host = parsed.hostname;
   if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && opts.allowHttp)) {
     const allowed = opts.allowHttp ? 'https or http' : 'https';
+    // plain http is allowed with private endpoints (self-hosted receivers inside the network)
+    const hint = parsed.protocol === 'http:' ? `; to allow http and private endpoints, ${HOW_TO_ALLOW}` : '';
     throw new EndpointRefused(
       'scheme',
-      `webhook endpoint ${host || 'URL'} uses ${parsed.protocol.slice(0, 32)}; only ${allowed} is allowed`,
+      `webhook endpoint ${host || 'URL'} uses ${parsed.protocol.slice(0, 32)}; only ${allowed} is allowed${hint}`,
       host || undefined,
     );
   }
