@@ -302,11 +302,8 @@ export class ConclaveClient {
    * Connects to Temporal. Settings come from `opts.env` (`process.env` by default); the actor key
    * is `opts.key` (the key itself) or the file `CONCLAVE_KEY` names, never both.
    */
-  static async connect(opts?: ConnectOptions): Promise<ConclaveClient>;
-  /** @deprecated pass `{ env }`: `connect({ env })`. */
-  static async connect(env: Env): Promise<ConclaveClient>;
-  static async connect(arg: ConnectOptions | Env = {}): Promise<ConclaveClient> {
-    const { env = process.env, key: given } = connectOptionsOf(arg);
+  static async connect(opts: ConnectOptions = {}): Promise<ConclaveClient> {
+    const { env = process.env, key: given } = connectOptionsOf(opts);
     const config = loadConfig(env);
     const key = clientActorKey(env, given);
     const actor = actorOf(env);
@@ -704,14 +701,8 @@ export class ConclaveClient {
    * `rollbackTo` re-publishes an older version, re-signed. Parties whose operators trust the key
    * (`conclave party trust --governance-publisher`) act on no share change it does not allow.
    */
-  async publishGovernance(opts: PublishGovernanceOptions): Promise<GovernanceVersion>;
-  /** @deprecated pass one object: `publishGovernance({ policy, tenant })`. */
-  async publishGovernance(
-    source: { policy: unknown } | { rollbackTo: number },
-    tenant: string,
-  ): Promise<GovernanceVersion>;
-  async publishGovernance(opts: PublishGovernanceOptions, legacyTenant?: string): Promise<GovernanceVersion> {
-    const { tenant = legacyTenant ?? defaultTenant, ...source } = opts;
+  async publishGovernance(opts: PublishGovernanceOptions): Promise<GovernanceVersion> {
+    const { tenant = defaultTenant, ...source } = opts;
     assertId('tenant', tenant);
     if (!this.key)
       throw new ConclaveError(
@@ -746,10 +737,7 @@ export class ConclaveClient {
   }
 
   /** Every published governance version of the tenant, newest first. */
-  async governanceHistory(opts?: TenantOption): Promise<GovernanceVersion[]>;
-  /** @deprecated pass one object: `governanceHistory({ tenant })`. */
-  async governanceHistory(tenant: string): Promise<GovernanceVersion[]>;
-  async governanceHistory(opts: TenantOption | string = {}): Promise<GovernanceVersion[]> {
+  async governanceHistory(opts: TenantOption = {}): Promise<GovernanceVersion[]> {
     const tenant = tenantOf(opts);
     return this.run<GovernanceVersion[]>(
       'governanceHistoryWorkflow',
@@ -762,14 +750,8 @@ export class ConclaveClient {
    * Publishes a rule set (its JSON text) as the tenant's next version, or with `rollbackTo`
    * re-publishes an older version as the next one. Published versions never change.
    */
-  async publishRules(opts: PublishRulesOptions): Promise<RuleSetVersion>;
-  /** @deprecated pass one object: `publishRules({ text, config, tenant })`. */
-  async publishRules(
-    source: { text: string; config?: unknown } | { rollbackTo: number },
-    tenant: string,
-  ): Promise<RuleSetVersion>;
-  async publishRules(opts: PublishRulesOptions, legacyTenant?: string): Promise<RuleSetVersion> {
-    const { tenant = legacyTenant ?? defaultTenant, ...source } = opts;
+  async publishRules(opts: PublishRulesOptions): Promise<RuleSetVersion> {
+    const { tenant = defaultTenant, ...source } = opts;
     assertId('tenant', tenant);
     let signature: PublicationSignature | undefined;
     // a publisher's key signs exactly what is published, so parties can trust the rules
@@ -972,10 +954,7 @@ export class ConclaveClient {
   }
 
   /** Every published version of the tenant's rule set, newest first. */
-  async rulesHistory(opts?: TenantOption): Promise<RuleSetVersion[]>;
-  /** @deprecated pass one object: `rulesHistory({ tenant })`. */
-  async rulesHistory(tenant: string): Promise<RuleSetVersion[]>;
-  async rulesHistory(opts: TenantOption | string = {}): Promise<RuleSetVersion[]> {
+  async rulesHistory(opts: TenantOption = {}): Promise<RuleSetVersion[]> {
     const tenant = tenantOf(opts);
     return this.run<RuleSetVersion[]>('rulesHistoryWorkflow', `rules-read:${tenant}:${randomUUID()}`, [
       tenant,
@@ -1113,20 +1092,15 @@ export const loadActorKey = readActorKeyFile;
  * The tenant a request names: `default` when left out. A bare string (the older positional
  * style) is taken as the tenant, never ignored for the default one.
  */
-function tenantOf(opts: TenantOption | string): string {
-  return assertId('tenant', typeof opts === 'string' ? opts : (opts.tenant ?? defaultTenant));
+function tenantOf(opts: TenantOption): string {
+  return assertId('tenant', opts.tenant ?? defaultTenant);
 }
 
 const connectOptionNames = new Set(['env', 'key']);
 
-/**
- * `connect`'s argument: options (`{ env?, key? }`), or an environment as older callers pass it.
- * An empty object, or one with an `env` or `key` property, is options, and then may have no
- * other property.
- */
-function connectOptionsOf(arg: ConnectOptions | Env): ConnectOptions {
+/** `connect`'s options, refusing a misspelt one (an environment passed as options, `keyFile`, …). */
+function connectOptionsOf(arg: ConnectOptions): ConnectOptions {
   const names = Object.keys(arg);
-  if (names.length > 0 && !names.some((n) => connectOptionNames.has(n))) return { env: arg as Env };
   const unknown = names.filter((n) => !connectOptionNames.has(n));
   if (unknown.length > 0)
     throw new ConclaveError(

@@ -77,19 +77,22 @@ export async function setUpDevTenant(
       env,
     );
   }
-  const client = await ConclaveClient.connect({ ...env, CONCLAVE_KEY: file, CONCLAVE_ACTOR: devAdminId });
+  const client = await ConclaveClient.connect({
+    env: { ...env, CONCLAVE_KEY: file, CONCLAVE_ACTOR: devAdminId },
+  });
   try {
-    if ((await client.governanceHistory(defaultTenant)).length === 0) {
-      await client.publishGovernance({ policy: devGovernance(key.publicKey) }, defaultTenant);
+    if ((await client.governanceHistory({ tenant: defaultTenant })).length === 0) {
+      await client.publishGovernance({ policy: devGovernance(key.publicKey), tenant: defaultTenant });
       log(
         `tenant ${defaultTenant}: governance v1 published (every key change allowed, signed by ${devAdminId})`,
       );
     }
-    if ((await client.rulesHistory(defaultTenant)).length === 0) {
-      await client.publishRules(
-        { text: JSON.stringify(devRules), config: devPolicyConfig(key.publicKey) },
-        defaultTenant,
-      );
+    if ((await client.rulesHistory({ tenant: defaultTenant })).length === 0) {
+      await client.publishRules({
+        text: JSON.stringify(devRules),
+        config: devPolicyConfig(key.publicKey),
+        tenant: defaultTenant,
+      });
       log(`tenant ${defaultTenant}: rules v1 published (allow unless deny-listed, signed by ${devAdminId})`);
     }
   } finally {

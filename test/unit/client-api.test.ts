@@ -34,7 +34,7 @@ import {
   type WalletInfo,
   type WalletRef,
 } from '../../src/index.js';
-import { actorKeyOf, clientActorKey, readActorKeyFile, type Env } from '../../src/config.js';
+import { actorKeyOf, clientActorKey, readActorKeyFile } from '../../src/config.js';
 import { getScheme, resolveScheme } from '../../src/crypto/schemes.js';
 import { generateActorKey, requestDigest, verifyDigest } from '../../src/policy/authorization.js';
 import type { SignRequest } from '../../src/ceremony/sign/contracts.js';
@@ -73,7 +73,7 @@ function offlineEnv(extra: Record<string, string> = {}): Record<string, string> 
 }
 
 /** `connect` with Temporal stubbed: the connection is a dummy and no call leaves the process. */
-async function offlineClient(opts: ConnectOptions | Env): Promise<ConclaveClient> {
+async function offlineClient(opts: ConnectOptions): Promise<ConclaveClient> {
   const dummy = { close: async () => {}, workflowService: {}, operatorService: {}, healthService: {} };
   vi.spyOn(Connection, 'connect').mockResolvedValue(dummy as unknown as Connection);
   return ConclaveClient.connect(opts);
@@ -329,9 +329,9 @@ describe('an actor key given as a value', () => {
     expect(errOf(() => clientActorKey({ CONCLAVE_KEY: '/no/such/file' }))).toMatchObject({ code: 'CONFIG' });
   });
 
-  it('an environment passed as before still works, its CONCLAVE_KEY file included', async () => {
+  it('connect({ env }) reads the CONCLAVE_KEY file the environment names', async () => {
     const bob = generateActorKey('bob');
-    const client = await offlineClient(offlineEnv({ CONCLAVE_KEY: keyFile(bob) }));
+    const client = await offlineClient({ env: offlineEnv({ CONCLAVE_KEY: keyFile(bob) }) });
     expect(client.key).toEqual(bob);
     expect(client.actor).toBe('api-test');
   });
