@@ -43,11 +43,12 @@ import { newestInEffect } from '../../src/policy/effective.js';
 import { effectiveAtOfNew } from './registry.js';
 import { velocity } from '../../plugins/velocity.js';
 import { assertId, printableActor, validateSignRequest } from '../../src/validation.js';
-import type {
-  BacktestRequest,
-  BacktestResult,
-  PublishRulesRequest,
-  RuleSetVersion,
+import {
+  signRequestRefusal,
+  type BacktestRequest,
+  type BacktestResult,
+  type PublishRulesRequest,
+  type RuleSetVersion,
 } from '../../src/policy/contracts.js';
 import type { SignJudgement, SignRequest } from '../../src/ceremony/sign/contracts.js';
 
@@ -63,7 +64,16 @@ export function diffRuleSets(before: RuleSpec[], after: RuleSpec[]): RuleSetDoc[
   };
 }
 
-const toVersion = (d: RuleSetDoc, current: number): RuleSetVersion => ({
+/** The config's top-level fields that differ between two versions (`before` absent: the defaults). */
+export function diffConfigs(before: TenantPolicyConfig | undefined, after: TenantPolicyConfig): string[] {
+  const a = (before ?? parseTenantPolicyConfig({})) as unknown as Record<string, unknown>;
+  const b = after as unknown as Record<string, unknown>;
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((k) => canonicalJson(a[k] ?? null) !== canonicalJson(b[k] ?? null))
+    .sort();
+}
+
+const toVersion = (d: RuleSetDoc, current: number, before?: TenantPolicyConfig): RuleSetVersion => ({
   tenant: d.tenant,
   version: d.version,
   current: d.version === current,
@@ -71,6 +81,8 @@ const toVersion = (d: RuleSetDoc, current: number): RuleSetVersion => ({
   publishedAt: d.publishedAt.toISOString(),
   previous: d.previous,
   diff: d.diff,
+  config: { changed: diffConfigs(before, d.config) },
+  ...(d.signature ? { signer: { id: d.signature.publisher, publicKey: d.signature.publisherKey } } : {}),
   rules: d.ruleSet.rules.length,
   ...(d.rollbackOf ? { rollbackOf: d.rollbackOf } : {}),
   ...(d.effectiveAt ? { effectiveAt: d.effectiveAt.toISOString() } : {}),
@@ -135,10 +147,10 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
           `another rule set was published for ${req.tenant} meanwhile; publish again`,
         );
       }
-      const before = h.current
-        ? ((await store.policy.ruleSets.findOne({ _id: ruleSetDocId(req.tenant, h.current) }))?.ruleSet
-            .rules ?? [])
-        : [];
+      const previousDoc = h.current
+        ? await store.policy.ruleSets.findOne({ _id: ruleSetDocId(req.tenant, h.current) })
+        : null;
+      const before = previousDoc?.ruleSet.rules ?? [];
       const doc: RuleSetDoc = {
         _id: ruleSetDocId(req.tenant, version),
         tenant: req.tenant,
@@ -155,7 +167,7 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
       };
       await store.policy.ruleSets.insertOne(doc);
       await store.policy.heads.updateOne({ _id: req.tenant }, { $max: { current: version } });
-      return toVersion(doc, version);
+      return toVersion(doc, version, previousDoc?.config);
     },
 
     /**
@@ -179,13 +191,9 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
         store.policy.ruleSets.findOne({ _id: ruleSetDocId(req.tenant, v) }),
       );
       if (!published) return null;
-      if (!req.tx || typeof req.tx !== 'object') {
-        throw new ConclaveError(
-          'BAD_INPUT',
-          `tenant ${req.tenant} has published rules: a sign request must describe its transaction (chain, asset, amount, destination)`,
-        );
-      }
-      const request = requestStatement(req, req.tx, requestId, published.config);
+      const refused = signRequestRefusal(req, published.config);
+      if (refused) throw new ConclaveError(refused.code, refused.message);
+      const request = requestStatement(req, req.tx!, requestId, published.config);
       const transaction = transactionOf(request);
       const publication = publicationOf(published);
       const judged = await judgeWithLedger(store, publication, transaction, requestId);
@@ -293,7 +301,8 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
       const store = await getStore();
       const h = await head(store, tenant);
       const docs = await store.policy.ruleSets.find({ tenant }).sort({ version: -1 }).limit(1000).toArray();
-      return docs.map((d) => toVersion(d, h.current));
+      const byVersion = new Map(docs.map((d) => [d.version, d]));
+      return docs.map((d) => toVersion(d, h.current, byVersion.get(d.previous)?.config));
     },
   };
 }
@@ -318,12 +327,7 @@ function requestStatement(
       createdAt,
     });
   if (!req.signed) {
-    if (config.initiators.length > 0) {
-      throw new ConclaveError(
-        'UNAUTHORIZED',
-        `tenant ${req.tenant} accepts sign requests signed by its initiators only (set CONCLAVE_KEY)`,
-      );
-    }
+    // signRequestRefusal has refused it when the tenant lists initiators
     return { statement: expected(printableActor(req.requestedBy ?? 'unknown'), new Date().toISOString()) };
   }
   const s = req.signed.statement;

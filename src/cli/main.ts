@@ -19,9 +19,11 @@ import {
 import {
   auditExportFormat,
   ConclaveClient,
+  bareRequestId,
   defaultTenant,
   loadActorKey,
   type AuditExport,
+  type RuleSetVersion,
   type SignOptions,
   type TransactionState,
   type WebhookCredentials,
@@ -220,6 +222,14 @@ function partyAdminEnv(partyId: string): Env {
   return env;
 }
 
+/** A rule set version's config changes, as ` config ~[approvers, initiators]` ('' when none). */
+const configChanges = (r: RuleSetVersion) =>
+  r.config?.changed.length ? `  config ~[${r.config.changed.join(', ')}]` : '';
+
+/** Who signed a rule set version: `signed by ID (KEY…)`, or `UNSIGNED`. */
+const signedBy = (r: RuleSetVersion) =>
+  r.signer ? `signed by ${r.signer.id} (${r.signer.publicKey.slice(0, 16)}…)` : 'UNSIGNED';
+
 /** What `conclave sign` asks for, from its options. */
 function signOptions(v: Record<string, string | boolean | string[] | undefined>): SignOptions {
   const text = (k: string) => v[k] as string | undefined;
@@ -407,8 +417,11 @@ async function watchApprovals<T>(
   start: (requestId: string) => Promise<T>,
   rejoin?: string,
 ): Promise<T> {
-  const requestId = v['request-id'] ?? randomUUID();
-  const full = `${kind}:${v.tenant ?? 'default'}:${walletId}:${requestId}`;
+  const tenant = v.tenant ?? defaultTenant;
+  // --request-id takes the bare id or the full one printed (`reshare:T:W:ID`)
+  const given = v['request-id'];
+  const requestId = given === undefined ? randomUUID() : bareRequestId(given, { tenant, kind, walletId });
+  const full = `${kind}:${tenant}:${walletId}:${requestId}`;
   let done = false;
   const running = start(requestId).finally(() => (done = true));
   // rotate, reshare and recover say their request id and whom they wait on while they run
@@ -1020,11 +1033,17 @@ async function run(command: string[], v: Values): Promise<void> {
       source = { rollbackTo: intOption('to', v.to) };
     }
     if (v.config && 'text' in source) source.config = readJsonFile(v.config, 'policy config');
-    const r = await withClient((c) => c.publishRules({ ...source, tenant: v.tenant }));
+    const r = await withClient((c) => {
+      if (!c.key)
+        console.error(
+          `warning: publishing unsigned (no CONCLAVE_KEY): parties that gate tenant ${v.tenant ?? defaultTenant} will refuse to sign under this version`,
+        );
+      return c.publishRules({ ...source, tenant: v.tenant });
+    });
     print(json, { ...r }, [
       `rules     version ${r.version} is current for ${r.tenant}${r.rollbackOf ? ` (a copy of version ${r.rollbackOf})` : ''}`,
-      `changes   +${r.diff.added.length} -${r.diff.removed.length} ~${r.diff.changed.length} against version ${r.previous}`,
-      `by        ${r.publishedBy} at ${r.publishedAt}`,
+      `changes   +${r.diff.added.length} -${r.diff.removed.length} ~${r.diff.changed.length} against version ${r.previous}${configChanges(r)}`,
+      `by        ${r.publishedBy} at ${r.publishedAt}, ${signedBy(r)}`,
     ]);
     return;
   }
@@ -1090,6 +1109,8 @@ async function run(command: string[], v: Values): Promise<void> {
         (r) =>
           `${r.current ? '*' : ' '} v${r.version}  ${r.publishedAt}  by ${r.publishedBy}  ${r.rules} rules  ` +
           `+[${r.diff.added.join(', ')}] -[${r.diff.removed.join(', ')}] ~[${r.diff.changed.join(', ')}]` +
+          configChanges(r) +
+          `  ${signedBy(r)}` +
           (r.rollbackOf ? `  (rollback to v${r.rollbackOf})` : ''),
       ),
     );

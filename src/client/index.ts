@@ -27,7 +27,12 @@ import {
 } from '../../temporal.config.js';
 import type { AuditChainEntry, AuditCheckpoint } from '../audit/chain.js';
 import type { AuditChainPage, AuditEntry } from '../audit/contracts.js';
-import type { BacktestResult, GovernanceVersion, RuleSetVersion } from '../policy/contracts.js';
+import {
+  signRequestRefusal,
+  type BacktestResult,
+  type GovernanceVersion,
+  type RuleSetVersion,
+} from '../policy/contracts.js';
 import type { BackupResult } from '../ceremony/backup/contracts.js';
 import type { FailureDetails, WalletInfo as WalletRecord } from '../ceremony/contracts.js';
 import type { KeygenRequest, KeygenResult as KeygenRecord } from '../ceremony/keygen/contracts.js';
@@ -89,6 +94,14 @@ import {
   type GovernancePolicy,
 } from '../policy/governance.js';
 import { assertId, printableActor, validateKeygenRequest, validateSignRequest } from '../validation.js';
+import { bareRequestId, requestWorkflowId } from './request-id.js';
+export {
+  bareRequestId,
+  parseRequestId,
+  requestWorkflowId,
+  type ParsedRequestId,
+  type RequestKind,
+} from './request-id.js';
 
 export type {
   ActorKeyInput,
@@ -388,8 +401,33 @@ export class ConclaveClient {
   /** Starts a sign request and returns its request id (for `transaction`, `approve`) without waiting. */
   async startSign(opts: SignOptions): Promise<string> {
     const { workflowId, req, requestId } = this.signRequest(opts);
+    await this.refuseBeforeDetaching(req);
     await this.start('signWorkflow', workflowId, [req]);
     return requestId;
+  }
+
+  /**
+   * What the coordinator would refuse at once under the rules in effect (no transaction, or no
+   * initiator signature where the tenant lists initiators), refused here in the same words, so
+   * a detached request is not reported started only to fail later.
+   */
+  private async refuseBeforeDetaching(req: SignRequest): Promise<void> {
+    // described and signed by its initiator: no config refuses it, so nothing to read
+    if (!signRequestRefusal(req, { initiators: [req.requestedBy] })) return;
+    const versions = await this.rulesHistory({ tenant: req.tenant });
+    const current = versions.find((v) => v.current)?.version ?? 0;
+    const now = Date.now();
+    const inEffect = versions.find(
+      (v) => v.version <= current && (v.effectiveAt === undefined || Date.parse(v.effectiveAt) <= now),
+    );
+    if (!inEffect) return;
+    const { config } = await this.run<{ config: TenantPolicyConfig }>(
+      'ruleSetWorkflow',
+      `rules-read:${req.tenant}:${randomUUID()}`,
+      [req.tenant, inEffect.version],
+    );
+    const refused = signRequestRefusal(req, config);
+    if (refused) throw new ConclaveError(refused.code, refused.message);
   }
 
   private signRequest(opts: SignOptions): {
@@ -411,7 +449,10 @@ export class ConclaveClient {
     };
     validateSignRequest(req);
     const path = formatPath(parsePath(opts.path ?? 'm'));
-    const requestId = assertId('request id', opts.requestId ?? randomUUID());
+    const requestId =
+      opts.requestId === undefined
+        ? randomUUID()
+        : bareRequestId(opts.requestId, { tenant: req.tenant, kind: 'sign' });
     const workflowId = signWorkflowId(req.tenant, requestId);
     // the initiator signs what is paid, so every party can check the request came from it
     if (this.key && opts.tx) {
@@ -434,9 +475,9 @@ export class ConclaveClient {
   }
 
   /** Waits for a started sign request (`startSign`) to end: its signature, or its typed failure. */
-  async signResult({ requestId, tenant = defaultTenant }: RequestRef): Promise<SignResult> {
+  async signResult({ requestId: given, tenant = defaultTenant }: RequestRef): Promise<SignResult> {
     assertId('tenant', tenant);
-    assertId('request id', requestId);
+    const requestId = bareRequestId(given, { tenant, kind: 'sign' });
     try {
       return (await this.client.workflow.getHandle(signWorkflowId(tenant, requestId)).result()) as SignResult;
     } catch (err) {
@@ -519,8 +560,9 @@ export class ConclaveClient {
       at: new Date().toISOString(),
     });
     const handle = this.client.workflow.getHandle(workflowId);
+    let after: TransactionState;
     try {
-      return await handle.executeUpdate<TransactionState, [SignedApproval]>('submitApproval', {
+      after = await handle.executeUpdate<TransactionState, [SignedApproval]>('submitApproval', {
         args: [approval],
       });
     } catch (err) {
@@ -535,6 +577,29 @@ export class ConclaveClient {
       }
       throw err;
     }
+    return this.settledAfterVerdict(handle, after);
+  }
+
+  /**
+   * The update answers as the verdict lands, before the workflow moves on: once the approvals
+   * are met (or one rejected), the state is read again until it has left awaiting-approval
+   * (briefly: at most 5 s), so the last approver sees `signing` (or `running`), not a stale wait.
+   */
+  private async settledAfterVerdict(
+    handle: { query<T>(name: string): Promise<T> },
+    after: TransactionState,
+  ): Promise<TransactionState> {
+    const met = (t: TransactionState) =>
+      t.approvals.some((a) => a.verdict === 'reject') ||
+      Object.entries(t.decision?.approvals ?? {}).every(
+        ([role, n]) => t.approvals.filter((a) => a.verdict === 'approve' && a.role === role).length >= n,
+      );
+    let t = after;
+    for (let i = 0; i < 50 && t.state === 'awaiting-approval' && met(t); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      t = await handle.query<TransactionState>('transaction').catch(() => t);
+    }
+    return t;
   }
 
   /** New shares of the same key for the same committee and threshold; old shares are destroyed. */
@@ -608,7 +673,10 @@ export class ConclaveClient {
     }
     if (opts.threshold !== undefined) req.threshold = opts.threshold;
     if (opts.dealers !== undefined) req.dealers = opts.dealers;
-    const requestId = assertId('request id', opts.requestId ?? randomUUID());
+    const requestId =
+      opts.requestId === undefined
+        ? randomUUID()
+        : bareRequestId(opts.requestId, { tenant: req.tenant, kind: 'reshare', walletId });
     return this.run<ReshareResult>('reshareWorkflow', `reshare:${req.tenant}:${walletId}:${requestId}`, [
       req,
     ]);
@@ -631,7 +699,10 @@ export class ConclaveClient {
     assertId('wallet id', walletId);
     assertPartyId(party);
     if (opts.helpers !== undefined) req.helpers = opts.helpers.map(assertPartyId);
-    const requestId = assertId('request id', opts.requestId ?? randomUUID());
+    const requestId =
+      opts.requestId === undefined
+        ? randomUUID()
+        : bareRequestId(opts.requestId, { tenant: req.tenant, kind: 'recover', walletId });
     return this.run<RecoverResult>('recoverWorkflow', `recover:${req.tenant}:${walletId}:${requestId}`, [
       req,
     ]);
@@ -644,11 +715,12 @@ export class ConclaveClient {
   async exportBackups({
     walletId,
     tenant = defaultTenant,
-    requestId = randomUUID(),
+    requestId: given,
   }: WalletRequestOptions): Promise<BackupResult> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
-    assertId('request id', requestId);
+    const requestId =
+      given === undefined ? randomUUID() : bareRequestId(given, { tenant, kind: 'backup', walletId });
     return this.run<BackupResult>('backupWorkflow', `backup:${tenant}:${walletId}:${requestId}`, [
       { tenant, walletId, requestedBy: this.actor },
     ]);
@@ -675,11 +747,12 @@ export class ConclaveClient {
   async pairWallet({
     walletId,
     tenant = defaultTenant,
-    requestId = randomUUID(),
+    requestId: given,
   }: WalletRequestOptions): Promise<PairingResult> {
     assertId('tenant', tenant);
     assertId('wallet id', walletId);
-    assertId('request id', requestId);
+    const requestId =
+      given === undefined ? randomUUID() : bareRequestId(given, { tenant, kind: 'pairing', walletId });
     return this.run<PairingResult>('pairingWorkflow', `pairing:${tenant}:${walletId}:${requestId}`, [
       { tenant, walletId, requestedBy: this.actor },
     ]);
@@ -1070,20 +1143,6 @@ const approvable = new Set([
   'backupWorkflow',
   'pairingWorkflow',
 ]);
-
-/**
- * The workflow id of a request that may wait for approvals: a sign request's bare id, or a full
- * id of this tenant's sign, reshare, recover, backup or pairing request.
- */
-export function requestWorkflowId(tenant: string, requestId: string): string {
-  assertId('tenant', tenant);
-  const m = /^(sign|reshare|recover|backup|pairing):([^:]+):(.+)$/.exec(requestId);
-  if (!m) return signWorkflowId(tenant, assertId('request id', requestId));
-  if (m[2] !== tenant)
-    throw new ConclaveError('WRONG_TENANT', `request ${requestId} is not tenant ${tenant}'s`);
-  for (const part of m[3]!.split(':')) assertId('request id', part);
-  return requestId;
-}
 
 /** Reads an actor key file (`conclave keys new`). */
 export const loadActorKey = readActorKeyFile;

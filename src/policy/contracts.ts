@@ -23,6 +23,13 @@ export interface RuleSetVersion {
   publishedAt: string;
   previous: number;
   diff: { added: string[]; removed: string[]; changed: string[] };
+  /**
+   * The tenant policy config's top-level fields (approvers, initiators, lists, …) that differ
+   * from `previous`'s (from the defaults for a first version).
+   */
+  config: { changed: string[] };
+  /** Who signed it: the publisher key's id and public key. Absent: published unsigned. */
+  signer?: { id: string; publicKey: string };
   rules: number;
   rollbackOf?: number;
   /** When it takes effect (after the tenant's governance time lock); absent: at publication. */
@@ -92,4 +99,27 @@ export interface BacktestResult {
     after: string;
     reasons: string[];
   }[];
+}
+
+/**
+ * Why a sign request is refused under a tenant's published rules before they judge it: it does
+ * not describe its transaction, or it is not signed by an initiator while the tenant's config
+ * lists initiators. The coordinator refuses with this; the client checks the same before it
+ * detaches a request (`conclave sign --detach`), so the refusal comes at once, in the same words.
+ */
+export function signRequestRefusal(
+  req: { tenant: string; tx?: unknown; signed?: unknown },
+  config: { initiators: readonly unknown[] },
+): { code: 'BAD_INPUT' | 'UNAUTHORIZED'; message: string } | undefined {
+  if (!req.tx || typeof req.tx !== 'object')
+    return {
+      code: 'BAD_INPUT',
+      message: `tenant ${req.tenant} has published rules: a sign request must describe its transaction (chain, asset, amount, destination)`,
+    };
+  if (!req.signed && config.initiators.length > 0)
+    return {
+      code: 'UNAUTHORIZED',
+      message: `tenant ${req.tenant} accepts sign requests signed by its initiators only (set CONCLAVE_KEY)`,
+    };
+  return undefined;
 }
