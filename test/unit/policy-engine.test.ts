@@ -267,7 +267,8 @@ describe('evaluatePolicy', () => {
     );
   });
 
-  it('evaluates 200 rules quickly', async () => {
+  // How fast is the bench's job (`npm run bench`, policy rows), not a timed unit test's.
+  it('evaluates 200 rules, firing exactly those that match', async () => {
     const rules = Array.from({ length: 200 }, (_, i) =>
       rule(
         `limit-${i}`,
@@ -282,17 +283,9 @@ describe('evaluatePolicy', () => {
       ),
     );
     const rs = set(rules);
-    await evaluatePolicy(rs, config, tx); // warm up
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      const d = await evaluatePolicy(rs, config, { ...tx, amount: '4' });
-      times.push(performance.now() - t0);
-      expect(d.fired).toHaveLength(100); // 12000 USD, inside business hours: the odd rules fire
-    }
-    const median = times.sort((a, b) => a - b)[2] as number;
-    console.log(`200 rules: median ${median.toFixed(1)} ms`);
-    expect(median).toBeLessThan(200); // generous: unit tests share two cores with FROST
+    const d = await evaluatePolicy(rs, config, { ...tx, amount: '4' });
+    expect(d.fired).toHaveLength(100); // 12000 USD, inside business hours: the odd rules fire
+    expect(d.fired.every((f) => Number(f.rule.split('-')[1]) % 2 === 1)).toBe(true);
   });
 });
 
