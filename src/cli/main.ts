@@ -42,6 +42,7 @@ import {
 } from '../policy/index.js';
 import { pinPeerKeys, restoreShareBackup, showPartyKeys, trustPublishers } from '../party/admin.js';
 import { assertActorId } from '../policy/tenant-config.js';
+import { checkTenantPolicyConfigJson, type RuleSetError } from '../policy/validate.js';
 import { ensureBinary } from '../stack/binaries.js';
 import {
   devDown,
@@ -121,7 +122,9 @@ const usage = `usage:
   conclave governance rollback --to N [--tenant ID]   publish version N again, re-signed
                  under a governance policy, rotate/reshare/recover/backup export/pairing print their
                  request id when they wait for approvals given with conclave approve <id>
-  conclave rules validate FILE         check a rule set: JSON, facts, operators, events; FILE:line:col per error
+  conclave rules validate FILE [--config CONFIG.json]
+                 check a rule set (JSON, facts, operators, events) and a tenant policy config;
+                 FILE:line:col per error (docs/tenant-config.md)
   conclave rules test FILE --tx TX.json [--config CONFIG.json]
                  the decision and why, for one transaction; nothing is stored
   conclave rules publish FILE [--config CONFIG.json] [--tenant ID]
@@ -213,6 +216,23 @@ function readJsonFile(path: string, what: string): unknown {
     throw new ConclaveError('BAD_INPUT', `${what} file ${path} is not JSON`);
   }
 }
+
+/** A tenant policy config file checked like a rule set: every problem as FILE:line:col. */
+function readPolicyConfig(
+  path: string,
+): { ok: true; value: unknown } | { ok: false; errors: RuleSetError[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConclaveError('BAD_INPUT', `cannot read policy config file ${path}`);
+  }
+  const checked = checkTenantPolicyConfigJson(text);
+  return checked.ok ? { ok: true, value: checked.value } : checked;
+}
+
+const errorLines = (file: string, errors: readonly RuleSetError[]) =>
+  errors.map((e) => `${file}:${e.line}:${e.column}: ${e.message}`);
 
 /** A party's own environment; in the dev stack its KEK comes from the stack's key folder. */
 function partyAdminEnv(partyId: string): Env {
@@ -988,24 +1008,45 @@ async function run(command: string[], v: Values): Promise<void> {
       throw new ConclaveError('BAD_INPUT', `cannot read rule set file ${file}`);
     }
     const checked = validateRuleSet(text);
-    if (!checked.ok) {
+    const cfg = v.config ? readPolicyConfig(v.config) : undefined;
+    if (!checked.ok || (cfg && !cfg.ok)) {
+      const configErrors = cfg && !cfg.ok ? cfg.errors : [];
       print(
         json,
-        { status: 'invalid', file, errors: checked.errors },
-        checked.errors.map((e) => `${file}:${e.line}:${e.column}: ${e.message}`),
+        {
+          status: 'invalid',
+          file,
+          errors: checked.ok ? [] : checked.errors,
+          ...(v.config ? { config: v.config, configErrors } : {}),
+        },
+        [
+          ...(checked.ok ? [] : errorLines(file, checked.errors)),
+          ...errorLines(v.config ?? '', configErrors),
+        ],
       );
       process.exitCode = 1;
       return;
     }
     if (sub === 'validate') {
       const n = checked.ruleSet.rules.length;
-      print(json, { status: 'valid', file, version: checked.ruleSet.version, rules: n }, [
-        `${file}: valid, ${n} rule${n === 1 ? '' : 's'} (version ${checked.ruleSet.version})`,
-      ]);
+      print(
+        json,
+        {
+          status: 'valid',
+          file,
+          version: checked.ruleSet.version,
+          rules: n,
+          ...(v.config ? { config: v.config } : {}),
+        },
+        [
+          `${file}: valid, ${n} rule${n === 1 ? '' : 's'} (version ${checked.ruleSet.version})`,
+          ...(v.config ? [`${v.config}: valid tenant policy config`] : []),
+        ],
+      );
       return;
     }
     const tx = readJsonFile(required('tx', v.tx), 'transaction') as Transaction;
-    const config = parseTenantPolicyConfig(v.config ? readJsonFile(v.config, 'policy config') : {});
+    const config = parseTenantPolicyConfig(cfg?.ok ? cfg.value : {});
     const d = await evaluatePolicy(checked.ruleSet, config, tx);
     const approvals = Object.entries(d.approvals).map(([role, n]) => `${n} ${role}`);
     print(json, { ...d }, [
@@ -1032,7 +1073,20 @@ async function run(command: string[], v: Values): Promise<void> {
     } else {
       source = { rollbackTo: intOption('to', v.to) };
     }
-    if (v.config && 'text' in source) source.config = readJsonFile(v.config, 'policy config');
+    if (v.config && 'text' in source) {
+      // refused here, with every problem's line and column, before anything is published
+      const cfg = readPolicyConfig(v.config);
+      if (!cfg.ok) {
+        print(
+          json,
+          { status: 'invalid', config: v.config, configErrors: cfg.errors },
+          errorLines(v.config, cfg.errors),
+        );
+        process.exitCode = 1;
+        return;
+      }
+      source.config = cfg.value;
+    }
     const r = await withClient((c) => {
       if (!c.key)
         console.error(

@@ -6,6 +6,12 @@
  */
 export type JsonPath = readonly (string | number)[];
 
+/** `rules[0].conditions.all[1]`; the root is `(root)`. */
+export function formatPath(path: JsonPath): string {
+  const s = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
+  return s.startsWith('.') ? s.slice(1) : s || '(root)';
+}
+
 export class JsonScanError extends Error {
   readonly offset: number;
   constructor(message: string, offset: number) {

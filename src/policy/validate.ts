@@ -3,8 +3,9 @@
  * `validateRuleSet` parses JSON text and turns those paths into line and column. Unknown keys are
  * errors too: a misspelt "vaule" or "priorty" would otherwise be ignored by json-rules-engine.
  */
-import { JsonScanError, lineColumn, scanJson, type JsonPath } from './json-positions.js';
-import type { RuleSet } from './types.js';
+import { formatPath, JsonScanError, lineColumn, scanJson, type JsonPath } from './json-positions.js';
+import { checkTenantPolicyConfig } from './tenant-config.js';
+import type { RuleSet, TenantPolicyConfig } from './types.js';
 import type { Vocabulary } from './vocabulary.js';
 
 export interface Problem {
@@ -32,10 +33,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const has = (o: Obj, k: string) => Object.hasOwn(o, k);
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 
-export function formatPath(path: JsonPath): string {
-  const s = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
-  return s.startsWith('.') ? s.slice(1) : s || '(root)';
-}
+export { formatPath };
 
 /** Checks a parsed rule set against the vocabulary; returns every problem found (empty when valid). */
 export function checkRuleSet(value: unknown, vocab: Vocabulary): Problem[] {
@@ -190,8 +188,14 @@ function syntaxError(json: string, e: unknown): RuleSetError {
   return { ...lineColumn(json, offset), message: `invalid JSON: ${message}` };
 }
 
-/** Parses and checks a rule set, reporting each problem at the line and column of the offending key. */
-export function checkRuleSetJson(json: string, vocab: Vocabulary): RuleSetValidation {
+/**
+ * Parses JSON text and runs `check` on the value; each problem (and each duplicate key, which
+ * JSON.parse would silently resolve to the last) is reported at the line and column of its key.
+ */
+function checkJsonText<T>(
+  json: string,
+  check: (value: unknown) => Problem[],
+): { ok: true; value: T } | { ok: false; errors: RuleSetError[] } {
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -208,11 +212,32 @@ export function checkRuleSetJson(json: string, vocab: Vocabulary): RuleSetValida
   }
   const problems = [
     ...layout.duplicates.map((d) => ({ ...d, message: `duplicate key "${String(d.path.at(-1))}"` })),
-    ...checkRuleSet(value, vocab).map((p) => ({ ...p, offset: layout.offsetOf(p.path) })),
+    ...check(value).map((p) => ({ ...p, offset: layout.offsetOf(p.path) })),
   ];
-  if (problems.length === 0) return { ok: true, ruleSet: value as RuleSet };
+  if (problems.length === 0) return { ok: true, value: value as T };
   const errors = problems
     .map((p) => ({ ...lineColumn(json, p.offset), message: `${formatPath(p.path)}: ${p.message}` }))
     .sort((a, b) => a.line - b.line || a.column - b.column);
   return { ok: false, errors };
+}
+
+/** Parses and checks a rule set, reporting each problem at the line and column of the offending key. */
+export function checkRuleSetJson(json: string, vocab: Vocabulary): RuleSetValidation {
+  const r = checkJsonText<RuleSet>(json, (v) => checkRuleSet(v, vocab));
+  return r.ok ? { ok: true, ruleSet: r.value } : r;
+}
+
+export type TenantPolicyConfigValidation =
+  { ok: true; config: TenantPolicyConfig; value: unknown } | { ok: false; errors: RuleSetError[] };
+
+/**
+ * Parses and checks a tenant policy config (JSON text), reporting every problem at the line and
+ * column of the offending key or list element, with its path (`approvers[1].roles: ...`).
+ * `value` is the JSON as written (what `rules publish --config` sends); `config` has the defaults.
+ */
+export function checkTenantPolicyConfigJson(json: string): TenantPolicyConfigValidation {
+  const r = checkJsonText<unknown>(json, (v) => checkTenantPolicyConfig(v).problems);
+  if (!r.ok) return r;
+  const { config } = checkTenantPolicyConfig(r.value);
+  return { ok: true, config: config as TenantPolicyConfig, value: r.value };
 }
