@@ -234,6 +234,18 @@ function readPolicyConfig(
 const errorLines = (file: string, errors: readonly RuleSetError[]) =>
   errors.map((e) => `${file}:${e.line}:${e.column}: ${e.message}`);
 
+/**
+ * A policy config file for a command that sends it (publish, backtest): its value, or, when it
+ * has problems, every one printed as FILE:line:col, exit code 1 and undefined (nothing is sent).
+ */
+function policyConfigOrReport(path: string, json: boolean): { value: unknown } | undefined {
+  const cfg = readPolicyConfig(path);
+  if (cfg.ok) return { value: cfg.value };
+  print(json, { status: 'invalid', config: path, configErrors: cfg.errors }, errorLines(path, cfg.errors));
+  process.exitCode = 1;
+  return undefined;
+}
+
 /** A party's own environment; in the dev stack its KEK comes from the stack's key folder. */
 function partyAdminEnv(partyId: string): Env {
   const env: Env = { ...process.env };
@@ -1075,16 +1087,8 @@ async function run(command: string[], v: Values): Promise<void> {
     }
     if (v.config && 'text' in source) {
       // refused here, with every problem's line and column, before anything is published
-      const cfg = readPolicyConfig(v.config);
-      if (!cfg.ok) {
-        print(
-          json,
-          { status: 'invalid', config: v.config, configErrors: cfg.errors },
-          errorLines(v.config, cfg.errors),
-        );
-        process.exitCode = 1;
-        return;
-      }
+      const cfg = policyConfigOrReport(v.config, json);
+      if (!cfg) return;
       source.config = cfg.value;
     }
     const r = await withClient((c) => {
@@ -1110,8 +1114,11 @@ async function run(command: string[], v: Values): Promise<void> {
     } catch {
       throw new ConclaveError('BAD_INPUT', `cannot read rule set file ${file}`);
     }
-    const config = v.config ? readJsonFile(v.config, 'policy config') : undefined;
-    const r = await withClient((c) => c.backtestRules({ text, since: v.since, config, tenant: v.tenant }));
+    const cfg = v.config ? policyConfigOrReport(v.config, json) : { value: undefined };
+    if (!cfg) return;
+    const r = await withClient((c) =>
+      c.backtestRules({ text, since: v.since, config: cfg.value, tenant: v.tenant }),
+    );
     print(json, { ...r }, [
       `replayed  ${r.evaluated} recorded sign requests; ${r.changed.length} decisions would change`,
       ...r.changed.map(
