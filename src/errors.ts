@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'APPROVAL_REQUIRED'
   | 'APPROVAL_REJECTED'
   | 'APPROVAL_EXPIRED'
+  | 'CANCELLED'
   | 'UNAUTHORIZED'
   | 'UNENCRYPTED_PAYLOAD'
   | 'STACK'
@@ -56,6 +57,7 @@ export const blamesParty = {
   APPROVAL_REQUIRED: false,
   APPROVAL_REJECTED: false,
   APPROVAL_EXPIRED: false,
+  CANCELLED: false, // its initiator withdrew the request
   UNAUTHORIZED: false,
   UNENCRYPTED_PAYLOAD: false,
   STACK: false,

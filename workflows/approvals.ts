@@ -5,7 +5,7 @@
  * `transaction` shows where the request stands.
  */
 import { ApplicationFailure, condition, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
-import type { SignedApproval } from '../src/policy/authorization.js';
+import type { SignedApproval, SignedCancellation } from '../src/policy/authorization.js';
 import { approvalsMet, describeApprovals } from '../src/policy/decision.js';
 import type { Approvals } from '../src/policy/types.js';
 import type { TransactionState } from '../src/ceremony/sign/contracts.js';
@@ -13,6 +13,8 @@ import { coordinator } from './common.js';
 
 /** An approval or rejection of a waiting request, signed by a registered approver. */
 export const submitApprovalUpdate = defineUpdate<TransactionState, [SignedApproval]>('submitApproval');
+/** Its initiator withdraws a request that waits for approvals. */
+export const cancelRequestUpdate = defineUpdate<TransactionState, [SignedCancellation]>('cancelRequest');
 /** Where a request stands: decision, approvals, expiry, outcome. */
 export const transactionQuery = defineQuery<TransactionState>('transaction');
 
@@ -21,16 +23,19 @@ export interface ApprovalBox {
   tx: TransactionState;
   accepted: SignedApproval[];
   rejectedBy?: string;
+  cancelledBy?: string;
 }
 
 /**
- * Serves the query and the approval update of one request. `check` says why an approval is
- * refused (or undefined); it runs only while the request awaits approval.
+ * Serves the query, the approval update and the cancel update of one request. `check` says why
+ * an approval is refused (or undefined), `checkCancel` why a cancellation is; both run only while
+ * the request awaits approval.
  */
 export function serveApprovals(
   box: ApprovalBox,
   where: { tenant: string; walletId: string; ceremonyId: string },
   check: (approval: SignedApproval, accepted: SignedApproval[]) => Promise<string | undefined>,
+  checkCancel: (cancellation: SignedCancellation) => Promise<string | undefined>,
 ): void {
   const { tx, accepted } = box;
   setHandler(transactionQuery, () => tx);
@@ -77,11 +82,42 @@ export function serveApprovals(
       },
     },
   );
+  setHandler(
+    cancelRequestUpdate,
+    async (cancellation) => {
+      const why = await checkCancel(cancellation);
+      if (tx.state !== 'awaiting-approval') throw notWaiting(tx);
+      const s = cancellation.statement;
+      await coordinator.recordAudit({
+        tenant: where.tenant,
+        walletId: where.walletId,
+        ceremony: 'approval',
+        workflowId: tx.requestId,
+        ceremonyId: `${where.ceremonyId}#cancel#${String(cancellation.signature ?? s.at).slice(0, 32)}`,
+        requestedBy: String(s.initiator).slice(0, 128),
+        outcome: why ? 'failed' : 'completed',
+        ...(why ? { code: 'UNAUTHORIZED', reason: why } : {}),
+        parties: [],
+        detail: { verdict: 'cancel', requestDigest: String(s.requestDigest).slice(0, 64) },
+      });
+      if (why) throw refusal('UNAUTHORIZED', `cancellation refused: ${why}`);
+      box.cancelledBy ??= s.initiator;
+      return tx;
+    },
+    {
+      validator: (cancellation) => {
+        if (tx.state !== 'awaiting-approval') throw notWaiting(tx);
+        if (typeof cancellation?.statement?.initiator !== 'string')
+          throw new Error('a cancellation needs a statement');
+      },
+    },
+  );
 }
 
 /**
- * Waits until the approvals meet `required`, one approver rejects (APPROVAL_REJECTED), or
- * `waitMs` passes (APPROVAL_EXPIRED, with `why` added to the reason).
+ * Waits until the approvals meet `required`, one approver rejects (APPROVAL_REJECTED), the
+ * initiator cancels (CANCELLED), or `waitMs` passes (APPROVAL_EXPIRED, with `why` added to the
+ * reason).
  */
 export async function awaitApprovals(
   box: ApprovalBox,
@@ -94,9 +130,13 @@ export async function awaitApprovals(
   tx.state = 'awaiting-approval';
   tx.expiresAt ??= new Date(Date.now() + waitMs).toISOString();
   const settled = await condition(
-    () => approvalsMet(required, accepted) || box.rejectedBy !== undefined,
+    () => approvalsMet(required, accepted) || box.rejectedBy !== undefined || box.cancelledBy !== undefined,
     waitMs,
   );
+  if (box.cancelledBy !== undefined) {
+    tx.state = 'cancelled';
+    throw refusal('CANCELLED', `${box.cancelledBy} cancelled the request (${what})`);
+  }
   if (box.rejectedBy !== undefined) {
     tx.state = 'rejected';
     throw refusal('APPROVAL_REJECTED', `${box.rejectedBy} rejected the request`);

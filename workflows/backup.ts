@@ -65,7 +65,7 @@ export async function backupWorkflow(req: BackupRequest): Promise<BackupResult> 
     k.box.tx.state = 'completed';
     return result;
   } catch (err) {
-    if (!['rejected', 'expired'].includes(k.box.tx.state)) k.box.tx.state = 'failed';
+    if (!['rejected', 'expired', 'cancelled'].includes(k.box.tx.state)) k.box.tx.state = 'failed';
     await audit(req.requestedBy, backupRecord(req), err);
     throw abortWith(`backup ${workflowInfo().workflowId}`, err);
   }

@@ -29,8 +29,12 @@ export function keyChangeRequest(req: { tenant: string; walletId: string }): Key
       accepted: [],
     },
   };
-  serveApprovals(k.box, { ...req, ceremonyId: ceremonyIdOfThisRun() }, (approval, accepted) =>
-    coordinator.checkKeyChangeApproval(k.judged!, approval, accepted),
+  serveApprovals(
+    k.box,
+    { ...req, ceremonyId: ceremonyIdOfThisRun() },
+    (approval, accepted) => coordinator.checkKeyChangeApproval(k.judged!, approval, accepted),
+    // nobody signs a key-change request: an approver's rejection withdraws it
+    () => Promise.resolve('a key-change request is withdrawn by an approver rejecting it'),
   );
   return k;
 }

@@ -49,7 +49,7 @@ export async function pairingWorkflow(req: PairingRequest): Promise<PairingResul
       setupId: c.ceremonyId,
     };
   } catch (err) {
-    if (!['rejected', 'expired'].includes(k.box.tx.state)) k.box.tx.state = 'failed';
+    if (!['rejected', 'expired', 'cancelled'].includes(k.box.tx.state)) k.box.tx.state = 'failed';
     await audit(
       req.requestedBy,
       ctx

@@ -154,7 +154,7 @@ export async function completeShareChange(
 export async function abortShareChange(change: ShareChange, requestedBy: string | undefined, err: unknown) {
   const c = change.ctx;
   const tx = change.box.tx;
-  if (!['rejected', 'expired'].includes(tx.state)) tx.state = 'failed';
+  if (!['rejected', 'expired', 'cancelled'].includes(tx.state)) tx.state = 'failed';
   tx.failure = failureDetails(err).message;
   if (!c) return;
   await audit(requestedBy, shareChangeRecord(c), err);

@@ -51,8 +51,11 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
   let signed = false;
 
   const box: ApprovalBox = { tx, accepted };
-  serveApprovals(box, { tenant: req.tenant, walletId: req.walletId, ceremonyId }, (approval, given) =>
-    coordinator.checkApproval(judged!, approval, given),
+  serveApprovals(
+    box,
+    { tenant: req.tenant, walletId: req.walletId, ceremonyId },
+    (approval, given) => coordinator.checkApproval(judged!, approval, given),
+    (cancellation) => coordinator.checkCancellation(judged!, cancellation),
   );
 
   try {
@@ -96,7 +99,7 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
     await audit(req.requestedBy, signRecord(req, c, judged, tx));
     return judged ? { ...result, policy: policySummary(judged.decision, tx) } : result;
   } catch (err) {
-    if (!signed && !['blocked', 'rejected', 'expired'].includes(tx.state)) tx.state = 'failed';
+    if (!signed && !['blocked', 'rejected', 'expired', 'cancelled'].includes(tx.state)) tx.state = 'failed';
     tx.failure = failureDetails(err).message;
     const j = judged;
     await evenIfCancelled(async () => {

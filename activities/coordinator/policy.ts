@@ -7,6 +7,7 @@ import { ConclaveError } from '../../src/errors.js';
 import {
   canonicalJson,
   checkApproval,
+  checkCancellation,
   checkRequestSignature,
   clockSkewMs,
   evaluatePolicy,
@@ -17,6 +18,7 @@ import {
   verifyPublication,
   type PublicationSignature,
   type SignedApproval,
+  type SignedCancellation,
   type SignedPublication,
   type SignedRequest,
   signStatement,
@@ -231,6 +233,17 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
         approvers: judged.publication.config.approvers,
         required: judged.decision.approvals,
         accepted,
+      });
+    },
+
+    /** Why a cancellation of a judged request is refused, or undefined when it stands. */
+    async checkCancellation(
+      judged: SignJudgement,
+      cancellation: SignedCancellation,
+    ): Promise<string | undefined> {
+      return checkCancellation(cancellation, judged.request, {
+        tenant: judged.request.statement.tenant,
+        requestId: judged.request.statement.requestId,
       });
     },
 

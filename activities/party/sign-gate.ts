@@ -10,8 +10,9 @@ import { checkTimeLock } from './time-lock.js';
 /**
  * The party's own policy check (src/policy/gate.ts) for a tenant whose rule set publishers its
  * operator trusts: signed request, signed rules evaluated here, signed approvals. It also refuses
- * a rule set older than one this party has already signed under (a coordinator replaying a more
- * permissive version). Runs before a nonce is drawn and again before the share is produced.
+ * a rule set older than one this party has already signed under, unless the request was made
+ * before that one (a coordinator replaying a more permissive version for a new request). Runs
+ * before a nonce is drawn and again before the share is produced.
  */
 export async function passGate(rt: PartyRuntime, ctx: SignContext): Promise<void> {
   // a dry run's message is a tagged hash that pays nothing; anything else goes through the gate
@@ -40,14 +41,9 @@ export async function passGate(rt: PartyRuntime, ctx: SignContext): Promise<void
     },
     trust.publishers,
     Date.now(),
+    trust.latestPublication,
   );
   const published = parseInstant(ctx.authorization!.publication.publishedAt);
-  if (trust.latestPublication !== undefined && published < trust.latestPublication) {
-    throw new ConclaveError(
-      'UNAUTHORIZED',
-      `rules v${ctx.authorization!.publication.rulesVersion} are older than a rule set ${rt.partyId} has already signed under`,
-    );
-  }
   if (trust.latestPublication === undefined || published > trust.latestPublication) {
     const pub = ctx.authorization!.publication;
     await checkTimeLock(rt, trust, ctx.tenant, 'rules', publicationDigest(pub), pub.rulesVersion);

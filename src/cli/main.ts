@@ -91,8 +91,15 @@ const usage = `usage:
                  [--request-id ID] [--tenant ID]
   conclave recover --wallet ID --party P [--helpers a,b] [--request-id ID] [--tenant ID]
                  rebuild P's lost share from the threshold of helpers; P then proves it signs
-  conclave sign ... --detach           start the request and print its id without waiting (escalations)
-  conclave tx show TX [--tenant ID]    a sign request: state, decision and why, approvals, expiry
+  conclave sign ... --detach           start the request and print its id without waiting (escalations);
+                 without it, an escalated request says at once why, what it needs, its id and
+                 expiry, then waits, printing each verdict
+  conclave tx show TX [--tenant ID]    a request: state, the rules version that judged it and why,
+                 approvals, expiry
+  conclave tx list [--state S] [--wallet ID] [--tenant ID]
+                 the tenant's open requests (awaiting-approval, signing, running), newest first
+  conclave tx cancel TX [--key FILE] [--tenant ID]
+                 withdraw your own sign request while it waits for approvals (the key that signed it)
   conclave approve TX --as ID [--role R] [--key FILE] [--tenant ID]
                  approve an escalated request with ID's key (CONCLAVE_KEY by default)
   conclave reject TX --as ID [--role R] [--key FILE] [--tenant ID]
@@ -199,6 +206,7 @@ const options = {
   event: { type: 'string' },
   status: { type: 'string' },
   until: { type: 'string' },
+  state: { type: 'string' },
 } as const;
 
 class UsageError extends Error {}
@@ -329,6 +337,80 @@ function required(name: string, value: string | undefined): string {
 const usageError = (why: string): never => {
   throw new UsageError(why);
 };
+
+const requestStates = [
+  'judging',
+  'awaiting-approval',
+  'signing',
+  'running',
+] as const satisfies readonly TransactionState['state'][];
+
+/** An open request's state as `--state` names it. */
+function requestState(given: string): TransactionState['state'] {
+  if (!(requestStates as readonly string[]).includes(given))
+    throw new UsageError(`--state takes one of ${requestStates.join(', ')} (open requests only)`);
+  return given as TransactionState['state'];
+}
+
+/** What each role still lacks: `1 risk (alice, carol), 2 treasury`. */
+function stillNeeded(t: TransactionState): string {
+  return Object.entries(t.decision?.approvals ?? {})
+    .map(([role, n]) => {
+      const left = n - t.approvals.filter((a) => a.verdict === 'approve' && a.role === role).length;
+      const who = (t.approvers ?? []).filter((a) => a.roles.includes(role)).map((a) => a.id);
+      return left > 0 ? `${left} ${role}${who.length ? ` (${who.join(', ')})` : ''}` : '';
+    })
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** One open request in a line: id, state, wallet, what it is, what it still needs. */
+function requestLine(t: TransactionState): string {
+  const s = t.request?.statement;
+  const what = t.keyChange
+    ? `${t.keyChange.action} v${t.keyChange.fromVersion} -> v${t.keyChange.toVersion}`
+    : s
+      ? `pays ${s.tx.amount} ${s.tx.asset} to ${s.tx.destination}`
+      : 'sign';
+  const by =
+    t.rulesVersion !== undefined ? ` under ${t.keyChange ? 'governance' : 'rules'} v${t.rulesVersion}` : '';
+  const waits =
+    t.state === 'awaiting-approval' ? `, needs ${stillNeeded(t) || 'nothing more'} until ${t.expiresAt}` : '';
+  return `${t.requestId}  ${t.state}  wallet ${t.walletId}: ${what}${by}${waits}`;
+}
+
+/**
+ * What `conclave sign` says on stderr while an escalated request waits: at once that it
+ * escalated, under which rules version and why, what it needs per role, its id and expiry; then
+ * each verdict as it lands; then that it moves on. Nothing for a request allowed at once.
+ */
+function escalationNotice(tenant: string | undefined): (t: TransactionState) => void {
+  let seen = 0;
+  let announced = false;
+  const t_ = tenant ? ` --tenant ${tenant}` : '';
+  return (t) => {
+    if (!announced && t.state === 'awaiting-approval') {
+      announced = true;
+      const why = (t.decision?.fired ?? [])
+        .filter((f) => f.action === 'escalate')
+        .map((f) => `${f.rule}: ${f.reason}`)
+        .join('; ');
+      console.error(`request ${t.requestId} escalated by rules v${t.rulesVersion}${why ? `: ${why}` : ''}`);
+      console.error(`needs ${stillNeeded(t)} before ${t.expiresAt}`);
+      console.error(
+        `approvers: conclave approve ${t.requestId} --as ID${t_}; see it: conclave tx show ${t.requestId}${t_}`,
+      );
+      console.error('waiting for approvals (Ctrl-C stops waiting here; the request stays open)');
+    }
+    for (const a of t.approvals.slice(seen))
+      console.error(
+        `${a.approver} ${a.verdict === 'approve' ? 'approved' : 'rejected'} as ${a.role}` +
+          (t.state === 'awaiting-approval' ? `; still needs ${stillNeeded(t) || 'nothing'}` : ''),
+      );
+    seen = Math.max(seen, t.approvals.length);
+    if (t.state !== 'awaiting-approval') console.error(`request ${t.requestId} is ${t.state}`);
+  };
+}
 
 /** A governance policy in a few lines: per action, who must approve. */
 const governanceLines = (p: GovernancePolicy): string[] => [
@@ -670,6 +752,32 @@ async function run(command: string[], v: Values): Promise<void> {
     print(json, { requestId }, [`request ${requestId} started: conclave tx show ${requestId}`]);
     return;
   }
+  if (cmd === 'tx' && sub === 'list') {
+    const states = v.state === undefined ? undefined : requestState(v.state);
+    const open = await withClient((c) =>
+      c.listRequests({ tenant: v.tenant, walletId: v.wallet, ...(states ? { state: states } : {}) }),
+    );
+    print(
+      json,
+      { requests: open },
+      open.length
+        ? open.map(requestLine)
+        : [
+            `no open requests${v.state ? ` in state ${v.state}` : ''} for tenant ${v.tenant ?? defaultTenant}`,
+          ],
+    );
+    return;
+  }
+  if (cmd === 'tx' && sub === 'cancel') {
+    const id = command[2];
+    if (!id) throw new UsageError('conclave tx cancel needs a request id');
+    const keyPath = v.key ?? process.env.CONCLAVE_KEY;
+    const t = await withClient((c) =>
+      c.cancel({ requestId: id, tenant: v.tenant, ...(keyPath ? { key: loadActorKey(keyPath) } : {}) }),
+    );
+    print(json, { ...t }, [`cancelled ${t.requestId}`, ...transactionLines(t)]);
+    return;
+  }
   if (cmd === 'tx' && sub === 'show') {
     const id = command[2];
     if (!id) throw new UsageError('conclave tx show needs a request id');
@@ -744,7 +852,7 @@ async function run(command: string[], v: Values): Promise<void> {
     return;
   }
   if (cmd === 'sign') {
-    const r = await withClient((c) => c.sign(signOptions(v)));
+    const r = await withClient((c) => c.sign({ ...signOptions(v), onProgress: escalationNotice(v.tenant) }));
     const eth = ethereumLines(v, r);
     print(
       json,

@@ -75,6 +75,8 @@ import {
   parseTenantPolicyConfig,
   requestDigest,
   signApproval,
+  signCancellation,
+  type SignedCancellation,
   signPublication,
   signRequest,
   signStatement,
@@ -82,7 +84,6 @@ import {
   type ActorSecret,
   type PublicationSignature,
   type RuleSet,
-  type SignedApproval,
   type TenantPolicyConfig,
   type Verdict,
 } from '../policy/index.js';
@@ -283,6 +284,12 @@ export interface SignOptions {
    * rules: the rules and every gating party judge it, and this client's key signs it.
    */
   tx?: TransactionDescription;
+  /**
+   * `sign` only: called with the request's state as soon as it waits for approvals (its request
+   * id, the rules version that escalated it and why, what it needs per role, its expiry), and
+   * again whenever that state changes, so a caller can say so at once instead of waiting silently.
+   */
+  onProgress?: (state: TransactionState) => void;
 }
 
 export const defaultTenant = 'default';
@@ -383,7 +390,9 @@ export class ConclaveClient {
    */
   async sign(opts: SignOptions): Promise<SignResult> {
     const { workflowId, req, path } = this.signRequest(opts);
-    const result = await this.run<SignResult>('signWorkflow', workflowId, [req]);
+    const running = this.run<SignResult>('signWorkflow', workflowId, [req]);
+    if (opts.onProgress) await this.watchRequest(workflowId, running, opts.onProgress);
+    const result = await running;
     if (
       result.message !== req.message ||
       result.walletId !== req.walletId ||
@@ -396,6 +405,74 @@ export class ConclaveClient {
       );
     }
     return result;
+  }
+
+  /**
+   * Until `running` settles: reads the request's state every half second and hands it to
+   * `onProgress` once it has been judged and each time its state or approvals change. Best
+   * effort: a state that cannot be read (not started yet, Temporal away) is just not shown.
+   */
+  private async watchRequest(
+    workflowId: string,
+    running: Promise<unknown>,
+    onProgress: (state: TransactionState) => void,
+  ): Promise<void> {
+    let done = false;
+    void running.finally(() => (done = true)).catch(() => undefined);
+    const handle = this.client.workflow.getHandle(workflowId);
+    let shown = '';
+    while (!done) {
+      await Promise.race([new Promise((r) => setTimeout(r, 500)), running.catch(() => undefined)]);
+      if (done) return;
+      const t = await handle.query<TransactionState>('transaction').catch(() => undefined);
+      if (!t || t.state === 'judging' || done) continue;
+      const seen = `${t.state}/${t.approvals.length}`;
+      if (seen === shown) continue;
+      // a request that was allowed at once moves straight on: nothing to say
+      if (!shown && t.state !== 'awaiting-approval') return;
+      shown = seen;
+      onProgress(t);
+    }
+  }
+
+  /**
+   * A tenant's requests that are still open (sign requests and share changes, waiting for
+   * approvals or running), newest first, each with its state; `state` and `walletId` narrow it.
+   * At most `limit` (default 100) are read.
+   */
+  async listRequests(
+    opts: TenantOption & { state?: TransactionState['state']; walletId?: string; limit?: number } = {},
+  ): Promise<TransactionState[]> {
+    const tenant = tenantOf(opts);
+    if (opts.walletId !== undefined) assertId('wallet id', opts.walletId);
+    const limit = Math.min(Math.max(1, opts.limit ?? 100), 1000);
+    const types = [...approvable].map((t) => `'${t}'`).join(', ');
+    const query =
+      `WorkflowType IN (${types}) AND ExecutionStatus = 'Running'` +
+      (this.tenantAttribute ? ` AND ${tenantSearchAttribute} = '${tenant}'` : '');
+    // request ids are <kind>:<tenant>:…; a tenant's own are picked by that prefix
+    const ours = /^(sign|reshare|recover|backup|pairing):([^:]+):/;
+    const ids: string[] = [];
+    for await (const w of this.client.workflow.list({ query })) {
+      const m = ours.exec(w.workflowId);
+      if (m?.[2] !== tenant) continue;
+      ids.push(w.workflowId);
+      if (ids.length >= limit) break;
+    }
+    const states = await Promise.all(
+      ids.map((id) =>
+        this.client.workflow
+          .getHandle(id)
+          .query<TransactionState>('transaction')
+          .catch(() => undefined),
+      ),
+    );
+    return states.filter(
+      (t): t is TransactionState =>
+        t !== undefined &&
+        (opts.state === undefined || t.state === opts.state) &&
+        (opts.walletId === undefined || t.walletId === opts.walletId),
+    );
   }
 
   /** Starts a sign request and returns its request id (for `transaction`, `approve`) without waiting. */
@@ -560,42 +637,65 @@ export class ConclaveClient {
       at: new Date().toISOString(),
     });
     const handle = this.client.workflow.getHandle(workflowId);
-    let after: TransactionState;
-    try {
-      after = await handle.executeUpdate<TransactionState, [SignedApproval]>('submitApproval', {
-        args: [approval],
-      });
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) {
-        const cause = err.cause;
-        if (cause instanceof ApplicationFailure) {
-          // a validator's refusal arrives as a plain Error
-          const code = (cause.type && cause.type !== 'Error' ? cause.type : 'BAD_INPUT') as ErrorCode;
-          throw new ConclaveError(code, cause.message);
-        }
-        throw new ConclaveError('BAD_INPUT', cause?.message ?? err.message);
-      }
-      throw err;
-    }
+    const after = await sendUpdate(handle, 'submitApproval', approval);
     return this.settledAfterVerdict(handle, after);
+  }
+
+  /**
+   * Withdraws a sign request that waits for approvals, as its initiator: signed with this
+   * client's key (the one that signed the request), or `opts.key`. The request ends CANCELLED.
+   */
+  async cancel(opts: RequestRef & { key?: ActorKeyInput }): Promise<TransactionState> {
+    const tenant = opts.tenant ?? defaultTenant;
+    const key = opts.key !== undefined ? actorKeyOf(opts.key, 'the initiator key given') : this.key;
+    const workflowId = requestWorkflowId(tenant, opts.requestId);
+    const state = await this.transaction({ requestId: opts.requestId, tenant });
+    const r = state.request;
+    if (state.state !== 'awaiting-approval' || !r)
+      throw new ConclaveError(
+        'BAD_INPUT',
+        `request ${opts.requestId} is ${state.state}${r ? '' : ' and not a sign request'}, not awaiting approval: only a sign request that waits can be cancelled`,
+      );
+    const statement = {
+      tenant,
+      requestId: workflowId,
+      requestDigest: requestDigest(r.statement),
+      initiator: r.statement.initiator,
+      at: new Date().toISOString(),
+    };
+    if (r.initiatorKey && (!key || key.publicKey !== r.initiatorKey))
+      throw new ConclaveError(
+        'UNAUTHORIZED',
+        `only ${r.statement.initiator}, who signed request ${opts.requestId}, may cancel it: use the key it was signed with`,
+      );
+    const cancellation: SignedCancellation =
+      r.initiatorKey && key ? signCancellation(key, statement) : { statement };
+    const handle = this.client.workflow.getHandle(workflowId);
+    // a cancellation always ends the wait: read on until the request shows it
+    return this.settledAfterVerdict(
+      handle,
+      await sendUpdate(handle, 'cancelRequest', cancellation),
+      () => true,
+    );
   }
 
   /**
    * The update answers as the verdict lands, before the workflow moves on: once the approvals
    * are met (or one rejected), the state is read again until it has left awaiting-approval
    * (briefly: at most 5 s), so the last approver sees `signing` (or `running`), not a stale wait.
+   * `ends` says whether the verdict ends the wait.
    */
   private async settledAfterVerdict(
     handle: { query<T>(name: string): Promise<T> },
     after: TransactionState,
-  ): Promise<TransactionState> {
-    const met = (t: TransactionState) =>
+    ends = (t: TransactionState) =>
       t.approvals.some((a) => a.verdict === 'reject') ||
       Object.entries(t.decision?.approvals ?? {}).every(
         ([role, n]) => t.approvals.filter((a) => a.verdict === 'approve' && a.role === role).length >= n,
-      );
+      ),
+  ): Promise<TransactionState> {
     let t = after;
-    for (let i = 0; i < 50 && t.state === 'awaiting-approval' && met(t); i++) {
+    for (let i = 0; i < 50 && t.state === 'awaiting-approval' && ends(t); i++) {
       await new Promise((r) => setTimeout(r, 100));
       t = await handle.query<TransactionState>('transaction').catch(() => t);
     }
@@ -1112,6 +1212,24 @@ export class ConclaveClient {
 }
 
 const withDataConverter = <T>(dc: T | undefined) => (dc ? { dataConverter: dc } : {});
+
+/** Sends a request's update (a verdict, a cancellation); a refusal becomes its typed error. */
+async function sendUpdate<A>(handle: WorkflowHandle, name: string, arg: A): Promise<TransactionState> {
+  try {
+    return await handle.executeUpdate<TransactionState, [A]>(name, { args: [arg] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause;
+      if (cause instanceof ApplicationFailure) {
+        // a validator's refusal arrives as a plain Error
+        const code = (cause.type && cause.type !== 'Error' ? cause.type : 'BAD_INPUT') as ErrorCode;
+        throw new ConclaveError(code, cause.message);
+      }
+      throw new ConclaveError('BAD_INPUT', cause?.message ?? err.message);
+    }
+    throw err;
+  }
+}
 
 export const auditExportFormat = 'conclave-audit-export/1';
 

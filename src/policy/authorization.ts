@@ -312,3 +312,53 @@ export function checkApproval(a: SignedApproval, c: ApprovalContext): string | u
     return `${s.approver} has already given a verdict on this request`;
   return undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cancellation
+
+/** What an initiator signs to withdraw its own request while the request waits for approvals. */
+export interface CancellationStatement {
+  tenant: string;
+  requestId: string;
+  requestDigest: string;
+  initiator: string;
+  at: string;
+}
+
+export interface SignedCancellation {
+  statement: CancellationStatement;
+  /** Absent for a request its initiator did not sign (a tenant that lists no initiators). */
+  signature?: string;
+}
+
+export const cancellationDigest = (s: CancellationStatement): string => digestOf('conclave/cancel/1', s);
+
+export function signCancellation(key: ActorSecret, statement: CancellationStatement): SignedCancellation {
+  if (statement.initiator !== key.id)
+    throw new ConclaveError('BAD_INPUT', `the key file is ${key.id}'s, not ${statement.initiator}'s`);
+  return { statement, signature: signDigest(key.secretKey, cancellationDigest(statement)) };
+}
+
+/**
+ * Why a cancellation of `req` is refused, or undefined when it stands. Only the request's own
+ * initiator may cancel: with the key that signed the request, or, for a request nobody signed
+ * (a tenant that lists no initiators), as the actor that made it, which is all such a tenant
+ * knows of anyone.
+ */
+export function checkCancellation(
+  c: SignedCancellation,
+  req: SignedRequest,
+  context: { tenant: string; requestId: string },
+): string | undefined {
+  const s = c?.statement;
+  if (!s || typeof s.initiator !== 'string') return 'a cancellation needs a statement';
+  const r = req.statement;
+  if (s.tenant !== context.tenant || s.requestId !== context.requestId)
+    return 'the cancellation is for another request';
+  if (s.requestDigest !== requestDigest(r)) return 'the cancellation is for another transaction';
+  if (s.initiator !== r.initiator) return `only ${r.initiator}, who initiated the request, may cancel it`;
+  if (!req.initiatorKey) return undefined;
+  if (typeof c.signature !== 'string' || !verifyDigest(req.initiatorKey, cancellationDigest(s), c.signature))
+    return `the cancellation is not signed with the key ${r.initiator} signed the request with`;
+  return undefined;
+}

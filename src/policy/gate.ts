@@ -67,13 +67,15 @@ const refuse = (why: string): never => {
  * Checks `auth` for `target` against the publishers the party trusts. Returns the decision the
  * party reached; throws UNAUTHORIZED (statements missing, forged or about something else),
  * POLICY_BLOCKED, APPROVAL_REQUIRED or APPROVAL_REJECTED, or BAD_INPUT for a malformed time or
- * transaction. A rule set older than one already seen is the caller's to refuse (it keeps state).
+ * transaction. `newestSeen` is when the newest rule set the party has signed under was
+ * published (the caller keeps it): see `refuseOlderRules`.
  */
 export async function checkSignAuthorization(
   auth: SignAuthorization | undefined,
   target: GateTarget,
   publishers: readonly ActorKey[],
   now: number,
+  newestSeen?: number,
 ): Promise<Decision> {
   if (!auth?.request?.statement || !auth.publication)
     return refuse(`tenant ${target.tenant} requires a signed request and rule set for every signature`);
@@ -100,6 +102,7 @@ export async function checkSignAuthorization(
   if (created > now + clockSkewMs) refuse(`the request is dated in the future (${s.createdAt})`);
   if (now - created > pub.config.escalationExpiresAfter * 1000 + clockSkewMs)
     refuse(`the request of ${s.createdAt} is older than the tenant's escalation expiry`);
+  refuseOlderRules(pub, created, newestSeen);
 
   const decision = await evaluatePolicy(
     { ...pub.ruleSet, version: pub.rulesVersion },
@@ -144,4 +147,22 @@ export async function checkSignAuthorization(
     }
   }
   return decision;
+}
+
+/**
+ * A request is judged under the rules in effect when its initiator made it, and only under
+ * those. Once a party has signed under a newer rule set, an older one is accepted only for a
+ * request made before that newer one was published (one that waited for approvals meanwhile),
+ * and never for a request made before its own rules existed: a coordinator replaying a more
+ * permissive version cannot use it for anything new, since the initiator dates what it signs.
+ */
+function refuseOlderRules(pub: SignedPublication, created: number, newestSeen: number | undefined): void {
+  const published = parseInstant(pub.publishedAt);
+  if (created + clockSkewMs < published)
+    refuse(`the request is older than rules v${pub.rulesVersion}, which cannot have judged it`);
+  if (newestSeen === undefined || published >= newestSeen) return;
+  if (created >= newestSeen)
+    refuse(
+      `rules v${pub.rulesVersion} are older than a rule set this party has already signed under, and the request was made after that one was published`,
+    );
 }

@@ -17,6 +17,7 @@ export const webhookEventTypes = [
   'approval.requested',
   'transaction.approved',
   'transaction.rejected',
+  'transaction.cancelled',
   'transaction.signed',
   'ceremony.failed',
   'wallet.created',
@@ -94,6 +95,7 @@ export function eventOfAuditEntry(e: Omit<AuditEntry, 'at'>): RaisedEvent | unde
       if (e.code === 'POLICY_BLOCKED') return { type: 'transaction.blocked', source: e.ceremonyId, data: tx };
       if (e.code === 'APPROVAL_REJECTED')
         return { type: 'transaction.rejected', source: e.ceremonyId, data: tx };
+      if (e.code === 'CANCELLED') return { type: 'transaction.cancelled', source: e.ceremonyId, data: tx };
       return { type: 'ceremony.failed', source: e.ceremonyId, data: tx };
     }
     return { type: 'ceremony.failed', source: e.ceremonyId, data: failure };

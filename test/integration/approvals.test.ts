@@ -26,12 +26,14 @@ import {
   publicationDigest,
   requestDigest,
   signApproval,
+  signCancellation,
   signPublication,
   signRequest,
   signStatement,
   validateRuleSet,
   type ActorSecret,
   type SignedApproval,
+  type SignedCancellation,
   type SignedPublication,
   type SignedRequest,
   type TransactionDescription,
@@ -410,6 +412,109 @@ describe('approvals', () => {
       await anonymous.close();
     }
   });
+
+  it('a request judged under v1 is decided by the approvers of v1 after v2 is in use; only its initiator cancels one', async () => {
+    const { tenant, w } = await gatedTenant('older');
+    const id = `under-v1-${run}`;
+    const message = message32();
+    await initiator.startSign({ tenant, walletId: w.walletId, message, tx: pay('100'), requestId: id });
+    expect((await awaiting(tenant, id)).rulesVersion).toBe(1);
+    // v2 names other approvers, and every party signs a small payment under it
+    const v2 = await publisher.publishRules({
+      text: rulesText([denyRule, largeRule]),
+      config: config({ approvers: [{ ...pub('mallory'), roles: ['risk', 'treasury'] }] }),
+      tenant,
+    });
+    expect(v2.version).toBe(2);
+    for (const signers of [
+      ['p1', 'p2'],
+      ['p2', 'p3'],
+    ]) {
+      const small = await initiator.sign({
+        tenant,
+        walletId: w.walletId,
+        message: message32(),
+        tx: pay('1'),
+        signers,
+      });
+      expect(small.policy).toMatchObject({ outcome: 'allow', rulesVersion: 2 });
+    }
+    // the v1 request is still v1's: v2's approver is none of its approvers, v1's decide it
+    const shown = await conclave(['tx', 'show', id, '--tenant', tenant]);
+    expect(shown.stdout).toMatch(/^decision {3}escalate under rules v1, needs 1 risk, 1 treasury$/m);
+    const e = await refusal(initiator.approve({ requestId: id, tenant, key: keys.mallory!, role: 'risk' }));
+    expect(e.message).toMatch(/mallory is not a registered approver/);
+    await initiator.approve({ requestId: id, tenant, key: keys.alice!, role: 'risk' });
+    await initiator.approve({ requestId: id, tenant, key: keys.bob!, role: 'treasury' });
+    // the parties that signed under v2 sign this one under v1: it was made before v2 existed
+    const signed = await initiator.signResult({ requestId: id, tenant });
+    expect(signed.policy).toMatchObject({ outcome: 'escalate', rulesVersion: 1 });
+    expect(
+      verifyIndependently('frost-ed25519', signed.signature, Buffer.from(message, 'hex'), w.publicKey),
+    ).toBe(true);
+
+    // a waiting request is withdrawn by its initiator, and by nobody else
+    const c = `cancel-${run}`;
+    await initiator.startSign({
+      tenant,
+      walletId: w.walletId,
+      message: message32(),
+      tx: pay('100'),
+      requestId: c,
+    });
+    const waiting = await awaiting(tenant, c);
+    expect(waiting.rulesVersion).toBe(2);
+    const other = await ConclaveClient.connect({ env: { ...stackEnv(), CONCLAVE_KEY: keyFile('mallory') } });
+    try {
+      const notTheirs = await refusal(other.cancel({ requestId: c, tenant }));
+      expect(notTheirs.code).toBe('UNAUTHORIZED');
+      expect(notTheirs.message).toMatch(/only backend, who signed request .* may cancel it/);
+    } finally {
+      await other.close();
+    }
+    // sent straight to the workflow, past the client: the coordinator checks it too
+    const workflowId = signWorkflowId(tenant, c);
+    const forged = signCancellation(
+      { ...keys.mallory!, id: 'backend' },
+      {
+        tenant,
+        requestId: workflowId,
+        requestDigest: waiting.requestDigest!,
+        initiator: 'backend',
+        at: new Date().toISOString(),
+      },
+    );
+    await expect(
+      temporal.workflow
+        .getHandle(workflowId)
+        .executeUpdate<TransactionState, [SignedCancellation]>('cancelRequest', { args: [forged] })
+        .catch((err: unknown) => {
+          throw new Error((err as { cause?: Error }).cause?.message ?? String(err));
+        }),
+    ).rejects.toThrow(
+      /cancellation refused: the cancellation is not signed with the key backend signed the request with/,
+    );
+    expect((await initiator.transaction({ requestId: c, tenant })).state).toBe('awaiting-approval');
+    const cancelled = await initiator.cancel({ requestId: c, tenant });
+    expect(cancelled.state).toBe('cancelled');
+    const ended = await refusal(initiator.signResult({ requestId: c, tenant }));
+    expect(ended.code).toBe('CANCELLED');
+    expect(ended.message).toMatch(/backend cancelled the request \(rules v2\)/);
+    const again = await refusal(initiator.cancel({ requestId: c, tenant }));
+    expect(again.message).toMatch(/is cancelled, not awaiting approval/);
+    // both verdicts on the cancellation and the request's end are in the audit chain
+    const entries = (await initiator.auditChain({ tenant })).entries.filter(
+      (x) => x.workflowId === workflowId,
+    );
+    expect(entries.filter((x) => x.ceremony === 'approval').map((x) => x.outcome)).toEqual([
+      'failed',
+      'completed',
+    ]);
+    expect(entries.find((x) => x.ceremony === 'sign')).toMatchObject({
+      outcome: 'failed',
+      code: 'CANCELLED',
+    });
+  });
 });
 
 describe('share lifecycle on a gated tenant', () => {
@@ -601,7 +706,7 @@ describe('a compromised coordinator', () => {
       [
         'replays the older, permissive version',
         ctx({ request: genuine, publication: v1, approvals: [] }),
-        /UNAUTHORIZED: rules v1 are older than a rule set p\d has already signed under/,
+        /UNAUTHORIZED: rules v1 are older than a rule set this party has already signed under, and the request was made after/,
       ],
       [
         'uses the request to sign another message',

@@ -5,15 +5,19 @@
  * both; `rules history` shows which config fields a version changed and who signed it; `rules
  * publish` without a key warns that the version is unsigned; `sign --detach` without the key its
  * tenant requires is refused before it starts; the last approval prints the state the request
- * moved on to, not `awaiting-approval`.
+ * moved on to, not `awaiting-approval`; an escalated `sign` says at once why and what it needs,
+ * with its request id and expiry, then each verdict; `tx list` shows open requests by state;
+ * `tx cancel` withdraws one's own waiting request.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateActorKey, type ActorSecret } from '../../src/policy/index.js';
 import { closeAllDbs } from '../../src/store/mongo.js';
-import { conclave, json, message32, stackEnv } from './helpers.js';
+import { conclave, json, message32, stackEnv, waitFor } from './helpers.js';
+import { projectRoot } from '../../src/stack/paths.js';
 
 afterAll(async () => {
   await closeAllDbs();
@@ -200,5 +204,130 @@ describe('a risk analyst', () => {
       done = await conclave(['tx', 'show', full, '--tenant', tenant], as());
     }
     expect(done.stdout).toMatch(/^state {6}signed$/m);
+  });
+});
+
+/** `conclave` left running: its output so far, and its end. */
+function started(args: string[], env: Record<string, string | undefined>) {
+  const child = spawn(process.execPath, [join(projectRoot, 'bin', 'conclave.mjs'), ...args], { env });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
+  const ended = new Promise<number>((r) => child.on('close', (code) => r(code ?? 1)));
+  return { out, ended, child };
+}
+
+describe('a risk analyst with an escalated request', () => {
+  it('sees at once why it waits, what it needs and its id; lists it; the sign ends when it is approved', async () => {
+    const id = `loud-${run}`;
+    const full = `sign:${tenant}:${id}`;
+    const s = started(
+      [
+        'sign',
+        '--wallet',
+        walletId,
+        '--message',
+        message32(),
+        '--tx',
+        tx,
+        '--tenant',
+        tenant,
+        '--request-id',
+        id,
+      ],
+      as('backend'),
+    );
+    try {
+      await waitFor(
+        'the escalation notice',
+        () => Promise.resolve(/waiting for approvals/.test(s.out.stderr)),
+        60_000,
+      );
+      const lines = s.out.stderr.trim().split('\n');
+      expect(lines[0]).toBe(`request ${full} escalated by rules v2: large transfer: large`);
+      expect(lines[1]).toMatch(/^needs 1 risk \(alice\) before \d{4}-\d\d-\d\dT[\d:.]+Z$/);
+      expect(lines[2]).toBe(
+        `approvers: conclave approve ${full} --as ID --tenant ${tenant}; see it: conclave tx show ${full} --tenant ${tenant}`,
+      );
+      expect(s.out.stdout).toBe('');
+
+      const listed = await conclave(['tx', 'list', '--tenant', tenant], as());
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toMatch(
+        new RegExp(
+          `^${full}  awaiting-approval  wallet ${walletId}: pays 100 SOL to Dest1+ under rules v2, needs 1 risk \\(alice\\) until \\S+$`,
+          'm',
+        ),
+      );
+      const signing = await conclave(['tx', 'list', '--state', 'signing', '--tenant', tenant], as());
+      expect(signing.stdout.trim()).toBe(`no open requests in state signing for tenant ${tenant}`);
+      const j = await conclave(
+        ['tx', 'list', '--state', 'awaiting-approval', '--tenant', tenant, '--json'],
+        as(),
+      );
+      const requests = (json(j) as { requests: { requestId: string; state: string }[] }).requests;
+      expect(requests.map((r) => r.requestId)).toContain(full);
+      expect(requests.every((r) => r.state === 'awaiting-approval')).toBe(true);
+      const bad = await conclave(['tx', 'list', '--state', 'signed', '--tenant', tenant], as());
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--state takes one of judging, awaiting-approval, signing, running/);
+
+      const approved = await conclave(
+        ['approve', full, '--as', 'alice', '--key', keyFile('alice'), '--tenant', tenant],
+        as(),
+      );
+      expect(approved.code, approved.stderr).toBe(0);
+      expect(await s.ended).toBe(0);
+      expect(s.out.stderr).toMatch(/^alice approved as risk$/m);
+      expect(s.out.stderr).toMatch(new RegExp(`^request ${full} is (signing|signed)$`, 'm'));
+      expect(s.out.stdout).toMatch(/^signature {2}[0-9a-f]{128}$/m);
+    } finally {
+      s.child.kill();
+    }
+  });
+
+  it('its initiator cancels a waiting request; another key cannot', async () => {
+    const id = `withdrawn-${run}`;
+    const full = `sign:${tenant}:${id}`;
+    const d = await conclave(
+      [
+        'sign',
+        '--detach',
+        '--wallet',
+        walletId,
+        '--message',
+        message32(),
+        '--tx',
+        tx,
+        '--tenant',
+        tenant,
+        '--request-id',
+        id,
+      ],
+      as('backend'),
+    );
+    expect(d.code, d.stderr).toBe(0);
+    await waitFor(
+      `${id} to wait for approvals`,
+      async () =>
+        (await conclave(['tx', 'show', id, '--tenant', tenant], as())).stdout.includes('awaiting-approval'),
+      60_000,
+    );
+    const notTheirs = await conclave(
+      ['tx', 'cancel', full, '--key', keyFile('alice'), '--tenant', tenant],
+      as(),
+    );
+    expect(notTheirs.code).toBe(1);
+    expect(notTheirs.stderr.trim()).toBe(
+      `conclave: only backend, who signed request ${full}, may cancel it: use the key it was signed with`,
+    );
+    const c = await conclave(['tx', 'cancel', id, '--tenant', tenant], as('backend'));
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(new RegExp(`^cancelled ${full}$`, 'm'));
+    expect(c.stdout).toMatch(/^state {6}cancelled$/m);
+    const shown = await conclave(['tx', 'show', id, '--tenant', tenant], as());
+    expect(shown.stdout).toMatch(/^failure {4}.*backend cancelled the request \(rules v2\)$/m);
+    const listed = await conclave(['tx', 'list', '--tenant', tenant], as());
+    expect(listed.stdout).not.toContain(full);
   });
 });

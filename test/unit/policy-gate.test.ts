@@ -452,6 +452,44 @@ describe('checkSignAuthorization: the rule set', () => {
   });
 });
 
+describe('checkSignAuthorization: a rule set older than one the party signed under', () => {
+  // the party last signed under a version published an hour ago; this one is from yesterday
+  const newestSeen = now - 3_600_000;
+  const older = (createdAt: number) => {
+    const s = statement({ amount: '1' }, { createdAt: iso(createdAt) });
+    return checkSignAuthorization(auth(s), targetOf(s), trusted, now, newestSeen);
+  };
+
+  it('judges a request made before the newer version was published (it waited for approvals)', async () => {
+    await expect(older(newestSeen - 60_000)).resolves.toMatchObject({ outcome: 'allow', rulesVersion: 3 });
+  });
+
+  it('refuses it for a request made after the newer version was published (a replayed, looser version)', async () => {
+    await expect(older(now - 60_000)).rejects.toMatchObject(
+      refused(
+        'UNAUTHORIZED',
+        /rules v3 are older than a rule set this party has already signed under, and the request was made after/,
+      ),
+    );
+  });
+
+  it('takes the version it was given when the party has signed under nothing newer', async () => {
+    const s = small;
+    await expect(
+      checkSignAuthorization(auth(s), targetOf(s), trusted, now, Date.parse('2024-04-01T08:00:00Z')),
+    ).resolves.toMatchObject({ outcome: 'allow' });
+  });
+
+  it('refuses rules published after the request was made: they cannot have judged it', async () => {
+    const s = statement({ amount: '1' }, { createdAt: '2024-04-01T07:00:00Z' });
+    await expect(
+      checkSignAuthorization(auth(s), targetOf(s), trusted, Date.parse('2024-04-01T09:00:00Z')),
+    ).rejects.toMatchObject(
+      refused('UNAUTHORIZED', /the request is older than rules v3, which cannot have judged it/),
+    );
+  });
+});
+
 describe('checkSignAuthorization: the request', () => {
   const good = signRequest(backend, small);
 

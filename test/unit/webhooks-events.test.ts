@@ -340,6 +340,7 @@ describe('eventOfAuditEntry', () => {
     it.each([
       ['POLICY_BLOCKED', 'transaction.blocked'],
       ['APPROVAL_REJECTED', 'transaction.rejected'],
+      ['CANCELLED', 'transaction.cancelled'],
       ['ABORTED', 'ceremony.failed'],
       ['APPROVAL_EXPIRED', 'ceremony.failed'],
       ['BAD_SHARE', 'ceremony.failed'],

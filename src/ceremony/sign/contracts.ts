@@ -60,6 +60,7 @@ export interface TransactionState {
     | 'blocked'
     | 'rejected'
     | 'expired'
+    | 'cancelled'
     | 'failed';
   request?: SignedRequest;
   requestDigest?: string;
