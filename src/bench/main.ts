@@ -1,8 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --json-only] [-- --only ecdsa]`: latency, throughput and the
- * crypto floor of Conclave's ceremonies on a real local stack. Prints a table (or, with
- * --json-only, only the JSON) and writes bench/results.json. Progress goes to stderr. `--only
- * ecdsa` measures the threshold ECDSA rows alone; the default run has them too.
+ * `npm run bench [-- --quick] [-- --json-only] [-- --only ecdsa|peers]`: latency, throughput and
+ * the crypto floor of Conclave's ceremonies on a real local stack, and peers (other MPC
+ * libraries) measured in process next to the floor. Prints a table (or, with --json-only, only
+ * the JSON) and writes bench/results.json. Progress goes to stderr. `--only ecdsa` measures the
+ * threshold ECDSA rows alone, `--only peers` the peers and the floors they are compared with
+ * (no stack); the default run has them too.
  */
 import { parseArgs } from 'node:util';
 import { closeAllDbs } from '../store/mongo.js';
@@ -34,17 +36,25 @@ async function main(): Promise<number> {
   // Commit and load as the run begins; the load at the end is added when it ends.
   const env = environment(quick);
   try {
-    const stack = await acquireStack(process.env, log, (r) => (release = r));
-    const result = await runBench(stack.env, quick ? quickSizes : fullSizes, log, {
+    // the peers and their floors are in process: no stack
+    const stack = only === 'peers' ? undefined : await acquireStack(process.env, log, (r) => (release = r));
+    const result = await runBench(stack?.env ?? process.env, quick ? quickSizes : fullSizes, log, {
       only: only as BenchPart | undefined,
+      peers: true,
     });
     env.loadAverage = environment(quick).loadAverage;
-    const doc = resultsDocument(result, env, {
-      startedByBench: stack.started,
-      home: stack.home,
-      temporalAddress: stack.temporalAddress,
-      parties: stack.parties,
-    });
+    const doc = resultsDocument(
+      result,
+      env,
+      stack
+        ? {
+            startedByBench: stack.started,
+            home: stack.home,
+            temporalAddress: stack.temporalAddress,
+            parties: stack.parties,
+          }
+        : { none: 'in process only (--only peers)' },
+    );
     const path = writeResults(doc);
     if (values['json-only']) {
       console.log(JSON.stringify(doc));

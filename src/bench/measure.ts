@@ -18,6 +18,7 @@ import { loadConfig, type Env } from '../config.js';
 import { measureEmptyCeremony, type EmptyCeremonyResult } from './empty-ceremony.js';
 import { measureEcdsaFloor, measureFloor, type EcdsaFloorResult, type FloorResult } from './floor.js';
 import { fetchTimelines, summarizeTimelines, type RoundBreakdown } from './history.js';
+import { measurePeers, type PeersResult } from './peers/index.js';
 import { now, summarize, type Summary } from './stats.js';
 import { measureAuditAppends, measureWebhookLatency } from './webhooks.js';
 
@@ -330,6 +331,8 @@ export interface BenchResult {
   throughput: ThroughputResult[];
   /** The signing ceremony's shape with no work in it: this stack's orchestration floor. */
   emptyCeremony?: EmptyCeremonyResult;
+  /** Peers measured in this run next to Conclave's floor (`peers: true`, or `--only peers`). */
+  peers?: PeersResult;
   rounds: RoundBreakdown[];
   targets: Target[];
   skipped: string[];
@@ -357,12 +360,17 @@ const ecdsaConfigs: readonly BenchConfig[] = [
   { scheme: 'dkls23-secp256k1', t: 2, n: 3 },
   { scheme: 'dkls23-secp256k1', t: 3, n: 5 },
 ];
-/** Parts of the bench that run alone (`npm run bench -- --only ecdsa`). */
-export const benchParts = ['ecdsa'] as const;
+/**
+ * Parts of the bench that run alone (`npm run bench -- --only ecdsa`). `peers` needs no stack:
+ * the Ed25519 and DKLs23 2-of-3 floors and the peers next to them, all in process.
+ */
+export const benchParts = ['ecdsa', 'peers'] as const;
 export type BenchPart = (typeof benchParts)[number];
 export interface RunOptions {
   /** Only this part's rows; everything by default. */
   only?: BenchPart;
+  /** Also measure the peers (src/bench/peers) in a whole run; `npm run bench` does. */
+  peers?: boolean;
 }
 /** Row label of a config: Ed25519 keeps its historical names. */
 const labelOf = (c: BenchConfig) => `${c.scheme === 'frost-ed25519' ? 'ed25519' : c.scheme} ${c.t}-of-${c.n}`;
@@ -393,6 +401,7 @@ export async function runBench(
   log: Log = () => undefined,
   opts: RunOptions = {},
 ): Promise<BenchResult> {
+  if (opts.only === 'peers') return runPeersOnly(sizes, log);
   const began = now();
   const runId = newRunId();
   const config = loadConfig(env);
@@ -456,6 +465,19 @@ export async function runBench(
       }),
     );
   }
+
+  // The peers next to the floor, while the stack is still idle.
+  const peers =
+    opts.peers && opts.only === undefined
+      ? await measurePeers({
+          sizes: peerSizes(sizes),
+          conclave: {
+            ed25519: floors.find((f) => f.scheme === 'frost-ed25519' && f.threshold === 2 && f.parties === 3),
+            dkls23: ecdsaFloors.find((f) => f.threshold === 2 && f.parties === 3),
+          },
+          log,
+        })
+      : undefined;
 
   const client = await ConclaveClient.connect({ env });
   // An ECDSA key generation's history carries megabytes of pair-setup envelopes (6 MB at 3-of-5):
@@ -957,7 +979,7 @@ export async function runBench(
       });
     }
 
-    const notes: string[] = [];
+    const notes: string[] = [...(peers?.notes ?? [])];
     const floor23 = floors.find((f) => f.scheme === 'frost-ed25519' && f.threshold === 2 && f.parties === 3);
     if (floor23) {
       const cpus = availableParallelism();
@@ -996,6 +1018,7 @@ export async function runBench(
       ecdsaFloors,
       throughput,
       emptyCeremony,
+      ...(peers ? { peers } : {}),
       rounds,
       targets,
       skipped,
@@ -1006,6 +1029,74 @@ export async function runBench(
     await client.close().catch(() => undefined);
     await connection.close().catch(() => undefined);
   }
+}
+
+/** The peers' sizes: those of Conclave's floor they are compared with. */
+const peerSizes = (sizes: BenchSizes) => ({
+  keygenRuns: sizes.floorKeygen,
+  signRuns: sizes.floorSign,
+  warmup: sizes.floorWarmup,
+  ecdsaKeygenRuns: sizes.ecdsaFloorKeygen,
+});
+
+/**
+ * `--only peers`: Conclave's Ed25519 and DKLs23 2-of-3 floors, then the peers next to them; all in
+ * this process, no stack.
+ */
+async function runPeersOnly(sizes: BenchSizes, log: Log): Promise<BenchResult> {
+  const began = now();
+  log(`floor ed25519 2-of-3: ${sizes.floorKeygen} key generations, ${sizes.floorSign} signatures in-process`);
+  const ed25519 = await measureFloor({
+    threshold: 2,
+    parties: 3,
+    keygenRuns: sizes.floorKeygen,
+    signRuns: sizes.floorSign,
+    warmup: sizes.floorWarmup,
+  });
+  log(
+    `floor dkls23-secp256k1 2-of-3: ${sizes.ecdsaFloorKeygen} key generations with pair setup, ${sizes.floorSign} signatures in-process`,
+  );
+  const dkls23 = await measureEcdsaFloor({
+    threshold: 2,
+    parties: 3,
+    keygenRuns: sizes.ecdsaFloorKeygen,
+    signRuns: sizes.floorSign,
+    warmup: sizes.floorWarmup,
+  });
+  const peers = await measurePeers({ sizes: peerSizes(sizes), conclave: { ed25519, dkls23 }, log });
+  const floorRow = (name: string, s: Summary): Row => ({
+    name,
+    kind: 'floor',
+    n: s.n,
+    p50: s.p50,
+    p95: s.p95,
+    p99: s.p99,
+    mean: s.mean,
+  });
+  const label = 'dkls23-secp256k1 2-of-3';
+  return {
+    runId: newRunId(),
+    only: 'peers',
+    sizes,
+    notes: peers.notes,
+    rows: [
+      floorRow('floor keygen ed25519 2-of-3', ed25519.keygen),
+      floorRow('floor sign ed25519 2-of-3', ed25519.sign),
+      floorRow(`floor keygen ${label} (DKG + OT setups + zero seeds)`, dkls23.keygen),
+      floorRow(`floor presign ${label} (rounds 1+2)`, dkls23.presign),
+      floorRow(`floor online ${label} (round 3 + combine)`, dkls23.online),
+      floorRow(`floor sign ${label} (full protocol)`, dkls23.sign),
+    ],
+    floors: [ed25519],
+    ecdsaFloors: [dkls23],
+    throughput: [],
+    peers,
+    rounds: [],
+    targets: [],
+    skipped: [],
+    wallets: {},
+    durationMs: now() - began,
+  };
 }
 
 /**

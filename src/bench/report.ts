@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { projectRoot } from '../stack/paths.js';
 import type { RoundBreakdown } from './history.js';
 import type { BenchResult, Row } from './measure.js';
+import type { PeersResult } from './peers/index.js';
 
 export const resultsPath = join(projectRoot, 'bench', 'results.json');
 
@@ -84,6 +85,28 @@ export function formatRows(rows: Row[]): string {
   );
 }
 
+/** The peers next to Conclave's floor: each row's ratio is conclave / peer; why a peer was not measured, below. */
+export function formatPeers(peers: PeersResult): string {
+  const body = table(
+    ['peer (in process, 2-of-3)', 'n', 'p50 ms', 'p95 ms', 'conclave floor', 'conclave p50', 'conclave/peer'],
+    peers.rows.map((r) =>
+      r.notMeasured !== undefined
+        ? [r.name, '-', 'not measured', '-', r.conclave, ms(r.conclaveP50), '-']
+        : [
+            r.name,
+            String(r.n),
+            ms(r.p50),
+            ms(r.p95),
+            r.conclave,
+            ms(r.conclaveP50),
+            r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`,
+          ],
+    ),
+  );
+  const why = peers.rows.filter((r) => r.notMeasured !== undefined);
+  return [body, ...why.map((r) => `${r.name}: not measured: ${r.notMeasured}`)].join('\n');
+}
+
 export function formatRounds(b: RoundBreakdown): string {
   const head = `${b.ceremony} (${b.sampled} histories): end-to-end p50 ${ms(b.endToEndP50)} ms, start to first task ${ms(b.startToFirstTaskP50)} ms, orchestration ${ms(b.orchestrationP50)} ms vs in activities ${ms(b.activityWallP50)} ms`;
   const body = table(
@@ -127,9 +150,21 @@ export function formatReport(result: BenchResult, env: Environment): string {
     '',
     formatRows(result.rows),
     '',
-    'time per round (p50s, ms; "before" is orchestration since the previous step finished; retries per ceremony):',
-    ...result.rounds.flatMap((r) => ['', formatRounds(r)]),
-    '',
+    ...(result.peers
+      ? [
+          'peers measured in this run (ratio: Conclave floor p50 / peer p50):',
+          '',
+          formatPeers(result.peers),
+          '',
+        ]
+      : []),
+    ...(result.rounds.length
+      ? [
+          'time per round (p50s, ms; "before" is orchestration since the previous step finished; retries per ceremony):',
+          ...result.rounds.flatMap((r) => ['', formatRounds(r)]),
+          '',
+        ]
+      : []),
     ...result.throughput
       .filter((t) => t.errors)
       .map(
