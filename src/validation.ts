@@ -8,6 +8,7 @@ import { resolveScheme } from './crypto/schemes.js';
 import { ConclaveError } from './errors.js';
 import { idPattern, invalidIdMessage } from './ids.js';
 import { dryRunMessage } from './policy/authorization.js';
+import { checkTransactionDescription } from './policy/transaction.js';
 
 export const maxMessageBytes = 64 * 1024;
 
@@ -52,6 +53,9 @@ export function validateSignRequest(req: SignRequest): void {
   if (req.merkleRoot !== undefined && !/^[0-9a-fA-F]{64}$/.test(String(req.merkleRoot))) {
     throw new ConclaveError('BAD_INPUT', 'merkle root must be 32 bytes of hex');
   }
+  // one format, every problem at once, and never another wallet's or tenant's payment
+  if (req.tx !== undefined)
+    checkTransactionDescription(req.tx, { tenant: req.tenant, walletId: req.walletId, stamped: true });
   if (req.dryRun !== undefined) {
     if (typeof req.dryRun?.reference !== 'string' || req.message.toLowerCase() !== dryRunMessage(req.dryRun))
       throw new ConclaveError('BAD_INPUT', 'a dry run signs only its own tagged message');

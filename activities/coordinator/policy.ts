@@ -180,12 +180,9 @@ export function policyActivities(getStore: () => Promise<CoordinatorStore>) {
      * Rule sets that read velocity facts judge against the ledger and reserve atomically.
      */
     async evaluateSignPolicy(req: SignRequest, requestId: string): Promise<SignJudgement | null> {
-      assertId('tenant', req.tenant);
+      validateSignRequest(req);
       // a dry run signs only its own tagged hash, which pays nothing: no rules apply
-      if (req.dryRun) {
-        validateSignRequest(req);
-        return null;
-      }
+      if (req.dryRun) return null;
       const store = await getStore();
       const h = await head(store, req.tenant);
       // the newest version whose time lock has passed (none yet: the tenant signs as before)

@@ -34,6 +34,7 @@ import { verifyAuditChain } from '../audit/chain.js';
 import { ConclaveError, culprit } from '../errors.js';
 import { generateRecoveryKey } from '../crypto/backup.js';
 import {
+  checkTransactionDescription,
   evaluatePolicy,
   generateActorKey,
   parseTenantPolicyConfig,
@@ -132,8 +133,10 @@ const usage = `usage:
   conclave rules validate FILE [--config CONFIG.json]
                  check a rule set (JSON, facts, operators, events) and a tenant policy config;
                  FILE:line:col per error (docs/tenant-config.md)
-  conclave rules test FILE --tx TX.json [--config CONFIG.json]
-                 the decision and why, for one transaction; nothing is stored
+  conclave rules test FILE --tx TX.json [--config CONFIG.json] [--wallet ID] [--as INITIATOR] [--at TIME]
+                 the decision and why, for one transaction; nothing is stored. TX.json is the
+                 description sign --tx takes (docs/transactions.md); wallet, initiator and time
+                 come from the flags or the file (now by default)
   conclave rules publish FILE [--config CONFIG.json] [--tenant ID]
                  publish a rule set (and the tenant's lists, calendar, prices) as the next version
   conclave rules backtest FILE [--since DATE] [--config CONFIG.json] [--tenant ID]
@@ -207,6 +210,7 @@ const options = {
   status: { type: 'string' },
   until: { type: 'string' },
   state: { type: 'string' },
+  at: { type: 'string' },
 } as const;
 
 class UsageError extends Error {}
@@ -271,6 +275,37 @@ const signedBy = (r: RuleSetVersion) =>
   r.signer ? `signed by ${r.signer.id} (${r.signer.publicKey.slice(0, 16)}…)` : 'UNSIGNED';
 
 /** What `conclave sign` asks for, from its options. */
+/**
+ * The transaction `rules test --tx` judges: the description (the format `sign --tx` takes), with
+ * what a request adds: tenant (--tenant), wallet (--wallet), initiator (--as) and time (--at, now
+ * by default), each of which the file may name instead. A wallet or initiator named nowhere is
+ * `example-wallet` / `example-initiator`, and the output says so.
+ */
+function testedTransaction(v: Record<string, string | boolean | string[] | undefined>): Transaction {
+  const text = (k: string) => v[k] as string | undefined;
+  const { description, named } = checkTransactionDescription(
+    readJsonFile(required('tx', text('tx')), 'transaction'),
+    {
+      ...(text('tenant') !== undefined ? { tenant: text('tenant') } : {}),
+      ...(text('wallet') !== undefined ? { walletId: text('wallet') } : {}),
+      ...(text('as') !== undefined ? { initiator: text('as') } : {}),
+    },
+  );
+  const at = text('at') ?? named.at ?? new Date().toISOString();
+  if (text('at') !== undefined && named.at !== undefined && text('at') !== named.at)
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `transaction description: it names at ${named.at}, but --at is ${text('at')}`,
+    );
+  return {
+    ...description,
+    tenant: text('tenant') ?? named.tenant ?? defaultTenant,
+    walletId: text('wallet') ?? named.walletId ?? 'example-wallet',
+    initiator: text('as') ?? named.initiator ?? 'example-initiator',
+    at,
+  };
+}
+
 function signOptions(v: Record<string, string | boolean | string[] | undefined>): SignOptions {
   const text = (k: string) => v[k] as string | undefined;
   return {
@@ -1165,11 +1200,12 @@ async function run(command: string[], v: Values): Promise<void> {
       );
       return;
     }
-    const tx = readJsonFile(required('tx', v.tx), 'transaction') as Transaction;
+    const tx = testedTransaction(v);
     const config = parseTenantPolicyConfig(cfg?.ok ? cfg.value : {});
     const d = await evaluatePolicy(checked.ruleSet, config, tx);
     const approvals = Object.entries(d.approvals).map(([role, n]) => `${n} ${role}`);
-    print(json, { ...d }, [
+    print(json, { ...d, transaction: tx }, [
+      `judged    ${tx.amount} ${tx.asset} on ${tx.chain} to ${tx.destination}, wallet ${tx.walletId} (${tx.tenant}), initiator ${tx.initiator}, at ${tx.at}`,
       `decision  ${d.outcome}${approvals.length ? ` (approvals: ${approvals.join(', ')})` : ''}${d.defaulted ? ' (no rule fired: the default)' : ''}`,
       ...(d.flags.length ? [`flags     ${d.flags.join(', ')}`] : []),
       ...d.fired.map(

@@ -72,6 +72,7 @@ import { resolveScheme, type Curve, type SchemeName } from '../crypto/schemes.js
 import { deriveWalletKey, type DerivedWalletKey } from './derive.js';
 import { clientDataConverter } from '../codec/payload-codec.js';
 import {
+  checkTransactionDescription,
   parseTenantPolicyConfig,
   requestDigest,
   signApproval,
@@ -421,18 +422,21 @@ export class ConclaveClient {
     void running.finally(() => (done = true)).catch(() => undefined);
     const handle = this.client.workflow.getHandle(workflowId);
     let shown = '';
-    while (!done) {
-      await Promise.race([new Promise((r) => setTimeout(r, 500)), running.catch(() => undefined)]);
-      if (done) return;
+    const show = async () => {
       const t = await handle.query<TransactionState>('transaction').catch(() => undefined);
-      if (!t || t.state === 'judging' || done) continue;
+      if (!t || t.state === 'judging') return;
       const seen = `${t.state}/${t.approvals.length}`;
-      if (seen === shown) continue;
       // a request that was allowed at once moves straight on: nothing to say
-      if (!shown && t.state !== 'awaiting-approval') return;
+      if (seen === shown || (!shown && t.state !== 'awaiting-approval')) return;
       shown = seen;
       onProgress(t);
+    };
+    while (!done) {
+      await Promise.race([new Promise((r) => setTimeout(r, 500)), running.catch(() => undefined)]);
+      if (!done) await show();
     }
+    // the last verdicts may land and the request end between two reads: show how it ended
+    if (shown) await show();
   }
 
   /**
@@ -522,8 +526,14 @@ export class ConclaveClient {
       signers: opts.signers,
       path: opts.path,
       merkleRoot: opts.merkleRoot?.toLowerCase(),
-      ...(opts.tx ? { tx: opts.tx } : {}),
     };
+    if (opts.tx !== undefined)
+      req.tx = checkTransactionDescription(opts.tx, {
+        tenant: req.tenant,
+        walletId: req.walletId,
+        ...(this.key ? { initiator: this.key.id } : {}),
+        stamped: true,
+      }).description;
     validateSignRequest(req);
     const path = formatPath(parsePath(opts.path ?? 'm'));
     const requestId =
@@ -532,7 +542,7 @@ export class ConclaveClient {
         : bareRequestId(opts.requestId, { tenant: req.tenant, kind: 'sign' });
     const workflowId = signWorkflowId(req.tenant, requestId);
     // the initiator signs what is paid, so every party can check the request came from it
-    if (this.key && opts.tx) {
+    if (this.key && req.tx) {
       req.signed = signRequest(
         this.key,
         signStatement({
@@ -541,7 +551,7 @@ export class ConclaveClient {
           message,
           path,
           ...(req.merkleRoot !== undefined ? { merkleRoot: req.merkleRoot } : {}),
-          tx: opts.tx,
+          tx: req.tx,
           requestId: workflowId,
           initiator: this.key.id,
           createdAt: new Date().toISOString(),

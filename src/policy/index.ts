@@ -13,7 +13,13 @@ export type { Decimal } from './decimal.js';
 export { evaluatePolicy, parseRuleSet, policyVocabulary, validateRuleSet } from './engine.js';
 export type { EvaluateOptions } from './engine.js';
 export { builtinOperators } from './vocabulary.js';
-export { parseInstant, transactionFacts, validateTransaction } from './transaction.js';
+export {
+  checkTransactionDescription,
+  parseInstant,
+  transactionFacts,
+  validateTransaction,
+} from './transaction.js';
+export type { DescribedRequest } from './transaction.js';
 export type { RuleSetError, RuleSetValidation } from './validate.js';
 export { defaultTenantPolicyConfig, parseTenantPolicyConfig } from './tenant-config.js';
 export * from './authorization.js';

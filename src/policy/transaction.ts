@@ -1,7 +1,7 @@
 /** Validation of the transaction a policy is evaluated against. Bad input is refused before any rule runs. */
 import { ConclaveError } from '../errors.js';
 import { isDecimalString } from './decimal.js';
-import type { Transaction } from './types.js';
+import type { Transaction, TransactionDescription } from './types.js';
 
 /** Every Transaction field is also a fact rules can read (plugins may refine some, e.g. `destination`). */
 export const transactionFacts = [
@@ -68,4 +68,103 @@ export function validateTransaction(tx: Transaction): void {
     }
     for (const [k, v] of Object.entries(md)) text(`metadata.${k}`, v);
   }
+}
+
+/** What a transaction description says about the payment; chain to destination are required. */
+const describedFields = ['chain', 'asset', 'amount', 'destination', 'memo', 'metadata'] as const;
+const requiredFields = ['chain', 'asset', 'amount', 'destination'] as const;
+/** What the request itself says; a description may repeat it, and must then agree. */
+const requestFields = ['tenant', 'walletId', 'initiator', 'at'] as const;
+
+/** The request a description is checked against; absent fields are not compared. */
+export interface DescribedRequest {
+  tenant?: string;
+  walletId?: string;
+  initiator?: string;
+  /** A sign request's time is stamped when it is signed: a description naming `at` is refused. */
+  stamped?: boolean;
+}
+
+/**
+ * The one transaction format, for `sign --tx`, the client's `tx` and `rules test --tx`: chain,
+ * asset, amount, destination, and optionally memo and metadata; it may also name the request's
+ * tenant, walletId and initiator (and, for `rules test`, its time `at`), which must then be the
+ * request's. Every problem is reported in one BAD_INPUT error; the description comes back with
+ * the payment's fields only, and what it named of the request.
+ */
+export function checkTransactionDescription(
+  value: unknown,
+  request: DescribedRequest = {},
+): {
+  description: TransactionDescription;
+  named: Partial<Pick<Transaction, (typeof requestFields)[number]>>;
+} {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConclaveError('BAD_INPUT', 'a transaction description must be a JSON object');
+  const v = value as Record<string, unknown>;
+  const problems: string[] = [];
+  const missing = requiredFields.filter((f) => v[f] === undefined || v[f] === null || v[f] === '');
+  if (missing.length) problems.push(`missing ${missing.join(', ')}`);
+  const isText = (x: unknown) => typeof x === 'string' && x.length > 0 && x.length <= 1024;
+  for (const f of ['chain', 'asset', 'destination', 'memo'] as const)
+    if (v[f] !== undefined && !(missing as readonly string[]).includes(f) && !isText(v[f]))
+      problems.push(`${f} must be a non-empty string of at most 1024 characters`);
+  if (v.amount !== undefined && !missing.includes('amount') && !isDecimalString(v.amount))
+    problems.push(
+      'amount must be a decimal string like "12.5" (no sign, exponent or number; at most 78 digits)',
+    );
+  const md = v.metadata;
+  if (md !== undefined) {
+    if (typeof md !== 'object' || md === null || Array.isArray(md))
+      problems.push('metadata must be an object of strings');
+    else
+      for (const [k, x] of Object.entries(md))
+        if (!isText(x)) problems.push(`metadata.${k} must be a non-empty string of at most 1024 characters`);
+  }
+  const named: Partial<Record<(typeof requestFields)[number], string>> = {};
+  for (const f of requestFields) {
+    const x = v[f];
+    if (x === undefined) continue;
+    if (!isText(x)) {
+      problems.push(`${f} must be a non-empty string`);
+      continue;
+    }
+    named[f] = x as string;
+  }
+  const differs = (f: 'tenant' | 'walletId' | 'initiator', what: string) => {
+    const expected = request[f];
+    if (named[f] !== undefined && expected !== undefined && named[f] !== expected)
+      problems.push(`it names ${f} ${JSON.stringify(named[f])}, but this request's ${what} is ${expected}`);
+  };
+  differs('tenant', 'tenant');
+  differs('walletId', 'wallet');
+  differs('initiator', 'initiator');
+  if (named.at !== undefined) {
+    if (request.stamped)
+      problems.push('at: a sign request is dated when its initiator signs it; leave `at` out');
+    else {
+      try {
+        parseInstant(named.at);
+      } catch {
+        problems.push('at must be ISO 8601 with an offset, e.g. "2024-04-02T07:30:00Z"');
+      }
+    }
+  }
+  const known = new Set<string>([...describedFields, ...requestFields]);
+  const unknown = Object.keys(v).filter((k) => !known.has(k));
+  if (unknown.length)
+    problems.push(
+      `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')} (known: ${[...known].join(', ')})`,
+    );
+  if (problems.length)
+    throw new ConclaveError('BAD_INPUT', `transaction description: ${problems.join('; ')}`);
+  const description: TransactionDescription = {
+    chain: v.chain as string,
+    asset: v.asset as string,
+    amount: v.amount as string,
+    destination: v.destination as string,
+  };
+  if (v.memo !== undefined) description.memo = v.memo as string;
+  if (md !== undefined) description.metadata = md as Record<string, string>;
+  return { description, named };
 }

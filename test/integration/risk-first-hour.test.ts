@@ -10,7 +10,7 @@
  * `tx cancel` withdraws one's own waiting request.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -329,5 +329,57 @@ describe('a risk analyst with an escalated request', () => {
     expect(shown.stdout).toMatch(/^failure {4}.*backend cancelled the request \(rules v2\)$/m);
     const listed = await conclave(['tx', 'list', '--tenant', tenant], as());
     expect(listed.stdout).not.toContain(full);
+  });
+});
+
+describe('one transaction description', () => {
+  it('rules test judges the file sign --tx takes; every problem in one error; another wallet is refused', async () => {
+    const t = await conclave(
+      ['rules', 'test', rules, '--tx', tx, '--config', gatedConfig, '--wallet', walletId],
+      as(),
+    );
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(
+      new RegExp(
+        `^judged {4}100 SOL on solana to Dest1+, wallet ${walletId} \\(default\\), initiator example-initiator, at \\S+$`,
+        'm',
+      ),
+    );
+    expect(t.stdout).toMatch(/^decision {2}escalate \(approvals: 1 risk\)$/m);
+
+    const bad = file('bad-tx.json', { asset: 'SOL', amount: '1e3', ammount: '1' });
+    const problems = [
+      'missing chain, destination',
+      'amount must be a decimal string like "12.5" (no sign, exponent or number; at most 78 digits)',
+      'unknown field "ammount" (known: chain, asset, amount, destination, memo, metadata, tenant, walletId, initiator, at)',
+    ].join('; ');
+    const tested = await conclave(['rules', 'test', rules, '--tx', bad], as());
+    expect(tested.code).toBe(1);
+    expect(tested.stderr.trim()).toBe(`conclave: transaction description: ${problems}`);
+    const signArgs = ['sign', '--wallet', walletId, '--message', message32(), '--tenant', tenant];
+    const signed = await conclave([...signArgs, '--tx', bad], as('backend'));
+    expect(signed.code).toBe(1);
+    expect(signed.stderr.trim()).toBe(`conclave: transaction description: ${problems}`);
+
+    const elsewhere = file('other-wallet-tx.json', {
+      ...JSON.parse(readFileSync(tx, 'utf8')),
+      walletId: 'someone-elses-wallet',
+      at: '2026-11-23T10:30:00+01:00',
+    });
+    const refused = await conclave([...signArgs, '--tx', elsewhere, '--json'], as('backend'));
+    expect(refused.code).toBe(1);
+    expect(json(refused)).toMatchObject({
+      status: 'error',
+      code: 'BAD_INPUT',
+      message:
+        `transaction description: it names walletId "someone-elses-wallet", but this request's wallet is ${walletId}; ` +
+        'at: a sign request is dated when its initiator signs it; leave `at` out',
+    });
+    // naming its own wallet is fine, and the same file judges the same under rules test
+    const own = file('own-wallet-tx.json', { ...JSON.parse(readFileSync(tx, 'utf8')), walletId });
+    const judged = await conclave(['rules', 'test', rules, '--tx', own, '--config', gatedConfig], as());
+    expect(judged.stdout).toMatch(new RegExp(`wallet ${walletId} \\(default\\)`));
+    const detached = await conclave([...signArgs, '--tx', own, '--detach'], as('backend'));
+    expect(detached.code, detached.stderr).toBe(0);
   });
 });
