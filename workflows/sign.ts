@@ -97,7 +97,9 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
     tx.state = 'signed';
     tx.signature = result.signature;
     await audit(req.requestedBy, signRecord(req, c, judged, tx));
-    return judged ? { ...result, policy: policySummary(judged.decision, tx) } : result;
+    return judged
+      ? { ...result, policy: { ...policySummary(judged.decision, tx), tx: judged.request.statement.tx } }
+      : result;
   } catch (err) {
     if (!signed && !['blocked', 'rejected', 'expired', 'cancelled'].includes(tx.state)) tx.state = 'failed';
     tx.failure = failureDetails(err).message;

@@ -72,6 +72,7 @@ import { resolveScheme, type Curve, type SchemeName } from '../crypto/schemes.js
 import { deriveWalletKey, type DerivedWalletKey } from './derive.js';
 import { clientDataConverter } from '../codec/payload-codec.js';
 import {
+  canonicalJson,
   checkTransactionDescription,
   parseTenantPolicyConfig,
   requestDigest,
@@ -398,7 +399,9 @@ export class ConclaveClient {
       result.message !== req.message ||
       result.walletId !== req.walletId ||
       result.path !== path ||
-      result.merkleRoot !== req.merkleRoot
+      result.merkleRoot !== req.merkleRoot ||
+      // judged by rules: the transaction it paid must be this one too
+      (result.policy?.tx !== undefined && canonicalJson(result.policy.tx) !== canonicalJson(req.tx ?? null))
     ) {
       throw new ConclaveError(
         'REPLAY',

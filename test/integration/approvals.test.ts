@@ -348,8 +348,18 @@ describe('approvals', () => {
 
   it('one rejection ends a request; an expired escalation is rejected; small payments need no approval', async () => {
     const { tenant, w } = await gatedTenant('rej');
-    const small = await initiator.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('1') });
-    expect(small.policy).toMatchObject({ outcome: 'allow', approvals: [] });
+    const requestId = `small-${run}`;
+    const message = message32();
+    const small = await initiator.sign({ tenant, walletId: w.walletId, message, tx: pay('1'), requestId });
+    expect(small.policy).toMatchObject({ outcome: 'allow', approvals: [], tx: pay('1') });
+    // the same request id again: the same payment joins it, another payment of the same message is a replay
+    const joined = await initiator.sign({ tenant, walletId: w.walletId, message, tx: pay('1'), requestId });
+    expect(joined.signature).toBe(small.signature);
+    const replay = await refusal(
+      initiator.sign({ tenant, walletId: w.walletId, message, tx: pay('2'), requestId }),
+    );
+    expect(replay.code).toBe('REPLAY');
+    expect(replay.message).toMatch(/was already used for another signing request/);
     // share validation's dry-run signature pays nothing: no rules, and the gating parties sign it
     const validated = await initiator.validateShares({ walletId: w.walletId, tenant });
     expect(validated.dryRun).toMatchObject({ verified: true });

@@ -130,6 +130,8 @@ export interface SignResult {
     fired: { rule: string; action: string; reason: string }[];
     /** Who approved, when the request was escalated. */
     approvals: { approver: string; role: string }[];
+    /** The transaction the request described, as judged (a reused request id is compared with it). */
+    tx?: TransactionDescription;
   };
 }
 
