@@ -134,6 +134,8 @@ describe('rules in front of signing', () => {
       client.sign({ tenant, walletId: w.walletId, message: message32(), tx: pay('1e3') }),
     );
     expect(floaty.code).toBe('BAD_INPUT');
+    // refused by the client before anything starts (the coordinator refuses it the same way)
+    expect(floaty.message).toMatch(/^transaction description: amount must be a decimal string/);
 
     // a new version applies to the next request; rolling back restores the old behaviour
     const blockAll = {
@@ -159,8 +161,7 @@ describe('rules in front of signing', () => {
       ['failed', 'POLICY_BLOCKED', 1],
       ['failed', 'APPROVAL_EXPIRED', 1],
       ['failed', 'APPROVAL_EXPIRED', 1],
-      // refused before judging (no transaction, a float amount): recorded too
-      ['failed', 'BAD_INPUT', '-'],
+      // refused before judging (no transaction): recorded too
       ['failed', 'BAD_INPUT', '-'],
       ['failed', 'POLICY_BLOCKED', 2],
       ['completed', '', 3],
