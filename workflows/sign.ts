@@ -3,7 +3,7 @@
  * one ends there, an escalated one waits for signed approvals (updates) until they meet the
  * requirement, one approver rejects, or the escalation expires. Then two rounds run on the chosen
  * signers' workers, each party checking the signed request, rules and approvals itself, and the
- * coordinator aggregates.
+ * coordinator aggregates (./frost-sign.ts, ./ecdsa-sign.ts).
  */
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { SignedApproval } from '../src/policy/authorization.js';
@@ -24,14 +24,14 @@ import {
   ceremonyIdOfThisRun,
   coordinator,
   failureDetails,
-  onEach,
-  party,
   partyBrief,
   raiseEvents,
   assertWorkflowOfTenant,
 } from './common.js';
 import type { RaisedEvent } from '../src/webhooks/events.js';
 import { awaitApprovals, serveApprovals, type ApprovalBox } from './approvals.js';
+import { signEcdsa } from './ecdsa-sign.js';
+import { signFrost } from './frost-sign.js';
 export { submitApprovalUpdate, transactionQuery } from './approvals.js';
 
 export async function signWorkflow(req: SignRequest): Promise<SignResult> {
@@ -141,36 +141,6 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
       },
     ]);
   }
-}
-
-/** FROST: commitments, then signature shares, aggregated by the coordinator. */
-async function signFrost(c: SignContext): Promise<SignResult> {
-  const commitments = await onEach(c.signers, (p) => party(p).signRound1(c));
-  const shares = await onEach(c.signers, (p) => party(p).signRound2(c, commitments));
-  return coordinator.aggregateSignature(c, commitments, shares);
-}
-
-/**
- * DKLs23: two presign rounds of point-to-point messages (commitments and OT-based
- * multiplications), the online round's broadcasts, combined by the coordinator.
- */
-async function signEcdsa(c: SignContext): Promise<SignResult> {
-  const round1 = (await onEach(c.signers, (p) => party(p).ecdsaSignRound1(c))).flat();
-  const round2 = (
-    await onEach(c.signers, (p) =>
-      party(p).ecdsaSignRound2(
-        c,
-        round1.filter((e) => e.to === p),
-      ),
-    )
-  ).flat();
-  const round3 = await onEach(c.signers, (p) =>
-    party(p).ecdsaSignRound3(
-      c,
-      round2.filter((e) => e.to === p),
-    ),
-  );
-  return coordinator.combineEcdsaSignature(c, round3);
 }
 
 /** What judging a request raises: it was created, and (with rules) blocked or escalated. */
