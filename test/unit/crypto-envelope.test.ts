@@ -1,6 +1,12 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { numberToBytesLE } from '@noble/curves/utils.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
-import { fromHex, toHex, utf8 } from '../../src/crypto/encoding.js';
+import { encodeFields, fromHex, toHex, utf8 } from '../../src/crypto/encoding.js';
 import {
   envelopeBytes,
   openEnvelope,
@@ -318,5 +324,184 @@ describe('body encodings', () => {
     for (const v of variants) {
       expectCulprit(() => openEnvelope(v, bcast, alice.identityPublic), 'TAMPERED', 'alice');
     }
+  });
+});
+
+// ---- envelopes as noble sealed and opened them before (X25519, Ed25519 on noble) ---------------
+
+const headerBytes = (h: EnvelopeHeader) =>
+  encodeFields(['conclave/envelope/v1/header', h.tenant, h.ceremonyId, h.round, h.type, h.from, h.to]);
+const signedBytes = (h: EnvelopeHeader, b: Uint8Array, d?: { epk: Uint8Array; nonce: Uint8Array }) =>
+  encodeFields([
+    'conclave/envelope/v1/sig',
+    d ? 'direct' : 'broadcast',
+    h.tenant,
+    h.ceremonyId,
+    h.round,
+    h.type,
+    h.from,
+    h.to,
+    b,
+    d ? d.epk : new Uint8Array(0),
+    d ? d.nonce : new Uint8Array(0),
+  ]);
+const envelopeKey = (shared: Uint8Array, h: EnvelopeHeader, epk: Uint8Array, recipientPub: Uint8Array) =>
+  hkdf(
+    nobleSha256,
+    shared,
+    nobleSha256(headerBytes(h)),
+    concatBytes(utf8('conclave/envelope/v1'), epk, recipientPub),
+    32,
+  );
+
+/** sealDirect as it was, on noble's X25519 and Ed25519 (`hex`: a body sealed before base64). */
+function nobleSealDirect(
+  h: EnvelopeHeader,
+  plain: Uint8Array,
+  identitySecret: Uint8Array,
+  to: Uint8Array,
+  hex = false,
+) {
+  const eph = x25519.utils.randomSecretKey();
+  const epk = x25519.getPublicKey(eph);
+  const key = envelopeKey(x25519.getSharedSecret(eph, to), h, epk, to);
+  const nonce = new Uint8Array(randomBytes(12));
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(encodeFields([headerBytes(h), epk]));
+  const ct = new Uint8Array(Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]));
+  const sig = ed25519.sign(signedBytes(h, ct, { epk, nonce }), identitySecret);
+  const bodyField = hex
+    ? { body: toHex(ct) }
+    : { body: Buffer.from(ct).toString('base64'), enc: 'base64' as const };
+  return { ...h, ...bodyField, epk: toHex(epk), nonce: toHex(nonce), sig: toHex(sig) };
+}
+
+/** openEnvelope's checks and decryption for a direct envelope, on noble. */
+function nobleOpenDirect(env: Envelope, identityPublic: Uint8Array, transportSecret: Uint8Array): Uint8Array {
+  const ct = envelopeBytes(env);
+  const epk = fromHex(env.epk!, 'epk');
+  const nonce = fromHex(env.nonce!, 'nonce');
+  const ok = ed25519.verify(fromHex(env.sig, 'sig'), signedBytes(env, ct, { epk, nonce }), identityPublic, {
+    zip215: false,
+  });
+  if (!ok) throw new Error('bad signature');
+  const key = envelopeKey(
+    x25519.getSharedSecret(transportSecret, epk),
+    env,
+    epk,
+    x25519.getPublicKey(transportSecret),
+  );
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(encodeFields([headerBytes(env), epk]));
+  decipher.setAuthTag(ct.subarray(ct.length - 16));
+  return new Uint8Array(Buffer.concat([decipher.update(ct.subarray(0, ct.length - 16)), decipher.final()]));
+}
+
+// The X25519 public keys of small order, and other spellings of them (top bit set, u + p).
+const P25519 = 2n ** 255n - 19n;
+const smallOrderU = [
+  0n,
+  1n,
+  P25519 - 1n,
+  325606250916557431795983626356110631294008115727848805560023387167927233504n,
+  39382357235489614581723060781553021112529911719440698176882885853963445705823n,
+].flatMap((u) => {
+  const spellings = [numberToBytesLE(u, 32)];
+  const top = numberToBytesLE(u, 32);
+  top[31] = (top[31] as number) | 0x80;
+  spellings.push(top);
+  if (u + P25519 < 2n ** 255n) spellings.push(numberToBytesLE(u + P25519, 32));
+  return spellings;
+});
+
+describe('envelopes sealed and opened with noble primitives (before Node OpenSSL)', () => {
+  it('a direct envelope sealed with noble opens, base64 and hex bodies', () => {
+    for (const hex of [false, true]) {
+      const env = nobleSealDirect(direct, body, alice.identitySecret, bob.transportPublic, hex);
+      expect(
+        openEnvelope(
+          JSON.parse(JSON.stringify(env)) as Envelope,
+          direct,
+          alice.identityPublic,
+          bob.transportSecret,
+        ),
+      ).toEqual(body);
+      // and again, the recipient's transport key now cached
+      expect(openEnvelope(env, direct, alice.identityPublic, bob.transportSecret)).toEqual(body);
+    }
+  });
+
+  it('a direct envelope sealed now opens with noble', () => {
+    for (let i = 0; i < 5; i++) {
+      const env = sealDirect(direct, body, alice.identitySecret, bob.transportPublic);
+      expect(nobleOpenDirect(env, alice.identityPublic, bob.transportSecret)).toEqual(body);
+    }
+  });
+
+  it('a broadcast carries the very signature noble makes, and a noble-signed broadcast opens', () => {
+    const env = sealBroadcast(bcast, body, alice.identitySecret);
+    expect(env.sig).toBe(toHex(ed25519.sign(signedBytes(bcast, body), alice.identitySecret)));
+    const noble: Envelope = {
+      ...bcast,
+      body: toHex(body),
+      sig: toHex(ed25519.sign(signedBytes(bcast, body), alice.identitySecret)),
+    };
+    expect(openEnvelope(noble, bcast, alice.identityPublic)).toEqual(body);
+  });
+
+  it('refuses small-order transport keys as noble does: BAD_INPUT on sealing, TAMPERED on opening', () => {
+    for (const u of smallOrderU) {
+      expect(() => x25519.getSharedSecret(bob.transportSecret, u)).toThrow(); // noble's verdict
+      expect((errOf(() => sealDirect(direct, body, alice.identitySecret, u)) as ConclaveError).code).toBe(
+        'BAD_INPUT',
+      );
+      // a well-signed message whose ephemeral key is of small order
+      const env = sealDirect(direct, body, alice.identitySecret, bob.transportPublic);
+      const ct = envelopeBytes(env);
+      const nonce = fromHex(env.nonce!, 'nonce');
+      const forged: Envelope = {
+        ...env,
+        epk: toHex(u),
+        sig: toHex(ed25519.sign(signedBytes(direct, ct, { epk: u, nonce }), alice.identitySecret)),
+      };
+      expectCulprit(
+        () => openEnvelope(forged, direct, alice.identityPublic, bob.transportSecret),
+        'TAMPERED',
+        'alice',
+        /undecryptable/,
+      );
+    }
+    expect(
+      (
+        errOf(() =>
+          sealDirect(direct, body, alice.identitySecret, bob.transportPublic.subarray(0, 31)),
+        ) as ConclaveError
+      ).code,
+    ).toBe('BAD_INPUT');
+  });
+
+  it('reads a transport key with its top bit set, or spelled u + p, as noble does', () => {
+    // the sender's view of bob's key changes the derived key (it is in the KDF info), so bob
+    // cannot decrypt it, either way; the shared secret itself is the same as noble's
+    const top = Uint8Array.from(bob.transportPublic);
+    top[31] = (top[31] as number) | 0x80;
+    const env = sealDirect(direct, body, alice.identitySecret, top);
+    expectCulprit(
+      () => openEnvelope(env, direct, alice.identityPublic, bob.transportSecret),
+      'TAMPERED',
+      'alice',
+      /undecryptable/,
+    );
+    expect(() => nobleOpenDirect(env, alice.identityPublic, bob.transportSecret)).toThrow();
+    // decrypting as if bob's key had been given with its top bit: the same shared secret as noble's
+    const epk = fromHex(env.epk!, 'epk');
+    const key = envelopeKey(x25519.getSharedSecret(bob.transportSecret, epk), direct, epk, top);
+    const ct = envelopeBytes(env);
+    const decipher = createDecipheriv('aes-256-gcm', key, fromHex(env.nonce!, 'nonce'));
+    decipher.setAAD(encodeFields([headerBytes(direct), epk]));
+    decipher.setAuthTag(ct.subarray(ct.length - 16));
+    expect(
+      new Uint8Array(Buffer.concat([decipher.update(ct.subarray(0, ct.length - 16)), decipher.final()])),
+    ).toEqual(body);
   });
 });
