@@ -1,6 +1,12 @@
 /** Validation of ceremony requests, shared by the client (fail fast) and the coordinator (trust nothing). */
 import type { KeygenRequest } from './ceremony/keygen/contracts.js';
-import type { SignRequest } from './ceremony/sign/contracts.js';
+import {
+  batchDigest,
+  maxBatchBytes,
+  maxBatchItems,
+  type SignItem,
+  type SignRequest,
+} from './ceremony/sign/contracts.js';
 import { assertPartyId } from './config.js';
 import { fromHex } from './crypto/encoding.js';
 import { parsePath } from './crypto/hd.js';
@@ -53,6 +59,7 @@ export function validateSignRequest(req: SignRequest): void {
   if (req.merkleRoot !== undefined && !/^[0-9a-fA-F]{64}$/.test(String(req.merkleRoot))) {
     throw new ConclaveError('BAD_INPUT', 'merkle root must be 32 bytes of hex');
   }
+  if (req.batch !== undefined) validateBatch(req, req.batch);
   // one format, every problem at once, and never another wallet's or tenant's payment
   if (req.tx !== undefined)
     checkTransactionDescription(req.tx, { tenant: req.tenant, walletId: req.walletId, stamped: true });
@@ -61,6 +68,45 @@ export function validateSignRequest(req: SignRequest): void {
       throw new ConclaveError('BAD_INPUT', 'a dry run signs only its own tagged message');
     if (req.tx !== undefined || req.signed !== undefined)
       throw new ConclaveError('BAD_INPUT', 'a dry run pays nothing: it takes no transaction');
+  }
+}
+
+/** A batch request: well-formed items, no request-wide key, and `message` the batch's digest. */
+function validateBatch(req: SignRequest, batch: SignItem[]): void {
+  validateBatchItems(batch);
+  if (req.path !== undefined || req.merkleRoot !== undefined) {
+    throw new ConclaveError('BAD_INPUT', "a batch names each item's path and merkle root, not the request's");
+  }
+  if (req.dryRun !== undefined)
+    throw new ConclaveError('BAD_INPUT', 'a dry run signs one message, not a batch');
+  if (req.message.toLowerCase() !== batchDigest(batch)) {
+    throw new ConclaveError('BAD_INPUT', "a batch request's message must be the batch's digest");
+  }
+}
+
+/** A batch's items: 1 to 256, each a non-empty hex message with a valid path and merkle root, within the size limit. */
+export function validateBatchItems(batch: SignItem[]): void {
+  if (!Array.isArray(batch) || batch.length === 0 || batch.length > maxBatchItems) {
+    throw new ConclaveError('BAD_INPUT', `a batch holds 1 to ${maxBatchItems} messages`);
+  }
+  let total = 0;
+  batch.forEach((item, i) => {
+    if (typeof item !== 'object' || item === null || typeof item.message !== 'string') {
+      throw new ConclaveError('BAD_INPUT', `batch item ${i} has no hex message`);
+    }
+    const bytes = fromHex(item.message, `batch item ${i}'s message`);
+    if (bytes.length === 0) throw new ConclaveError('BAD_INPUT', `batch item ${i}'s message is empty`);
+    total += bytes.length;
+    if (item.path !== undefined) parsePath(item.path);
+    if (item.merkleRoot !== undefined && !/^[0-9a-fA-F]{64}$/.test(String(item.merkleRoot))) {
+      throw new ConclaveError('BAD_INPUT', `batch item ${i}'s merkle root must be 32 bytes of hex`);
+    }
+  });
+  if (total > maxBatchBytes) {
+    throw new ConclaveError(
+      'BAD_INPUT',
+      `the batch's messages are ${total} bytes; at most ${maxBatchBytes} are accepted`,
+    );
   }
 }
 

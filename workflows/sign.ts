@@ -157,6 +157,7 @@ function judgedEvents(
     data: {
       ...base,
       message: req.message,
+      ...(req.batch ? { batch: req.batch.length } : {}),
       ...(req.path ? { path: req.path } : {}),
       ...(j
         ? { transaction: j.transaction, policy: j.decision.outcome, rulesVersion: j.decision.rulesVersion }
@@ -204,6 +205,7 @@ const signRecord = (
   detail: {
     ...(req.dryRun ? { dryRun: req.dryRun.purpose } : {}),
     ...(c ? { message: c.message, path: c.path } : {}),
+    ...(c?.batch ? { batch: c.batch.map((i) => `${i.path} ${i.message}`) } : {}),
     ...(c?.merkleRoot ? { merkleRoot: c.merkleRoot } : {}),
     ...(judged ? policyDetail(judged, tx) : {}),
   },

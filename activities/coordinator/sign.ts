@@ -10,8 +10,9 @@ import { validateSignRequest } from '../../src/validation.js';
 import { aggregate, planSign } from '../../src/ceremony/sign/coordinator.js';
 import { combineEcdsa } from '../../src/ceremony/ecdsa-sign/coordinator.js';
 import { ethereumAddress } from '../../src/crypto/ethereum.js';
-import type { SignContext, SignRequest, SignResult } from '../../src/ceremony/sign/contracts.js';
-import type { SigningKey } from '../../src/crypto/signing-key.js';
+import type { SignContext, SignedItem, SignRequest, SignResult } from '../../src/ceremony/sign/contracts.js';
+import { signingKeyFor, type SigningKey } from '../../src/crypto/signing-key.js';
+import { getScheme } from '../../src/crypto/schemes.js';
 import type { CoordinatorRegistry } from './registry.js';
 
 export function signActivities(registry: CoordinatorRegistry) {
@@ -45,15 +46,27 @@ export function signActivities(registry: CoordinatorRegistry) {
       return dryRunMessage({ purpose, reference: ceremonyId });
     },
 
-    /** Aggregates, verifies the result, and only if that fails checks each share to name a bad signer. */
+    /**
+     * Aggregates each message's signature, verifies it, and only if that fails checks each share
+     * to name a bad signer. A batch's signatures come back in `batch`, in the request's order.
+     */
     async aggregateSignature(
       ctx: SignContext,
       commitments: Envelope[],
       shares: Envelope[],
     ): Promise<SignResult> {
       const w = await plannedVersion(ctx);
-      const { signature, key } = aggregate(ctx, w, commitments, shares);
-      return signedResult(ctx, w, key, signature);
+      const signed = aggregate(ctx, w, commitments, shares);
+      if (!ctx.batch) return signedResult(ctx, w, signed[0]!.key, signed[0]!.signature);
+      const batch: SignedItem[] = ctx.batch.map((item, i) => ({
+        ...item,
+        publicKey: signed[i]!.key.verifyingKey,
+        signature: signed[i]!.signature,
+      }));
+      return {
+        ...signedResult(ctx, w, signingKeyFor(getScheme(w.scheme), w.publicKey, w.transcriptHash, ctx), ''),
+        batch,
+      };
     },
 
     /**

@@ -4,17 +4,19 @@ import { dryRunMessage, publicationDigest } from '../../src/policy/authorization
 import { checkSignAuthorization } from '../../src/policy/gate.js';
 import { parseInstant } from '../../src/policy/transaction.js';
 import { type PartyRuntime } from '../../src/party/runtime.js';
-import { type SignContext } from '../../src/ceremony/sign/contracts.js';
+import { checkBatchContext, type SignContext } from '../../src/ceremony/sign/contracts.js';
 import { checkTimeLock } from './time-lock.js';
 
 /**
  * The party's own policy check (src/policy/gate.ts) for a tenant whose rule set publishers its
  * operator trusts: signed request, signed rules evaluated here, signed approvals. It also refuses
  * a rule set older than one this party has already signed under, unless the request was made
- * before that one (a coordinator replaying a more permissive version for a new request). Runs
- * before a nonce is drawn and again before the share is produced.
+ * before that one (a coordinator replaying a more permissive version for a new request), and a
+ * batch whose items do not hash to the request's message. Runs before a nonce is drawn and again
+ * before the share is produced.
  */
 export async function passGate(rt: PartyRuntime, ctx: SignContext): Promise<void> {
+  checkBatchContext(ctx);
   // a dry run's message is a tagged hash that pays nothing; anything else goes through the gate
   if (ctx.dryRun) {
     if (ctx.message === dryRunMessage(ctx.dryRun)) return;

@@ -1,6 +1,7 @@
 /**
- * A party's side of FROST signing. Round 1 draws a nonce pair, stores it sealed and bound to
- * (ceremony, key, message), and broadcasts the commitments. Round 2 spends the nonce exactly
+ * A party's side of FROST signing. Round 1 draws a nonce pair per message of the request (one,
+ * or each of a batch), stores them sealed and bound to (ceremony, key, request), and broadcasts
+ * the commitments. Round 2 spends the nonce exactly
  * once: one atomic update marks it used, records what it was spent on and removes the sealed
  * nonces. A retry of the same round returns the stored share; any other use is refused.
  */
@@ -81,7 +82,9 @@ export function signActivities(rt: PartyRuntime) {
       const spentOn = signParty.nonceSpendBinding(ctx, list);
       if (spent) return returnSpent(rt, spent, spentOn);
 
-      const nonces = openJson<SigningNonces>(rt.kek, doc!.sealed, nonceContext(rt, ctx));
+      // one nonce pair per message (a record sealed before batches holds a single pair)
+      const opened = openJson<SigningNonces | SigningNonces[]>(rt.kek, doc!.sealed, nonceContext(rt, ctx));
+      const nonces = Array.isArray(opened) ? opened : [opened];
       const output = signParty.round2(rt, ctx, share, openShareSecret(rt, share), nonces, list);
       // Spending is one insert under the nonce's id: of two concurrent spends only one exists.
       const record = await PartyStore.insertOrGet(rt.store.nonceSpends, {

@@ -251,12 +251,12 @@ export function signFloor(
   const shares = signers.map(({ p, key }, i) => {
     const list = frostSign.openCommitments(p, ctx, key, commitments, commitments[i]!);
     frostSign.nonceSpendBinding(ctx, list);
-    const nonces = openJson<SigningNonces>(p.kek, sealedNonces.get(p.partyId)!, nonceContext(p, ctx));
+    const nonces = openJson<SigningNonces[]>(p.kek, sealedNonces.get(p.partyId)!, nonceContext(p, ctx));
     return frostSign.round2(p, ctx, key, signingShareOf(p, wallet), nonces, list);
   });
 
   // coordinator: aggregateSignature
-  return aggregate(ctx, walletKeyOf(wallet), commitments, shares).signature;
+  return aggregate(ctx, walletKeyOf(wallet), commitments, shares)[0]!.signature;
 }
 
 // ---- threshold ECDSA (DKLs23) ------------------------------------------------------------------

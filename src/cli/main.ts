@@ -24,6 +24,7 @@ import {
   loadActorKey,
   type AuditExport,
   type RuleSetVersion,
+  type SignBatchOptions,
   type SignOptions,
   type TransactionState,
   type WebhookCredentials,
@@ -77,6 +78,9 @@ const usage = `usage:
                  threshold ECDSA wallets sign a 32-byte hash: --message HASH, or --eip191 TEXT (prints
                  the 65-byte signature) or --eip1559 ETHTX.json (prints the raw signed transaction)
                  --tx describes the payment (chain, asset, amount, destination) for the tenant's rules
+  conclave sign --wallet ID --batch ITEMS.json [--signers a,b] [--tx TX.json] [--request-id ID] [--tenant ID]
+                 up to 256 messages in one ceremony, under one decision and one set of approvals
+                 (FROST wallets); ITEMS.json: [{"message": HEX, "path": "m/0/1", "merkleRoot": HEX}, …]
   conclave address --wallet ID [--path m/0/7] [--network N] [--merkle-root HEX] [--tenant ID]
                  networks: mainnet, testnet, signet, regtest (Taproot); mainnet-beta, devnet, testnet (Solana);
                  dkls23-secp256k1 wallets: an EIP-55 Ethereum address; with a Bitcoin network,
@@ -168,6 +172,7 @@ const options = {
   scheme: { type: 'string' },
   path: { type: 'string' },
   'merkle-root': { type: 'string' },
+  batch: { type: 'string' },
   eip191: { type: 'string' },
   eip1559: { type: 'string' },
   network: { type: 'string' },
@@ -316,6 +321,25 @@ function signOptions(v: Record<string, string | boolean | string[] | undefined>)
     requestId: text('request-id'),
     path: text('path'),
     merkleRoot: text('merkle-root'),
+    ...(v.tx ? { tx: readJsonFile(text('tx')!, 'transaction') as TransactionDescription } : {}),
+  };
+}
+
+/** What `conclave sign --batch FILE` asks for: the file's items, and the options a batch shares. */
+function batchOptions(v: Record<string, string | boolean | string[] | undefined>): SignBatchOptions {
+  const text = (k: string) => v[k] as string | undefined;
+  const refused = ['message', 'eip191', 'eip1559', 'path', 'merkle-root'].filter((k) => v[k] !== undefined);
+  if (refused.length)
+    throw new UsageError(`--batch names each item's message and path; drop --${refused.join(', --')}`);
+  const items = readJsonFile(required('batch', text('batch')), 'batch');
+  if (!Array.isArray(items))
+    throw new ConclaveError('BAD_INPUT', `batch file ${text('batch')} must hold a JSON array of items`);
+  return {
+    walletId: required('wallet', text('wallet')),
+    items: items as SignBatchOptions['items'],
+    tenant: text('tenant'),
+    signers: list(text('signers')),
+    requestId: text('request-id'),
     ...(v.tx ? { tx: readJsonFile(text('tx')!, 'transaction') as TransactionDescription } : {}),
   };
 }
@@ -783,7 +807,7 @@ async function run(command: string[], v: Values): Promise<void> {
     return;
   }
   if (cmd === 'sign' && v.detach) {
-    const requestId = await withClient((c) => c.startSign(signOptions(v)));
+    const requestId = await withClient((c) => c.startSign(v.batch ? batchOptions(v) : signOptions(v)));
     print(json, { requestId }, [`request ${requestId} started: conclave tx show ${requestId}`]);
     return;
   }
@@ -884,6 +908,28 @@ async function run(command: string[], v: Values): Promise<void> {
           ]
         : []),
     ]);
+    return;
+  }
+  if (cmd === 'sign' && v.batch) {
+    const r = await withClient((c) =>
+      c.signBatch({ ...batchOptions(v), onProgress: escalationNotice(v.tenant) }),
+    );
+    print(
+      json,
+      {
+        status: r.status,
+        walletId: r.walletId,
+        batchDigest: r.batchDigest,
+        signatures: r.signatures,
+        scheme: r.scheme,
+        signers: r.signers,
+        ...(r.policy ? { policy: r.policy } : {}),
+      },
+      [
+        `signed by  ${r.signers.join(', ')}: ${r.signatures.length} messages (batch ${r.batchDigest})`,
+        ...r.signatures.map((x) => `${x.path}  ${x.publicKey}  ${x.signature}`),
+      ],
+    );
     return;
   }
   if (cmd === 'sign') {

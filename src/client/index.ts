@@ -39,11 +39,14 @@ import type { KeygenRequest, KeygenResult as KeygenRecord } from '../ceremony/ke
 import type { PairingResult } from '../ceremony/pair-setup/contracts.js';
 import type { RecoverRequest, RecoverResult } from '../ceremony/recover/contracts.js';
 import type { ReshareRequest, ReshareResult } from '../ceremony/reshare/contracts.js';
-import type {
-  FiredRuleSummary,
-  SignRequest,
-  SignResult as SignRecord,
-  TransactionState,
+import {
+  batchDigest,
+  type FiredRuleSummary,
+  type SignedItem,
+  type SignItem,
+  type SignRequest,
+  type SignResult as SignRecord,
+  type TransactionState,
 } from '../ceremony/sign/contracts.js';
 import type { TransactionDescription } from '../policy/types.js';
 import type { ValidateResult } from '../ceremony/validate/contracts.js';
@@ -96,7 +99,13 @@ import {
   signGovernance,
   type GovernancePolicy,
 } from '../policy/governance.js';
-import { assertId, printableActor, validateKeygenRequest, validateSignRequest } from '../validation.js';
+import {
+  assertId,
+  printableActor,
+  validateBatchItems,
+  validateKeygenRequest,
+  validateSignRequest,
+} from '../validation.js';
 import { bareRequestId, requestWorkflowId } from './request-id.js';
 export {
   bareRequestId,
@@ -142,9 +151,22 @@ export interface WalletInfo extends WalletRecord {
 }
 
 /** A signature, with the key it verifies under and the rules' decision. */
-export interface SignResult extends SignRecord {
+export interface SignResult extends Omit<SignRecord, 'batch'> {
   scheme: SchemeName;
 }
+
+/** A batch's signatures (`signBatch`), one per item in the request's order, each verified. */
+export interface BatchSignResult extends Omit<
+  SignRecord,
+  'message' | 'signature' | 'publicKey' | 'path' | 'merkleRoot' | 'ecdsa' | 'batch'
+> {
+  scheme: SchemeName;
+  /** What the rules, the approvals, the initiator's signature and every party bound: `batchDigest(items)`. */
+  batchDigest: string;
+  signatures: SignedItem[];
+}
+
+export type { SignedItem, SignItem };
 
 /** How `ConclaveClient.connect` finds its settings and its actor key. */
 export interface ConnectOptions {
@@ -294,6 +316,12 @@ export interface SignOptions {
   onProgress?: (state: TransactionState) => void;
 }
 
+/** A batch: several messages signed in one ceremony, under one policy decision and one set of approvals. */
+export interface SignBatchOptions extends Omit<SignOptions, 'message' | 'path' | 'merkleRoot'> {
+  /** Up to 256 messages (hex or bytes), each under its own derivation path (and Taproot merkle root). */
+  items: Array<{ message: string | Uint8Array; path?: string; merkleRoot?: string }>;
+}
+
 export const defaultTenant = 'default';
 
 /** Who a client acts for: `CONCLAVE_ACTOR`, or the OS user at this host. */
@@ -392,10 +420,9 @@ export class ConclaveClient {
    */
   async sign(opts: SignOptions): Promise<SignResult> {
     const { workflowId, req, path } = this.signRequest(opts);
-    const running = this.run<SignResult>('signWorkflow', workflowId, [req]);
-    if (opts.onProgress) await this.watchRequest(workflowId, running, opts.onProgress);
-    const result = await running;
+    const result = await this.runSign(workflowId, req, opts.onProgress);
     if (
+      result.batch !== undefined ||
       result.message !== req.message ||
       result.walletId !== req.walletId ||
       result.path !== path ||
@@ -409,6 +436,48 @@ export class ConclaveClient {
       );
     }
     return result;
+  }
+
+  /**
+   * Signs every item in one ceremony: one policy decision, one set of approvals, and one round
+   * trip per round for all of them (FROST schemes). Each signature is verified by the coordinator
+   * under its item's key; they come back in the items' order. Waits like `sign`.
+   */
+  async signBatch(opts: SignBatchOptions): Promise<BatchSignResult> {
+    const { workflowId, req } = this.signRequest(opts);
+    const {
+      batch,
+      message,
+      signature: _s,
+      publicKey: _k,
+      path: _p,
+      merkleRoot: _m,
+      ecdsa: _e,
+      ...rest
+    } = await this.runSign(workflowId, req, opts.onProgress);
+    const asked = req.batch!;
+    if (
+      message !== req.message ||
+      rest.walletId !== req.walletId ||
+      batch?.length !== asked.length ||
+      (rest.policy?.tx !== undefined && canonicalJson(rest.policy.tx) !== canonicalJson(req.tx ?? null))
+    ) {
+      throw new ConclaveError(
+        'REPLAY',
+        `request id ${workflowId} was already used for another signing request`,
+      );
+    }
+    return { ...rest, batchDigest: message, signatures: batch };
+  }
+
+  private async runSign(
+    workflowId: string,
+    req: SignRequest,
+    onProgress: SignOptions['onProgress'],
+  ): Promise<SignRecord & { scheme: SchemeName }> {
+    const running = this.run<SignRecord & { scheme: SchemeName }>('signWorkflow', workflowId, [req]);
+    if (onProgress) await this.watchRequest(workflowId, running, onProgress);
+    return running;
   }
 
   /**
@@ -483,7 +552,7 @@ export class ConclaveClient {
   }
 
   /** Starts a sign request and returns its request id (for `transaction`, `approve`) without waiting. */
-  async startSign(opts: SignOptions): Promise<string> {
+  async startSign(opts: SignOptions | SignBatchOptions): Promise<string> {
     const { workflowId, req, requestId } = this.signRequest(opts);
     await this.refuseBeforeDetaching(req);
     await this.start('signWorkflow', workflowId, [req]);
@@ -514,21 +583,33 @@ export class ConclaveClient {
     if (refused) throw new ConclaveError(refused.code, refused.message);
   }
 
-  private signRequest(opts: SignOptions): {
+  private signRequest(opts: SignOptions | SignBatchOptions): {
     workflowId: string;
     requestId: string;
     req: SignRequest;
     path: string;
   } {
-    const message = typeof opts.message === 'string' ? opts.message.toLowerCase() : toHex(opts.message);
+    const hex = (m: string | Uint8Array) => (typeof m === 'string' ? m.toLowerCase() : toHex(m));
+    const batch: SignItem[] | undefined =
+      'items' in opts
+        ? opts.items.map((item) => ({
+            message: hex(item.message),
+            ...(item.path === undefined ? {} : { path: item.path }),
+            ...(item.merkleRoot === undefined ? {} : { merkleRoot: item.merkleRoot.toLowerCase() }),
+          }))
+        : undefined;
+    if (batch) validateBatchItems(batch);
+    const single = 'items' in opts ? undefined : opts;
+    const message = batch ? batchDigest(batch) : hex(single!.message);
     const req: SignRequest = {
       requestedBy: this.actor,
       tenant: opts.tenant ?? defaultTenant,
       walletId: opts.walletId,
       message,
+      ...(batch ? { batch } : {}),
       signers: opts.signers,
-      path: opts.path,
-      merkleRoot: opts.merkleRoot?.toLowerCase(),
+      path: single?.path,
+      merkleRoot: single?.merkleRoot?.toLowerCase(),
     };
     if (opts.tx !== undefined)
       req.tx = checkTransactionDescription(opts.tx, {
@@ -538,7 +619,7 @@ export class ConclaveClient {
         stamped: true,
       }).description;
     validateSignRequest(req);
-    const path = formatPath(parsePath(opts.path ?? 'm'));
+    const path = formatPath(parsePath(single?.path ?? 'm'));
     const requestId =
       opts.requestId === undefined
         ? randomUUID()

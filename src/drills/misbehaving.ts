@@ -129,8 +129,11 @@ export function misbehavingParty(mode: MisbehaviourMode | (() => MisbehaviourMod
       async signRound2(ctx: SignContext, commitments: Envelope[]) {
         const out = await honest.signRound2(ctx, commitments);
         if (current() !== 'bad-sig-share') return out;
-        const body = decodeBody<{ request: string; share: string }>(out);
-        const forged = { ...body, share: body.share.replace(/^../, (b) => (b === '01' ? '02' : '01')) };
+        const body = decodeBody<{ request: string; shares: string[] }>(out);
+        const forged = {
+          ...body,
+          shares: body.shares.map((s) => s.replace(/^../, (b) => (b === '01' ? '02' : '01'))),
+        };
         return sealBroadcast(headerOf(out), utf8(JSON.stringify(forged)), rt.identitySecret);
       },
     };

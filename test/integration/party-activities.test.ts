@@ -8,7 +8,7 @@ import { createPartyActivities, type PartyActivities } from '../../activities/pa
 import { loadRoundState, runRoundOnce } from '../../activities/party/common.js';
 import type { Envelope } from '../../src/crypto/envelope.js';
 import type { KeygenContext } from '../../src/ceremony/keygen/contracts.js';
-import type { SignContext } from '../../src/ceremony/sign/contracts.js';
+import { batchDigest, type SignContext } from '../../src/ceremony/sign/contracts.js';
 import { identifierFor, signCommit } from '../../src/crypto/frost.js';
 import { broadcastJson, sealBroadcast } from '../../src/crypto/envelope.js';
 import { utf8 } from '../../src/crypto/encoding.js';
@@ -203,7 +203,7 @@ describe('keygen and signing activities, called as Temporal would (with retries)
     const { tenant, ceremonyId, round, type, from, to } = commits[1]!;
     const equivocation = sealBroadcast(
       { tenant, ceremonyId, round, type, from, to },
-      utf8(JSON.stringify({ request: original.request, commitments: fresh.commitments })),
+      utf8(JSON.stringify({ request: original.request, commitments: [fresh.commitments] })),
       bRt.identitySecret,
     );
     await expect(a.signRound2(sctx, [commits[0]!, equivocation])).rejects.toMatchObject(
@@ -213,6 +213,48 @@ describe('keygen and signing activities, called as Temporal would (with retries)
     const spent = await runtimes[0]!.store.nonceSpends.findOne({ ceremonyId: sctx.ceremonyId });
     expect(spent?.round2Output).toEqual(share);
     expect(await runtimes[0]!.store.nonces.findOne({ ceremonyId: sctx.ceremonyId })).toBeNull();
+  });
+
+  it('a batch: one nonce per item, spent once; items changed behind the digest are refused before any nonce', async () => {
+    const batch = [
+      { message: randomMessage(), path: 'm' },
+      { message: randomMessage(), path: 'm/0/4' },
+    ];
+    const sctx: SignContext = {
+      tenant: 'acme',
+      ceremonyId: `sign:acme:batch-${run}/r1`,
+      walletId: ctx.walletId,
+      keyId: ctx.keyId,
+      version: 1,
+      path: 'm',
+      message: batchDigest(batch),
+      batch,
+      signers: ids.slice(0, 2),
+    };
+    const [a, b] = acts as [PartyActivities, PartyActivities];
+    // a coordinator that swaps the items (or changes one) while keeping the request's digest
+    for (const forged of [
+      [batch[1]!, batch[0]!],
+      [batch[0]!, { ...batch[1]!, message: randomMessage() }],
+    ]) {
+      await expect(a.signRound1({ ...sctx, batch: forged })).rejects.toMatchObject({
+        ...failure('UNAUTHORIZED'),
+        message: expect.stringMatching(/do not hash to the message the request binds/),
+      });
+    }
+    expect(await runtimes[0]!.store.nonces.countDocuments({ ceremonyId: sctx.ceremonyId })).toBe(0);
+    const commits = [await a.signRound1(sctx), await b.signRound1(sctx)];
+    expect(broadcastJson<{ commitments: unknown[] }>(commits[0]!).commitments).toHaveLength(2);
+    const share = await a.signRound2(sctx, commits);
+    expect(broadcastJson<{ shares: string[] }>(share).shares).toHaveLength(2);
+    expect(await a.signRound2(sctx, commits)).toEqual(share);
+    // round 2 with the items changed: refused by the gate again, the spend record unchanged
+    await expect(a.signRound2({ ...sctx, batch: [batch[1]!, batch[0]!] }, commits)).rejects.toMatchObject(
+      failure('UNAUTHORIZED'),
+    );
+    expect(
+      (await runtimes[0]!.store.nonceSpends.findOne({ ceremonyId: sctx.ceremonyId }))?.round2Output,
+    ).toEqual(share);
   });
 
   it('a coordinator cannot move a share to another tenant', async () => {

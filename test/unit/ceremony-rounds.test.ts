@@ -107,13 +107,13 @@ describe('the ceremony layer, round by round', () => {
       const list = frostSign.openCommitments(s.p, ctx, s.key, commitments, commitments[i]!);
       return frostSign.round2(s.p, ctx, s.key, s.secret, r1[i]!.nonces, list);
     });
-    const { signature } = aggregate(ctx, wallet, commitments, shares);
+    const { signature } = aggregate(ctx, wallet, commitments, shares)[0]!;
     // an independent verifier: noble's Ed25519, which knows nothing of Conclave
     expect(ed25519.verify(hex(signature), hex(ctx.message), hex(confirmed.publicKey))).toBe(true);
     // a signer whose share is swapped for another request's is named by the coordinator
     const other = sealBroadcast(
       roundHeader(ctx, 'sign-2', 'sign-share', 'p3', '*'),
-      jsonBytes({ request: 'ff'.repeat(32), share: 'ab'.repeat(32) }),
+      jsonBytes({ request: 'ff'.repeat(32), shares: ['ab'.repeat(32)] }),
       parties[2]!.identitySecret,
     );
     blames(() => aggregate(ctx, wallet, commitments, [shares[0]!, other]), 'DISAGREEMENT', 'p3');

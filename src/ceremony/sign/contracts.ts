@@ -1,6 +1,8 @@
 /** Signing's contracts (FROST and DKLs23): the request, its judgement and state, the context every signer checks, the result. */
-import { encodeFields, fromHex, transcriptHash } from '../../crypto/encoding.js';
+import { encodeFields, fromHex, sha256, toHex, transcriptHash, type Field } from '../../crypto/encoding.js';
 import type { SigningCommitment } from '../../crypto/frost.js';
+import { formatPath, parsePath } from '../../crypto/hd.js';
+import { ConclaveError } from '../../errors.js';
 import type { SigningProtocol } from '../../crypto/schemes.js';
 import type { DryRun, SignedPublication, SignedRequest } from '../../policy/authorization.js';
 import type { SignAuthorization } from '../../policy/gate.js';
@@ -12,8 +14,14 @@ export interface SignRequest {
   /** Who asks (for the audit record); the client fills it in. */
   requestedBy?: string;
   walletId: string;
-  /** Hex bytes to sign. */
+  /** Hex bytes to sign; for a batch, its digest (`batchDigest(batch)`). */
   message: string;
+  /**
+   * Several messages signed in one ceremony under one policy decision (e.g. every input of a
+   * transaction), each under its own derived key; then `message` is `batchDigest(batch)` and
+   * `path` and `merkleRoot` are left out. FROST schemes only.
+   */
+  batch?: SignItem[];
   /** Signers named by the caller; otherwise the coordinator picks `threshold` parties. */
   signers?: string[];
   /** Non-hardened derivation path of the child key to sign with; 'm' (the wallet key) by default. */
@@ -89,13 +97,109 @@ export interface FiredRuleSummary {
   reason: string;
 }
 
+/** One message of a batch and the key it is signed under. */
+export interface SignItem {
+  /** Hex bytes to sign. */
+  message: string;
+  /** Non-hardened derivation path; 'm' by default. */
+  path?: string;
+  /** Taproot only: the script tree's merkle root (hex). */
+  merkleRoot?: string;
+}
+
+/** A batch's item in the one form every side binds: lower-case hex, canonical path. */
+export interface CanonicalSignItem {
+  message: string;
+  path: string;
+  merkleRoot?: string;
+}
+
+/** One signature of a batch, verified under the key it names. */
+export interface SignedItem {
+  message: string;
+  path: string;
+  merkleRoot?: string;
+  /** The key the signature verifies under (derived along `path`, x-only for Taproot). */
+  publicKey: string;
+  signature: string;
+}
+
+/** At most this many messages in one request, and this many bytes of them in all. */
+export const maxBatchItems = 256;
+export const maxBatchBytes = 256 * 1024;
+
+export function canonicalSignItem(item: SignItem): CanonicalSignItem {
+  const c: CanonicalSignItem = {
+    message: item.message.toLowerCase(),
+    path: formatPath(parsePath(item.path ?? 'm')),
+  };
+  if (item.merkleRoot !== undefined) c.merkleRoot = item.merkleRoot.toLowerCase();
+  return c;
+}
+
+/**
+ * What a batch request signs as its `message`: a tagged hash of every item, in order. The
+ * initiator's statement, the rules, the audit record and every party's gate bind this digest,
+ * and each party recomputes it from the items it is asked to sign.
+ */
+export function batchDigest(items: SignItem[]): string {
+  const fields: Field[] = ['conclave/sign-batch/1', items.length];
+  for (const item of items.map(canonicalSignItem)) {
+    fields.push(item.message, item.path, item.merkleRoot ?? '');
+  }
+  return toHex(sha256(encodeFields(fields)));
+}
+
+/**
+ * What a signer checks of a batch before it draws a nonce or signs: FROST only, no dry run, at
+ * most `maxBatchItems` canonical items, and their digest is the `message` the request (and the
+ * initiator's signed statement) binds; so a coordinator cannot add, drop, reorder or change an
+ * item behind the request's back.
+ */
+export function checkBatchContext(ctx: SignContext): void {
+  if (ctx.batch === undefined) return;
+  const refuse = (why: string): never => {
+    throw new ConclaveError('UNAUTHORIZED', `batch of ceremony ${ctx.ceremonyId}: ${why}`);
+  };
+  if (!Array.isArray(ctx.batch) || ctx.batch.length === 0 || ctx.batch.length > maxBatchItems)
+    refuse(`it must hold 1 to ${maxBatchItems} messages`);
+  if (ctx.protocol === 'dkls23') refuse('batch signing is built for FROST schemes only');
+  if (ctx.dryRun) refuse('a dry run signs one message');
+  if (ctx.path !== 'm' || ctx.merkleRoot !== undefined)
+    refuse("each item names its key, the request doesn't");
+  for (const item of ctx.batch) {
+    if (JSON.stringify(canonicalSignItem(item)) !== JSON.stringify(item))
+      refuse('an item is not in canonical form');
+  }
+  if (batchDigest(ctx.batch) !== ctx.message)
+    refuse('its items do not hash to the message the request binds');
+}
+
+/** The key request of an item: items under the same path and merkle root share a derived key. */
+export const keyRequestId = (item: CanonicalSignItem): string => `${item.path}|${item.merkleRoot ?? ''}`;
+
+/** The messages a ceremony signs, each with its key request: the batch, or the one message. */
+export function signItems(ctx: SignContext): CanonicalSignItem[] {
+  if (ctx.batch) return ctx.batch;
+  return [
+    {
+      message: ctx.message,
+      path: ctx.path,
+      ...(ctx.merkleRoot === undefined ? {} : { merkleRoot: ctx.merkleRoot }),
+    },
+  ];
+}
+
 export interface SignContext {
   tenant: string;
   ceremonyId: string;
   walletId: string;
   keyId: string;
   version: number;
+  /** The message, or a batch's digest. */
   message: string;
+  /** A batch: its items, canonical, whose digest is `message` (then `path` is 'm'). */
+  batch?: CanonicalSignItem[];
   signers: string[];
   /** Canonical derivation path; part of what every signer binds its nonce and share to. */
   path: string;
@@ -116,8 +220,12 @@ export interface SignResult {
   publicKey: string;
   path: string;
   merkleRoot?: string;
+  /** The message, or a batch's digest. */
   message: string;
+  /** The signature; empty for a batch, whose signatures are in `batch`. */
   signature: string;
+  /** A batch: every item's signature, in the request's order, each verified. */
+  batch?: SignedItem[];
   scheme: string;
   signers: string[];
   /** ECDSA only: the recovery id (parity of R.y after low-S), DER encoding and Ethereum address. */
@@ -135,16 +243,16 @@ export interface SignResult {
   };
 }
 
-/** FROST round 1 (broadcast, `sign-1`/`sign-commitments`): the signer's nonce commitments. */
+/** FROST round 1 (broadcast, `sign-1`/`sign-commitments`): the signer's nonce commitments, one per item. */
 export interface CommitBody {
   request: string;
-  commitments: SigningCommitment;
+  commitments: SigningCommitment[];
 }
 
-/** FROST round 2 (broadcast, `sign-2`/`sign-share`): the signer's signature share. */
+/** FROST round 2 (broadcast, `sign-2`/`sign-share`): the signer's signature shares, one per item. */
 export interface SignShareBody {
   request: string;
-  share: string;
+  shares: string[];
 }
 
 /** Binds a signing request: every signer must see the same key, message and signer set. */

@@ -7,14 +7,18 @@ import { randomInt } from 'node:crypto';
 import type { Envelope } from '../../crypto/envelope.js';
 import { fromHex } from '../../crypto/encoding.js';
 import { aggregateSignature, tweakPublicPackage, type PublicPackage } from '../../crypto/frost.js';
-import { getScheme } from '../../crypto/schemes.js';
-import { canonicalKeyRequest, signingKeyFor } from '../../crypto/signing-key.js';
+import { getScheme, type Scheme } from '../../crypto/schemes.js';
+import { canonicalKeyRequest, signingKeyFor, type SigningKey } from '../../crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
 import type { PeerEntry } from '../contracts.js';
 import { protocolOf } from '../contracts.js';
 import { openRound, roundHeader } from '../rounds.js';
 import {
+  canonicalSignItem,
+  keyRequestId,
+  signItems,
   signRequestHash,
+  type CanonicalSignItem,
   type CommitBody,
   type SignContext,
   type SignRequest,
@@ -68,12 +72,22 @@ export function planSign(req: SignRequest, w: WalletKey, ceremonyId: string): Si
     );
   }
   const scheme = getScheme(w.scheme);
-  const length = req.message.length / 2;
-  if (scheme.messageBytes !== undefined && length !== scheme.messageBytes) {
+  const protocol = protocolOf(w.scheme);
+  if (req.batch && protocol.protocol === 'dkls23') {
     throw new ConclaveError(
       'BAD_INPUT',
-      `${scheme.name} signs a ${scheme.messageBytes}-byte hash, not a ${length}-byte message (hash it first, e.g. conclave sign --eip191 or --eip1559)`,
+      `batch signing is built for FROST schemes; wallet ${req.walletId} is ${scheme.name}: sign its messages one request each`,
     );
+  }
+  const items = req.batch ? req.batch.map(canonicalSignItem) : [req];
+  for (const item of items) {
+    const length = item.message.length / 2;
+    if (scheme.messageBytes !== undefined && length !== scheme.messageBytes) {
+      throw new ConclaveError(
+        'BAD_INPUT',
+        `${scheme.name} signs a ${scheme.messageBytes}-byte hash, not a ${length}-byte message (hash it first, e.g. conclave sign --eip191 or --eip1559)`,
+      );
+    }
   }
   return {
     tenant: req.tenant,
@@ -82,62 +96,104 @@ export function planSign(req: SignRequest, w: WalletKey, ceremonyId: string): Si
     keyId: w.keyId,
     version: w.version,
     message: req.message.toLowerCase(),
+    ...(req.batch
+      ? {
+          batch: req.batch.map((item) =>
+            canonicalSignItem({ ...item, ...canonicalKeyRequest(scheme, item) }),
+          ),
+        }
+      : {}),
     signers: members.filter((m) => named.includes(m)),
     ...canonicalKeyRequest(scheme, req),
     ...(req.dryRun ? { dryRun: req.dryRun } : {}),
-    ...protocolOf(w.scheme),
+    ...protocol,
   };
 }
 
 /**
- * FROST aggregation: every signer's commitments and share opened and bound to the request, the
- * signature aggregated and verified under the request's derived key. Shares are checked one by
- * one only when the aggregate fails, to name the signer whose share does not verify.
+ * FROST aggregation: every signer's commitments and shares opened and bound to the request, and
+ * for each item of the request its signature aggregated and verified under the item's derived
+ * key. Shares are checked one by one only when an aggregate fails, to name the signer whose share
+ * does not verify.
  */
 export function aggregate(
   ctx: SignContext,
   w: WalletKey,
   commitments: Envelope[],
   shares: Envelope[],
-): { signature: string; key: ReturnType<typeof signingKeyFor> } {
+): Array<{ signature: string; key: SigningKey }> {
   const scheme = getScheme(w.scheme);
   const request = signRequestHash(ctx);
+  const items = signItems(ctx);
   const signers = w.parties.filter((p) => ctx.signers.includes(p.partyId));
   const committed = openRound<CommitBody>(commitments, signers, (p) =>
     roundHeader(ctx, 'sign-1', 'sign-commitments', p.partyId, '*'),
   );
-  const list = signers.map((p) => {
+  const perSigner = signers.map((p) => {
     const body = committed.get(p.partyId)!;
-    if (body.request !== request || body.commitments?.identifier !== p.identifier) {
+    if (body.request !== request) {
       throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} committed to another request`);
+    }
+    if (
+      !Array.isArray(body.commitments) ||
+      body.commitments.length !== items.length ||
+      body.commitments.some((c) => c?.identifier !== p.identifier)
+    ) {
+      throw new CulpritError(
+        'TAMPERED',
+        p.partyId,
+        `${p.partyId} did not commit once under its own identifier to each of the ${items.length} messages`,
+      );
     }
     return body.commitments;
   });
   const signed = openRound<SignShareBody>(shares, signers, (p) =>
     roundHeader(ctx, 'sign-2', 'sign-share', p.partyId, '*'),
   );
-  const sigShares: Record<string, string> = {};
-  for (const p of signers) {
+  const sharesOf = signers.map((p) => {
     const body = signed.get(p.partyId)!;
     if (body.request !== request)
       throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} signed another request`);
-    sigShares[p.identifier] = body.share;
-  }
-  const key = signingKeyFor(scheme, w.publicKey, w.transcriptHash, ctx);
-  try {
-    const signature = aggregateSignature(
-      scheme,
-      tweakPublicPackage(scheme, w.publicPackage, key.tweak),
-      list,
-      fromHex(ctx.message, 'message'),
-      sigShares,
-    );
-    return { signature, key };
-  } catch (err) {
-    if (err instanceof CulpritError) {
-      const party = signers.find((p) => p.identifier === err.culprit);
-      if (party) throw new CulpritError(err.code, party.partyId, 'signature share does not verify');
+    if (!Array.isArray(body.shares) || body.shares.length !== items.length)
+      throw new CulpritError('TAMPERED', p.partyId, `${p.partyId} did not send one share per message`);
+    return body.shares;
+  });
+  const keys = itemKeys(scheme, w, items);
+  return items.map((item, i) => {
+    const { key, publicPackage } = keys.get(keyRequestId(item))!;
+    const sigShares: Record<string, string> = {};
+    signers.forEach((p, k) => (sigShares[p.identifier] = sharesOf[k]![i]!));
+    try {
+      const signature = aggregateSignature(
+        scheme,
+        publicPackage,
+        perSigner.map((list) => list[i]!),
+        fromHex(item.message, 'message'),
+        sigShares,
+      );
+      return { signature, key };
+    } catch (err) {
+      if (err instanceof CulpritError) {
+        const party = signers.find((p) => p.identifier === err.culprit);
+        if (party) throw new CulpritError(err.code, party.partyId, 'signature share does not verify');
+      }
+      throw err;
     }
-    throw err;
+  });
+}
+
+/** Each distinct key request's signing key and tweaked public package, derived once. */
+function itemKeys(
+  scheme: Scheme,
+  w: WalletKey,
+  items: CanonicalSignItem[],
+): Map<string, { key: SigningKey; publicPackage: PublicPackage }> {
+  const keys = new Map<string, { key: SigningKey; publicPackage: PublicPackage }>();
+  for (const item of items) {
+    const id = keyRequestId(item);
+    if (keys.has(id)) continue;
+    const key = signingKeyFor(scheme, w.publicKey, w.transcriptHash, item);
+    keys.set(id, { key, publicPackage: tweakPublicPackage(scheme, w.publicPackage, key.tweak) });
   }
+  return keys;
 }

@@ -12,6 +12,7 @@ import {
   signShare,
   tweakPublicPackage,
   tweakSigningShare,
+  type PublicPackage,
   type SigningCommitment,
   type SigningNonces,
 } from '../../crypto/frost.js';
@@ -20,7 +21,14 @@ import { signingKeyFor } from '../../crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
 import type { ShareDoc } from '../../store/party-store.js';
 import { jsonBytes, openFrom, roundHeader, type PartyKeyring, sealRoundBroadcast } from '../rounds.js';
-import { signRequestHash, type CommitBody, type SignContext, type SignShareBody } from './contracts.js';
+import {
+  keyRequestId,
+  signItems,
+  signRequestHash,
+  type CommitBody,
+  type SignContext,
+  type SignShareBody,
+} from './contracts.js';
 
 /** What signing reads of a signer's key share record (all public; the secret comes separately). */
 export type SignerKey = Pick<
@@ -28,24 +36,26 @@ export type SignerKey = Pick<
   'scheme' | 'identifier' | 'roster' | 'publicKey' | 'transcriptHash' | 'public'
 >;
 
-/** Round 1: draws a fresh nonce pair and broadcasts its commitments, bound to the request. */
+/** Round 1: draws a fresh nonce pair per message and broadcasts their commitments, bound to the request. */
 export function round1(
   me: Pick<PartyKeyring, 'partyId' | 'identitySecret'>,
   ctx: SignContext,
   key: SignerKey,
   signingShare: string,
-): { nonces: SigningNonces; output: Envelope } {
-  const { nonces, commitments } = signCommit(getScheme(key.scheme), key.identifier, signingShare);
-  const body: CommitBody = { request: signRequestHash(ctx), commitments };
+): { nonces: SigningNonces[]; output: Envelope } {
+  const scheme = getScheme(key.scheme);
+  const drawn = signItems(ctx).map(() => signCommit(scheme, key.identifier, signingShare));
+  const body: CommitBody = { request: signRequestHash(ctx), commitments: drawn.map((d) => d.commitments) };
   const output = sealRoundBroadcast(me, ctx, 'sign-1', 'sign-commitments', body);
-  return { nonces, output };
+  return { nonces: drawn.map((d) => d.nonces), output };
 }
 
 // ── communication round: every signer's commitments reach every signer ──
 
 /**
- * Every signer's commitments, checked: signature, request, identifier, and this signer's own
- * exactly as its round 1 (`ownRound1`) made them, so a coordinator cannot swap them.
+ * Every signer's commitments, checked: signature, request, identifier, one per message, and this
+ * signer's own exactly as its round 1 (`ownRound1`) made them, so a coordinator cannot swap them.
+ * Returns, per message, the commitment list of the signers in roster order.
  */
 export function openCommitments(
   me: Pick<PartyKeyring, 'partyId'>,
@@ -53,10 +63,11 @@ export function openCommitments(
   key: SignerKey,
   commitments: Envelope[],
   ownRound1: Envelope,
-): SigningCommitment[] {
+): SigningCommitment[][] {
   const request = signRequestHash(ctx);
+  const count = signItems(ctx).length;
   const signers = key.roster.filter((p) => ctx.signers.includes(p.partyId));
-  const list = signers.map((peer) => {
+  const perSigner = signers.map((peer) => {
     const expect = roundHeader(ctx, 'sign-1', 'sign-commitments', peer.partyId, '*');
     const body = openFrom<CommitBody>(commitments, expect, peer);
     if (body.request !== request) {
@@ -66,51 +77,72 @@ export function openCommitments(
         `${peer.partyId} committed to another signing request`,
       );
     }
-    if (body.commitments?.identifier !== peer.identifier) {
+    if (
+      !Array.isArray(body.commitments) ||
+      body.commitments.length !== count ||
+      body.commitments.some((c) => c?.identifier !== peer.identifier)
+    ) {
       throw new CulpritError(
         'TAMPERED',
         peer.partyId,
-        `${peer.partyId} sent commitments under another identifier`,
+        `${peer.partyId} did not commit once under its own identifier to each of the ${count} messages`,
       );
     }
     return body.commitments;
   });
-  const own = list.find((c) => c.identifier === key.identifier);
+  const own = perSigner[signers.findIndex((p) => p.identifier === key.identifier)];
   const mine = broadcastJson<CommitBody>(ownRound1).commitments;
   if (!own || JSON.stringify(own) !== JSON.stringify(mine)) {
     throw new ConclaveError('TAMPERED', `the commitment list does not carry ${me.partyId}'s own commitments`);
   }
-  return list;
+  return Array.from({ length: count }, (_, i) => perSigner.map((list) => list[i]!));
 }
 
-/** What a nonce is spent on: the request and the exact commitment list. Spent once, on one. */
-export function nonceSpendBinding(ctx: SignContext, list: SigningCommitment[]): string {
-  return transcriptHash([fromHex(signRequestHash(ctx), 'request'), jsonBytes(list)]);
+/** What the nonces are spent on: the request and the exact commitment lists. Spent once, on one. */
+export function nonceSpendBinding(ctx: SignContext, lists: SigningCommitment[][]): string {
+  return transcriptHash([fromHex(signRequestHash(ctx), 'request'), jsonBytes(lists)]);
 }
 
 /**
- * Round 2: the signature share over the request's message under the key the signer derives
- * itself (its own share and public package tweaked along the request's path and merkle root).
+ * Round 2: a signature share over each message of the request, under the key the signer derives
+ * itself for that message (its own share and public package tweaked along the item's path and
+ * merkle root; each distinct key derived once).
  */
 export function round2(
   me: Pick<PartyKeyring, 'partyId' | 'identitySecret'>,
   ctx: SignContext,
   key: SignerKey,
   signingShare: string,
-  nonces: SigningNonces,
-  list: SigningCommitment[],
+  nonces: SigningNonces[],
+  lists: SigningCommitment[][],
 ): Envelope {
   const scheme = getScheme(key.scheme);
-  const { tweak } = signingKeyFor(scheme, key.publicKey, key.transcriptHash, ctx);
-  const share = signShare(
-    scheme,
-    key.identifier,
-    tweakSigningShare(scheme, signingShare, tweak),
-    tweakPublicPackage(scheme, key.public, tweak),
-    nonces,
-    list,
-    fromHex(ctx.message, 'message'),
-  );
-  const body: SignShareBody = { request: signRequestHash(ctx), share };
+  const items = signItems(ctx);
+  if (nonces.length !== items.length || lists.length !== items.length) {
+    throw new ConclaveError('BAD_INPUT', `round 2 needs one nonce and one commitment list per message`);
+  }
+  const tweaked = new Map<string, { share: string; pub: PublicPackage }>();
+  const shares = items.map((item, i) => {
+    const id = keyRequestId(item);
+    let k = tweaked.get(id);
+    if (!k) {
+      const { tweak } = signingKeyFor(scheme, key.publicKey, key.transcriptHash, item);
+      k = {
+        share: tweakSigningShare(scheme, signingShare, tweak),
+        pub: tweakPublicPackage(scheme, key.public, tweak),
+      };
+      tweaked.set(id, k);
+    }
+    return signShare(
+      scheme,
+      key.identifier,
+      k.share,
+      k.pub,
+      nonces[i]!,
+      lists[i]!,
+      fromHex(item.message, 'message'),
+    );
+  });
+  const body: SignShareBody = { request: signRequestHash(ctx), shares };
   return sealRoundBroadcast(me, ctx, 'sign-2', 'sign-share', body);
 }
