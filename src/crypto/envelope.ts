@@ -118,8 +118,11 @@ function transportKey(secret: Uint8Array): { key: KeyObject; pub: Uint8Array } {
   }
 }
 
-const sharedSecret = (privateKey: KeyObject, publicKey: Uint8Array): Uint8Array =>
-  new Uint8Array(diffieHellman({ privateKey, publicKey: x25519Public(publicKey) }));
+/** The shared secret's own bytes (no copy), so that zeroing them zeroes it. */
+function sharedSecret(privateKey: KeyObject, publicKey: Uint8Array): Uint8Array {
+  const shared = diffieHellman({ privateKey, publicKey: x25519Public(publicKey) });
+  return new Uint8Array(shared.buffer, shared.byteOffset, shared.byteLength);
+}
 
 function aad(h: EnvelopeHeader, epk: Uint8Array): Uint8Array {
   return encodeFields([headerEncoding(h), epk]);
