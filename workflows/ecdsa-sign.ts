@@ -4,7 +4,8 @@ import { coordinator, onEach, party } from './common.js';
 
 /**
  * DKLs23: two presign rounds of point-to-point messages (commitments and OT-based
- * multiplications), the online round's broadcasts, combined by the coordinator.
+ * multiplications), then round 3 on each signer (the presignature's finish and the online step
+ * under the request's path tweak) and its broadcasts, combined by the coordinator.
  */
 export async function signEcdsa(c: SignContext): Promise<SignResult> {
   const round1 = (await onEach(c.signers, (p) => party(p).ecdsaSignRound1(c))).flat();

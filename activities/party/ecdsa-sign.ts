@@ -1,13 +1,15 @@
 /**
  * A party's side of DKLs23 threshold ECDSA signing (src/crypto/ecdsa/dkls-sign.ts). Rounds 1 and
- * 2 make the presignature (instance key commitment, OT-based multiplications with every other
- * signer, point to point and encrypted); round 3 spends it on the message hash and broadcasts
- * (u, w), from which the coordinator combines the signature.
+ * 2 are the presign rounds (instance key commitment, OT-based multiplications with every other
+ * signer, point to point and encrypted); round 3 finishes the presignature from the peers'
+ * round-2 messages, spends it on the message hash under the path's tweak and broadcasts (u', w),
+ * from which the coordinator combines the signature.
  *
  * Spending is the FROST nonce rule again: one insert under the ceremony's id records what the
  * presignature was spent on, and the sealed round states are then dropped. A retry with the same
- * inputs returns the same broadcast; anything else is NONCE_REUSE. The key (tweaked along the
- * request's path) and the pairwise setups are read from this party's own database every round.
+ * inputs returns the same broadcast; anything else is NONCE_REUSE. The untweaked key and the
+ * pairwise setups are read from this party's own database every round; the tweak of the
+ * request's path is applied at the online step only.
  */
 import { type Envelope } from '../../src/crypto/envelope.js';
 import { fromHex } from '../../src/crypto/encoding.js';
@@ -29,6 +31,7 @@ import { loadPairSetups, multiplyWithPairSetups } from './pair-setups.js';
 import {
   ecdsaOnline,
   ecdsaPresignAnswer,
+  ecdsaPresignFinish,
   ecdsaPresignStart,
   ecdsaSigner,
   ecdsaSpentOn,
@@ -137,8 +140,9 @@ export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign 
     },
 
     /**
-     * Online round: checks every peer's presign messages, spends the presignature on the message
-     * hash (one insert, before anything is released) and broadcasts (u, w) with its proof.
+     * Finish and online round: checks every peer's presign messages, finishes the presignature,
+     * signs the message hash with it under the path's tweak, spends it (one insert, before
+     * anything is released) and broadcasts (u', w) with its proof.
      */
     async ecdsaSignRound3(ctx: SignContext, round2: Envelope[]): Promise<Envelope> {
       const messageHash = checkMessage(ctx);
@@ -152,7 +156,7 @@ export function ecdsaSignActivities(rt: PartyRuntime, outgoing: OutgoingPresign 
       if (await isAborted(rt, ctx.tenant, ctx.ceremonyId)) throw abortedError(rt, ctx.ceremonyId);
       const state2 = await loadRoundState<EcdsaRoundState>(rt, ctx.tenant, ctx.ceremonyId, 'ecdsa-2');
       const output = await withSigner(rt, ctx, share, (signer) =>
-        ecdsaOnline(signer, state2, round2, messageHash),
+        ecdsaOnline(signer, ecdsaPresignFinish(signer, state2, round2), messageHash),
       );
       // Spending is one insert under the ceremony's id: of two concurrent spends only one exists.
       const record = await writeUnlessAborted(

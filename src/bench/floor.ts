@@ -25,7 +25,9 @@ import {
 import {
   ecdsaOnline,
   ecdsaPresignAnswer,
+  ecdsaPresignFinish,
   ecdsaPresignStart,
+  ecdsaOnlineSigner,
   ecdsaSigner,
   ecdsaSpentOn,
   type EcdsaRoundState,
@@ -37,7 +39,7 @@ import type { SignContext, SignRequest } from '../ceremony/sign/contracts.js';
 import * as frostSign from '../ceremony/sign/party.js';
 import { aggregate, planSign, type WalletKey } from '../ceremony/sign/coordinator.js';
 import { openJson, sealJson, type SealedBox } from '../crypto/at-rest.js';
-import type { DklsSignature } from '../crypto/ecdsa/dkls-sign.js';
+import type { DklsPresignature, DklsSignature } from '../crypto/ecdsa/dkls-sign.js';
 import { fromHex, toHex } from '../crypto/encoding.js';
 import { openEnvelope, type Envelope } from '../crypto/envelope.js';
 import { type PublicPackage, type SigningNonces } from '../crypto/frost.js';
@@ -385,29 +387,35 @@ export function ecdsaKeygenFloor(
 }
 
 export interface EcdsaSignFloorResult {
+  /** The request as planned (its ceremony, signers, path). */
+  ctx: SignContext;
   signature: DklsSignature;
   verifyingKey: string;
-  /** Planning and rounds 1 and 2 on every signer. */
+  /** Planning, rounds 1 and 2 and the finish on every signer: everything before the message is needed. */
   presignMs: number;
-  /** Round 3 on every signer, and the coordinator's combination (verification included). */
+  /** The online step on every signer, and the coordinator's combination (verification included). */
   onlineMs: number;
   envelopes: Envelope[];
 }
 
 /**
  * One whole DKLs23 signing ceremony, every step back to back (the activities' and the
- * coordinator's pure steps): two presign rounds of point-to-point messages, the online round's
- * broadcasts, combined and verified. Each round reads the share and the pair setups sealed, as the
- * activities read them from the database.
+ * coordinator's pure steps): two presign rounds of point-to-point messages and the finish of the
+ * presignature, then the online step's broadcasts, combined and verified. Each presign step reads
+ * the share and the pair setups sealed, as the activities read them from the database. The
+ * presignature is kept sealed between the finish and the online step, as a presignature pool
+ * would keep it (round 3's activity runs both in one go and keeps nothing in between); the online
+ * step reads only that presignature and the public key (for the path's tweak).
  */
 export function ecdsaSignFloor(
   parties: FloorParty[],
   wallet: EcdsaFloorWallet,
   message: string,
+  keyRequest: SigningKeyRequest = {},
 ): EcdsaSignFloorResult {
   const began = now();
   const byId = new Map(parties.map((p) => [p.partyId, p]));
-  const ctx: SignContext = { ...planSignFloor(wallet, message), protocol: 'dkls23' };
+  const ctx: SignContext = { ...planSignFloor(wallet, message, keyRequest), protocol: 'dkls23' };
   const signers = wallet.roster
     .filter((p) => ctx.signers.includes(p.partyId))
     .map((e) => byId.get(e.partyId)!);
@@ -427,10 +435,8 @@ export function ecdsaSignFloor(
       setups,
     });
   };
-  const seal = (p: FloorParty, step: string, state: EcdsaRoundState) =>
-    sealState(p, ctx.ceremonyId, step, state);
-  const open = (p: FloorParty, step: string, box: SealedBox) =>
-    openState<EcdsaRoundState>(p, ctx.ceremonyId, step, box);
+  const seal = <T>(p: FloorParty, step: string, state: T) => sealState(p, ctx.ceremonyId, step, state);
+  const open = <T>(p: FloorParty, step: string, box: SealedBox) => openState<T>(p, ctx.ceremonyId, step, box);
 
   const state1 = new Map<string, SealedBox>();
   const round1 = signers.flatMap((p) => {
@@ -440,7 +446,7 @@ export function ecdsaSignFloor(
   });
   const state2 = new Map<string, SealedBox>();
   const round2 = signers.flatMap((p) => {
-    const s1 = open(p, 'ecdsa-1', state1.get(p.partyId)!);
+    const s1 = open<EcdsaRoundState>(p, 'ecdsa-1', state1.get(p.partyId)!);
     const r = ecdsaPresignAnswer(
       signerOf(p),
       s1,
@@ -449,17 +455,27 @@ export function ecdsaSignFloor(
     state2.set(p.partyId, seal(p, 'ecdsa-2', r.state));
     return r.output.envelopes;
   });
-  const presignDone = now();
-
-  const round3 = signers.map((p) => {
+  const presigs = new Map<string, SealedBox>();
+  for (const p of signers) {
     const s = signerOf(p);
     const mine = round2.filter((e) => e.to === p.partyId);
     ecdsaSpentOn(s.request, mine);
-    return ecdsaOnline(s, open(p, 'ecdsa-2', state2.get(p.partyId)!), mine, messageHash);
-  });
+    const presig = ecdsaPresignFinish(s, open<EcdsaRoundState>(p, 'ecdsa-2', state2.get(p.partyId)!), mine);
+    presigs.set(p.partyId, seal(p, 'ecdsa-presig', presig));
+  }
+  const presignDone = now();
+
+  const round3 = signers.map((p) =>
+    ecdsaOnline(
+      ecdsaOnlineSigner(p, ctx, wallet),
+      open<DklsPresignature>(p, 'ecdsa-presig', presigs.get(p.partyId)!),
+      messageHash,
+    ),
+  );
   const { sig, key } = combineEcdsa(ctx, walletKeyOf(wallet), round3);
   const end = now();
   return {
+    ctx,
     signature: sig,
     verifyingKey: key.verifyingKey,
     presignMs: presignDone - began,

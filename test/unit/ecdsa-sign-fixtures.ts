@@ -11,17 +11,21 @@ import { fromHex, toHex } from '../../src/crypto/encoding.js';
 import { identifierFor, type PublicPackage } from '../../src/crypto/frost.js';
 import { getScheme } from '../../src/crypto/schemes.js';
 import {
+  dklsCombineInput,
+  dklsPresignFinish,
   dklsSignCombine,
+  dklsSignOnline,
   dklsSignRound1,
   dklsSignRound2,
-  dklsSignRound3,
   type DklsKeyShare,
+  type DklsOnlineMsg,
+  type DklsPresignature,
   type DklsRound1Msg,
   type DklsRound2Msg,
-  type DklsRound3Msg,
   type DklsSignInput,
   type DklsSignState,
   type DklsSignature,
+  type DklsUsedPresignature,
   type Multiplier,
 } from '../../src/crypto/ecdsa/dkls-sign.js';
 import { zeroSeedsFinish, zeroSeedsRound1, zeroSeedsRound2 } from '../../src/crypto/ecdsa/zero-share.js';
@@ -184,9 +188,11 @@ export interface Hooks {
   t1?: (m: DklsRound1Msg) => DklsRound1Msg;
   t2?: (m: DklsRound2Msg) => DklsRound2Msg;
   /** Rewrites a broadcast as seen by `receiver`. */
-  t3?: (m: DklsRound3Msg, receiver: string) => DklsRound3Msg;
+  t3?: (m: DklsOnlineMsg, receiver: string) => DklsOnlineMsg;
   /** Per-party message hash (defaults to the shared one). */
   hashOf?: (id: string) => Uint8Array;
+  /** Per-party additive tweak (hex scalar) chosen at the online step (none by default). */
+  tweakOf?: (id: string) => string | undefined;
   /** The multiplier (the ideal one by default). */
   mul?: Multiplier;
 }
@@ -196,15 +202,22 @@ export interface Run {
   errors: Map<string, { round: number; error: unknown }>;
   s1: Map<string, DklsSignState>;
   s2: Map<string, DklsSignState>;
-  s3: Map<string, DklsSignState>;
+  /** Presignatures (after the finish). */
+  pre: Map<string, DklsPresignature>;
+  /** Used presignatures (after the online step). */
+  s3: Map<string, DklsUsedPresignature>;
   m1: DklsRound1Msg[];
   m2: DklsRound2Msg[];
-  m3: DklsRound3Msg[];
+  m3: DklsOnlineMsg[];
   sigs: Map<string, DklsSignature>;
-  ms: { r1: number; r2: number; r3: number; combine: number };
+  ms: { r1: number; r2: number; finish: number; online: number; combine: number };
 }
 
-/** Drives every signer through all rounds over JSON; records each party's first error instead of throwing. */
+/**
+ * Drives every signer through all rounds over JSON; records each party's first error instead of
+ * throwing. Error rounds: 1 and 2, 3 for the finish and the online step, 4 for combine (every
+ * signer combines from its own used presignature).
+ */
 export function runSign(inputs: Map<string, DklsSignInput>, msgHash: Uint8Array, h: Hooks = {}): Run {
   const ids = [...inputs.keys()];
   const run: Run = {
@@ -212,12 +225,13 @@ export function runSign(inputs: Map<string, DklsSignInput>, msgHash: Uint8Array,
     errors: new Map(),
     s1: new Map(),
     s2: new Map(),
+    pre: new Map(),
     s3: new Map(),
     m1: [],
     m2: [],
     m3: [],
     sigs: new Map(),
-    ms: { r1: 0, r2: 0, r3: 0, combine: 0 },
+    ms: { r1: 0, r2: 0, finish: 0, online: 0, combine: 0 },
   };
   const alive = (id: string) => !run.errors.has(id);
   const attempt = (id: string, round: number, f: () => void) => {
@@ -258,23 +272,26 @@ export function runSign(inputs: Map<string, DklsSignInput>, msgHash: Uint8Array,
   for (const id of ids) {
     attempt(id, 3, () => {
       const recv = rt(run.m2.filter((m) => m.to === id));
-      const o = dklsSignRound3(
-        h.mul ?? idealMultiplier,
-        inputs.get(id)!,
-        run.s2.get(id)!,
-        recv,
-        h.hashOf?.(id) ?? msgHash,
-      );
-      run.s3.set(id, rt(o.state));
+      const pre = dklsPresignFinish(h.mul ?? idealMultiplier, inputs.get(id)!, run.s2.get(id)!, recv);
+      run.pre.set(id, rt(pre));
+    });
+  }
+  run.ms.finish = performance.now() - t;
+  t = performance.now();
+  for (const id of ids) {
+    attempt(id, 3, () => {
+      const tweak = h.tweakOf?.(id);
+      const o = dklsSignOnline(run.pre.get(id)!, h.hashOf?.(id) ?? msgHash, tweak ? { tweak } : {});
+      run.s3.set(id, rt(o.presignature));
       run.m3.push(rt(o.broadcast));
     });
   }
-  run.ms.r3 = performance.now() - t;
+  run.ms.online = performance.now() - t;
   t = performance.now();
   for (const id of ids) {
     attempt(id, 4, () => {
       const recv = rt(run.m3).map((m) => (h.t3 && m.from !== id ? h.t3(m, id) : m));
-      run.sigs.set(id, dklsSignCombine(run.s3.get(id)!, recv));
+      run.sigs.set(id, dklsSignCombine(dklsCombineInput(run.s3.get(id)!), recv));
     });
   }
   run.ms.combine = performance.now() - t;
@@ -301,7 +318,7 @@ export function nodeVerifies(sig: DklsSignature, groupKey: string, message: Uint
   return p1363 && der;
 }
 
-/** Checks everything a verifier cares about for one signature. */
+/** Checks everything a verifier cares about for one signature (`groupKey`: the key it must be under). */
 export function expectValidSignature(sig: DklsSignature, groupKey: string, message: Uint8Array): void {
   const hash = sha256(message);
   expect(sig.messageHash).toBe(toHex(hash));

@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
 import { fromHex, toHex, utf8 } from '../../src/crypto/encoding.js';
 import {
+  dklsCombineInput,
+  dklsPresignFinish,
   dklsSignCombine,
+  dklsSignOnline,
   dklsSignRound1,
   dklsSignRound2,
-  dklsSignRound3,
   type DklsKeyShare,
 } from '../../src/crypto/ecdsa/dkls-sign.js';
 import {
@@ -184,41 +186,54 @@ describe('DKLs23 signing: misbehaviour is rejected and the culprit named', () =>
     expectCulprit(errorOf(run, A, 3), 'TAMPERED', B);
   });
 
-  it('a presignature (round-2 state) cannot be used twice', () => {
+  it('a presignature cannot be used twice', () => {
     const run = run2();
-    const input = makeInputs(k23.keys, seeds23, [A, B], SESSION).get(A)!;
     const used = run.s3.get(A)!;
-    expect(used.step).toBe(3);
-    expect(used.round3!.used).toMatch(/^[0-9a-f]{64}$/);
-    const recv = rt(run.m2.filter((m) => m.to === A));
-    // same inputs: the same broadcast again (an idempotent retry)
-    const again = dklsSignRound3(idealMultiplier, input, used, recv, HASH);
+    expect(used.step).toBe('used');
+    expect(used.used.on).toMatch(/^[0-9a-f]{64}$/);
+    // the used presignature keeps no secret
+    expect(Object.keys(used)).not.toContain('phi');
+    expect(JSON.stringify(used)).not.toMatch(/"(phi|ui|vi|rho|rhoR|rhoPk)"/);
+    // same message and tweak: the same broadcast again (an idempotent retry)
+    const again = dklsSignOnline(used, HASH);
     expect(rt(again.broadcast)).toEqual(run.m3.find((m) => m.from === A));
+    expect(rt(again.presignature)).toEqual(used);
     // a second message: refused
-    const e1 = throws(() => dklsSignRound3(idealMultiplier, input, used, recv, sha256(utf8('second'))));
-    expectCode(e1, 'NONCE_REUSE', /already used/);
-    // the same message but different peer inputs: refused too
-    const altered = recv.map((m) => ({ ...m, psi: bump(m.psi) }));
     expectCode(
-      throws(() => dklsSignRound3(idealMultiplier, input, used, altered, HASH)),
+      throws(() => dklsSignOnline(used, sha256(utf8('second')))),
+      'NONCE_REUSE',
+      /already used/,
+    );
+    // the same message under another tweak: refused too
+    expectCode(
+      throws(() => dklsSignOnline(used, HASH, { tweak: '00'.repeat(31) + '07' })),
       'NONCE_REUSE',
     );
-    // a round-3 broadcast computed from a reused presignature for another message is named by peers
+    // an online broadcast from a reused presignature for another message is named by its peers
     const fresh = run2();
-    const replayed = dklsSignRound3(
-      idealMultiplier,
-      makeInputs(k23.keys, seeds23, [A, B], SESSION).get(B)!,
-      fresh.s2.get(B)!,
-      rt(fresh.m2.filter((m) => m.to === B)),
-      sha256(utf8('second')),
-    );
+    const replayed = dklsSignOnline(fresh.pre.get(B)!, sha256(utf8('second')));
     expectCulprit(
       throws(() =>
-        dklsSignCombine(fresh.s3.get(A)!, rt([fresh.m3.find((m) => m.from === A)!, replayed.broadcast])),
+        dklsSignCombine(
+          dklsCombineInput(fresh.s3.get(A)!),
+          rt([fresh.m3.find((m) => m.from === A)!, replayed.broadcast]),
+        ),
       ),
       'DISAGREEMENT',
       B,
       /different message hash/,
+    );
+  });
+
+  it('the finish is deterministic in its inputs, and refuses a state that is not at round 2', () => {
+    const run = run2();
+    const input = makeInputs(k23.keys, seeds23, [A, B], SESSION).get(A)!;
+    const recv = rt(run.m2.filter((m) => m.to === A));
+    expect(rt(dklsPresignFinish(idealMultiplier, input, run.s2.get(A)!, recv))).toEqual(run.pre.get(A));
+    expectCode(
+      throws(() => dklsPresignFinish(idealMultiplier, input, run.s1.get(A)!, recv)),
+      'BAD_INPUT',
+      /not ready for the finish/,
     );
   });
 
@@ -229,10 +244,8 @@ describe('DKLs23 signing: misbehaviour is rejected and the culprit named', () =>
     const s2 = run.s2.get(A)!;
     const again = dklsSignRound2(idealMultiplier, input, s2, recv, seedFor(A, 'r2'));
     expect(Object.values(rt(again.messages))).toEqual(run.m2.filter((m) => m.from === A));
-    // also from a used (round-3) state: the state is returned unchanged
-    expect(dklsSignRound2(idealMultiplier, input, run.s3.get(A)!, recv, seedFor(A, 'r2')).state).toEqual(
-      run.s3.get(A),
-    );
+    // the state is returned unchanged
+    expect(dklsSignRound2(idealMultiplier, input, s2, recv, seedFor(A, 'r2')).state).toEqual(s2);
     expectCode(
       throws(() => dklsSignRound2(idealMultiplier, input, s2, recv, seedFor(A, 'r2', 'x'))),
       'DISAGREEMENT',
@@ -265,22 +278,15 @@ describe('DKLs23 signing: misbehaviour is rejected and the culprit named', () =>
     const s1 = run.s1.get(A)!;
     const otherSession = makeInputs(k23.keys, seeds23, [A, B], 'ef'.repeat(32)).get(A)!;
     bad(() => dklsSignRound2(idealMultiplier, otherSession, s1, [], seed), /another session/);
-    bad(() => dklsSignRound3(idealMultiplier, input, s1, [], HASH), /expected 1 messages|not ready/);
-    bad(
-      () =>
-        dklsSignRound3(
-          idealMultiplier,
-          input,
-          run.s2.get(A)!,
-          rt(run.m2.filter((m) => m.to === A)),
-          new Uint8Array(31),
-        ),
-      /32 bytes/,
-    );
-    bad(() => dklsSignCombine(run.s2.get(A)!, run.m3), /not completed round 3/);
+    bad(() => dklsPresignFinish(idealMultiplier, input, s1, []), /expected 1 messages|not ready/);
+    bad(() => dklsSignOnline(run.pre.get(A)!, new Uint8Array(31)), /32 bytes/);
+    bad(() => dklsSignOnline(run.s2.get(A)! as never, HASH), /invalid presignature/);
+    bad(() => dklsSignOnline(run.pre.get(A)!, HASH, { tweak: 'ff'.repeat(32) }), /tweak/);
+    bad(() => dklsCombineInput(run.pre.get(A)! as never), /not been used/);
     // our own broadcast altered before combine
+    const own = dklsCombineInput(run.s3.get(A)!);
     const m3 = rt(run.m3).map((m) => (m.from === A ? { ...m, w: bump(m.w) } : m));
-    bad(() => dklsSignCombine(run.s3.get(A)!, m3), /own round-3 broadcast/);
-    bad(() => dklsSignCombine(run.s3.get(A)!, run.m3.slice(0, 1)), /expected 2 messages/);
+    bad(() => dklsSignCombine(own, m3), /own online broadcast/);
+    bad(() => dklsSignCombine(own, run.m3.slice(0, 1)), /expected 2 messages/);
   });
 });

@@ -2,11 +2,13 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../../src/crypto/encoding.js';
 import {
+  dklsCombineInput,
+  dklsPresignFinish,
   dklsPresignatureId,
   dklsSignCombine,
+  dklsSignOnline,
   dklsSignRound1,
   dklsSignRound2,
-  dklsSignRound3,
   type DklsKeyShare,
 } from '../../src/crypto/ecdsa/dkls-sign.js';
 import { runDkg } from './frost-fixtures.js';
@@ -145,7 +147,9 @@ describe('DKLs23 signing (ideal multiplier)', () => {
     expect(Object.values(rt(again2.messages))).toEqual(a.m2.filter((m) => m.from === id));
     expect(rt(again2.state)).toEqual(a.s2.get(id));
     const recv2 = rt(a.m2.filter((m) => m.to === id));
-    const again3 = dklsSignRound3(idealMultiplier, input, a.s3.get(id)!, recv2, hash);
+    const pre = dklsPresignFinish(idealMultiplier, input, a.s2.get(id)!, recv2);
+    expect(rt(pre)).toEqual(a.pre.get(id));
+    const again3 = dklsSignOnline(a.s3.get(id)!, hash);
     expect(rt(again3.broadcast)).toEqual(a.m3.find((m) => m.from === id));
   });
 
@@ -157,7 +161,7 @@ describe('DKLs23 signing (ideal multiplier)', () => {
     const hash = sha256(utf8('timing'));
     runSign(makeInputs(keys, seeds, signers, SESSION), hash, { seedSalt: 'warm' }); // JIT warm-up
     const N = 3;
-    const tot = { r1: 0, r2: 0, r3: 0, combine: 0 };
+    const tot = { r1: 0, r2: 0, finish: 0, online: 0, combine: 0 };
     for (let i = 0; i < N; i++) {
       const run = runSign(makeInputs(keys, seeds, signers, SESSION), hash, { seedSalt: `t${i}` });
       expect(run.sigs.size).toBe(2);
@@ -166,7 +170,7 @@ describe('DKLs23 signing (ideal multiplier)', () => {
     const per = (ms: number) => `${(ms / N / 2).toFixed(1)} ms/party`;
     console.log(
       `DKLs23 2-of-3 (ideal multiplier), mean of ${N}: round1 ${per(tot.r1)}, round2 ${per(tot.r2)}, ` +
-        `round3 ${per(tot.r3)}, combine ${per(tot.combine)}`,
+        `finish ${per(tot.finish)}, online ${per(tot.online)}, combine ${per(tot.combine)}`,
     );
   });
 
@@ -174,12 +178,12 @@ describe('DKLs23 signing (ideal multiplier)', () => {
     const { keys } = deal(2, 2);
     const ids = keys.map((k) => k.identifier);
     const run = runSign(makeInputs(keys, agreeZeroSeeds(ids), ids, SESSION), sha256(utf8('x')));
-    const a = dklsPresignatureId(run.s2.get(ids[0]!)!);
+    const a = dklsPresignatureId(run.pre.get(ids[0]!)!);
     expect(dklsPresignatureId(run.s3.get(ids[0]!)!)).toBe(a);
-    expect(dklsPresignatureId(run.s2.get(ids[1]!)!)).not.toBe(a);
+    expect(dklsPresignatureId(run.pre.get(ids[1]!)!)).not.toBe(a);
     expect(a).toMatch(/^[0-9a-f]{64}$/);
     // combine output is the same whichever party combines, and independent of broadcast order
-    const sig = dklsSignCombine(run.s3.get(ids[1]!)!, rt([...run.m3].reverse()));
+    const sig = dklsSignCombine(dklsCombineInput(run.s3.get(ids[1]!)!), rt([...run.m3].reverse()));
     expect(sig).toEqual(run.sigs.get(ids[0]!));
     expect(toHex(sha256(utf8('x')))).toBe(sig.messageHash);
   });

@@ -1,18 +1,16 @@
 /**
- * The coordinator's side of DKLs23 threshold ECDSA signing: it combines the signers' round-3
+ * The coordinator's side of DKLs23 threshold ECDSA signing: it combines the signers' online
  * broadcasts into one signature from public values only. It holds no secret.
  */
 import type { Envelope } from '../../crypto/envelope.js';
-import { fromHex } from '../../crypto/encoding.js';
 import { dklsSessionOf, dklsSignCombine, type DklsSignature } from '../../crypto/ecdsa/dkls-sign.js';
-import { tweakPublicPackage } from '../../crypto/frost.js';
 import { getScheme } from '../../crypto/schemes.js';
 import { signingKeyFor } from '../../crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
 import { openFrom, renameCulprit, roundHeader } from '../rounds.js';
 import { signRequestHash, type SignContext } from '../sign/contracts.js';
 import type { WalletKey } from '../sign/coordinator.js';
-import { ecdsaSessionId, type EcdsaRound3Body } from './contracts.js';
+import { additiveTweak, ecdsaSessionId, type EcdsaOnlineBody } from './contracts.js';
 
 /** What combining a DKLs23 signature reads of a wallet version: all public. */
 export type EcdsaWalletKey = Pick<
@@ -21,9 +19,10 @@ export type EcdsaWalletKey = Pick<
 >;
 
 /**
- * Combines the signers' DKLs23 round-3 broadcasts into one low-S ECDSA signature from public
+ * Combines the signers' DKLs23 online broadcasts into one low-S ECDSA signature from public
  * values only, naming a signer whose contribution does not match, and verifies the result under
- * the request's (derived) key.
+ * the request's (derived) key pk + t·G. The presignatures were made with the untweaked key
+ * package, so the session is that package's.
  */
 export function combineEcdsa(
   ctx: SignContext,
@@ -34,7 +33,7 @@ export function combineEcdsa(
   const request = signRequestHash(ctx);
   const signers = w.parties.filter((p) => ctx.signers.includes(p.partyId));
   const msgs = signers.map((p) => {
-    const body = openFrom<EcdsaRound3Body>(
+    const body = openFrom<EcdsaOnlineBody>(
       round3,
       roundHeader(ctx, 'ecdsa-3', 'ecdsa-sign', p.partyId, '*'),
       p,
@@ -50,42 +49,25 @@ export function combineEcdsa(
     return body.msg;
   });
   const key = signingKeyFor(scheme, w.publicKey, w.transcriptHash, ctx);
-  const first = msgs[0]!;
+  const identifiers = signers.map((p) => p.identifier);
   let sig: DklsSignature;
   try {
-    // Combining needs only public values: the first signer's view of them, rebuilt here.
     sig = dklsSignCombine(
       {
-        v: 1,
-        kind: 'dkls23-sign/state',
-        step: 3,
-        session: dklsSessionOf(
-          tweakPublicPackage(scheme, w.publicPackage, key.tweak),
-          signers.map((p) => p.identifier),
-          ecdsaSessionId(ctx),
-        ),
-        identifier: first.from,
-        signers: signers.map((p) => p.identifier),
-        groupKey: key.verifyingKey,
-        r: '',
-        phi: '',
-        salt: '',
-        instancePoint: '',
-        commitment: '',
-        bob: {},
-        round3: { used: '', messageHash: first.messageHash, R: first.R, broadcast: first },
+        session: dklsSessionOf(w.publicPackage, identifiers, ecdsaSessionId(ctx)),
+        signers: identifiers,
+        groupKey: w.publicPackage.commitments[0]!,
+        tweak: additiveTweak(key.tweak),
+        messageHash: ctx.message,
       },
       msgs,
     );
   } catch (err) {
     throw renameCulprit(err, signers);
   }
-  const compact = fromHex(sig.compact, 'signature');
-  if (
-    sig.messageHash !== ctx.message ||
-    !scheme.verify(compact, fromHex(ctx.message, 'message'), fromHex(key.verifyingKey, 'key'))
-  ) {
-    throw new ConclaveError('ABORTED', 'the combined ECDSA signature does not verify under the wallet key');
+  // dklsSignCombine verified the signature under pk + t·G: that must be the request's key.
+  if (sig.messageHash !== ctx.message || sig.publicKey !== key.verifyingKey) {
+    throw new ConclaveError('ABORTED', 'the combined ECDSA signature is not under the request key');
   }
   return { sig, key };
 }

@@ -1,17 +1,24 @@
 /**
  * A signer's side of DKLs23 threshold ECDSA signing (src/crypto/ecdsa/dkls-sign.ts), one
- * function per round. Pure: the caller reads the share and the pair setups, seals the round
+ * function per step. Pure: the caller reads the share and the pair setups, seals the round
  * states, spends the presignature once (on `ecdsaSpentOn`) and retires a setup whose check fails.
  *
- *   presign start ── direct, encrypted ──▶ presign answer ── direct, encrypted ──▶ online ── broadcast ──▶ coordinator
+ *   presign start ── direct, encrypted ──▶ presign answer ── direct, encrypted ──▶ finish, online ── broadcast ──▶ coordinator
+ *
+ * The presign rounds and the finish use the wallet's UNTWEAKED share and key package, and need
+ * no message: their result, the presignature, is bound to the session, the signer set and the
+ * untweaked key. The request's path tweak t (`signingKeyFor`) is applied at the online step only,
+ * which signs under pk + t·G.
  */
 import { randomBytes } from 'node:crypto';
 import { type Envelope } from '../../crypto/envelope.js';
 import { fromHex, transcriptHash } from '../../crypto/encoding.js';
 import {
+  dklsPresignFinish,
+  dklsSignOnline,
   dklsSignRound1,
   dklsSignRound2,
-  dklsSignRound3,
+  type DklsPresignature,
   type DklsRound1Msg,
   type DklsRound2Msg,
   type DklsSignInput,
@@ -19,7 +26,6 @@ import {
 } from '../../crypto/ecdsa/dkls-sign.js';
 import * as mul from '../../crypto/ecdsa/multiply.js';
 import { stableStringify } from '../../crypto/ecdsa/zero-share.js';
-import { tweakPublicPackage, tweakSigningShare } from '../../crypto/frost.js';
 import { getScheme } from '../../crypto/schemes.js';
 import { signingKeyFor } from '../../crypto/signing-key.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
@@ -35,7 +41,7 @@ import {
   sealRoundDirect,
 } from '../rounds.js';
 import { signRequestHash, type SignContext } from '../sign/contracts.js';
-import { ecdsaSessionId, type EcdsaPeerBody, type EcdsaRound3Body } from './contracts.js';
+import { additiveTweak, ecdsaSessionId, type EcdsaPeerBody, type EcdsaOnlineBody } from './contracts.js';
 
 /** What a presign round sends: its envelopes, bound to the request they were made for. */
 export interface RoundOutput {
@@ -49,16 +55,25 @@ export type EcdsaKey = Pick<
   'scheme' | 'identifier' | 'roster' | 'publicKey' | 'transcriptHash' | 'public'
 >;
 
-/** One signer of one ceremony, as the pure steps see it. SECRET (the tweaked share, the setups). */
-export interface EcdsaSigner {
+/**
+ * What the online step needs of a signer: its keys, the request, and the request's tweak. No
+ * share and no pair setup: a presignature made earlier is all the secret it uses.
+ */
+export interface EcdsaOnlineSigner {
   party: PartyKeyring;
   ctx: SignContext;
+  request: string;
+  /** The additive tweak t of the request's path (hex scalar): the signature is under pk + t·G. */
+  tweak: string;
+}
+
+/** One signer of one ceremony, as the pure steps see it. SECRET (the untweaked share, the setups). */
+export interface EcdsaSigner extends EcdsaOnlineSigner {
   /** The other signers' roster entries. */
   peers: PeerEntry[];
   input: DklsSignInput;
   /** The pair setup (its ceremony id) this party signs with. */
   setupId: string;
-  request: string;
 }
 
 /** What rounds 1 and 2 keep for the next round (sealed in the party's database). SECRET. */
@@ -67,9 +82,25 @@ export interface EcdsaRoundState {
   dkls: DklsSignState;
 }
 
+/** The online side of a signer: the request and its path's tweak, from the key's public record. */
+export function ecdsaOnlineSigner(
+  party: PartyKeyring,
+  ctx: SignContext,
+  key: Pick<EcdsaKey, 'scheme' | 'publicKey' | 'transcriptHash'>,
+): EcdsaOnlineSigner {
+  const scheme = getScheme(key.scheme);
+  return {
+    party,
+    ctx,
+    request: signRequestHash(ctx),
+    tweak: additiveTweak(signingKeyFor(scheme, key.publicKey, key.transcriptHash, ctx).tweak),
+  };
+}
+
 /**
- * A signer from its records: the share (its secret opened) and the public package tweaked along
- * the request's path, and its pair setups with the other signers, refusing a retired one.
+ * A signer from its records: the share (its secret opened) and the public package as they are
+ * (untweaked), the additive tweak of the request's path, and its pair setups with the other
+ * signers, refusing a retired one.
  */
 export function ecdsaSigner(
   party: PartyKeyring,
@@ -94,19 +125,12 @@ export function ecdsaSigner(
     if (!setup) throw new ConclaveError('BAD_INPUT', `${party.partyId} has no pair setup with ${p.partyId}`);
     peers[p.identifier] = setup;
   }
-  const tweak = signingKeyFor(scheme, key.publicKey, key.transcriptHash, ctx).tweak;
   return {
-    party,
-    ctx,
     peers: others,
     setupId: pair.setupId,
-    request: signRequestHash(ctx),
+    ...ecdsaOnlineSigner(party, ctx, key),
     input: {
-      key: {
-        identifier: key.identifier,
-        signingShare: tweakSigningShare(scheme, signingShare, tweak),
-        public: tweakPublicPackage(scheme, key.public, tweak),
-      },
+      key: { identifier: key.identifier, signingShare, public: key.public },
       signers: signers.map((p) => p.identifier),
       sessionId: ecdsaSessionId(ctx),
       peers,
@@ -202,19 +226,30 @@ export const ecdsaSpentOn = (request: string, round2: Envelope[]): string =>
   transcriptHash([fromHex(request, 'request'), jsonBytes(round2.map(stableStringify).sort())]);
 
 /**
- * Online round: checks every peer's presign messages and signs the message hash with the
- * presignature: the broadcast of (u, w) with its proof. The caller spends the presignature
- * before releasing it. A failed consistency check throws `OtSetupAborted`.
+ * Presign finish: opens the peers' round-2 messages, checks them (naming the first culprit),
+ * finishes the multiplications and returns the presignature. Needs no message, path or request
+ * beyond the round messages' binding. A failed consistency check throws `OtSetupAborted`.
  */
-export function ecdsaOnline(
+export function ecdsaPresignFinish(
   s: EcdsaSigner,
   state2: EcdsaRoundState,
   round2: Envelope[],
-  messageHash: Uint8Array,
-): Envelope {
+): DklsPresignature {
   sameSetup(s, state2);
   const msgs = openPeers<DklsRound2Msg>(s, round2, 'ecdsa-2', 'ecdsa-presign-2');
-  const r3 = dklsSignRound3(mul, s.input, state2.dkls, msgs, messageHash);
-  const body: EcdsaRound3Body = { request: s.request, msg: r3.broadcast };
+  return dklsPresignFinish(mul, s.input, state2.dkls, msgs);
+}
+
+/**
+ * Online step: signs the message hash with the presignature under the request's tweak and seals
+ * the broadcast of (u', w) with its proof. The caller spends the presignature before releasing it.
+ */
+export function ecdsaOnline(
+  s: EcdsaOnlineSigner,
+  presignature: DklsPresignature,
+  messageHash: Uint8Array,
+): Envelope {
+  const { broadcast } = dklsSignOnline(presignature, messageHash, { tweak: s.tweak });
+  const body: EcdsaOnlineBody = { request: s.request, msg: broadcast };
   return sealRoundBroadcast(s.party, s.ctx, 'ecdsa-3', 'ecdsa-sign', body);
 }

@@ -1,10 +1,12 @@
 /**
  * DKLs23 threshold ECDSA signing on secp256k1 (Doerner, Kondi, Lee, shelat, "Threshold ECDSA in Three
- * Rounds", 2023, Protocol 3.6), as pure round functions over JSON messages and states.
+ * Rounds", 2023, Protocol 3.6), as pure round functions over JSON messages and states, split into a
+ * presignature made before the message is known and a cheap online step.
  *
  * Setting: a signer set S of t (or more) parties holding Shamir shares x_i of the key x (e.g. from the
  * FROST secp256k1 DKG in ../frost.ts: `{ identifier, signingShare, public }`), pairwise zero-share
- * seeds (./zero-share.ts) and, per ordered pair, a two-party multiplication setup (`Multiplier`).
+ * seeds (./zero-share.ts) and, per ordered pair, a two-party multiplication setup (`Multiplier`). The
+ * presignature is made with the UNTWEAKED key (pk = x·G); a derivation tweak is chosen at the online step.
  *
  * Round/message flow for party i (peers j ∈ S \ {i}):
  *  Round 1  (dklsSignRound1): sample instance key r_i and inversion mask φ_i, R_i = r_i·G; commit
@@ -16,49 +18,76 @@
  *           opening (R_i, salt), pk_i with its zero-share term points, the echo of all round-1
  *           commitments, Γ_u^{i→j} = c_u·G, Γ_v^{i→j} = c_v·G, ψ_ij = φ_i − χ_ij (χ_ij: i's own Bob input
  *           toward j, from round 1), and Alice's message.
- *  Round 3  (dklsSignRound3, needs the 32-byte message hash): finish the multiplications as Bob
- *           (d_u, d_v) and run the paper's checks per peer j, naming j if one fails: C_j opens to R_j;
+ *  Finish   (dklsPresignFinish, no message needed): finish the multiplications as Bob (d_u, d_v) and
+ *           run the paper's checks per peer j, naming j if one fails: C_j opens to R_j;
  *           χ_ij·R_j = d_u·G + Γ_u^j and χ_ij·pk_j = d_v·G + Γ_v^j (the Γ checks); pk_j matches its
  *           verifying share (pk_j = λ_j·Y_j + Σ zero-share term points, the own pair's term checked
- *           exactly); Σ pk_j = pk. Then R = Σ R_j, r = R.x mod n and
+ *           exactly); Σ pk_j = pk. Then R = Σ R_j and
  *             u_i = r_i·(φ_i + Σ ψ_ji) + Σ (c_u + d_u),  v_i = sk_i·(φ_i + Σ ψ_ji) + Σ (c_v + d_v),
- *             w_i = H(m)·φ_i + r·v_i.
- *           Broadcasts (u_i, w_i) plus a proof that makes them attributable (below).
- *  Combine  (dklsSignCombine): s = Σ w / Σ u, low-S normalised, verified under the group key.
+ *           so that Σ u_i = φ·k and Σ v_i = φ·x with φ = Σ φ_i, k = Σ r_i (R = k·G). The result is the
+ *           PRESIGNATURE (`DklsPresignature`): R, φ_i, u_i, v_i, the pairwise points below, the
+ *           proof's precomputed nonce points, bound to the session (hence the untweaked key package
+ *           and the signer set). No OT state survives it.
+ *  Online   (dklsSignOnline, for the 32-byte message hash m, z = bits2int(m), and an additive tweak t
+ *           chosen only now, e.g. a BIP32 CKDpub tweak: the key signed under is pk' = pk + t·G):
+ *           Groth–Shoup re-randomisation ("On the Security of ECDSA with Additive Key Derivation and
+ *           Presignatures", Eurocrypt 2022) with the public
+ *             δ = H("dkls23/sign/rerandomize", sid, R, pk, t, m),   k' = k + δ,   R' = R + δ·G = k'·G,
+ *           r' = R'.x mod n. Each party broadcasts
+ *             u_i' = u_i + δ·φ_i,   v_i' = v_i + t·φ_i (not sent),   w_i = z·φ_i + r'·v_i',
+ *           so Σ u_i' = φ·(k + δ) = φ·k' and Σ w_i = φ·z + r'·φ·(x + t) = φ·(z + r'·x'), x' = x + t.
+ *           Re-randomisation always applies (t = 0 without a path): there is one online algebra.
+ *  Combine  (dklsSignCombine): s = Σ w / Σ u' = (z + r'·x')/k', low-S normalised, verified under pk'.
  *
- * Attributable last round (a Conclave addition; the paper aborts without blame here): for honest i,
- * u_i·G = φ_i·R + Σ_j a_ij and w_i·G = φ_i·K + r·Σ_j b_ij with K = H(m)·G + r·pk and the pairwise points
+ * Attributable online round (a Conclave addition; the paper aborts without blame here). With the
+ * pairwise points, which both members of a pair compute at the finish from their own view (a_ij = −a_ji):
  *   a_ij = ψ_ji·R_i − ψ_ij·R_j + Γ_u^{i→j} − Γ_u^{j→i},   b_ij = ψ_ji·pk_i − ψ_ij·pk_j + Γ_v^{i→j} − Γ_v^{j→i},
- * which both members of a pair compute from their own view (a_ij = −a_ji). Each party broadcasts its
- * a_ij, b_ij and a Chaum–Pedersen proof that log_R(u_i·G − Σ a_ij) = log_K(w_i·G − r·Σ b_ij). If every
- * proof verifies and the pairwise points cancel, the signature is valid; so when it is not, combine
- * names the party whose proof fails, or the peer whose pairwise points contradict ours. Only pairwise
- * aggregate points become public (no ψ or Γ scalar); this extension deserves a formal review.
+ * an honest i has u_i·G = φ_i·R + Σ_j a_ij and v_i·G = φ_i·pk + Σ_j b_ij (using d_u·G = χ_ij·R_j − Γ_u^{j→i}
+ * and φ_i − χ_ij = ψ_ij). The online values keep the same pairwise points:
+ *   u_i'·G = φ_i·R + Σ a_ij + δ·φ_i·G = φ_i·R' + Σ_j a_ij,
+ *   w_i·G  = z·φ_i·G + r'·(φ_i·pk + Σ b_ij + t·φ_i·G) = φ_i·K' + r'·Σ_j b_ij,   K' = z·G + r'·pk'.
+ * Dividing the second equation by r' (≠ 0) gives the same statement over bases known in advance up to
+ * public online scalars: W_i'' = r'^{-1}·w_i·G − Σ b_ij = φ_i·K'' with K'' = r'^{-1}·K' = r'^{-1}·z·G + pk'.
+ * Each party broadcasts its a_ij, b_ij and a Chaum–Pedersen proof that
+ *   log_{R'}(U_i) = log_{K''}(W_i'') (= φ_i),   U_i = u_i'·G − Σ a_ij,
+ * whose Fiat–Shamir challenge hashes (sid, i, m, pk', R', u_i', w_i, Σ a_ij, Σ b_ij, T1, T2), from which
+ * the statement (R', K'', U_i, W_i'') is determined. The commitments need no variable-base
+ * multiplication online: with the proof nonce ρ_i (derived from the presignature's secrets) and the
+ * points ρ_i·R and ρ_i·pk precomputed at the finish,
+ *   T1 = ρ_i·R' = ρ_i·R + (ρ_i·δ)·G,   T2 = ρ_i·K'' = (ρ_i·(r'^{-1}·z + t))·G + ρ_i·pk;
+ * the response is y_i = ρ_i + c·φ_i. The nonce ρ_i is spent with the presignature: a second online
+ * output from the same presignature would reveal φ_i through the proof, as it already would through u'.
+ * If every proof verifies and the pairwise points cancel, the signature is valid; so when it is not,
+ * combine names the party whose proof fails, or a peer whose pairwise points contradict the combining
+ * party's own. Only pairwise aggregate points become public (no ψ or Γ scalar); this extension
+ * deserves a formal review.
  *
  * Zero-share term points: pk_j is rerandomised by ζ_j as in the paper; to make a wrong pk_j attributable,
  * j also sends E_jk = ±PRF(seed_jk)·G for each k (pk_j = λ_j·Y_j + Σ_k E_jk; j's receiver checks E_ji
  * exactly, third pairs must cancel). Conclave's public package already publishes every verifying share
  * Y_j, so these points reveal nothing the package does not.
  *
- * Presigning: the message is needed only in round 3, so rounds 1–2 may run before it is known. No key
- * tweak (HD or Taproot-style additive derivation) is applied here; adding one after R is known would need
- * the re-randomisation countermeasures of the presignature literature (Groth–Shoup 2022).
+ * Single use (CRITICAL). The round-2 state and the presignature are secret one-time values:
+ *  - The finish consumes the round-2 state: finish it once, persist the presignature and drop the
+ *    round-2 state; finishing it twice with different peer messages gives two presignatures that must
+ *    never both be used (the finish is deterministic: identical messages give an identical presignature).
+ *  - Two online outputs from one presignature (another message or another tweak) reveal the key share.
+ *    dklsSignOnline returns the presignature marked USED (`step: 'used'`, its secrets dropped) and
+ *    refuses a used one unless message and tweak are byte-identical (then it returns the same
+ *    broadcast), with NONCE_REUSE. The module is stateless, so the CALLER MUST persist the used
+ *    presignature (or another single-use record) atomically BEFORE releasing the broadcast, and must
+ *    never run the online step from an older copy. Likewise persist the round-2 state before sending
+ *    round-2 messages (a multiplication answered twice to different requests may leak its input).
  *
- * Single use (CRITICAL): the round-2 state is a presignature. Two round-3 outputs from it (two messages,
- * or the same message with different peer inputs) reveal the key share. dklsSignRound3 refuses a state
- * that is already marked used (`step: 3`) unless the inputs are byte-identical (then it returns the
- * same broadcast). The module is stateless, so the CALLER MUST persist the returned state (which
- * carries the `used` marker) atomically BEFORE releasing the round-3 broadcast, and must never run
- * round 3 from an older copy of the state. Likewise persist the round-2 state before sending round-2
- * messages (a multiplication answered twice to different requests may leak its input).
+ * Randomness: rounds 1 and 2 take explicit `seed` bytes (≥ 32, fresh from a CSPRNG), expanded with
+ * domain separation and hedged with secret state, so a retried round with the same seed and inputs
+ * returns the same output; the finish and the online step are deterministic. Never reuse a seed for
+ * another session, and never re-run round 1 after a state was lost once an online output may have
+ * been released.
  *
- * Randomness: each round takes explicit `seed` bytes (≥ 32, fresh from a CSPRNG), expanded with domain
- * separation and hedged with secret state, so a retried round with the same seed and inputs returns the
- * same output. Never reuse a seed for another session, and never re-run round 1 after a state was lost
- * once its round-3 output may have been released.
- *
- * States are SECRET (instance key, masks, multiplication outputs): store them only through at-rest
- * encryption. Messages are public JSON but rounds 1–2 are point-to-point; round 3 is a broadcast.
+ * States and presignatures are SECRET (instance key, masks, multiplication outputs): store them only
+ * through at-rest encryption. Messages are public JSON but rounds 1–2 are point-to-point; the online
+ * message is a broadcast.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ConclaveError, CulpritError } from '../../errors.js';
@@ -68,7 +97,9 @@ import { assertIdentifier, isIdentifier, stableStringify, zeroShareTerms } from 
 import {
   hashFields,
   hashFieldsToNonzeroScalar,
+  hashFieldsToScalar,
   isRecord,
+  parseHex,
   parsePoint,
   parseScalar,
   pointBytes,
@@ -181,15 +212,18 @@ export interface DklsRound2Msg {
   mul: unknown;
 }
 
-/** Round 3, broadcast to every signer (and to whoever combines). */
-export interface DklsRound3Msg {
+/** The online broadcast, to every signer and to whoever combines. */
+export interface DklsOnlineMsg {
   v: 1;
-  kind: 'dkls23-sign/3';
+  kind: 'dkls23-sign/online';
   session: string;
   from: string;
   messageHash: string;
-  /** The aggregate instance point R as `from` computed it. */
+  /** The key signed under, pk' = pk + t·G (compressed SEC1, hex). */
+  publicKey: string;
+  /** The signature's instance point R' = R + δ·G as `from` computed it. */
   R: string;
+  /** u_from' and w_from. */
   u: string;
   w: string;
   /** Pairwise points a_{from,j}, b_{from,j} for every other signer j. */
@@ -198,11 +232,11 @@ export interface DklsRound3Msg {
   proof: { c: string; z: string };
 }
 
-/** State between rounds. SECRET: store only through at-rest encryption. */
+/** State between rounds 1, 2 and the finish. SECRET: store only through at-rest encryption. */
 export interface DklsSignState {
   v: 1;
   kind: 'dkls23-sign/state';
-  step: 1 | 2 | 3;
+  step: 1 | 2;
   session: string;
   identifier: string;
   signers: string[];
@@ -223,14 +257,76 @@ export interface DklsSignState {
     alice: Record<string, { cu: string; cv: string }>;
     sent: Record<string, { psi: string; gammaU: string; gammaV: string }>;
   };
-  /** Present once round 3 ran: the presignature is USED. Persist before releasing the broadcast. */
-  round3?: {
-    /** Digest of the message hash and the peers' round-2 messages this presignature was spent on. */
-    used: string;
-    messageHash: string;
-    R: string;
-    broadcast: DklsRound3Msg;
+}
+
+/** What every presignature carries, used or not: public values and what binds them. */
+interface PresignatureCommon {
+  v: 1;
+  kind: 'dkls23-sign/presignature';
+  /** The session (hex): the caller's session id bound to the untweaked key package and the signer set. */
+  session: string;
+  identifier: string;
+  /** The signer set, sorted. */
+  signers: string[];
+  /** The untweaked group key pk it was made under (compressed SEC1, hex). */
+  groupKey: string;
+  /** Digest of the peers' round-2 messages it was finished with. */
+  input: string;
+  /** R = Σ R_j (uncompressed SEC1, hex). */
+  R: string;
+  /** Pairwise points a_ij, b_ij toward every other signer j (compressed, or '00' for the identity). */
+  pairs: Record<string, { a: string; b: string }>;
+}
+
+/**
+ * A presignature, ready for one online step: small and self-contained (no OT state). SECRET: φ_i,
+ * u_i, v_i and the proof nonce. Store it only through at-rest encryption, and use it once.
+ */
+export interface DklsPresignature extends PresignatureCommon {
+  step: 'presigned';
+  phi: string;
+  /** u_i and v_i. */
+  ui: string;
+  vi: string;
+  /** Σ_j a_ij and Σ_j b_ij (compressed, or '00'). */
+  A: string;
+  B: string;
+  /** The proof nonce ρ_i, and ρ_i·R, ρ_i·pk (uncompressed SEC1, hex). */
+  rho: string;
+  rhoR: string;
+  rhoPk: string;
+}
+
+/** A presignature the online step has spent: its secrets are gone; it answers a byte-identical retry. */
+export interface DklsUsedPresignature extends PresignatureCommon {
+  step: 'used';
+  used: {
+    /** Digest of the message hash and tweak it was spent on. */
+    on: string;
+    /** The additive tweak t (hex scalar). */
+    tweak: string;
+    broadcast: DklsOnlineMsg;
   };
+}
+
+/**
+ * What combining needs, all public: a signer builds it from its used presignature
+ * (`dklsCombineInput`), a combiner holding no share from the key package (`dklsSessionOf`).
+ */
+export interface DklsCombineInput {
+  session: string;
+  signers: string[];
+  /** The untweaked group key pk (compressed SEC1, hex). */
+  groupKey: string;
+  /** The additive tweak t (hex scalar); the signature verifies under pk + t·G. Zero when absent. */
+  tweak?: string;
+  /** The 32-byte message hash (hex). */
+  messageHash: string;
+  /**
+   * The combining signer's own broadcast, if a signer combines: it must come back unaltered, and its
+   * pairwise points are trusted to name a peer that contradicts them.
+   */
+  own?: DklsOnlineMsg;
 }
 
 export interface DklsSignature {
@@ -238,14 +334,14 @@ export interface DklsSignature {
   r: string;
   /** 32-byte big-endian hex, always ≤ n/2 (low-S). */
   s: string;
-  /** Recovery id: parity of R.y after low-S normalisation (bit 1 set only if R.x ≥ n, probability ~2^-128). */
+  /** Recovery id: parity of R'.y after low-S normalisation (bit 1 set only if R'.x ≥ n, probability ~2^-128). */
   recovery: number;
   /** r || s (64 bytes, hex). */
   compact: string;
   /** ASN.1 DER (hex). */
   der: string;
   messageHash: string;
-  /** Group public key (compressed SEC1, hex). */
+  /** The key the signature verifies under, pk' = pk + t·G (compressed SEC1, hex). */
   publicKey: string;
 }
 
@@ -701,7 +797,7 @@ export function dklsSignRound2(
   };
 }
 
-// ---------- round 3 ----------
+// ---------- finish: the presignature ----------
 
 interface PeerView {
   R: Pt;
@@ -745,69 +841,23 @@ function parseRound2(ctx: Ctx, from: string, m: DklsRound2Msg): PeerView {
   }
 }
 
-function dleqChallenge(
-  ctx: Sess,
-  from: string,
-  msgHash: Uint8Array,
-  pts: { R: Pt; K: Pt; U: Pt; W: Pt; T1: Pt; T2: Pt },
-): bigint {
-  return hashFieldsToNonzeroScalar(
-    'dkls23/sign/dleq-challenge',
-    ctx.sid,
-    from,
-    msgHash,
-    pointBytes(pts.R, true),
-    pointBytes(pts.K, true),
-    pointBytes(pts.U, true),
-    pointBytes(pts.W, true),
-    pointBytes(pts.T1, true),
-    pointBytes(pts.T2, true),
-  );
-}
-
-/** The statement of party i's proof: U = u_i·G − Σ a_ij and W = w_i·G − r·Σ b_ij. */
-function statement(u: bigint, w: bigint, rx: bigint, pairs: Array<{ a: Pt; b: Pt }>): { U: Pt; W: Pt } {
-  let A = Point.ZERO;
-  let B = Point.ZERO;
-  for (const p of pairs) {
-    A = A.add(p.a);
-    B = B.add(p.b);
-  }
-  return { U: mulPublic(G, u).subtract(A), W: G.mulAddUnsafe(w, B, Fn.neg(rx)) };
-}
-
 /**
- * Round 3: checks every peer's round-2 message (naming the first one that fails), then returns the
- * broadcast (u_i, w_i) for the 32-byte `messageHash`. The returned state is marked USED: persist it
- * before releasing the broadcast. Called again on a used state, it returns the same broadcast for
- * byte-identical inputs and throws NONCE_REUSE for anything else.
+ * The finish: checks every peer's round-2 message (naming the first one that fails), finishes the
+ * multiplications and returns the presignature. Needs no message, tweak or request. Deterministic;
+ * the round-2 state is consumed (see "Single use"): persist the presignature, drop the state.
  */
-export function dklsSignRound3(
+export function dklsPresignFinish(
   mul: Multiplier,
   input: DklsSignInput,
   state: DklsSignState,
   received: DklsRound2Msg[],
-  messageHash: Uint8Array,
-): { state: DklsSignState; broadcast: DklsRound3Msg } {
+): DklsPresignature {
   const ctx = context(input);
-  if (!(messageHash instanceof Uint8Array) || messageHash.length !== 32) {
-    throw bad('message hash must be 32 bytes');
-  }
   const s = loadState(ctx, state);
-  if (s.step === 1 || !s.round2) throw bad('signing state is not ready for round 3');
+  if (s.step !== 2 || !s.round2) throw bad('signing state is not ready for the finish');
   const r2 = s.round2;
   const msgs = collect<DklsRound2Msg>(ctx, received, 'dkls23-sign/2');
-  const used = toHex(
-    hashFields('dkls23/sign/round3-input', messageHash, stableStringify(inOrder(ctx, msgs))),
-  );
-  if (s.step === 3) {
-    if (s.round3 && s.round3.used === used) return { state: s, broadcast: s.round3.broadcast };
-    throw new ConclaveError(
-      'NONCE_REUSE',
-      'this presignature was already used; signing again with it (another message or other inputs) would leak the key share',
-    );
-  }
-  if (s.step !== 2) throw bad('invalid signing state');
+  const inputDigest = toHex(hashFields('dkls23/sign/finish-input', stableStringify(inOrder(ctx, msgs))));
 
   let r: bigint, phi: bigint, sk: bigint, Ri: Pt, pki: Pt;
   const own = new Map<string, OwnPeer>();
@@ -921,10 +971,8 @@ export function dklsSignRound3(
   }
   if (!pkSum.equals(ctx.groupKey)) throw bad('public key package is inconsistent with this signer set');
   if (R.is0()) throw new ConclaveError('ABORTED', 'aggregate instance point is the identity; retry');
-  const rx = Fn.create(R.toAffine().x);
-  if (rx === 0n) throw new ConclaveError('ABORTED', 'aggregate instance point has r = 0; retry');
 
-  // Step 9: u_i, v_i, w_i.
+  // Step 9 up to the message: u_i and v_i.
   let psiSum = phi;
   let u = 0n;
   let v = 0n;
@@ -938,12 +986,11 @@ export function dklsSignRound3(
   }
   u = Fn.add(u, Fn.mul(r, psiSum));
   v = Fn.add(v, Fn.mul(sk, psiSum));
-  const z = hashToInt(messageHash);
-  const w = Fn.add(Fn.mul(z, phi), Fn.mul(rx, v));
 
-  // Pairwise points and the proof that makes (u_i, w_i) attributable.
-  const pairs: DklsRound3Msg['pairs'] = {};
-  const pairPts: Array<{ a: Pt; b: Pt }> = [];
+  // The pairwise points that make the online values attributable, and the proof's nonce points.
+  const pairs: DklsPresignature['pairs'] = {};
+  let A = Point.ZERO;
+  let B = Point.ZERO;
   for (const j of ctx.peers) {
     const view = views.get(j) as PeerView;
     const snt = own.get(j) as OwnPeer;
@@ -951,89 +998,329 @@ export function dklsSignRound3(
     const a = Ri.mulAddUnsafe(view.psi, view.R, Fn.neg(snt.psi)).add(snt.gammaU).subtract(view.gammaU);
     const b = pki.mulAddUnsafe(view.psi, view.pk, Fn.neg(snt.psi)).add(snt.gammaV).subtract(view.gammaV);
     pairs[j] = { a: pointHex(a, true), b: pointHex(b, true) };
-    pairPts.push({ a, b });
+    A = A.add(a);
+    B = B.add(b);
   }
-  const K = G.mulAddUnsafe(z, ctx.groupKey, rx);
-  const { U, W } = statement(u, w, rx, pairPts);
-  const k = hashFieldsToNonzeroScalar(
+  const Rfull = R.toBytes(false);
+  const rho = hashFieldsToNonzeroScalar(
     'dkls23/sign/dleq-nonce',
     ctx.sid,
     ctx.self,
     scalarBytes(phi),
     scalarBytes(r),
-    messageHash,
-    pointBytes(U, true),
-    pointBytes(W, true),
+    scalarBytes(u),
+    scalarBytes(v),
+    Rfull,
   );
-  const T1 = R.multiply(k);
-  const T2 = K.multiply(k);
-  const c = dleqChallenge(ctx, ctx.self, messageHash, { R, K, U, W, T1, T2 });
-  const broadcast: DklsRound3Msg = {
+  return {
     v: 1,
-    kind: 'dkls23-sign/3',
+    kind: 'dkls23-sign/presignature',
+    step: 'presigned',
     session: ctx.sidHex,
-    from: ctx.self,
-    messageHash: toHex(messageHash),
-    R: pointHex(R),
-    u: scalarHex(u),
-    w: scalarHex(w),
+    identifier: ctx.self,
+    signers: ctx.signers,
+    groupKey: ctx.groupKeyHex,
+    input: inputDigest,
+    R: toHex(Rfull),
     pairs,
-    proof: { c: scalarHex(c), z: scalarHex(Fn.add(k, Fn.mul(c, phi))) },
+    phi: scalarHex(phi),
+    ui: scalarHex(u),
+    vi: scalarHex(v),
+    A: pointHex(A, true),
+    B: pointHex(B, true),
+    rho: scalarHex(rho),
+    rhoR: R.multiply(rho).toHex(false),
+    rhoPk: ctx.groupKey.multiply(rho).toHex(false),
+  };
+}
+
+// ---------- online ----------
+
+const ZERO_TWEAK = '0'.repeat(64);
+
+/** A point of the presignature's own (uncompressed SEC1, not the identity). */
+function parseFullPoint(s: unknown, what: string): Pt {
+  const p = Point.fromBytes(parseHex(s, 65, what, plain));
+  p.assertValidity();
+  if (p.is0()) throw new Error(`${what} is the identity`);
+  return p;
+}
+
+function parseTweak(t: unknown): bigint {
+  try {
+    return parseScalar(t, 'tweak', plain);
+  } catch {
+    throw bad('tweak must be a canonical scalar (32 bytes of lowercase hex)');
+  }
+}
+
+/** The key signed under, pk' = pk + t·G; refuses the identity. */
+function tweakedKey(groupKey: Pt, t: bigint): Pt {
+  if (t === 0n) return groupKey;
+  const pk1 = groupKey.add(mulPublic(G, t));
+  if (pk1.is0()) throw bad('the tweaked key is the identity');
+  return pk1;
+}
+
+function isPresignature(x: unknown): x is DklsPresignature | DklsUsedPresignature {
+  return (
+    isRecord(x) &&
+    x.v === 1 &&
+    x.kind === 'dkls23-sign/presignature' &&
+    (x.step === 'presigned' || x.step === 'used') &&
+    typeof x.session === 'string' &&
+    HEX32.test(x.session) &&
+    isIdentifier(x.identifier) &&
+    Array.isArray(x.signers) &&
+    x.signers.every(isIdentifier) &&
+    x.signers.includes(x.identifier) &&
+    typeof x.groupKey === 'string' &&
+    typeof x.R === 'string' &&
+    isRecord(x.pairs) &&
+    (x.step === 'presigned' ||
+      (isRecord(x.used) && typeof x.used.on === 'string' && isRecord(x.used.broadcast)))
+  );
+}
+
+/** The Fiat–Shamir challenge of the online proof; the statement (R', K'', U, W'') follows from its fields. */
+function onlineChallenge(
+  sid: Uint8Array,
+  from: string,
+  msgHash: Uint8Array,
+  pk1: Uint8Array,
+  R1: Uint8Array,
+  u: bigint,
+  w: bigint,
+  A: Uint8Array,
+  B: Uint8Array,
+  T1: Pt,
+  T2: Pt,
+): bigint {
+  return hashFieldsToNonzeroScalar(
+    'dkls23/sign/online-dleq',
+    sid,
+    from,
+    msgHash,
+    pk1,
+    R1,
+    scalarBytes(u),
+    scalarBytes(w),
+    A,
+    B,
+    pointBytes(T1, true),
+    pointBytes(T2, true),
+  );
+}
+
+/**
+ * The online step: the broadcast (u_i', w_i) with its proof for the 32-byte `messageHash`, under the
+ * key pk + t·G for the additive `tweak` t (hex scalar, zero by default) chosen after presigning.
+ * Returns the presignature marked USED, its secrets dropped: persist it before releasing the
+ * broadcast. Called again on a used presignature, it returns the same broadcast for a byte-identical
+ * message hash and tweak, and throws NONCE_REUSE for anything else.
+ */
+export function dklsSignOnline(
+  presignature: DklsPresignature | DklsUsedPresignature,
+  messageHash: Uint8Array,
+  opts: { tweak?: string } = {},
+): { presignature: DklsUsedPresignature; broadcast: DklsOnlineMsg } {
+  if (!(messageHash instanceof Uint8Array) || messageHash.length !== 32) {
+    throw bad('message hash must be 32 bytes');
+  }
+  if (!isPresignature(presignature)) throw bad('invalid presignature');
+  const p = presignature;
+  const t = parseTweak(opts.tweak ?? ZERO_TWEAK);
+  const on = toHex(hashFields('dkls23/sign/online-input', messageHash, scalarBytes(t)));
+  if (p.step === 'used') {
+    if (p.used.on === on) return { presignature: p, broadcast: p.used.broadcast };
+    throw new ConclaveError(
+      'NONCE_REUSE',
+      'this presignature was already used; signing again with it (another message or tweak) would leak the key share',
+    );
+  }
+  let sid: Uint8Array, Rbytes: Uint8Array, pkBytes: Uint8Array, Abytes: Uint8Array, Bbytes: Uint8Array;
+  let phi: bigint, u: bigint, v: bigint, rho: bigint, R: Pt, rhoR: Pt, rhoPk: Pt;
+  try {
+    sid = parseHex(p.session, 32, 'session', plain);
+    Rbytes = parseHex(p.R, 65, 'R', plain);
+    pkBytes = parseHex(p.groupKey, 33, 'group key', plain);
+    Abytes = p.A === '00' ? new Uint8Array(1) : parseHex(p.A, 33, 'A', plain);
+    Bbytes = p.B === '00' ? new Uint8Array(1) : parseHex(p.B, 33, 'B', plain);
+    phi = parseScalar(p.phi, 'phi', plain, true);
+    u = parseScalar(p.ui, 'u', plain);
+    v = parseScalar(p.vi, 'v', plain);
+    rho = parseScalar(p.rho, 'rho', plain, true);
+    R = parseFullPoint(p.R, 'R');
+    rhoR = parseFullPoint(p.rhoR, 'rhoR');
+    rhoPk = parseFullPoint(p.rhoPk, 'rhoPk');
+  } catch {
+    throw bad('invalid presignature');
+  }
+  // Re-randomisation: δ = H(sid, R, pk, t, m), R' = R + δ·G.
+  const delta = hashFieldsToScalar(
+    'dkls23/sign/rerandomize',
+    sid,
+    Rbytes,
+    pkBytes,
+    scalarBytes(t),
+    messageHash,
+  );
+  const R1 = R.add(mulPublic(G, delta));
+  if (R1.is0())
+    throw new ConclaveError('ABORTED', 'the signature instance point is the identity; presign again');
+  const rx = Fn.create(R1.toAffine().x);
+  if (rx === 0n) throw new ConclaveError('ABORTED', 'the signature instance point has r = 0; presign again');
+  let pk1Hex = p.groupKey;
+  if (t !== 0n) {
+    let pk: Pt;
+    try {
+      pk = parsePoint(p.groupKey, 'group key', plain);
+    } catch {
+      throw bad('invalid presignature');
+    }
+    pk1Hex = pointHex(tweakedKey(pk, t));
+  }
+  const z = hashToInt(messageHash);
+  const u1 = Fn.add(u, Fn.mul(delta, phi));
+  const v1 = Fn.add(v, Fn.mul(t, phi));
+  const w = Fn.add(Fn.mul(z, phi), Fn.mul(rx, v1));
+  // The proof's commitments T1 = ρ·R', T2 = ρ·K'' (K'' = r'^{-1}·z·G + pk + t·G) from the points
+  // precomputed at the finish: only fixed-base multiplications here.
+  const T1 = rhoR.add(mulSecret(G, Fn.mul(rho, delta)));
+  const T2 = mulSecret(G, Fn.mul(rho, Fn.add(Fn.mul(z, Fn.inv(rx)), t))).add(rhoPk);
+  const R1hex = pointHex(R1);
+  const c = onlineChallenge(
+    sid,
+    p.identifier,
+    messageHash,
+    fromHex(pk1Hex, 'key'),
+    fromHex(R1hex, 'R'),
+    u1,
+    w,
+    Abytes,
+    Bbytes,
+    T1,
+    T2,
+  );
+  const broadcast: DklsOnlineMsg = {
+    v: 1,
+    kind: 'dkls23-sign/online',
+    session: p.session,
+    from: p.identifier,
+    messageHash: toHex(messageHash),
+    publicKey: pk1Hex,
+    R: R1hex,
+    u: scalarHex(u1),
+    w: scalarHex(w),
+    pairs: p.pairs,
+    proof: { c: scalarHex(c), z: scalarHex(Fn.add(rho, Fn.mul(c, phi))) },
   };
   return {
-    state: {
-      ...s,
-      step: 3,
-      round3: { used, messageHash: toHex(messageHash), R: pointHex(R), broadcast },
+    presignature: {
+      v: 1,
+      kind: 'dkls23-sign/presignature',
+      step: 'used',
+      session: p.session,
+      identifier: p.identifier,
+      signers: p.signers,
+      groupKey: p.groupKey,
+      input: p.input,
+      R: p.R,
+      pairs: p.pairs,
+      used: { on, tweak: scalarHex(t), broadcast },
     },
     broadcast,
   };
 }
 
+/** Stable id of a presignature (its session, party and R): where a caller records it as used. */
+export function dklsPresignatureId(presignature: DklsPresignature | DklsUsedPresignature): string {
+  if (!isPresignature(presignature)) throw bad('invalid presignature');
+  return toHex(
+    hashFields(
+      'dkls23/sign/presignature-id',
+      fromHex(presignature.session, 'session'),
+      presignature.identifier,
+      fromHex(presignature.R, 'R'),
+    ),
+  );
+}
+
 // ---------- combine ----------
 
-/**
- * Combines every signer's round-3 broadcast (this party's own included) into a low-S ECDSA signature
- * verified under the group key. If the result does not verify, names a signer whose contribution does
- * not match its public values, or throws DISAGREEMENT / ABORTED when no single culprit can be named.
- */
-export function dklsSignCombine(state: DklsSignState, broadcasts: DklsRound3Msg[]): DklsSignature {
-  if (!isRecord(state) || state.v !== 1 || state.kind !== 'dkls23-sign/state')
-    throw bad('invalid signing state');
-  if (state.step !== 3 || !state.round3) throw bad('signing state has not completed round 3');
-  const own = state.round3;
-  let groupKey: Pt, R: Pt;
-  try {
-    groupKey = parsePoint(state.groupKey, 'group key', plain);
-    R = parsePoint(own.R, 'R', plain);
-  } catch {
-    throw bad('invalid signing state');
-  }
-  const signers = state.signers;
-  if (!Array.isArray(signers) || !signers.every(isIdentifier) || !signers.includes(state.identifier)) {
-    throw bad('invalid signing state');
-  }
-  const ctx: Sess = {
-    self: state.identifier,
-    signers,
-    peers: signers.filter((x) => x !== state.identifier),
-    sid: fromHex(state.session, 'session'),
-    sidHex: state.session,
+/** What a signer combines with: the public values of its used presignature and its own broadcast. */
+export function dklsCombineInput(used: DklsUsedPresignature): DklsCombineInput {
+  if (!isPresignature(used) || used.step !== 'used') throw bad('the presignature has not been used yet');
+  return {
+    session: used.session,
+    signers: used.signers,
+    groupKey: used.groupKey,
+    tweak: used.used.tweak,
+    messageHash: used.used.broadcast.messageHash,
+    own: used.used.broadcast,
   };
-  const msgs = collect<DklsRound3Msg>(ctx, broadcasts, 'dkls23-sign/3', true);
-  if (stableStringify(msgs.get(ctx.self)) !== stableStringify(own.broadcast)) {
-    throw bad("this party's own round-3 broadcast was altered");
+}
+
+/**
+ * Combines every signer's online broadcast into a low-S ECDSA signature verified under pk + t·G. If
+ * the result does not verify, names a signer whose contribution does not match its public values,
+ * or throws DISAGREEMENT / ABORTED when no single culprit can be named. A combiner without `own`
+ * (holding no share) names no one on a contradiction between two signers it cannot tell apart.
+ */
+export function dklsSignCombine(input: DklsCombineInput, broadcasts: DklsOnlineMsg[]): DklsSignature {
+  if (!isRecord(input)) throw bad('invalid combine input');
+  const { signers, own } = input;
+  if (!Array.isArray(signers) || signers.length < 2 || !signers.every(isIdentifier)) {
+    throw bad('invalid signer set');
   }
-  const msgHash = fromHex(own.messageHash, 'message hash');
+  if (new Set(signers).size !== signers.length) throw bad('duplicate signer identifier');
+  if (own !== undefined && (!isRecord(own) || typeof own.from !== 'string' || !signers.includes(own.from))) {
+    throw bad("the combining party's own broadcast is not a signer's");
+  }
+  let sid: Uint8Array, groupKey: Pt, msgHash: Uint8Array;
+  try {
+    sid = parseHex(input.session, 32, 'session', plain);
+    groupKey = parsePoint(input.groupKey, 'group key', plain);
+    msgHash = parseHex(input.messageHash, 32, 'message hash', plain);
+  } catch {
+    throw bad('invalid combine input');
+  }
+  const t = parseTweak(input.tweak ?? ZERO_TWEAK);
+  const self = own?.from ?? '';
+  const ctx: Sess = {
+    self,
+    signers,
+    peers: signers.filter((x) => x !== self),
+    sid,
+    sidHex: input.session,
+  };
+  const msgs = collect<DklsOnlineMsg>(ctx, broadcasts, 'dkls23-sign/online', true);
+  if (own && stableStringify(msgs.get(self)) !== stableStringify(own)) {
+    throw bad("this party's own online broadcast was altered");
+  }
+  const pk1 = tweakedKey(groupKey, t);
+  const pk1Hex = pointHex(pk1);
+  for (const id of signers) {
+    const m = msgs.get(id) as DklsOnlineMsg;
+    if (m.messageHash !== input.messageHash) {
+      throw new CulpritError('DISAGREEMENT', id, 'signed a different message hash');
+    }
+    if (m.publicKey !== pk1Hex) {
+      throw new CulpritError('DISAGREEMENT', id, 'signed under another key (another derivation tweak)');
+    }
+  }
+  const Rhex = agreedInstancePoint(signers, msgs, own);
+  let R1: Pt;
+  try {
+    R1 = parsePoint(Rhex, 'R', plain);
+  } catch {
+    throw new ConclaveError('DISAGREEMENT', 'the signers agree on a malformed instance point');
+  }
   const parsed = new Map<string, { u: bigint; w: bigint }>();
   let uSum = 0n;
   let wSum = 0n;
   for (const id of signers) {
-    const m = msgs.get(id) as DklsRound3Msg;
-    if (m.messageHash !== own.messageHash) {
-      throw new CulpritError('DISAGREEMENT', id, 'signed a different message hash');
-    }
-    if (m.R !== own.R) throw new CulpritError('DISAGREEMENT', id, 'computed a different instance point R');
+    const m = msgs.get(id) as DklsOnlineMsg;
     let u: bigint, w: bigint;
     try {
       u = parseScalar(m.u, 'u', plain);
@@ -1046,9 +1333,9 @@ export function dklsSignCombine(state: DklsSignState, broadcasts: DklsRound3Msg[
     wSum = Fn.add(wSum, w);
   }
 
-  const Raff = R.toAffine();
+  const Raff = R1.toAffine();
   const rx = Fn.create(Raff.x);
-  if (uSum !== 0n) {
+  if (uSum !== 0n && rx !== 0n) {
     let sVal = Fn.mul(wSum, Fn.inv(uSum));
     let recovery = Number(Raff.y & 1n) | (Raff.x >= Fn.ORDER ? 2 : 0);
     if (sVal > Fn.ORDER >> 1n) {
@@ -1060,7 +1347,7 @@ export function dklsSignCombine(state: DklsSignState, broadcasts: DklsRound3Msg[
       const compact = sig.toBytes('compact');
       let ok = false;
       try {
-        ok = secp256k1.verify(compact, msgHash, groupKey.toBytes(true), { prehash: false, lowS: true });
+        ok = secp256k1.verify(compact, msgHash, pk1.toBytes(true), { prehash: false, lowS: true });
       } catch {
         ok = false;
       }
@@ -1071,29 +1358,60 @@ export function dklsSignCombine(state: DklsSignState, broadcasts: DklsRound3Msg[
           recovery,
           compact: toHex(compact),
           der: toHex(sig.toBytes('der')),
-          messageHash: own.messageHash,
-          publicKey: toHex(groupKey.toBytes(true)),
+          messageHash: input.messageHash,
+          publicKey: pk1Hex,
         };
       }
     }
   }
-  blame(ctx, msgs, parsed, { R, groupKey, rx, msgHash, ownPairs: own.broadcast.pairs });
+  if (rx === 0n) throw new ConclaveError('ABORTED', 'the agreed instance point has r = 0');
+  blame(ctx, msgs, parsed, { R1, pk1, rx, msgHash, trusted: own !== undefined });
+}
+
+/**
+ * The instance point R' every signer must have computed. A signing combiner holds its own; a
+ * combiner without one names the single signer that differs from all others (three signers or
+ * more), and no one when two signers contradict each other.
+ */
+function agreedInstancePoint(
+  signers: string[],
+  msgs: Map<string, DklsOnlineMsg>,
+  own: DklsOnlineMsg | undefined,
+): string {
+  const Rs = signers.map((id) => (msgs.get(id) as DklsOnlineMsg).R);
+  if (own) {
+    const i = Rs.findIndex((x) => x !== own.R);
+    if (i >= 0)
+      throw new CulpritError('DISAGREEMENT', signers[i] as string, 'computed a different instance point R');
+    return own.R;
+  }
+  const counts = new Map<unknown, number>();
+  for (const x of Rs) counts.set(x, (counts.get(x) ?? 0) + 1);
+  if (counts.size === 1) return Rs[0] as string;
+  if (counts.size === 2 && signers.length >= 3) {
+    const odd = signers.find((_, i) => counts.get(Rs[i]) === 1);
+    if (odd !== undefined)
+      throw new CulpritError('DISAGREEMENT', odd, 'computed a different instance point R');
+  }
+  throw new ConclaveError('DISAGREEMENT', 'the signers computed different instance points R');
 }
 
 /** Runs only when the combined signature is invalid; always throws. */
 function blame(
   ctx: Sess,
-  msgs: Map<string, DklsRound3Msg>,
+  msgs: Map<string, DklsOnlineMsg>,
   parsed: Map<string, { u: bigint; w: bigint }>,
-  pub: { R: Pt; groupKey: Pt; rx: bigint; msgHash: Uint8Array; ownPairs: DklsRound3Msg['pairs'] },
+  pub: { R1: Pt; pk1: Pt; rx: bigint; msgHash: Uint8Array; trusted: boolean },
 ): never {
-  const { R, rx, msgHash } = pub;
-  const z = hashToInt(msgHash);
-  const K = G.mulAddUnsafe(z, pub.groupKey, rx);
+  const { R1, pk1, rx, msgHash } = pub;
+  const rxInv = Fn.inv(rx);
+  const K2 = mulPublic(G, Fn.mul(hashToInt(msgHash), rxInv)).add(pk1);
+  const pk1Bytes = pk1.toBytes(true);
+  const R1Bytes = R1.toBytes(true);
   const pairPts = new Map<string, Map<string, { a: Pt; b: Pt }>>();
   // 1. Each signer's proof, over the pairwise points it published itself.
   for (const id of ctx.signers) {
-    const m = msgs.get(id) as DklsRound3Msg;
+    const m = msgs.get(id) as DklsOnlineMsg;
     const mine = new Map<string, { a: Pt; b: Pt }>();
     let c: bigint, zr: bigint;
     try {
@@ -1107,48 +1425,55 @@ function blame(
       c = parseScalar(m.proof.c, 'c', plain);
       zr = parseScalar(m.proof.z, 'z', plain);
     } catch {
-      throw new CulpritError('BAD_SHARE', id, 'malformed round-3 broadcast');
+      throw new CulpritError('BAD_SHARE', id, 'malformed online broadcast');
     }
     pairPts.set(id, mine);
     const { u, w } = parsed.get(id) as { u: bigint; w: bigint };
-    const { U, W } = statement(u, w, rx, [...mine.values()]);
-    const T1 = R.mulAddUnsafe(zr, U, Fn.neg(c));
-    const T2 = K.mulAddUnsafe(zr, W, Fn.neg(c));
-    if (dleqChallenge(ctx, id, msgHash, { R, K, U, W, T1, T2 }) !== c) {
+    let A = Point.ZERO;
+    let B = Point.ZERO;
+    for (const q of mine.values()) {
+      A = A.add(q.a);
+      B = B.add(q.b);
+    }
+    const U = mulPublic(G, u).subtract(A);
+    const W2 = mulPublic(G, Fn.mul(w, rxInv)).subtract(B);
+    const T1 = R1.mulAddUnsafe(zr, U, Fn.neg(c));
+    const T2 = K2.mulAddUnsafe(zr, W2, Fn.neg(c));
+    const expected = onlineChallenge(
+      ctx.sid,
+      id,
+      msgHash,
+      pk1Bytes,
+      R1Bytes,
+      u,
+      w,
+      pointBytes(A, true),
+      pointBytes(B, true),
+      T1,
+      T2,
+    );
+    if (expected !== c) {
       throw new CulpritError('BAD_SHARE', id, 'final contribution (u, w) does not match its public values');
     }
   }
-  // 2. Pairwise points must cancel. Ours are right, so a peer contradicting them is the culprit.
-  const own = pairPts.get(ctx.self) as Map<string, { a: Pt; b: Pt }>;
-  for (const j of ctx.peers) {
-    const mineToJ = own.get(j) as { a: Pt; b: Pt };
-    const theirs = (pairPts.get(j) as Map<string, { a: Pt; b: Pt }>).get(ctx.self) as { a: Pt; b: Pt };
-    if (!mineToJ.a.add(theirs.a).is0() || !mineToJ.b.add(theirs.b).is0()) {
-      throw new CulpritError('DISAGREEMENT', j, 'its pairwise values contradict what we exchanged with it');
+  // 2. Pairwise points must cancel. A signer's own are right, so a peer contradicting them is the culprit.
+  const pairOf = (i: string, j: string) =>
+    (pairPts.get(i) as Map<string, { a: Pt; b: Pt }>).get(j) as { a: Pt; b: Pt };
+  const cancel = (x: { a: Pt; b: Pt }, y: { a: Pt; b: Pt }) => x.a.add(y.a).is0() && x.b.add(y.b).is0();
+  if (pub.trusted) {
+    for (const j of ctx.peers) {
+      if (!cancel(pairOf(ctx.self, j), pairOf(j, ctx.self))) {
+        throw new CulpritError('DISAGREEMENT', j, 'its pairwise values contradict what we exchanged with it');
+      }
     }
   }
   for (const j of ctx.peers) {
     for (const k of ctx.peers) {
       if (k <= j) continue;
-      const x = (pairPts.get(j) as Map<string, { a: Pt; b: Pt }>).get(k) as { a: Pt; b: Pt };
-      const y = (pairPts.get(k) as Map<string, { a: Pt; b: Pt }>).get(j) as { a: Pt; b: Pt };
-      if (!x.a.add(y.a).is0() || !x.b.add(y.b).is0()) {
+      if (!cancel(pairOf(j, k), pairOf(k, j))) {
         throw new ConclaveError('DISAGREEMENT', `signers ${j} and ${k} report contradicting pairwise values`);
       }
     }
   }
   throw new ConclaveError('ABORTED', 'combined signature is invalid although every contribution checks out');
-}
-
-/** Stable id of a presignature (keyed by session, party and R_i): where a caller records it as used. */
-export function dklsPresignatureId(state: DklsSignState): string {
-  if (!isRecord(state) || state.kind !== 'dkls23-sign/state') throw bad('invalid signing state');
-  return toHex(
-    hashFields(
-      'dkls23/sign/presignature-id',
-      fromHex(state.session, 'session'),
-      state.identifier,
-      fromHex(state.instancePoint, 'instance point'),
-    ),
-  );
 }
