@@ -5,8 +5,13 @@
  * coordinator name a party that disagrees; a signer refuses a commitment list without its own.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { floorParties, type FloorParty } from '../../src/bench/floor.js';
+import { ecdsaKeygenFloor, ecdsaSignFloor, floorParties, type FloorParty } from '../../src/bench/floor.js';
+import { combineEcdsa } from '../../src/ceremony/ecdsa-sign/coordinator.js';
+import type { EcdsaOnlineBody } from '../../src/ceremony/ecdsa-sign/contracts.js';
+import { broadcastJson } from '../../src/crypto/envelope.js';
+import { signingKeyFor } from '../../src/crypto/signing-key.js';
 import type { KeygenContext } from '../../src/ceremony/keygen/contracts.js';
 import { confirmResults } from '../../src/ceremony/keygen/coordinator.js';
 import * as keygen from '../../src/ceremony/keygen/party.js';
@@ -156,5 +161,88 @@ describe('the ceremony layer, round by round', () => {
       roster: dkg.roster.map((e) => (e.partyId === 'p1' ? { ...e, transportPublic: e.identityPublic } : e)),
     };
     expect(() => keygen.round1(parties[0]!, swapped)).toThrow(/not its own/);
+  });
+});
+
+describe('the DKLs23 signing steps', () => {
+  const parties = floorParties(3);
+  const { wallet } = ecdsaKeygenFloor(parties, 2);
+  const walletKey: WalletKey = {
+    walletId: wallet.walletId,
+    keyId: wallet.keyId,
+    version: wallet.version,
+    scheme: wallet.scheme,
+    threshold: wallet.threshold,
+    parties: wallet.roster,
+    publicKey: wallet.publicKey,
+    transcriptHash: wallet.transcriptHash,
+    publicPackage: wallet.public,
+  };
+  const ecdsa = getScheme('dkls23-secp256k1');
+  const message = 'cd'.repeat(32);
+
+  it('presigns with the untweaked key and signs along a path under pk + t·G', () => {
+    const path = 'm/44/60/0/0/7';
+    const run = ecdsaSignFloor(parties, wallet, message, { path });
+    const key = signingKeyFor(ecdsa, wallet.publicKey, wallet.transcriptHash, { path });
+    expect(key.verifyingKey).not.toBe(wallet.publicKey);
+    // the derived key is the wallet key plus t·G (BIP32 CKDpub, no negation)
+    expect(key.tweak.negate).toBe(false);
+    const pk = secp256k1.Point.fromHex(wallet.publicKey);
+    expect(pk.add(secp256k1.Point.BASE.multiply(BigInt(`0x${key.tweak.add}`))).toHex(true)).toBe(
+      key.verifyingKey,
+    );
+    expect(run.verifyingKey).toBe(key.verifyingKey);
+    expect(run.signature.publicKey).toBe(key.verifyingKey);
+    expect(
+      secp256k1.verify(hex(run.signature.compact), hex(message), hex(key.verifyingKey), {
+        prehash: false,
+        lowS: true,
+      }),
+    ).toBe(true);
+    // and the wallet key itself signs too (t = 0)
+    const plain = ecdsaSignFloor(parties, wallet, message);
+    expect(plain.signature.publicKey).toBe(wallet.publicKey);
+  });
+
+  it('the coordinator names a signer whose online contribution is wrong or for another request', () => {
+    const run = ecdsaSignFloor(parties, wallet, message, { path: 'm/1' });
+    const online = run.envelopes.filter((e) => e.round === 'ecdsa-3');
+    expect(online).toHaveLength(2);
+    const signer = online[1]!;
+    const party = parties.find((p) => p.partyId === signer.from)!;
+    const body = broadcastJson<EcdsaOnlineBody>(signer);
+    const reseal = (b: EcdsaOnlineBody) =>
+      sealBroadcast(
+        roundHeader(run.ctx, 'ecdsa-3', 'ecdsa-sign', signer.from, '*'),
+        jsonBytes(b),
+        party.identitySecret,
+      );
+    expect(combineEcdsa(run.ctx, walletKey, online).sig.compact).toBe(run.signature.compact);
+    const bump = (h: string) => (BigInt(`0x${h}`) + 1n).toString(16).padStart(64, '0');
+    blames(
+      () =>
+        combineEcdsa(run.ctx, walletKey, [
+          online[0]!,
+          reseal({ ...body, msg: { ...body.msg, w: bump(body.msg.w) } }),
+        ]),
+      'BAD_SHARE',
+      signer.from,
+    );
+    blames(
+      () => combineEcdsa(run.ctx, walletKey, [online[0]!, reseal({ ...body, request: 'ff'.repeat(32) })]),
+      'DISAGREEMENT',
+      signer.from,
+    );
+    // an online contribution under the untweaked key (the path's tweak not applied)
+    blames(
+      () =>
+        combineEcdsa(run.ctx, walletKey, [
+          online[0]!,
+          reseal({ ...body, msg: { ...body.msg, publicKey: wallet.publicKey } }),
+        ]),
+      'DISAGREEMENT',
+      signer.from,
+    );
   });
 });
