@@ -37,6 +37,7 @@ export type {
   FiredRuleSummary,
   GovernanceVersion,
   KeygenResult,
+  NoncePoolState,
   PairingResult,
   RecoverResult,
   ReshareResult,

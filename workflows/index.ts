@@ -1,5 +1,6 @@
 export { backupWorkflow } from './backup.js';
 export { keygenWorkflow } from './keygen.js';
+export { noncePoolWorkflow } from './nonce-pool.js';
 export { pairingWorkflow } from './pairing.js';
 export { recoverWorkflow } from './recover.js';
 export { reshareWorkflow } from './reshare.js';

@@ -31,7 +31,7 @@ import {
 import type { RaisedEvent } from '../src/webhooks/events.js';
 import { awaitApprovals, serveApprovals, type ApprovalBox } from './approvals.js';
 import { signEcdsa } from './ecdsa-sign.js';
-import { signFrost } from './frost-sign.js';
+import { refillNoncePool, signFrost } from './frost-sign.js';
 export { submitApprovalUpdate, transactionQuery } from './approvals.js';
 
 export async function signWorkflow(req: SignRequest): Promise<SignResult> {
@@ -91,8 +91,15 @@ export async function signWorkflow(req: SignRequest): Promise<SignResult> {
           },
         }
       : planned;
+    // FROST: a preprocessed nonce from the wallet's pool, if it has one ready (then one round)
+    const claimed =
+      ctx.protocol === 'dkls23'
+        ? undefined
+        : await coordinator.claimNonceSlot(ctx, req.signers !== undefined);
+    if (claimed) ctx = claimed.ctx;
     const c = ctx;
     const result = c.protocol === 'dkls23' ? await signEcdsa(c) : await signFrost(c);
+    if (claimed?.pool) await refillNoncePool(req.tenant, claimed.pool);
     signed = true;
     tx.state = 'signed';
     tx.signature = result.signature;

@@ -10,6 +10,7 @@ import { coordinatorRegistry, openCoordinatorStore } from './registry.js';
 import { auditActivities } from './audit.js';
 import { governanceActivities } from './governance.js';
 import { keygenActivities } from './keygen.js';
+import { noncePoolActivities } from './nonce-pool.js';
 import { pairingActivities } from './pairing.js';
 import { policyActivities } from './policy.js';
 import { shareChangeActivities } from './share-change.js';
@@ -34,6 +35,7 @@ export function createCoordinatorActivities(
     ...keygenActivities(registry),
     ...walletActivities(registry),
     ...signActivities(registry),
+    ...noncePoolActivities(registry),
     ...pairingActivities(registry),
     ...shareChangeActivities(registry),
     ...validateActivities(registry),

@@ -77,8 +77,9 @@ export function reshareActivities(rt: PartyRuntime) {
         const id = shareDocId(ctx.tenant, ctx.keyId, v);
         await rt.store.shares.deleteOne({ _id: id, tenant: ctx.tenant });
         rt.activeShares.forget(id);
-        // the version's DKLs23 pair setups go with its shares
+        // the version's DKLs23 pair setups and preprocessed FROST nonces go with its shares
         await deletePairSetups(rt, ctx.tenant, ctx.keyId, v);
+        await rt.store.nonces.deleteMany({ tenant: ctx.tenant, keyId: ctx.keyId, version: v });
       }
       await deleteRounds(rt, ctx.tenant, ctx.ceremonyId);
     },

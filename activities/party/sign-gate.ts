@@ -4,7 +4,11 @@ import { dryRunMessage, publicationDigest } from '../../src/policy/authorization
 import { checkSignAuthorization } from '../../src/policy/gate.js';
 import { parseInstant } from '../../src/policy/transaction.js';
 import { type PartyRuntime } from '../../src/party/runtime.js';
-import { checkBatchContext, type SignContext } from '../../src/ceremony/sign/contracts.js';
+import {
+  checkBatchContext,
+  checkPreprocessedContext,
+  type SignContext,
+} from '../../src/ceremony/sign/contracts.js';
 import { checkTimeLock } from './time-lock.js';
 
 /**
@@ -17,6 +21,7 @@ import { checkTimeLock } from './time-lock.js';
  */
 export async function passGate(rt: PartyRuntime, ctx: SignContext): Promise<void> {
   checkBatchContext(ctx);
+  checkPreprocessedContext(ctx);
   // a dry run's message is a tagged hash that pays nothing; anything else goes through the gate
   if (ctx.dryRun) {
     if (ctx.message === dryRunMessage(ctx.dryRun)) return;

@@ -81,6 +81,9 @@ const usage = `usage:
   conclave sign --wallet ID --batch ITEMS.json [--signers a,b] [--tx TX.json] [--request-id ID] [--tenant ID]
                  up to 256 messages in one ceremony, under one decision and one set of approvals
                  (FROST wallets); ITEMS.json: [{"message": HEX, "path": "m/0/1", "merkleRoot": HEX}, …]
+  conclave pool fill --wallet ID [--target N] [--signers a,b] [--tenant ID]
+                 FROST: preprocess nonces for a signer set (the first threshold parties by default) so
+                 requests sign in one round; signing tops the pool up to N (32) once it is half empty
   conclave address --wallet ID [--path m/0/7] [--network N] [--merkle-root HEX] [--tenant ID]
                  networks: mainnet, testnet, signet, regtest (Taproot); mainnet-beta, devnet, testnet (Solana);
                  dkls23-secp256k1 wallets: an EIP-55 Ethereum address; with a Bitcoin network,
@@ -173,6 +176,7 @@ const options = {
   path: { type: 'string' },
   'merkle-root': { type: 'string' },
   batch: { type: 'string' },
+  target: { type: 'string' },
   eip191: { type: 'string' },
   eip1559: { type: 'string' },
   network: { type: 'string' },
@@ -958,6 +962,24 @@ async function run(command: string[], v: Values): Promise<void> {
         ...eth.lines,
       ],
     );
+    return;
+  }
+  if (cmd === 'pool' && sub === 'fill') {
+    const walletId = required('wallet', v.wallet as string | undefined);
+    const target = v.target === undefined ? undefined : Number(v.target);
+    if (target !== undefined && !Number.isInteger(target))
+      throw new UsageError('--target takes a whole number');
+    const r = await withClient((c) =>
+      c.fillNoncePool({
+        walletId,
+        tenant: v.tenant as string | undefined,
+        signers: list(v.signers as string | undefined),
+        ...(target === undefined ? {} : { target }),
+      }),
+    );
+    print(json, { status: 'filled', ...r }, [
+      `pool ${r.poolId}: ${r.ready} preprocessed nonces ready (target ${r.target}), signers ${r.signers.join(', ')}`,
+    ]);
     return;
   }
   if (cmd === 'pairing') {

@@ -42,6 +42,8 @@ import type { ReshareRequest, ReshareResult } from '../ceremony/reshare/contract
 import {
   batchDigest,
   type FiredRuleSummary,
+  type NoncePoolRequest,
+  type NoncePoolState,
   type SignedItem,
   type SignItem,
   type SignRequest,
@@ -166,7 +168,7 @@ export interface BatchSignResult extends Omit<
   signatures: SignedItem[];
 }
 
-export type { SignedItem, SignItem };
+export type { NoncePoolState, SignedItem, SignItem };
 
 /** How `ConclaveClient.connect` finds its settings and its actor key. */
 export interface ConnectOptions {
@@ -478,6 +480,28 @@ export class ConclaveClient {
     const running = this.run<SignRecord & { scheme: SchemeName }>('signWorkflow', workflowId, [req]);
     if (onProgress) await this.watchRequest(workflowId, running, onProgress);
     return running;
+  }
+
+  /**
+   * Fills a wallet's pool of preprocessed FROST nonces for one signer set (the first `threshold`
+   * parties by default) until `target` slots are ready (32 by default, kept as the pool's target).
+   * Requests that name no signers, or this set, then run one round instead of two, and every
+   * signature that leaves the pool half empty tops it up in the background.
+   */
+  async fillNoncePool(opts: WalletRef & { signers?: string[]; target?: number }): Promise<NoncePoolState> {
+    const tenant = tenantOf(opts);
+    assertId('wallet id', opts.walletId);
+    const req: NoncePoolRequest = {
+      tenant,
+      walletId: opts.walletId,
+      ...(opts.signers ? { signers: opts.signers } : {}),
+      ...(opts.target !== undefined ? { target: opts.target } : {}),
+    };
+    return this.run<NoncePoolState>(
+      'noncePoolWorkflow',
+      `nonce-pool:${tenant}:${opts.walletId}:${randomUUID()}`,
+      [req],
+    );
   }
 
   /**

@@ -48,6 +48,45 @@ export type AuditDoc = Omit<AuditEntry, 'at'> & {
   hash: string;
 };
 
+/**
+ * A pool of preprocessed FROST nonces of one wallet version and signer set: how many slots it
+ * keeps ready (`target`), the last slot published (`produced`) and the last one claimed
+ * (`claimed`, a hint: claims themselves are `NonceSlotClaimDoc`s). Small; updated by `_id`.
+ */
+export interface NoncePoolDoc {
+  _id: string;
+  tenant: string;
+  walletId: string;
+  keyId: string;
+  version: number;
+  signers: string[];
+  target: number;
+  produced: number;
+  claimed: number;
+  createdAt: Date;
+}
+
+/** One published slot of a pool: every signer's signed commitments (insert-only, read by `_id`). */
+export interface NonceSlotDoc {
+  _id: string;
+  poolId: string;
+  commitments: unknown[];
+  createdAt: Date;
+}
+
+/** A slot taken by one signing ceremony; the unique `_id` (the slot) makes the claim single. */
+export interface NonceSlotClaimDoc {
+  _id: string;
+  ceremonyId: string;
+  claimedAt: Date;
+}
+
+/** The pools of one wallet version (by pool id), so a request that names no signers can find one. */
+export interface NoncePoolIndexDoc {
+  _id: string;
+  poolIds: string[];
+}
+
 export const walletDocId = (tenant: string, walletId: string) => `${tenant}|${walletId}`;
 export const walletVersionDocId = (tenant: string, walletId: string, version: number) =>
   `${tenant}|${walletId}|v${version}`;
@@ -63,6 +102,11 @@ export class CoordinatorStore {
   readonly auditCheckpoints: Collection<AuditCheckpointDoc>;
   readonly auditHeads: Collection<AuditHeadDoc>;
   readonly auditKeys: Collection<AuditKeyDoc>;
+  /** Preprocessed FROST nonces: pools, their published slots, claims, and each version's pools. */
+  readonly noncePools: Collection<NoncePoolDoc>;
+  readonly nonceSlots: Collection<NonceSlotDoc>;
+  readonly nonceSlotClaims: Collection<NonceSlotClaimDoc>;
+  readonly noncePoolIndex: Collection<NoncePoolIndexDoc>;
   /** Per-tenant rule sets and their versions. */
   readonly policy: PolicyStore;
   /** Webhook subscriptions, events, deliveries and attempts. */
@@ -74,6 +118,10 @@ export class CoordinatorStore {
     this.auditCheckpoints = db.collection('audit_checkpoints');
     this.auditHeads = db.collection('audit_heads');
     this.auditKeys = db.collection('audit_keys');
+    this.noncePools = db.collection('nonce_pools');
+    this.nonceSlots = db.collection('nonce_slots');
+    this.nonceSlotClaims = db.collection('nonce_slot_claims');
+    this.noncePoolIndex = db.collection('nonce_pool_index');
     this.policy = new PolicyStore(db);
     this.webhooks = new WebhookStore(db);
   }

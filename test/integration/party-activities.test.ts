@@ -8,7 +8,7 @@ import { createPartyActivities, type PartyActivities } from '../../activities/pa
 import { loadRoundState, runRoundOnce } from '../../activities/party/common.js';
 import type { Envelope } from '../../src/crypto/envelope.js';
 import type { KeygenContext } from '../../src/ceremony/keygen/contracts.js';
-import { batchDigest, type SignContext } from '../../src/ceremony/sign/contracts.js';
+import { batchDigest, noncePoolId, type SignContext } from '../../src/ceremony/sign/contracts.js';
 import { identifierFor, signCommit } from '../../src/crypto/frost.js';
 import { broadcastJson, sealBroadcast } from '../../src/crypto/envelope.js';
 import { utf8 } from '../../src/crypto/encoding.js';
@@ -255,6 +255,51 @@ describe('keygen and signing activities, called as Temporal would (with retries)
     expect(
       (await runtimes[0]!.store.nonceSpends.findOne({ ceremonyId: sctx.ceremonyId }))?.round2Output,
     ).toEqual(share);
+  });
+
+  it('a preprocessed nonce: drawn once per slot, spends on one request only, refused for another pool', async () => {
+    const signers = ids.slice(0, 2);
+    const spec = {
+      tenant: 'acme',
+      walletId: ctx.walletId,
+      keyId: ctx.keyId,
+      version: 1,
+      signers,
+      poolId: noncePoolId('acme', ctx.walletId, 1, signers),
+    };
+    const slots = [`${spec.poolId}/1`, `${spec.poolId}/2`];
+    const [a, b] = acts as [PartyActivities, PartyActivities];
+    const published = [await a.preprocessNonces(spec, slots), await b.preprocessNonces(spec, slots)];
+    // a retry draws nothing new
+    expect(await a.preprocessNonces(spec, slots)).toEqual(published[0]);
+    // another pool's slot, or a pool id that is not the canonical one, is refused
+    await expect(
+      a.preprocessNonces(spec, [`${noncePoolId('acme', ctx.walletId, 1, [ids[0]!, ids[2]!])}/1`]),
+    ).rejects.toMatchObject(failure('BAD_INPUT'));
+    await expect(a.preprocessNonces({ ...spec, poolId: 'pool:x' }, slots)).rejects.toMatchObject(
+      failure('BAD_INPUT'),
+    );
+    const slot = slots[0]!;
+    const commitments = published.map((list) => list[0]!);
+    const base: SignContext = {
+      tenant: 'acme',
+      ceremonyId: `sign:acme:pooled-${run}/r1`,
+      walletId: ctx.walletId,
+      keyId: ctx.keyId,
+      version: 1,
+      path: 'm',
+      message: randomMessage(),
+      signers,
+      preprocessed: { slot, commitments },
+    };
+    const share = await a.signRound2(base, commitments);
+    expect(await a.signRound2(base, commitments)).toEqual(share); // a retry: the same share
+    // a rogue coordinator hands the same slot to another request: the nonce is spent, refused
+    const other = { ...base, ceremonyId: `sign:acme:pooled2-${run}/r1`, message: randomMessage() };
+    await expect(a.signRound2(other, commitments)).rejects.toMatchObject(failure('NONCE_REUSE'));
+    expect(await runtimes[0]!.store.nonces.findOne({ _id: `acme|${slot}` })).toBeNull();
+    // and the second slot's nonce is still there for its one request
+    expect(await runtimes[0]!.store.nonces.findOne({ _id: `acme|${slots[1]}` })).not.toBeNull();
   });
 
   it('a coordinator cannot move a share to another tenant', async () => {

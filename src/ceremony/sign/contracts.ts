@@ -1,5 +1,6 @@
 /** Signing's contracts (FROST and DKLs23): the request, its judgement and state, the context every signer checks, the result. */
 import { encodeFields, fromHex, sha256, toHex, transcriptHash, type Field } from '../../crypto/encoding.js';
+import type { Envelope } from '../../crypto/envelope.js';
 import type { SigningCommitment } from '../../crypto/frost.js';
 import { formatPath, parsePath } from '../../crypto/hd.js';
 import { ConclaveError } from '../../errors.js';
@@ -175,6 +176,24 @@ export function checkBatchContext(ctx: SignContext): void {
     refuse('its items do not hash to the message the request binds');
 }
 
+/**
+ * What a signer checks of a request that names a preprocessed nonce: FROST, one message, and a
+ * slot of the pool of this wallet version and signer set (the nonce itself is bound to the same).
+ */
+export function checkPreprocessedContext(ctx: SignContext): void {
+  if (ctx.preprocessed === undefined) return;
+  const refuse = (why: string): never => {
+    throw new ConclaveError('UNAUTHORIZED', `preprocessed nonce of ceremony ${ctx.ceremonyId}: ${why}`);
+  };
+  if (ctx.protocol === 'dkls23') refuse('threshold ECDSA has no FROST nonces');
+  if (ctx.batch) refuse('a batch draws its nonces in its own round 1');
+  const pool = noncePoolId(ctx.tenant, ctx.walletId, ctx.version, ctx.signers);
+  const slot = ctx.preprocessed.slot;
+  if (typeof slot !== 'string' || !slot.startsWith(`${pool}/`) || !/^\d+$/.test(slot.slice(pool.length + 1)))
+    refuse(`slot ${String(slot).slice(0, 120)} is not one of pool ${pool}`);
+  if (!Array.isArray(ctx.preprocessed.commitments)) refuse('no commitments');
+}
+
 /** The key request of an item: items under the same path and merkle root share a derived key. */
 export const keyRequestId = (item: CanonicalSignItem): string => `${item.path}|${item.merkleRoot ?? ''}`;
 
@@ -210,6 +229,77 @@ export interface SignContext {
   dryRun?: DryRun;
   /** 'dkls23' for threshold ECDSA (three rounds); FROST otherwise. */
   protocol?: SigningProtocol;
+  /**
+   * FROST with preprocessed nonces: every signer's commitments for the pool slot the coordinator
+   * claimed for this request (made ahead by `preprocessNonces`), so only round 2 runs.
+   */
+  preprocessed?: { slot: string; commitments: Envelope[] };
+}
+
+/**
+ * A pool of preprocessed FROST nonces: one version of a wallet and one signer set. Its slots are
+ * `${poolId}/${seq}`; each signer holds one sealed nonce pair per slot, published as a signed
+ * commitment bound to the pool (`poolBinding`).
+ */
+export interface NoncePoolSpec {
+  tenant: string;
+  walletId: string;
+  keyId: string;
+  version: number;
+  /** The signer set, in roster order. */
+  signers: string[];
+  poolId: string;
+}
+
+/** A pool fill: which wallet and signer set, and how many slots to keep ready. */
+export interface NoncePoolRequest {
+  tenant: string;
+  walletId: string;
+  /** The signer set; the first `threshold` parties of the wallet by default. */
+  signers?: string[];
+  /** How many slots to keep ready; the pool's current target (or 32) by default. */
+  target?: number;
+}
+
+/** What a pool fill does next. */
+export interface NoncePoolPlan {
+  spec: NoncePoolSpec;
+  /** Slots to fill now, in order (empty: the pool is full). */
+  slots: string[];
+  target: number;
+}
+
+/** A pool after a fill. */
+export interface NoncePoolState {
+  poolId: string;
+  walletId: string;
+  version: number;
+  signers: string[];
+  target: number;
+  /** Published slots not yet claimed. */
+  ready: number;
+}
+
+export const noncePoolId = (tenant: string, walletId: string, version: number, signers: string[]) =>
+  `pool:${tenant}:${walletId}:v${version}:${signers.join('+')}`;
+
+/** What a preprocessed nonce is bound to when drawn: its wallet version, signer set and slot. */
+export function poolBinding(spec: Omit<NoncePoolSpec, 'poolId'>, slot: string): string {
+  return transcriptHash([
+    encodeFields(['conclave/nonce-pool/1', spec.tenant, spec.walletId, spec.keyId, spec.version]),
+    encodeFields([...spec.signers].sort()),
+    encodeFields([slot]),
+  ]);
+}
+
+/**
+ * Where a ceremony's nonce commitments come from and what they must be bound to: round 1 of this
+ * ceremony (bound to the request), or a pool slot (bound to the pool; the request is bound by the
+ * nonce spend and the shares).
+ */
+export function commitmentSource(ctx: SignContext): { ceremonyId: string; request: string } {
+  if (!ctx.preprocessed) return { ceremonyId: ctx.ceremonyId, request: signRequestHash(ctx) };
+  return { ceremonyId: ctx.preprocessed.slot, request: poolBinding(ctx, ctx.preprocessed.slot) };
 }
 
 export interface SignResult {

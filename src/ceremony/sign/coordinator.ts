@@ -15,7 +15,10 @@ import { protocolOf } from '../contracts.js';
 import { openRound, roundHeader } from '../rounds.js';
 import {
   canonicalSignItem,
+  commitmentSource,
   keyRequestId,
+  poolBinding,
+  type NoncePoolSpec,
   signItems,
   signRequestHash,
   type CanonicalSignItem,
@@ -124,14 +127,15 @@ export function aggregate(
 ): Array<{ signature: string; key: SigningKey }> {
   const scheme = getScheme(w.scheme);
   const request = signRequestHash(ctx);
+  const source = commitmentSource(ctx);
   const items = signItems(ctx);
   const signers = w.parties.filter((p) => ctx.signers.includes(p.partyId));
   const committed = openRound<CommitBody>(commitments, signers, (p) =>
-    roundHeader(ctx, 'sign-1', 'sign-commitments', p.partyId, '*'),
+    roundHeader({ ...ctx, ceremonyId: source.ceremonyId }, 'sign-1', 'sign-commitments', p.partyId, '*'),
   );
   const perSigner = signers.map((p) => {
     const body = committed.get(p.partyId)!;
-    if (body.request !== request) {
+    if (body.request !== source.request) {
       throw new CulpritError('DISAGREEMENT', p.partyId, `${p.partyId} committed to another request`);
     }
     if (
@@ -196,4 +200,36 @@ function itemKeys(
     keys.set(id, { key, publicPackage: tweakPublicPackage(scheme, w.publicPackage, key.tweak) });
   }
   return keys;
+}
+
+/**
+ * A pool slot's commitments as a signer published them, checked before the coordinator keeps
+ * them: signed by that signer, for that slot, bound to the pool, one commitment under the
+ * signer's identifier. (Every signer checks them again when a request uses the slot.)
+ */
+export function checkPoolCommitments(
+  spec: NoncePoolSpec,
+  w: WalletKey,
+  slot: string,
+  envelopes: Envelope[],
+): void {
+  const signers = w.parties.filter((p) => spec.signers.includes(p.partyId));
+  const bodies = openRound<CommitBody>(envelopes, signers, (p) =>
+    roundHeader({ tenant: spec.tenant, ceremonyId: slot }, 'sign-1', 'sign-commitments', p.partyId, '*'),
+  );
+  for (const p of signers) {
+    const body = bodies.get(p.partyId)!;
+    if (
+      body.request !== poolBinding(spec, slot) ||
+      !Array.isArray(body.commitments) ||
+      body.commitments.length !== 1 ||
+      body.commitments[0]?.identifier !== p.identifier
+    ) {
+      throw new CulpritError(
+        'TAMPERED',
+        p.partyId,
+        `${p.partyId} published a commitment not bound to ${slot}`,
+      );
+    }
+  }
 }

@@ -4,6 +4,7 @@
  * spend them on is `nonceSpendBinding`); nothing here touches a database.
  *
  *   round1 ── broadcast commitments ──▶ openCommitments ▶ round2 ── broadcast share ──▶ coordinator
+ *   (or, ahead of any request, `preprocess` per pool slot; then a request runs round 2 only)
  */
 import { broadcastJson, type Envelope } from '../../crypto/envelope.js';
 import { fromHex, transcriptHash } from '../../crypto/encoding.js';
@@ -22,10 +23,13 @@ import { ConclaveError, CulpritError } from '../../errors.js';
 import type { ShareDoc } from '../../store/party-store.js';
 import { jsonBytes, openFrom, roundHeader, type PartyKeyring, sealRoundBroadcast } from '../rounds.js';
 import {
+  commitmentSource,
   keyRequestId,
+  poolBinding,
   signItems,
   signRequestHash,
   type CommitBody,
+  type NoncePoolSpec,
   type SignContext,
   type SignShareBody,
 } from './contracts.js';
@@ -50,6 +54,30 @@ export function round1(
   return { nonces: drawn.map((d) => d.nonces), output };
 }
 
+/**
+ * Preprocessing, ahead of any request: a nonce pair for one slot of a pool and its commitments,
+ * signed and bound to the pool (wallet version, signer set, slot). The nonce may sign one
+ * request, whatever it turns out to be; `round2` spends it like round 1's.
+ */
+export function preprocess(
+  me: Pick<PartyKeyring, 'partyId' | 'identitySecret'>,
+  spec: NoncePoolSpec,
+  key: SignerKey,
+  signingShare: string,
+  slot: string,
+): { nonces: SigningNonces[]; output: Envelope } {
+  const { nonces, commitments } = signCommit(getScheme(key.scheme), key.identifier, signingShare);
+  const body: CommitBody = { request: poolBinding(spec, slot), commitments: [commitments] };
+  const output = sealRoundBroadcast(
+    me,
+    { tenant: spec.tenant, ceremonyId: slot },
+    'sign-1',
+    'sign-commitments',
+    body,
+  );
+  return { nonces: [nonces], output };
+}
+
 // ── communication round: every signer's commitments reach every signer ──
 
 /**
@@ -64,11 +92,12 @@ export function openCommitments(
   commitments: Envelope[],
   ownRound1: Envelope,
 ): SigningCommitment[][] {
-  const request = signRequestHash(ctx);
+  // round 1 of this ceremony, or a pool slot's commitments made ahead
+  const { ceremonyId, request } = commitmentSource(ctx);
   const count = signItems(ctx).length;
   const signers = key.roster.filter((p) => ctx.signers.includes(p.partyId));
   const perSigner = signers.map((peer) => {
-    const expect = roundHeader(ctx, 'sign-1', 'sign-commitments', peer.partyId, '*');
+    const expect = roundHeader({ ...ctx, ceremonyId }, 'sign-1', 'sign-commitments', peer.partyId, '*');
     const body = openFrom<CommitBody>(commitments, expect, peer);
     if (body.request !== request) {
       throw new CulpritError(
