@@ -98,12 +98,15 @@ interface Commitments {
   binding: string;
 }
 
-function round1Commitments(doc: { round1Output: unknown }): Commitments | undefined {
+/** The nonce commitments a round-1 output (or a pool slot's) carries: one per message of its request. */
+function round1Commitments(doc: { round1Output: unknown }): Commitments[] | undefined {
   try {
     const env = doc.round1Output as Envelope;
-    const body = broadcastJson<{ commitments?: Commitments }>(env);
-    const c = body.commitments;
-    if (typeof c?.hiding === 'string' && typeof c.binding === 'string') return c;
+    const body = broadcastJson<{ commitments?: Commitments | Commitments[] }>(env);
+    // a list since batches; a single pair in records made before
+    const list = Array.isArray(body.commitments) ? body.commitments : [body.commitments];
+    if (list.length && list.every((c) => typeof c?.hiding === 'string' && typeof c.binding === 'string'))
+      return list as Commitments[];
   } catch {
     // unreadable
   }
@@ -126,20 +129,21 @@ export async function scanNonces(stores: Map<string, PartyStore>): Promise<Nonce
     examples: [],
   };
   const seen = new Map<string, Set<string>>(); // commitment point -> nonces carrying it
-  const used: Array<{ key: string; c: Commitments }> = [];
+  const used: Array<{ key: string; points: string[] }> = [];
   const note = (key: string, doc: { round1Output: unknown }, spent: boolean) => {
-    const c = round1Commitments(doc);
-    if (!c) {
+    const list = round1Commitments(doc);
+    if (!list) {
       report.unreadable++;
       report.examples.push(`${key}: round-1 commitments unreadable`);
       return;
     }
-    for (const point of [c.hiding, c.binding]) {
+    const points = list.flatMap((c) => [c.hiding, c.binding]);
+    for (const point of points) {
       let docs = seen.get(point);
       if (!docs) seen.set(point, (docs = new Set()));
       docs.add(key);
     }
-    if (spent) used.push({ key, c });
+    if (spent) used.push({ key, points });
   };
   for (const [party, store] of stores) {
     const spentIds = new Set<string>();
@@ -168,9 +172,7 @@ export async function scanNonces(stores: Map<string, PartyStore>): Promise<Nonce
     }
   }
   for (const u of used) {
-    const elsewhere = [u.c.hiding, u.c.binding].some((p) =>
-      [...(seen.get(p) ?? [])].some((k) => k !== u.key),
-    );
+    const elsewhere = u.points.some((p) => [...(seen.get(p) ?? [])].some((k) => k !== u.key));
     if (elsewhere) report.usedSharedElsewhere++;
   }
   report.examples = report.examples.slice(0, 10);
