@@ -612,17 +612,14 @@ export function signShare(
   const cl = commitmentsToNoble(scheme, np, commitmentList, false);
   const own = cl.find((c) => c.identifier === identifier);
   if (!own) throw bad('own commitment is missing from the commitment list');
-  if (
-    !equalBytes(own.hiding, scheme.scalarBaseMult(hiding)) ||
-    !equalBytes(own.binding, scheme.scalarBaseMult(binding))
-  ) {
-    throw bad('own commitment in the commitment list does not match these nonces');
-  }
   try {
+    // noble checks the own commitment against these nonces before it signs
     return toHex(
       scheme.signer.signShare({ identifier, signingShare: share }, np, { hiding, binding }, cl, msg),
     );
-  } catch {
+  } catch (err) {
+    if (err instanceof Error && err.message === 'incorrect signer commitment')
+      throw bad('own commitment in the commitment list does not match these nonces');
     commitmentList.forEach((c) => validateCommitment(scheme, c)); // throws naming a bad committer
     throw bad('signature share could not be computed');
   } finally {

@@ -34,7 +34,7 @@ import { bytesToNumberBE, bytesToNumberLE, concatBytes } from '@noble/curves/uti
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { ConclaveError } from '../errors.js';
-import { fromHex } from './encoding.js';
+import { fromHex, toHex } from './encoding.js';
 
 export type HdCurve = 'secp256k1' | 'ed25519';
 
@@ -164,6 +164,10 @@ function deriveSecp256k1(
   return { publicKey: K.toBytes(true), chainCode: Uint8Array.from(c), tweak };
 }
 
+/** Ed25519 keys already found to be of prime order (public values; bounded). */
+const primeOrderKeys = new Set<string>();
+const toHexKey = toHex;
+
 function deriveEd25519(
   parentPublicKey: Uint8Array,
   chainCode: Uint8Array,
@@ -183,8 +187,13 @@ function deriveEd25519(
   })();
   // Shares are scalars, so a group key can only be a multiple of B; a torsion component would
   // be carried into every child and make verifiers (cofactored or not) disagree.
-  if (A.isSmallOrder() || !A.isTorsionFree()) {
-    throw new ConclaveError('BAD_INPUT', 'ed25519 parent key is not a point of prime order');
+  if (!primeOrderKeys.has(toHexKey(parentPublicKey))) {
+    if (A.isSmallOrder() || !A.isTorsionFree()) {
+      throw new ConclaveError('BAD_INPUT', 'ed25519 parent key is not a point of prime order');
+    }
+    // a full scalar multiplication: remembered per key (a wallet's key is checked once, not per signature)
+    if (primeOrderKeys.size >= 4096) primeOrderKeys.clear();
+    primeOrderKeys.add(toHexKey(parentPublicKey));
   }
   let c = chainCode;
   let tweak = 0n;

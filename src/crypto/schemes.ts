@@ -10,6 +10,7 @@ import type { CurvePointCons } from '@noble/curves/abstract/curve.js';
 import type { FROST } from '@noble/curves/abstract/frost.js';
 import { ConclaveError } from '../errors.js';
 import { equalBytes } from './encoding.js';
+import { verifyBytes } from './identity.js';
 import { taprootTweak } from './taproot.js';
 
 /**
@@ -86,12 +87,9 @@ const frostEd25519 = Object.freeze<Scheme<'frost-ed25519'>>({
   takesMerkleRoot: false,
   outputKey: untweaked,
   verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
-    try {
-      // Strict RFC 8032 so anything we accept is accepted by every conforming verifier.
-      return ed25519.verify(sig, msg, publicKey, { zip215: false });
-    } catch {
-      return false;
-    }
+    // Strict RFC 8032 so anything we accept is accepted by every conforming verifier: noble's
+    // `zip215: false` verdicts, on OpenSSL where it agrees (./identity.ts), a tenth of the time.
+    return verifyBytes(publicKey, msg, sig);
   },
   scalarBaseMult(scalar: Uint8Array): Uint8Array {
     return ed25519.Point.BASE.multiply(ed25519.Point.Fn.fromBytes(scalar)).toBytes();

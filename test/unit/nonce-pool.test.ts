@@ -91,6 +91,16 @@ describe('preprocessed nonces', () => {
     expect(ed25519.verify(hex(signature), hex(msg()), hex(key.verifyingKey))).toBe(false);
   });
 
+  it('a signer refuses to sign with nonces that are not those of its own commitment', () => {
+    const ctx = request(msg());
+    const s = signer('p1');
+    const lists = frostSign.openCommitments(s.p, ctx, s.key, published, published[0]!);
+    const others = made[1]!.nonces.map((n) => ({ ...n }));
+    expect(() => frostSign.round2(s.p, ctx, s.key, s.secret, others, lists)).toThrow(
+      /own commitment in the commitment list does not match these nonces/,
+    );
+  });
+
   it('refuses a slot of another pool, a batch on a slot, and commitments bound to another slot', () => {
     const ctx = request(msg());
     const other = noncePoolId(wallet.tenant, wallet.walletId, wallet.version, ['p1', 'p2']);
