@@ -35,7 +35,12 @@ import {
 } from '../ceremony/ecdsa-sign/party.js';
 import { combineEcdsa } from '../ceremony/ecdsa-sign/coordinator.js';
 import type { PartyKeyring } from '../ceremony/rounds.js';
-import type { SignContext, SignRequest } from '../ceremony/sign/contracts.js';
+import {
+  batchDigest,
+  type SignContext,
+  type SignItem,
+  type SignRequest,
+} from '../ceremony/sign/contracts.js';
 import * as frostSign from '../ceremony/sign/party.js';
 import { aggregate, planSign, type WalletKey } from '../ceremony/sign/coordinator.js';
 import { openJson, sealJson, type SealedBox } from '../crypto/at-rest.js';
@@ -222,8 +227,15 @@ function planSignFloor(
   wallet: FloorWallet,
   message: string,
   keyRequest: SigningKeyRequest = {},
+  batch?: SignItem[],
 ): SignContext {
-  const req: SignRequest = { tenant: wallet.tenant, walletId: wallet.walletId, message, ...keyRequest };
+  const req: SignRequest = {
+    tenant: wallet.tenant,
+    walletId: wallet.walletId,
+    message,
+    ...keyRequest,
+    ...(batch ? { batch } : {}),
+  };
   validateSignRequest(req);
   return planSign(req, walletKeyOf(wallet), `sign:${wallet.tenant}:${randomUUID()}/${randomUUID()}`);
 }
@@ -235,8 +247,16 @@ export function signFloor(
   message: string,
   keyRequest: SigningKeyRequest = {},
 ): string {
+  return frostCeremony(parties, wallet, planSignFloor(wallet, message, keyRequest))[0]!;
+}
+
+/** One FROST ceremony signing a batch (each item under its own key); returns the signatures in order. */
+export function signBatchFloor(parties: FloorParty[], wallet: FloorWallet, items: SignItem[]): string[] {
+  return frostCeremony(parties, wallet, planSignFloor(wallet, batchDigest(items), {}, items));
+}
+
+function frostCeremony(parties: FloorParty[], wallet: FloorWallet, ctx: SignContext): string[] {
   const byId = new Map(parties.map((p) => [p.partyId, p]));
-  const ctx = planSignFloor(wallet, message, keyRequest);
   const signers = wallet.roster
     .filter((e) => ctx.signers.includes(e.partyId))
     .map((e) => ({ p: byId.get(e.partyId)!, key: { ...wallet, identifier: e.identifier } }));
@@ -258,7 +278,7 @@ export function signFloor(
   });
 
   // coordinator: aggregateSignature
-  return aggregate(ctx, walletKeyOf(wallet), commitments, shares)[0]!.signature;
+  return aggregate(ctx, walletKeyOf(wallet), commitments, shares).map((s) => s.signature);
 }
 
 // ---- threshold ECDSA (DKLs23) ------------------------------------------------------------------
@@ -564,6 +584,64 @@ export async function measureFloor(opts: FloorOptions): Promise<FloorResult> {
     sign: summarize(signSamples),
     keygenSamples,
     signSamples,
+  };
+}
+
+/** The floor of one FROST ceremony signing `size` messages (a batch), and what one signature of it costs. */
+export interface BatchFloorResult {
+  scheme: string;
+  threshold: number;
+  parties: number;
+  size: number;
+  /** The whole ceremony, ms. */
+  sign: Summary;
+  /** sign p50 / size: the crypto of one signature of a batch, all parties together. */
+  perSignatureMs: number;
+}
+
+/** Measures a batch ceremony's floor (items under two derivation paths), verifying every signature. */
+export async function measureBatchFloor(opts: {
+  scheme: string;
+  threshold: number;
+  parties: number;
+  size: number;
+  runs: number;
+  warmup?: number;
+}): Promise<BatchFloorResult> {
+  const parties = floorParties(opts.parties);
+  const wallet = keygenFloor(parties, opts.threshold, opts.scheme);
+  const scheme = getScheme(wallet.scheme);
+  const paths = ['m/0/1', 'm/0/2'];
+  const keys = new Map(
+    paths.map((path) => [path, signingKeyFor(scheme, wallet.publicKey, wallet.transcriptHash, { path })]),
+  );
+  const samples: number[] = [];
+  for (let i = 0; i < (opts.warmup ?? 1) + opts.runs; i++) {
+    const items = Array.from({ length: opts.size }, (_, k) => ({
+      message: randomMessageHex(),
+      path: paths[k % paths.length]!,
+    }));
+    await yieldToEventLoop();
+    const start = now();
+    const signatures = signBatchFloor(parties, wallet, items);
+    if (i >= (opts.warmup ?? 1)) samples.push(now() - start);
+    items.forEach((item, k) => {
+      const ok = scheme.verify(
+        fromHex(signatures[k]!, 'signature'),
+        fromHex(item.message, 'message'),
+        fromHex(keys.get(item.path)!.verifyingKey, 'key'),
+      );
+      if (!ok) throw new Error('floor: a batch signature does not verify');
+    });
+  }
+  const sign = summarize(samples);
+  return {
+    scheme: wallet.scheme,
+    threshold: opts.threshold,
+    parties: opts.parties,
+    size: opts.size,
+    sign,
+    perSignatureMs: sign.p50 / opts.size,
   };
 }
 

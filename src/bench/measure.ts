@@ -16,7 +16,14 @@ import { Client, Connection } from '@temporalio/client';
 import { ConclaveClient, type KeygenResult, type SchemeName } from '../client/index.js';
 import { loadConfig, type Env } from '../config.js';
 import { measureEmptyCeremony, type EmptyCeremonyResult } from './empty-ceremony.js';
-import { measureEcdsaFloor, measureFloor, type EcdsaFloorResult, type FloorResult } from './floor.js';
+import {
+  measureBatchFloor,
+  measureEcdsaFloor,
+  measureFloor,
+  type BatchFloorResult,
+  type EcdsaFloorResult,
+  type FloorResult,
+} from './floor.js';
 import { fetchTimelines, summarizeTimelines, type RoundBreakdown } from './history.js';
 import { measurePeers, type PeersResult } from './peers/index.js';
 import { now, summarize, type Summary } from './stats.js';
@@ -61,6 +68,10 @@ export interface BenchSizes {
   /** 2-of-3 ECDSA signatures with `ecdsaInFlight` ceremonies at once. */
   ecdsaThroughput: number;
   ecdsaInFlight: number;
+  /** Messages per batch request, batch requests per run, and batches in flight (Ed25519 2-of-3). */
+  batchSize: number;
+  batches: number;
+  batchInFlight: number;
 }
 
 export const fullSizes: BenchSizes = {
@@ -87,6 +98,9 @@ export const fullSizes: BenchSizes = {
   ecdsaSignLarge: 20,
   ecdsaThroughput: 100,
   ecdsaInFlight: 8,
+  batchSize: 64,
+  batches: 12,
+  batchInFlight: 2,
 };
 
 export const quickSizes: BenchSizes = {
@@ -113,6 +127,9 @@ export const quickSizes: BenchSizes = {
   ecdsaSignLarge: 3,
   ecdsaThroughput: 16,
   ecdsaInFlight: 8,
+  batchSize: 64,
+  batches: 4,
+  batchInFlight: 2,
 };
 
 export type Log = (line: string) => void;
@@ -279,6 +296,58 @@ export async function measureThroughput(
   };
 }
 
+/**
+ * Signatures per second when they come as batches of `size` messages (one request, one ceremony
+ * each), `inFlight` batches at once, `total` batches in all; the latency is of whole batches.
+ */
+export async function measureBatchThroughput(
+  client: ConclaveClient,
+  opts: ThroughputOptions & { size: number },
+): Promise<ThroughputResult> {
+  const tenant = opts.tenant ?? benchTenant;
+  const latencies: number[] = [];
+  const workflowIds: string[] = [];
+  const errorSamples: string[] = [];
+  let errors = 0;
+  let signatures = 0;
+  let next = 0;
+  const lane = async () => {
+    while (next < opts.total) {
+      const i = next++;
+      const requestId = `${opts.runId}-batch${opts.size}-${opts.inFlight}-${i}`;
+      const items = Array.from({ length: opts.size }, (_, k) => ({
+        message: randomMessage(),
+        path: `m/0/${k % 4}`,
+      }));
+      const start = now();
+      try {
+        const r = await client.signBatch({ tenant, walletId: opts.walletId, items, requestId });
+        latencies.push(now() - start);
+        signatures += r.signatures.length;
+        workflowIds.push(`sign:${tenant}:${requestId}`);
+      } catch (err) {
+        errors++;
+        if (errorSamples.length < 5) errorSamples.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+  };
+  const start = now();
+  await Promise.all(Array.from({ length: Math.min(opts.inFlight, opts.total) }, lane));
+  const wallMs = now() - start;
+  return {
+    label: `batch of ${opts.size}`,
+    inFlight: opts.inFlight,
+    total: opts.total * opts.size,
+    ok: signatures,
+    errors,
+    errorSamples,
+    wallMs,
+    perSecond: (signatures / wallMs) * 1000,
+    latency: summarize(latencies),
+    workflowIds,
+  };
+}
+
 // ---- the whole run ---------------------------------------------------------------------------------
 
 export interface Row {
@@ -329,6 +398,8 @@ export interface BenchResult {
   /** Threshold ECDSA: key generation (with pair setup), presign, online, message bytes. */
   ecdsaFloors: EcdsaFloorResult[];
   throughput: ThroughputResult[];
+  /** Batch signing (Ed25519 2-of-3): the floor of one batch ceremony, and batches on the stack. */
+  batch?: { floor: BatchFloorResult; stack: ThroughputResult };
   /** The signing ceremony's shape with no work in it: this stack's orchestration floor. */
   emptyCeremony?: EmptyCeremonyResult;
   /** Peers measured in this run next to Conclave's floor (`peers: true`, or `--only peers`). */
@@ -816,6 +887,53 @@ export async function runBench(
       }
     }
 
+    let batch: BenchResult['batch'];
+    if (tpConfig) {
+      log(`batch floor ${tpLabel}: ${sizes.floorSign} ceremonies of ${sizes.batchSize} messages`);
+      const floor = await measureBatchFloor({
+        scheme: tpConfig.scheme,
+        threshold: tpConfig.t,
+        parties: tpConfig.n,
+        size: sizes.batchSize,
+        runs: sizes.floorSign,
+        warmup: sizes.floorWarmup,
+      });
+      log(
+        `batch throughput ${tpLabel}: ${sizes.batches} batches of ${sizes.batchSize}, ${sizes.batchInFlight} in flight`,
+      );
+      const stack = await measureBatchThroughput(client, {
+        runId,
+        walletId: tpWallet,
+        total: sizes.batches,
+        inFlight: sizes.batchInFlight,
+        size: sizes.batchSize,
+      });
+      batch = { floor, stack };
+      rows.push(
+        {
+          name: `floor sign batch of ${sizes.batchSize} ${labelOf(tpConfig)}`,
+          kind: 'floor',
+          n: floor.sign.n,
+          p50: floor.sign.p50,
+          p95: floor.sign.p95,
+          p99: floor.sign.p99,
+          mean: floor.sign.mean,
+        },
+        {
+          ...throughputRow(
+            `sign batches of ${sizes.batchSize} ${tpLabel} x${sizes.batchInFlight} in flight`,
+            stack,
+            floor.sign.p50,
+          ),
+          n: stack.latency.n,
+        },
+      );
+      history.push({
+        ceremony: `sign batch of ${sizes.batchSize} ${tpLabel}`,
+        ids: pick(stack.workflowIds, sizes.historySample),
+      });
+    }
+
     throughput.push(...ecdsaThroughput);
 
     const maxInFlight = Math.max(...sizes.inFlight);
@@ -890,8 +1008,8 @@ export async function runBench(
       const label = `${f.scheme} ${f.threshold}-of-${f.parties}`;
       for (const [name, s] of [
         [`floor keygen ${label} (DKG + OT setups + zero seeds)`, f.keygen],
-        [`floor presign ${label} (rounds 1+2)`, f.presign],
-        [`floor online ${label} (round 3 + combine)`, f.online],
+        [`floor presign ${label} (rounds 1+2 + finish)`, f.presign],
+        [`floor online ${label} (online + combine)`, f.online],
         [`floor sign ${label} (full protocol)`, f.sign],
       ] as const) {
         rows.push({ name, kind: 'floor', n: s.n, p50: s.p50, p95: s.p95, p99: s.p99, mean: s.mean });
@@ -944,6 +1062,30 @@ export async function runBench(
         pass,
         line: `target: >= 50 signatures/s with 32 in flight: ${tp32.perSecond.toFixed(1)}/s${tp32.errors ? ` (${tp32.errors} errors)` : ''} ${pass ? 'PASS' : 'FAIL'}`,
       });
+    }
+    if (batch) {
+      const single = Math.max(...throughput.filter((t) => t.label === undefined).map((t) => t.perSecond));
+      const speedup = batch.stack.perSecond / single;
+      const cpus = availableParallelism();
+      const ceiling = (cpus * 1000) / batch.floor.perSignatureMs;
+      const share = batch.stack.perSecond / ceiling;
+      const size = batch.floor.size;
+      targets.push(
+        {
+          name: `batch-${size}-vs-single`,
+          value: speedup,
+          limit: 10,
+          pass: speedup >= 10 && batch.stack.errors === 0,
+          line: `target: batches of ${size} >= 10 x the signatures/s of single requests: ${batch.stack.perSecond.toFixed(1)}/s vs ${single.toFixed(1)}/s = ${speedup.toFixed(1)}x ${speedup >= 10 && batch.stack.errors === 0 ? 'PASS' : 'FAIL'}`,
+        },
+        {
+          name: `batch-${size}-vs-ceiling`,
+          value: share,
+          limit: 0.8,
+          pass: share >= 0.8,
+          line: `target: batches of ${size} >= 80 % of the crypto ceiling (${cpus} cpus x 1000 / ${batch.floor.perSignatureMs.toFixed(2)} ms per signature of a batch floor = ${ceiling.toFixed(1)}/s): ${(share * 100).toFixed(0)} % ${share >= 0.8 ? 'PASS' : 'FAIL'}`,
+        },
+      );
     }
     const ecdsaSign23 = rows.find((r) => r.name === 'sign dkls23-secp256k1 2-of-3');
     if (ecdsaSign23) {
@@ -1017,6 +1159,7 @@ export async function runBench(
       floors,
       ecdsaFloors,
       throughput,
+      ...(batch ? { batch } : {}),
       emptyCeremony,
       ...(peers ? { peers } : {}),
       rounds,
@@ -1083,8 +1226,8 @@ async function runPeersOnly(sizes: BenchSizes, log: Log): Promise<BenchResult> {
       floorRow('floor keygen ed25519 2-of-3', ed25519.keygen),
       floorRow('floor sign ed25519 2-of-3', ed25519.sign),
       floorRow(`floor keygen ${label} (DKG + OT setups + zero seeds)`, dkls23.keygen),
-      floorRow(`floor presign ${label} (rounds 1+2)`, dkls23.presign),
-      floorRow(`floor online ${label} (round 3 + combine)`, dkls23.online),
+      floorRow(`floor presign ${label} (rounds 1+2 + finish)`, dkls23.presign),
+      floorRow(`floor online ${label} (online + combine)`, dkls23.online),
       floorRow(`floor sign ${label} (full protocol)`, dkls23.sign),
     ],
     floors: [ed25519],

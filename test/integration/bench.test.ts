@@ -32,8 +32,8 @@ const ecdsaRows = [
   `sign throughput ${ecdsa} 2-of-3 x8 in flight`,
   ...['2-of-3', '3-of-5'].flatMap((c) => [
     `floor keygen ${ecdsa} ${c} (DKG + OT setups + zero seeds)`,
-    `floor presign ${ecdsa} ${c} (rounds 1+2)`,
-    `floor online ${ecdsa} ${c} (round 3 + combine)`,
+    `floor presign ${ecdsa} ${c} (rounds 1+2 + finish)`,
+    `floor online ${ecdsa} ${c} (online + combine)`,
     `floor sign ${ecdsa} ${c} (full protocol)`,
     `bytes keygen ${ecdsa} ${c}, pair setup message bodies`,
     `bytes keygen ${ecdsa} ${c}, pair setup envelopes`,
@@ -69,7 +69,9 @@ function expectEcdsaRows(result: BenchResult): void {
     expect(rows[`sign ${ecdsa} ${c}`]!.floorP50).toBe(floor(`floor sign ${ecdsa} ${c} (full protocol)`));
     for (const part of ['presign', 'online'])
       expect(
-        floor(`floor ${part} ${ecdsa} ${c} (${part === 'presign' ? 'rounds 1+2' : 'round 3 + combine'})`),
+        floor(
+          `floor ${part} ${ecdsa} ${c} (${part === 'presign' ? 'rounds 1+2 + finish' : 'online + combine'})`,
+        ),
       ).toBeLessThan(floor(`floor sign ${ecdsa} ${c} (full protocol)`));
     // one message per ordered pair and round, and one broadcast per signer (rounds 1 to 3 of signing,
     // rounds 1 to 3 of the pair setup)
@@ -122,6 +124,8 @@ describe('bench (quick)', () => {
         'sign throughput 2-of-3 x1 in flight',
         'sign throughput 2-of-3 x8 in flight',
         'sign throughput 2-of-3 x32 in flight',
+        `floor sign batch of ${quickSizes.batchSize} ed25519 2-of-3`,
+        `sign batches of ${quickSizes.batchSize} 2-of-3 x${quickSizes.batchInFlight} in flight`,
         'floor keygen ed25519 2-of-3',
         'floor keygen ed25519 3-of-5',
         'floor keygen frost-secp256k1 2-of-3',
@@ -183,7 +187,24 @@ describe('bench (quick)', () => {
       const n = kind === 'keygen' ? quickSizes.keygen : quickSizes.sign;
       for (const row of result.rows.filter((r) => r.kind === kind && !isEcdsa(r.name))) expect(row.n).toBe(n);
     }
-    const throughput = result.rows.filter((r) => r.kind === 'throughput' && !isEcdsa(r.name));
+    // batches: every signature of every batch signed and verified, per-signature cost below a single ceremony's
+    const batch = result.batch!;
+    expect(batch.stack.ok).toBe(quickSizes.batches * quickSizes.batchSize);
+    expect(batch.stack.errors).toBe(0);
+    positive(batch.stack.perSecond);
+    const singleFloor = result.floors.find(
+      (f) => f.scheme === 'frost-ed25519' && f.threshold === 2 && f.parties === 3,
+    )!;
+    expect(batch.floor.perSignatureMs).toBeLessThan(singleFloor.sign.p50);
+    expect(result.targets.map((t) => t.name)).toEqual(
+      expect.arrayContaining([
+        `batch-${quickSizes.batchSize}-vs-single`,
+        `batch-${quickSizes.batchSize}-vs-ceiling`,
+      ]),
+    );
+    const throughput = result.rows.filter(
+      (r) => r.kind === 'throughput' && !isEcdsa(r.name) && !r.name.includes('batch'),
+    );
     expect(throughput.map((r) => r.inFlight)).toEqual([1, 8, 32]);
     for (const row of throughput) {
       positive(row.perSecond);
@@ -295,6 +316,12 @@ describe('bench (quick)', () => {
         /^target: ed25519 2-of-3 signing p50 <= 3 x floor \+ 20 ms: [\d.]+ ms vs [\d.]+ ms (PASS|FAIL)$/,
       ),
       expect.stringMatching(/^target: >= 50 signatures\/s with 32 in flight: [\d.]+\/s (PASS|FAIL)$/),
+      expect.stringMatching(
+        /^target: batches of 64 >= 10 x the signatures\/s of single requests: [\d.]+\/s vs [\d.]+\/s = [\d.]+x (PASS|FAIL)$/,
+      ),
+      expect.stringMatching(
+        /^target: batches of 64 >= 80 % of the crypto ceiling \(.*\): \d+ % (PASS|FAIL)$/,
+      ),
       ...ecdsaTargetLines,
     ]);
     const env = environment(true);

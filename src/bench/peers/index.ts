@@ -67,8 +67,8 @@ const ed25519Floor = {
 };
 const dklsFloor = {
   keygen: 'floor keygen dkls23-secp256k1 2-of-3 (DKG + OT setups + zero seeds)',
-  presign: 'floor presign dkls23-secp256k1 2-of-3 (rounds 1+2)',
-  online: 'floor online dkls23-secp256k1 2-of-3 (round 3 + combine)',
+  presign: 'floor presign dkls23-secp256k1 2-of-3 (rounds 1+2 + finish)',
+  online: 'floor online dkls23-secp256k1 2-of-3 (online + combine)',
   sign: 'floor sign dkls23-secp256k1 2-of-3 (full protocol)',
 };
 
@@ -215,7 +215,7 @@ export async function measurePeers(opts: PeersOptions): Promise<PeersResult> {
     );
   if (result.silence)
     result.notes.push(
-      "peers: Silence's pre-signature is complete before the message is known (its presign handles the last point-to-point messages); Conclave's round 3 checks and finishes the round-2 multiplications together with the message, so the two online rows are not the same work: compare the full signatures",
+      "peers: both pre-signatures are complete before the message is known (Conclave's presign is rounds 1-2 and the finish, which checks and finishes the multiplications); Conclave's online row is every signer's online step (re-randomised, under the path's tweak, with its proof) and one combine at the coordinator, Silence's both parties' last message and both parties' combine",
     );
   return result;
 }
