@@ -28,9 +28,15 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import type { KeygenResult } from '../ceremony/keygen/contracts.js';
 import type { RecoverResult } from '../ceremony/recover/contracts.js';
 import type { ReshareResult } from '../ceremony/reshare/contracts.js';
-import type { SignResult, TransactionState } from '../ceremony/sign/contracts.js';
+import {
+  batchDigest,
+  noncePoolId,
+  type SignedItem,
+  type SignResult,
+  type TransactionState,
+} from '../ceremony/sign/contracts.js';
 import type { WalletInfo } from '../ceremony/contracts.js';
-import { ConclaveClient, toConclaveError } from '../client/index.js';
+import { ConclaveClient, toConclaveError, type BatchSignResult } from '../client/index.js';
 import { loadConfig, type Env } from '../config.js';
 import { ConclaveError, CulpritError } from '../errors.js';
 import { trustPublishers } from '../party/admin.js';
@@ -92,6 +98,8 @@ export interface CeremonyRecord {
   reason?: string;
   signature?: string;
   signatureValid?: boolean;
+  /** Signing: how it was asked: one message (from the wallet's nonce pool when it has one), or a batch. */
+  mode?: 'single' | 'pool' | 'batch';
   /** Errors other than typed ConclaveErrors the client call gave (it did not ride through). */
   clientErrors: string[];
   /** For ceremonies not settled by the deadline: what Temporal says about them. */
@@ -192,6 +200,15 @@ export interface ChaosDrillReport {
   coverage: { wallets: number; signings: number; failed: string[] };
   nonces: NonceReport;
   noncesReused: number;
+  /** Signatures by how they were asked: single, with the pool's signers after a fill, batches (and their messages). */
+  signing: {
+    single: number;
+    pool: number;
+    batches: number;
+    batchMessages: number;
+    poolFills: number;
+    poolFillErrors: string[];
+  };
   stuckCeremonies: Array<{ id: string; state: string }>;
   abortedCeremonies: Array<{ id: string; code: string; culprit?: string; reason?: string }>;
   governed: GovernedReport;
@@ -358,6 +375,10 @@ class CeremonyRunner {
       startedAt: Date.now(),
       outcome: 'pending',
       clientErrors: [],
+      mode:
+        this.poolFilled(wallet) && signers.join() === wallet.parties.slice(0, wallet.threshold).join()
+          ? 'pool'
+          : 'single',
       ...(afterChange ? { afterChange } : {}),
     };
     const r = await this.run<SignResult>(rec, () =>
@@ -367,6 +388,72 @@ class CeremonyRunner {
     rec.signature = r.signature;
     rec.signatureValid =
       r.message === message && opensslVerifyEd25519(wallet.publicKey, message, r.signature);
+    return rec.signatureValid;
+  }
+
+  /** Pools filled (FROST nonces preprocessed) and the errors of those that failed (they may: chaos). */
+  readonly poolFills: string[] = [];
+  readonly poolFillErrors: string[] = [];
+
+  /** Whether the wallet's current version has a pool this drill filled. */
+  poolFilled(w: Wallet): boolean {
+    return this.poolFills.includes(
+      noncePoolId(w.tenant, w.walletId, w.version, w.parties.slice(0, w.threshold)),
+    );
+  }
+
+  /** Preprocesses nonces for the wallet's first `threshold` parties; a later sign with them takes one. */
+  async fillPool(wallet: Wallet): Promise<void> {
+    try {
+      const r = await this.client.fillNoncePool({
+        tenant: wallet.tenant,
+        walletId: wallet.walletId,
+        target: 6,
+      });
+      this.poolFills.push(r.poolId);
+    } catch (err) {
+      this.poolFillErrors.push(shortError(err));
+    }
+  }
+
+  /** A batch of `size` messages in one request; every signature checked by OpenSSL. */
+  async signBatch(
+    phase: CeremonyRecord['phase'],
+    wallet: Wallet,
+    signers: string[],
+    size: number,
+  ): Promise<boolean> {
+    const requestId = `drill-b-${randomBytes(6).toString('hex')}`;
+    const items = Array.from({ length: size }, (_, i) => ({
+      message: randomBytes(32).toString('hex'),
+      path: `m/${i}`,
+    }));
+    const rec: CeremonyRecord = {
+      id: `sign:${wallet.tenant}:${requestId}`,
+      kind: 'sign',
+      mode: 'batch',
+      phase,
+      tenant: wallet.tenant,
+      walletId: wallet.walletId,
+      signers,
+      message: batchDigest(items),
+      publicKey: wallet.publicKey,
+      startedAt: Date.now(),
+      outcome: 'pending',
+      clientErrors: [],
+    };
+    const r = await this.run<BatchSignResult | SignResult>(rec, () =>
+      this.client.signBatch({ tenant: wallet.tenant, walletId: wallet.walletId, items, signers, requestId }),
+    );
+    if (!r) return false;
+    // the client's result, or the workflow's own when the drill followed it by its id
+    const signed = 'signatures' in r ? r.signatures : ((r as { batch?: SignedItem[] }).batch ?? []);
+    rec.signatureValid =
+      signed.length === size &&
+      signed.every(
+        (x, i) =>
+          x.message === items[i]!.message && opensslVerifyEd25519(x.publicKey, x.message, x.signature),
+      );
     return rec.signatureValid;
   }
 
@@ -829,6 +916,7 @@ export async function runChaosDrill(opts: ChaosDrillOptions): Promise<ChaosDrill
     });
     const lane = async (i: number) => {
       let n = 0;
+      let signs = 0;
       while (!stopped) {
         n++;
         if (random() < 0.35) {
@@ -836,6 +924,8 @@ export async function runChaosDrill(opts: ChaosDrillOptions): Promise<ChaosDrill
           const [t, ps] = governed || random() < 0.5 ? [2, sample(stack, 3, random)] : [3, stack];
           const w = await runner.keygen('stream', t, ps, governed ? gov.tenant : 'default');
           if (w) wallets.push(w);
+          // half the new wallets get a pool of preprocessed nonces for their first t parties
+          if (w && random() < 0.5) await runner.fillPool(w);
         } else {
           // not a wallet a share change holds (it would refuse: BUSY)
           const w = pick(
@@ -843,7 +933,16 @@ export async function runChaosDrill(opts: ChaosDrillOptions): Promise<ChaosDrill
             random,
           );
           const size = random() < 0.7 || w.threshold === w.parties.length ? w.threshold : w.threshold + 1;
-          await runner.sign('stream', w, sample(w.parties, size, random));
+          // every third signature of a lane with the pool's signers (the first threshold parties:
+          // a preprocessed nonce once the pool is filled), every fourth a batch, the rest any signers
+          signs++;
+          if (signs % 3 === 1) {
+            // a wallet whose current version has a filled pool, if there is one
+            const pooled = wallets.filter((x) => !x.changing && runner.poolFilled(x));
+            const p = pooled.length ? pick(pooled, random) : w;
+            await runner.sign('stream', p, p.parties.slice(0, p.threshold));
+          } else if (signs % 4 === 2) await runner.signBatch('stream', w, sample(w.parties, size, random), 4);
+          else await runner.sign('stream', w, sample(w.parties, size, random));
         }
         if (n % 10 === 0) log(`stream: lane ${i} ran ${n} ceremonies`);
       }
@@ -992,6 +1091,17 @@ export async function runChaosDrill(opts: ChaosDrillOptions): Promise<ChaosDrill
       },
       nonces,
       noncesReused: nonceReuseCount(nonces),
+      signing: {
+        single: streamRecords.filter(
+          (r) => r.kind === 'sign' && r.mode === 'single' && r.outcome === 'completed',
+        ).length,
+        pool: streamRecords.filter((r) => r.mode === 'pool' && r.outcome === 'completed').length,
+        batches: streamRecords.filter((r) => r.mode === 'batch' && r.outcome === 'completed').length,
+        batchMessages:
+          4 * streamRecords.filter((r) => r.mode === 'batch' && r.outcome === 'completed').length,
+        poolFills: runner.poolFills.length,
+        poolFillErrors: [...new Set(runner.poolFillErrors)].slice(0, 5),
+      },
       stuckCeremonies,
       abortedCeremonies: all
         .filter((r) => r.outcome === 'aborted')

@@ -85,7 +85,10 @@ export function formatChaosReport(r: ChaosDrillReport): string {
           g.sharesLost,
         ],
         ['governed wallet versions not as the change reported', g.versionMismatches.length],
-        ['signatures failing OpenSSL verification (incl. recovery proofs)', r.badSignatures],
+        [
+          `signatures failing OpenSSL verification (incl. recovery proofs; signed: ${r.signing.single} single, ${r.signing.pool} with a filled pool's signers, ${r.signing.batches} batches of ${r.signing.batches ? r.signing.batchMessages / r.signing.batches : 0}; ${r.signing.poolFills} pool fills)`,
+          r.badSignatures,
+        ],
         [
           `shares lost (${r.coverage.wallets} wallets, ${r.coverage.signings} covering signings)`,
           r.sharesLost,
@@ -123,6 +126,7 @@ export function formatChaosReport(r: ChaosDrillReport): string {
     ...g.approvals.examples.map((e) => `approver: ${e}`),
     ...r.coverage.failed.map((f) => `covering signing failed: ${f}`),
     ...r.nonces.examples.map((e) => `nonce: ${e}`),
+    ...r.signing.poolFillErrors.map((e) => `pool fill failed (chaos): ${e}`),
   ];
   if (notes.length) out.push('', ...notes.map((n) => `  ${n}`));
   return out.join('\n');

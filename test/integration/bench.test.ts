@@ -259,6 +259,7 @@ describe('bench (quick)', () => {
       `sign ${ecdsa} 3-of-5`,
       'sign ed25519 2-of-3 rules on (10 rules)',
       'sign 2-of-3 (32 in flight)',
+      `sign batch of ${quickSizes.batchSize} 2-of-3`,
     ]);
     for (const r of result.rounds) {
       // fewer ECDSA ceremonies than the history sample in quick mode

@@ -44,6 +44,10 @@ describe('fault drills (quick) on a stack of their own', () => {
     expect(report.badSignatures).toBe(0);
     expect(report.sharesLost).toBe(0);
     expect(report.noncesReused).toBe(0);
+    // signing from pools of preprocessed nonces and in batches rode through the chaos too
+    expect(report.signing.poolFills).toBeGreaterThan(0);
+    expect(report.signing.pool).toBeGreaterThan(0);
+    expect(report.signing.batches).toBeGreaterThan(0);
     for (const kind of chaosKinds) expect(report.kills[kind], `kills of ${kind}`).toBeGreaterThan(0);
     expect(report.ceremonies.keygen.completed).toBeGreaterThan(0);
     expect(report.ceremonies.sign.completed).toBeGreaterThan(0);
