@@ -108,7 +108,7 @@ const openState = <T>(p: FloorParty, ceremonyId: string, step: string, box: Seal
   openJson<T>(p.kek, box, roundStateContext(p, tenant, ceremonyId, step));
 
 /** The signing share, opened from its sealed form as the activities open it. */
-const signingShareOf = (p: FloorParty, wallet: FloorWallet): string =>
+export const signingShareOf = (p: FloorParty, wallet: FloorWallet): string =>
   openJson<{ signingShare: string }>(
     p.kek,
     wallet.shares.get(p.partyId)!.sealed,

@@ -5,7 +5,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
-import { floorParties, keygenFloor, type FloorParty, type FloorWallet } from '../../src/bench/floor.js';
+import { floorParties, keygenFloor, signingShareOf } from '../../src/bench/floor.js';
 import {
   checkPreprocessedContext,
   noncePoolId,
@@ -20,19 +20,11 @@ import {
 } from '../../src/ceremony/sign/coordinator.js';
 import * as frostSign from '../../src/ceremony/sign/party.js';
 import { jsonBytes, roundHeader } from '../../src/ceremony/rounds.js';
-import { openJson } from '../../src/crypto/at-rest.js';
 import { broadcastJson, sealBroadcast } from '../../src/crypto/envelope.js';
 import { ConclaveError, CulpritError } from '../../src/errors.js';
-import { shareContext } from '../../src/party/runtime.js';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 const msg = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex');
-const signingShareOf = (p: FloorParty, wallet: FloorWallet): string =>
-  openJson<{ signingShare: string }>(
-    p.kek,
-    wallet.shares.get(p.partyId)!.sealed,
-    shareContext(p, wallet.tenant, wallet.keyId, wallet.version),
-  ).signingShare;
 
 describe('preprocessed nonces', () => {
   const parties = floorParties(3);

@@ -7,9 +7,7 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
-import { floorParties, keygenFloor, type FloorParty, type FloorWallet } from '../../src/bench/floor.js';
-import { openJson } from '../../src/crypto/at-rest.js';
-import { shareContext } from '../../src/party/runtime.js';
+import { floorParties, keygenFloor, signingShareOf } from '../../src/bench/floor.js';
 import {
   batchDigest,
   canonicalSignItem,
@@ -27,12 +25,6 @@ import { validateSignRequest } from '../../src/validation.js';
 import { jsonBytes, roundHeader } from '../../src/ceremony/rounds.js';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
-const signingShareOf = (p: FloorParty, wallet: FloorWallet): string =>
-  openJson<{ signingShare: string }>(
-    p.kek,
-    wallet.shares.get(p.partyId)!.sealed,
-    shareContext(p, wallet.tenant, wallet.keyId, wallet.version),
-  ).signingShare;
 const msg = (i: number, bytes = 32) => Buffer.alloc(bytes, i + 1).toString('hex');
 
 function code(fn: () => unknown): string {
